@@ -1,0 +1,122 @@
+package storage
+
+import (
+	"sort"
+
+	"github.com/git-milestone/git-milestone/internal/milestone"
+)
+
+// SortKeys are the accepted values of Query.Sort.
+var SortKeys = []string{"id", "title", "status", "priority", "due", "created", "updated"}
+
+// ValidSort reports whether s is "" or one of SortKeys.
+func ValidSort(s string) bool {
+	if s == "" {
+		return true
+	}
+	for _, k := range SortKeys {
+		if s == k {
+			return true
+		}
+	}
+	return false
+}
+
+// Match reports whether m satisfies every filter of q except Text.
+func Match(q Query, m *milestone.Milestone) bool {
+	if len(q.Statuses) > 0 {
+		ok := false
+		for _, s := range q.Statuses {
+			ok = ok || m.Status == s
+		}
+		if !ok {
+			return false
+		}
+	} else if !q.All && !m.Open() {
+		return false
+	}
+	if len(q.Priorities) > 0 {
+		ok := false
+		for _, p := range q.Priorities {
+			ok = ok || m.Priority == p
+		}
+		if !ok {
+			return false
+		}
+	}
+	for _, l := range q.Labels {
+		if !m.HasLabel(l) {
+			return false
+		}
+	}
+	if q.Owner != "" && m.Owner != q.Owner {
+		return false
+	}
+	if q.DueBefore != "" && (m.Due == "" || m.Due >= q.DueBefore) {
+		return false
+	}
+	if q.Overdue && !m.Overdue(q.Today) {
+		return false
+	}
+	return true
+}
+
+// Less orders two milestones by sort key ("" = "id"). Ties break by id.
+// priority and updated sort descending (most important, most recent first);
+// due sorts ascending with undated milestones last.
+func Less(key string, a, b *milestone.Milestone) bool {
+	switch key {
+	case "title":
+		if a.Title != b.Title {
+			return a.Title < b.Title
+		}
+	case "status":
+		if a.Status != b.Status {
+			return statusRank(a.Status) < statusRank(b.Status)
+		}
+	case "priority":
+		if a.Priority != b.Priority {
+			return a.Priority.Rank() > b.Priority.Rank()
+		}
+	case "due":
+		if a.Due != b.Due {
+			if a.Due == "" || b.Due == "" {
+				return b.Due == ""
+			}
+			return a.Due < b.Due
+		}
+	case "created":
+		if a.CreatedAt != b.CreatedAt {
+			return a.CreatedAt < b.CreatedAt
+		}
+	case "updated":
+		if a.UpdatedAt != b.UpdatedAt {
+			return a.UpdatedAt > b.UpdatedAt
+		}
+	}
+	return a.ID < b.ID
+}
+
+func statusRank(s milestone.Status) int {
+	for i, v := range milestone.Statuses {
+		if v == s {
+			return i
+		}
+	}
+	return len(milestone.Statuses)
+}
+
+// Sort orders recs by key, stably.
+func Sort(key string, recs []Record) {
+	sort.SliceStable(recs, func(i, j int) bool {
+		return Less(key, &recs[i].Milestone, &recs[j].Milestone)
+	})
+}
+
+// Limit truncates recs to n when n > 0.
+func Limit(n int, recs []Record) []Record {
+	if n > 0 && len(recs) > n {
+		return recs[:n]
+	}
+	return recs
+}
