@@ -1,0 +1,187 @@
+package milestone
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+)
+
+// Fields returns the document's keys and values in canonical order (known
+// keys first, then Extra in document order), omitting empty fields. Values
+// are strings, []string, int or the decoded YAML value of an unknown key.
+func (m *Milestone) Fields() []Field {
+	var fs []Field
+	add := func(k string, v any, present bool) {
+		if present {
+			fs = append(fs, Field{k, v})
+		}
+	}
+	add(KeyTitle, m.Title, true)
+	add(KeyStatus, string(m.Status), m.Status != "")
+	add(KeyPriority, string(m.Priority), m.Priority != "")
+	add(KeyOwner, m.Owner, m.Owner != "")
+	add(KeyStart, m.Start, m.Start != "")
+	add(KeyDue, m.Due, m.Due != "")
+	add(KeyLabels, nonNil(m.Labels), len(m.Labels) > 0)
+	add(KeyDependsOn, nonNil(m.DependsOn), len(m.DependsOn) > 0)
+	if m.Progress != nil {
+		add(KeyProgress, *m.Progress, true)
+	}
+	add(KeyDescription, m.Description, m.Description != "")
+	add(KeyCreatedAt, m.CreatedAt, m.CreatedAt != "")
+	add(KeyUpdatedAt, m.UpdatedAt, m.UpdatedAt != "")
+	add(KeyClosedAt, m.ClosedAt, m.ClosedAt != "")
+	return append(fs, m.Extra...)
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// JSON encodes m as one JSON object: "id", then Fields() in order, then
+// the extra fields given (for example "path"). This is the object of the
+// `show --json` contract.
+func (m *Milestone) JSON(extra ...Field) ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	fields := append([]Field{{"id", m.ID}}, m.Fields()...)
+	fields = append(fields, extra...)
+	for i, f := range fields {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, err := marshalNoEscape(f.Key)
+		if err != nil {
+			return nil, err
+		}
+		v, err := marshalNoEscape(f.Value)
+		if err != nil {
+			return nil, fmt.Errorf("milestone %s: field %s: %w", m.ID, f.Key, err)
+		}
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// marshalNoEscape is json.Marshal without HTML escaping, so text such as
+// "<b>" or "&" is written as is.
+func marshalNoEscape(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(normalizeJSON(v)); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(b.Bytes(), "\n"), nil
+}
+
+// normalizeJSON turns map[any]any (which encoding/json refuses) into
+// map[string]any, recursively.
+func normalizeJSON(v any) any {
+	switch t := v.(type) {
+	case map[any]any:
+		m := make(map[string]any, len(t))
+		for k, e := range t {
+			m[fmt.Sprint(k)] = normalizeJSON(e)
+		}
+		return m
+	case map[string]any:
+		m := make(map[string]any, len(t))
+		for k, e := range t {
+			m[k] = normalizeJSON(e)
+		}
+		return m
+	case []any:
+		s := make([]any, len(t))
+		for i, e := range t {
+			s[i] = normalizeJSON(e)
+		}
+		return s
+	}
+	return v
+}
+
+// FromJSON decodes an object written by JSON back into a Milestone. Unknown
+// keys (other than "id" and the names in skip) become Extra in object order.
+// Numbers in unknown keys decode as json.Number.
+func FromJSON(data []byte, skip ...string) (Milestone, error) {
+	var m Milestone
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return m, fmt.Errorf("decode milestone JSON: not an object")
+	}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return m, fmt.Errorf("decode milestone JSON: %w", err)
+		}
+		key, _ := t.(string)
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return m, fmt.Errorf("decode milestone JSON key %s: %w", key, err)
+		}
+		if err := m.setJSON(key, raw, skip); err != nil {
+			return m, fmt.Errorf("decode milestone JSON key %s: %w", key, err)
+		}
+	}
+	return m, nil
+}
+
+func (m *Milestone) setJSON(key string, raw json.RawMessage, skip []string) error {
+	for _, s := range skip {
+		if key == s {
+			return nil
+		}
+	}
+	str := func(dst *string) error { return json.Unmarshal(raw, dst) }
+	switch key {
+	case "id":
+		return str(&m.ID)
+	case KeyTitle:
+		return str(&m.Title)
+	case KeyStatus:
+		return str((*string)(&m.Status))
+	case KeyPriority:
+		return str((*string)(&m.Priority))
+	case KeyOwner:
+		return str(&m.Owner)
+	case KeyStart:
+		return str(&m.Start)
+	case KeyDue:
+		return str(&m.Due)
+	case KeyLabels:
+		return json.Unmarshal(raw, &m.Labels)
+	case KeyDependsOn:
+		return json.Unmarshal(raw, &m.DependsOn)
+	case KeyProgress:
+		var p int
+		if err := json.Unmarshal(raw, &p); err != nil {
+			return err
+		}
+		m.Progress = &p
+		return nil
+	case KeyDescription:
+		return str(&m.Description)
+	case KeyCreatedAt:
+		return str(&m.CreatedAt)
+	case KeyUpdatedAt:
+		return str(&m.UpdatedAt)
+	case KeyClosedAt:
+		return str(&m.ClosedAt)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return err
+	}
+	m.Extra = append(m.Extra, Field{key, v})
+	return nil
+}
