@@ -2,6 +2,7 @@ package storage
 
 import (
 	"sort"
+	"strings"
 
 	"github.com/git-milestone/git-milestone/internal/milestone"
 )
@@ -119,4 +120,26 @@ func Limit(n int, recs []Record) []Record {
 		return recs[:n]
 	}
 	return recs
+}
+
+// TextScore scores m against a full-text query: every word of text must
+// occur (case-insensitively) in the title, description, labels or owner;
+// the score counts occurrences, title hits weighing three. 0 means no match.
+// Backends without a full-text engine (file mode) use it.
+func TextScore(m *milestone.Milestone, text string) int {
+	words := strings.Fields(strings.ToLower(text))
+	if len(words) == 0 {
+		return 0
+	}
+	title := strings.ToLower(m.Title)
+	rest := strings.ToLower(m.Description + "\n" + strings.Join(m.Labels, " ") + "\n" + m.Owner)
+	score := 0
+	for _, w := range words {
+		n := 3*strings.Count(title, w) + strings.Count(rest, w)
+		if n == 0 {
+			return 0
+		}
+		score += n
+	}
+	return score
 }

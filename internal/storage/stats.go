@@ -1,0 +1,52 @@
+package storage
+
+import "github.com/git-milestone/git-milestone/internal/milestone"
+
+// Stats is the `stats --json` object (SPEC section 4).
+type Stats struct {
+	Total      int            `json:"total"`
+	ByStatus   map[string]int `json:"by_status"`
+	ByPriority map[string]int `json:"by_priority"`
+	Overdue    int            `json:"overdue"`
+	Oldest     *StatsEntry    `json:"oldest"`
+	Newest     *StatsEntry    `json:"newest"`
+}
+
+// StatsEntry names a milestone in Stats.
+type StatsEntry struct {
+	ID        string `json:"id"`
+	Title     string `json:"title"`
+	CreatedAt string `json:"created_at"`
+}
+
+// Summarize computes Stats over every record (open and closed); today is
+// YYYY-MM-DD for the overdue count. Oldest and newest go by created_at.
+func Summarize(recs []Record, today string) Stats {
+	s := Stats{ByStatus: map[string]int{}, ByPriority: map[string]int{}}
+	for _, st := range milestone.Statuses {
+		s.ByStatus[string(st)] = 0
+	}
+	for _, p := range milestone.Priorities {
+		s.ByPriority[string(p)] = 0
+	}
+	for i := range recs {
+		m := &recs[i].Milestone
+		s.Total++
+		s.ByStatus[string(m.Status)]++
+		s.ByPriority[string(m.Priority)]++
+		if m.Overdue(today) {
+			s.Overdue++
+		}
+		if m.CreatedAt == "" {
+			continue
+		}
+		e := &StatsEntry{ID: m.ID, Title: m.Title, CreatedAt: m.CreatedAt}
+		if s.Oldest == nil || m.CreatedAt < s.Oldest.CreatedAt {
+			s.Oldest = e
+		}
+		if s.Newest == nil || m.CreatedAt > s.Newest.CreatedAt {
+			s.Newest = e
+		}
+	}
+	return s
+}
