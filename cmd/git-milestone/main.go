@@ -1,15 +1,29 @@
+// Command git-milestone is the `git milestone` subcommand: it keeps a
+// project's milestones as YAML files under .milestones/ in its repository.
 package main
 
 import (
-	_ "github.com/go-git/go-git/v5"
-	_ "github.com/jackc/pgx/v5/stdlib"
-	_ "github.com/rogpeppe/go-internal/lockedfile"
-	_ "github.com/rogpeppe/go-internal/testscript"
-	_ "github.com/schollz/progressbar/v3"
-	_ "github.com/urfave/cli/v2"
-	_ "golang.org/x/term"
-	_ "gopkg.in/yaml.v3"
-	_ "modernc.org/sqlite"
+	"os"
+
+	"golang.org/x/term"
+
+	"github.com/git-milestone/git-milestone/internal/cli"
 )
 
-func main() {}
+func main() {
+	dir, err := os.Getwd()
+	if err != nil {
+		os.Stderr.WriteString("git-milestone: " + err.Error() + "\n")
+		os.Exit(cli.ExitFailed)
+	}
+	os.Exit(cli.Main(os.Args, cli.Env{
+		Stdin:     os.Stdin,
+		Stdout:    os.Stdout,
+		Stderr:    os.Stderr,
+		Getenv:    os.Getenv,
+		Dir:       dir,
+		StdinTTY:  term.IsTerminal(int(os.Stdin.Fd())),
+		StdoutTTY: term.IsTerminal(int(os.Stdout.Fd())),
+		StderrTTY: term.IsTerminal(int(os.Stderr.Fd())),
+	}))
+}

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Whole-process benchmark: builds git-milestone, generates repositories with N
+# milestones beside a code tree of 20,000 other tracked files, times the
+# commands with hyperfine and prints a table of medians (milliseconds).
+#
+#   bench/run.sh                     # N = 100 1000, backend file
+#   BACKENDS="file hybrid" bench/run.sh 1000 10000
+#
+# Needs hyperfine (Debian: apt-get install hyperfine). Repositories are cached
+# in ${BENCH_DIR:-/tmp/git-milestone-bench}; delete it to regenerate.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+sizes=("$@"); [ ${#sizes[@]} -gt 0 ] || sizes=(100 1000)
+backends=${BACKENDS:-file}
+work=${BENCH_DIR:-/tmp/git-milestone-bench}
+code_files=${CODE_FILES:-20000}
+runs=${RUNS:-20}
+mkdir -p "$work/bin"
+command -v hyperfine >/dev/null || { echo "bench: hyperfine is required (apt-get install hyperfine)" >&2; exit 1; }
+go build -o "$work/bin/git-milestone" ./cmd/git-milestone
+export PATH="$work/bin:$PATH"
+export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@example.com GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@example.com
+
+# make_repo DIR N: a repository with N milestones and $code_files other files.
+make_repo() {
+  local dir=$1 n=$2
+  rm -rf "$dir"; mkdir -p "$dir"; cd "$dir"
+  git init -q -b main .
+  for d in $(seq -f 'src/pkg%03g' 0 199); do mkdir -p "$d"; done
+  awk -v n="$code_files" 'BEGIN { for (i = 0; i < n; i++) { f = sprintf("src/pkg%03d/file%05d.go", i % 200, i); printf "package pkg\n\n// file %d\n", i > f; close(f) } }'
+  git add -A && git commit -q -m "code tree"
+  git milestone init >/dev/null 2>&1
+  awk -v n="$n" 'BEGIN {
+    split("planned active blocked completed cancelled", st, " "); split("low medium high critical", pr, " ");
+    for (i = 1; i <= n; i++) {
+      s = st[(i % 5) + 1]; folder = (s == "completed" || s == "cancelled") ? "completed" : "active";
+      f = sprintf(".milestones/%s/m-%05d.yaml", folder, i);
+      printf "title: Milestone %d of the roadmap\nstatus: %s\npriority: %s\nowner: owner%d@example.com\ndue: 2027-%02d-%02d\nlabels: [team%d, area%d]\nprogress: %d\ndescription: |\n  Work item %d: ship the %s feature.\n  Second line mentions keyword%d.\ncreated_at: 2026-01-01T00:00:00Z\nupdated_at: 2026-01-01T00:00:00Z\n", i, s, pr[(i % 4) + 1], i % 37, (i % 12) + 1, (i % 28) + 1, i % 10, i % 7, i % 101, i, (i % 3 == 0) ? "zanzibar" : "roadmap", i % 50 > f
+      close(f)
+    } }'
+  git add -A .milestones && git commit -q -m "milestones"
+  git gc -q
+  cd - >/dev/null
+}
+
+printf '\n%-8s %-7s %-28s %10s\n' backend N command median_ms
+for n in "${sizes[@]}"; do
+  for backend in $backends; do
+    repo="$work/repo-$n-$backend"
+    if [ ! -d "$repo/.milestones" ]; then
+      make_repo "$repo" "$n" >/dev/null
+      if [ "$backend" != file ]; then (cd "$repo" && git milestone migrate --to "$backend" >/dev/null); fi
+    fi
+    cd "$repo"
+    mid=$(printf 'm-%05d' $((n / 2)))
+    declare -a names=(show "list --status blocked" "search zanzibar" stats create update)
+    declare -a cmds=(
+      "git-milestone show $mid"
+      "git-milestone list --status blocked"
+      "git-milestone search zanzibar"
+      "git-milestone stats"
+      "git-milestone create 'Bench milestone'"
+      "git-milestone update $mid --progress \$((RANDOM % 100))"
+    )
+    for i in "${!cmds[@]}"; do
+      out="$work/result-$n-$backend-$i.json"
+      hyperfine --shell=bash --warmup 2 --runs "$runs" --export-json "$out" "${cmds[$i]}" >/dev/null 2>&1 || { printf '%-8s %-7s %-28s %10s\n' "$backend" "$n" "${names[$i]}" FAILED; continue; }
+      med=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print("%.1f" % (r["median"]*1000))' "$out")
+      printf '%-8s %-7s %-28s %10s\n' "$backend" "$n" "${names[$i]}" "$med"
+    done
+    cd "$root"
+  done
+done

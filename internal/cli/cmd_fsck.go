@@ -1,0 +1,189 @@
+package cli
+
+import (
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/git-milestone/git-milestone/internal/format"
+	"github.com/git-milestone/git-milestone/internal/milestone"
+	"github.com/git-milestone/git-milestone/internal/storage"
+)
+
+func newFsckCommand(env *Env) *cli.Command {
+	return &cli.Command{
+		Name:  "fsck",
+		Usage: "check every document, folders, dependencies and locks; --repair fixes what is safe",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "repair", Usage: "move documents whose folder disagrees with their status (one commit)"},
+			&cli.BoolFlag{Name: "json", Usage: "print the findings as JSON"},
+		},
+		Action: func(c *cli.Context) error {
+			if err := nArgs(c, 0, 0, "[--repair]"); err != nil {
+				return err
+			}
+			s, err := open(c.Context, env)
+			if err != nil {
+				return err
+			}
+			defer s.close()
+			recs, problems, err := s.backend.List(c.Context, storage.Query{All: true})
+			if err != nil {
+				return err
+			}
+			var findings []string
+			for _, p := range problems {
+				findings = append(findings, p.Err.Error())
+			}
+			byID := map[string]*storage.Record{}
+			var misplaced []storage.Record
+			for i := range recs {
+				r := &recs[i]
+				byID[r.Milestone.ID] = r
+				if r.Path != "" {
+					want := ".milestones/" + r.Milestone.Status.Folder() + "/"
+					if !strings.HasPrefix(r.Path, want) {
+						findings = append(findings, fmt.Sprintf("%s: status %s belongs in %s", r.Path, r.Milestone.Status, want))
+						misplaced = append(misplaced, *r)
+					}
+				}
+			}
+			findings = append(findings, dependencyFindings(recs, byID)...)
+			findings = append(findings, s.lockFindings()...)
+			repaired := 0
+			if c.Bool("repair") && len(misplaced) > 0 {
+				ids := make([]string, len(misplaced))
+				for i, r := range misplaced {
+					ids[i] = r.Milestone.ID
+				}
+				res, err := s.backend.Update(c.Context, storage.UpdateOptions{Lock: ids,
+					Message: fmt.Sprintf("milestone: fsck --repair moves %d document(s) to the folder of their status\n", len(ids))},
+					func(tx storage.Tx) error {
+						for _, id := range ids {
+							r, err := tx.Get(id)
+							if err != nil {
+								return err
+							}
+							if err := tx.Put(r.Milestone, r.Source); err != nil {
+								return err
+							}
+						}
+						return nil
+					})
+				if err != nil {
+					return err
+				}
+				repaired = len(ids)
+				s.reportCommit(fmt.Sprintf("Repaired %d misplaced document(s)", repaired), res)
+			}
+			if c.Bool("json") {
+				if findings == nil {
+					findings = []string{}
+				}
+				if err := writeJSON(env.Stdout, map[string]any{"ok": len(findings) == repaired, "milestones": len(recs), "problems": findings, "repaired": repaired}); err != nil {
+					return err
+				}
+			} else {
+				for _, f := range findings {
+					fmt.Fprintln(env.Stdout, f)
+				}
+			}
+			if len(findings) > repaired {
+				if !c.Bool("json") {
+					fmt.Fprintf(env.Stderr, "fsck: %d problem(s) in %d milestone(s) (backend %s)\n", len(findings)-repaired, len(recs)+len(problems), s.kind)
+				}
+				return &silentError{code: ExitFailed}
+			}
+			if !c.Bool("json") {
+				fmt.Fprintf(env.Stderr, "fsck: %d milestone(s), no problems (backend %s)\n", len(recs), s.kind)
+			}
+			return nil
+		},
+	}
+}
+
+// dependencyFindings reports depends_on entries naming no milestone, and cycles.
+func dependencyFindings(recs []storage.Record, byID map[string]*storage.Record) []string {
+	var out []string
+	for _, r := range recs {
+		for _, d := range r.Milestone.DependsOn {
+			if byID[d] == nil {
+				out = append(out, fmt.Sprintf("%s: depends_on %q names no milestone", where(r), d))
+			}
+		}
+	}
+	const (
+		unvisited = iota
+		visiting
+		done
+	)
+	state := map[string]int{}
+	var stack []string
+	reported := map[string]bool{}
+	var visit func(id string)
+	visit = func(id string) {
+		state[id] = visiting
+		stack = append(stack, id)
+		r := byID[id]
+		deps := append([]string(nil), r.Milestone.DependsOn...)
+		sort.Strings(deps)
+		for _, d := range deps {
+			if byID[d] == nil {
+				continue
+			}
+			switch state[d] {
+			case unvisited:
+				visit(d)
+			case visiting:
+				i := len(stack) - 1
+				for stack[i] != d {
+					i--
+				}
+				cycle := append(append([]string(nil), stack[i:]...), d)
+				if !reported[d] {
+					reported[d] = true
+					out = append(out, fmt.Sprintf("dependency cycle: %s", strings.Join(cycle, " -> ")))
+				}
+			}
+		}
+		stack = stack[:len(stack)-1]
+		state[id] = done
+	}
+	ids := make([]string, 0, len(byID))
+	for id := range byID {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		if state[id] == unvisited {
+			visit(id)
+		}
+	}
+	return out
+}
+
+func where(r storage.Record) string {
+	if r.Path != "" {
+		return r.Path
+	}
+	return r.Milestone.ID
+}
+
+// lockFindings reports lock files whose holder is still running, so a
+// user knows who is mid-update.
+func (s *session) lockFindings() []string {
+	matches, _ := filepath.Glob(filepath.Join(s.repo.WorkTree, ".milestones", "locks", "*.lock"))
+	var out []string
+	for _, m := range matches {
+		if held, holder := lockHeld(m); held {
+			out = append(out, fmt.Sprintf(".milestones/locks/%s: held by %s", filepath.Base(m), holder))
+		}
+	}
+	return out
+}
+
+var _ = format.Decode
+var _ = milestone.Resolve

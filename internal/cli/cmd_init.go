@@ -1,0 +1,158 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/git-milestone/git-milestone/internal/config"
+	"github.com/git-milestone/git-milestone/internal/eventlog"
+	"github.com/git-milestone/git-milestone/internal/gitrepo"
+	"github.com/git-milestone/git-milestone/internal/txn"
+)
+
+// gitignore keeps local state out of git.
+const gitignore = `# git-milestone local state: caches, locks, logs, backups. Never committed.
+/index.db*
+/enterprise.db*
+/locks/
+/logs/
+/backups/
+/cache/
+`
+
+// attributesLine routes milestone documents through our merge and diff drivers.
+const attributesLine = ".milestones/**/*.yaml merge=milestone diff=milestone"
+
+func newInitCommand(env *Env) *cli.Command {
+	return &cli.Command{
+		Name:  "init",
+		Usage: "create .milestones/ (layout, config, .gitignore, .gitattributes, merge/diff drivers) and commit it",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "backend", Value: config.Auto, Usage: "auto, file, hybrid or database"},
+			&cli.StringFlag{Name: "database-type", Usage: "sqlite or postgresql (database backend)"},
+			&cli.StringFlag{Name: "message", Aliases: []string{"m"}, Usage: "commit message"},
+		},
+		Action: func(c *cli.Context) error {
+			if err := nArgs(c, 0, 0, "[--backend auto|file|hybrid|database]"); err != nil {
+				return err
+			}
+			backend := c.String("backend")
+			switch backend {
+			case config.Auto, config.File, config.Hybrid, config.Database:
+			default:
+				return refused("--backend %q is not one of auto, file, hybrid, database", backend)
+			}
+			if t := c.String("database-type"); t != "" && t != "sqlite" && t != "postgresql" {
+				return refused("--database-type %q is not one of sqlite, postgresql", t)
+			}
+			repo, err := openRepo(env)
+			if err != nil {
+				return err
+			}
+			current, err := config.ReadBackend(repo.WorkTree)
+			if err != nil {
+				return err
+			}
+			if current != "" {
+				fmt.Fprintf(env.Stderr, "git-milestone is already set up here (backend %s); nothing to do\n", current)
+				return nil
+			}
+			live := backend
+			if live == config.Auto {
+				live = config.File
+			}
+			if live != config.File {
+				return fmt.Errorf("init --backend %s: that backend is not available in this build yet", live)
+			}
+			changes, err := initChanges(repo, backend, c.String("database-type"))
+			if err != nil {
+				return err
+			}
+			tx, err := txn.Begin(c.Context, repo, txn.Options{Getenv: env.Getenv})
+			if err != nil {
+				return err
+			}
+			defer tx.Close()
+			msg := c.String("message")
+			if msg == "" {
+				msg = fmt.Sprintf("milestone: set up git-milestone (backend %s)\n", live)
+			}
+			res, err := tx.Commit(msg, changes)
+			if err != nil {
+				return err
+			}
+			tx.Close()
+			for _, d := range []string{"active", "completed"} {
+				if err := os.MkdirAll(filepath.Join(repo.WorkTree, ".milestones", d), 0o755); err != nil {
+					return err
+				}
+			}
+			if err := configureDrivers(repo); err != nil {
+				return err
+			}
+			log := eventlog.Open(filepath.Join(repo.WorkTree, ".milestones", "logs", "storage-events.jsonl"))
+			if err := log.Append(eventlog.Event{Timestamp: env.Now(), Event: eventlog.StorageInitialized, Backend: live,
+				Details: map[string]any{"configured": backend}}); err != nil {
+				fmt.Fprintf(env.Stderr, "warning: %v\n", err)
+			}
+			s := &session{env: env}
+			s.reportCommit(fmt.Sprintf("Initialised .milestones/ (backend %s)", live), storageResult(res))
+			return nil
+		},
+	}
+}
+
+// initChanges are the files init commits.
+func initChanges(repo *gitrepo.Repo, backend, dbType string) ([]txn.Change, error) {
+	cfg := config.DefaultYAML
+	if backend != config.Auto {
+		cfg = strings.Replace(cfg, "backend: auto ", "backend: "+backend+" ", 1)
+	}
+	if dbType != "" {
+		cfg = strings.Replace(cfg, "type: sqlite ", "type: "+dbType+" ", 1)
+	}
+	live := backend
+	if live == config.Auto {
+		live = config.File
+	}
+	changes := []txn.Change{
+		{Path: ".milestones/.gitignore", Content: []byte(gitignore)},
+		{Path: config.BackendPath, Content: []byte(live + "\n")},
+	}
+	if _, err := os.Stat(filepath.Join(repo.WorkTree, config.ConfigPath)); errors.Is(err, fs.ErrNotExist) {
+		changes = append(changes, txn.Change{Path: config.ConfigPath, Content: []byte(cfg)})
+	}
+	attrs, err := os.ReadFile(filepath.Join(repo.WorkTree, ".gitattributes"))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("read .gitattributes: %w", err)
+	}
+	if !strings.Contains(string(attrs), attributesLine) {
+		if len(attrs) > 0 && !strings.HasSuffix(string(attrs), "\n") {
+			attrs = append(attrs, '\n')
+		}
+		attrs = append(attrs, []byte(attributesLine+"\n")...)
+		changes = append(changes, txn.Change{Path: ".gitattributes", Content: attrs})
+	}
+	return changes, nil
+}
+
+// configureDrivers registers the merge driver and the textconv in the
+// repository's config.
+func configureDrivers(repo *gitrepo.Repo) error {
+	for _, kv := range [][2]string{
+		{"merge.milestone.name", "git-milestone field-by-field merge"},
+		{"merge.milestone.driver", "git-milestone merge-driver %O %A %B %P"},
+		{"diff.milestone.textconv", "git-milestone textconv"},
+	} {
+		if err := repo.ConfigSet(kv[0], kv[1]); err != nil {
+			return fmt.Errorf("git config %s: %w", kv[0], err)
+		}
+	}
+	return nil
+}

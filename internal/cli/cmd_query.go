@@ -1,0 +1,262 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/git-milestone/git-milestone/internal/eventlog"
+	"github.com/git-milestone/git-milestone/internal/milestone"
+	"github.com/git-milestone/git-milestone/internal/storage"
+)
+
+func newShowCommand(env *Env) *cli.Command {
+	return &cli.Command{
+		Name:      "show",
+		Usage:     "show one milestone",
+		ArgsUsage: "ID",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "json", Usage: "print the milestone as a JSON object"},
+			&cli.BoolFlag{Name: "yaml", Usage: "print the document exactly as stored"},
+		},
+		Action: func(c *cli.Context) error {
+			if err := nArgs(c, 1, 1, "ID [--json|--yaml]"); err != nil {
+				return err
+			}
+			if c.Bool("json") && c.Bool("yaml") {
+				return refused("show: --json and --yaml exclude each other")
+			}
+			s, err := open(c.Context, env)
+			if err != nil {
+				return err
+			}
+			defer s.close()
+			id, err := s.resolve(c.Context, c.Args().First())
+			if err != nil {
+				return err
+			}
+			rec, err := s.backend.Get(c.Context, id)
+			if err != nil {
+				return err
+			}
+			switch {
+			case c.Bool("json"):
+				obj, err := recordJSON(rec)
+				if err != nil {
+					return err
+				}
+				_, err = fmt.Fprintf(env.Stdout, "%s\n", obj)
+				return err
+			case c.Bool("yaml"):
+				_, err := env.Stdout.Write(rec.Source)
+				return err
+			}
+			writeMilestone(env, rec, s.today())
+			return nil
+		},
+	}
+}
+
+// queryFlags are the filters of list (and search).
+func queryFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringSliceFlag{Name: "status", Usage: "only these statuses (repeatable or comma-separated)"},
+		&cli.StringSliceFlag{Name: "priority", Usage: "only these priorities (repeatable or comma-separated)"},
+		&cli.StringSliceFlag{Name: "label", Usage: "only milestones with all these labels"},
+		&cli.StringFlag{Name: "owner", Usage: "only this owner"},
+		&cli.StringFlag{Name: "due-before", Usage: "only milestones due before this date (YYYY-MM-DD)"},
+		&cli.BoolFlag{Name: "overdue", Usage: "only open milestones past their due date"},
+		&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "include closed milestones"},
+		&cli.StringFlag{Name: "sort", Usage: "order by " + strings.Join(storage.SortKeys, ", ")},
+		&cli.IntFlag{Name: "limit", Aliases: []string{"n"}, Usage: "at most this many"},
+		&cli.BoolFlag{Name: "json", Usage: "print a JSON array"},
+	}
+}
+
+func splitList(values []string) []string {
+	var out []string
+	for _, v := range values {
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// parseQuery reads and checks the filter flags.
+func parseQuery(c *cli.Context, today string) (storage.Query, error) {
+	q := storage.Query{All: c.Bool("all"), Owner: c.String("owner"), Overdue: c.Bool("overdue"),
+		Today: today, Sort: c.String("sort"), Limit: c.Int("limit"), DueBefore: c.String("due-before")}
+	for _, st := range splitList(c.StringSlice("status")) {
+		if err := milestone.ValidateStatus(st); err != nil {
+			return q, err
+		}
+		q.Statuses = append(q.Statuses, milestone.Status(st))
+	}
+	for _, p := range splitList(c.StringSlice("priority")) {
+		if err := milestone.ValidatePriority(p); err != nil {
+			return q, err
+		}
+		q.Priorities = append(q.Priorities, milestone.Priority(p))
+	}
+	q.Labels = splitList(c.StringSlice("label"))
+	if q.DueBefore != "" {
+		if err := milestone.ValidateDate("--due-before", q.DueBefore); err != nil {
+			return q, err
+		}
+	}
+	if !storage.ValidSort(q.Sort) {
+		return q, refused("--sort %q is not one of %s", q.Sort, strings.Join(storage.SortKeys, ", "))
+	}
+	if q.Limit < 0 {
+		return q, refused("--limit %d: must be positive", q.Limit)
+	}
+	return q, nil
+}
+
+func runList(c *cli.Context, env *Env, text string) error {
+	s, err := open(c.Context, env)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	q, err := parseQuery(c, s.today())
+	if err != nil {
+		return err
+	}
+	q.Text = text
+	recs, problems, err := s.backend.List(c.Context, q)
+	if err != nil {
+		return err
+	}
+	s.warnProblems(problems)
+	if c.Bool("json") {
+		return writeRecordsJSON(env.Stdout, recs)
+	}
+	writeTable(env, recs, s.today())
+	return nil
+}
+
+func newListCommand(env *Env) *cli.Command {
+	return &cli.Command{
+		Name:  "list",
+		Usage: "list open milestones (--all includes closed ones)",
+		Flags: queryFlags(),
+		Action: func(c *cli.Context) error {
+			if err := nArgs(c, 0, 0, "[options]"); err != nil {
+				return err
+			}
+			return runList(c, env, "")
+		},
+	}
+}
+
+func newSearchCommand(env *Env) *cli.Command {
+	return &cli.Command{
+		Name:      "search",
+		Usage:     "full-text search over title, description, labels and owner (all milestones unless --status)",
+		ArgsUsage: "TEXT",
+		Flags:     queryFlags(),
+		Action: func(c *cli.Context) error {
+			if err := nArgs(c, 1, -1, "TEXT [options]"); err != nil {
+				return err
+			}
+			text := strings.Join(c.Args().Slice(), " ")
+			if strings.TrimSpace(text) == "" {
+				return refused("search: TEXT is empty")
+			}
+			if !c.IsSet("all") {
+				c.Set("all", "true")
+			}
+			return runList(c, env, text)
+		},
+	}
+}
+
+func newStatsCommand(env *Env) *cli.Command {
+	return &cli.Command{
+		Name:  "stats",
+		Usage: "totals by status and priority, overdue, oldest and newest",
+		Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print a JSON object"}},
+		Action: func(c *cli.Context) error {
+			if err := nArgs(c, 0, 0, "[--json]"); err != nil {
+				return err
+			}
+			s, err := open(c.Context, env)
+			if err != nil {
+				return err
+			}
+			defer s.close()
+			recs, problems, err := s.backend.List(c.Context, storage.Query{All: true})
+			if err != nil {
+				return err
+			}
+			s.warnProblems(problems)
+			st := storage.Summarize(recs, s.today())
+			if c.Bool("json") {
+				return writeJSON(env.Stdout, st)
+			}
+			w := env.Stdout
+			fmt.Fprintf(w, "total      %d\n", st.Total)
+			for _, k := range milestone.Statuses {
+				fmt.Fprintf(w, "  %-9s %d\n", k, st.ByStatus[string(k)])
+			}
+			fmt.Fprintln(w, "priority")
+			for i := len(milestone.Priorities) - 1; i >= 0; i-- {
+				k := milestone.Priorities[i]
+				fmt.Fprintf(w, "  %-9s %d\n", k, st.ByPriority[string(k)])
+			}
+			fmt.Fprintf(w, "overdue    %d\n", st.Overdue)
+			if st.Oldest != nil {
+				fmt.Fprintf(w, "oldest     %s  %s (%s)\n", st.Oldest.ID, st.Oldest.Title, st.Oldest.CreatedAt)
+				fmt.Fprintf(w, "newest     %s  %s (%s)\n", st.Newest.ID, st.Newest.Title, st.Newest.CreatedAt)
+			}
+			return nil
+		},
+	}
+}
+
+func newEventsCommand(env *Env) *cli.Command {
+	return &cli.Command{
+		Name:  "events",
+		Usage: "the storage event log (.milestones/logs/storage-events.jsonl)",
+		Flags: []cli.Flag{
+			&cli.IntFlag{Name: "tail", Aliases: []string{"n"}, Value: 20, Usage: "the last N events (0: all)"},
+			&cli.BoolFlag{Name: "json", Usage: "print a JSON array"},
+		},
+		Action: func(c *cli.Context) error {
+			if err := nArgs(c, 0, 0, "[--tail N] [--json]"); err != nil {
+				return err
+			}
+			s, err := open(c.Context, env)
+			if err != nil {
+				return err
+			}
+			defer s.close()
+			events, bad, err := s.log.Tail(c.Int("tail"))
+			if err != nil {
+				return err
+			}
+			for _, b := range bad {
+				s.warn(b.Error())
+			}
+			if events == nil {
+				events = []eventlog.Event{}
+			}
+			if c.Bool("json") {
+				return writeJSON(env.Stdout, events)
+			}
+			for _, e := range events {
+				fmt.Fprintf(env.Stdout, "%s  %-20s %-8s %s", e.Timestamp.Format("2006-01-02T15:04:05Z07:00"), e.Event, e.Backend, e.MilestoneID)
+				if e.Event == eventlog.PerformanceMetric {
+					fmt.Fprintf(env.Stdout, "%v %vms", e.Details["operation"], e.Details["duration_ms"])
+				}
+				fmt.Fprintln(env.Stdout)
+			}
+			return nil
+		},
+	}
+}

@@ -1,0 +1,32 @@
+package cli
+
+import (
+	"github.com/urfave/cli/v2"
+
+	"github.com/git-milestone/git-milestone/internal/storage"
+	"github.com/git-milestone/git-milestone/internal/txn"
+)
+
+// commands lists every command, in help order.
+func commands(env *Env) []*cli.Command {
+	return []*cli.Command{
+		newInitCommand(env),
+		newCreateCommand(env),
+		newShowCommand(env),
+		newListCommand(env),
+		newSearchCommand(env),
+		newStatsCommand(env),
+		newUpdateCommand(env),
+		newEditCommand(env),
+		newCloseCommand(env),
+		newReopenCommand(env),
+		newRmCommand(env),
+		newMvCommand(env),
+		newEventsCommand(env),
+		newFsckCommand(env),
+	}
+}
+
+func storageResult(r txn.Result) storage.Result {
+	return storage.Result{Commit: r.Commit, Branch: r.Branch, Detached: r.Detached}
+}

@@ -1,0 +1,294 @@
+package cli
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/git-milestone/git-milestone/internal/format"
+	"github.com/git-milestone/git-milestone/internal/milestone"
+)
+
+// fieldEdits are the field changes asked on the command line.
+type fieldEdits struct {
+	title, status, priority, owner, start, due, description *string
+	progress                                                *int
+	addLabels, removeLabels                                 []string
+	dependsOn                                               []string
+	setDependsOn                                            bool
+	extra                                                   []milestone.Field // unknown keys; nil Value removes
+}
+
+func optString(c *cli.Context, name string) *string {
+	if !c.IsSet(name) {
+		return nil
+	}
+	v := c.String(name)
+	return &v
+}
+
+// editFlags are the flags shared by create and update.
+func editFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "title", Usage: "one line, 1-200 characters"},
+		&cli.StringFlag{Name: "status", Usage: "planned, active, blocked, completed or cancelled"},
+		&cli.StringFlag{Name: "priority", Usage: "low, medium, high or critical"},
+		&cli.StringFlag{Name: "owner", Usage: "who owns it (empty to clear)"},
+		&cli.StringFlag{Name: "start", Usage: "start date, YYYY-MM-DD (empty to clear)"},
+		&cli.StringFlag{Name: "due", Usage: "due date, YYYY-MM-DD (empty to clear)"},
+		&cli.StringFlag{Name: "description", Usage: "free text (Markdown)"},
+		&cli.StringSliceFlag{Name: "depends-on", Usage: "id of a milestone this one depends on (repeatable; replaces the list)"},
+		&cli.BoolFlag{Name: "no-commit", Usage: "write the work tree only, do not commit"},
+		&cli.StringFlag{Name: "message", Aliases: []string{"m"}, Usage: "commit message (default: milestone(<id>): <what>)"},
+	}
+}
+
+var protectedKeys = map[string]bool{"id": true, milestone.KeyCreatedAt: true, milestone.KeyUpdatedAt: true, milestone.KeyClosedAt: true}
+
+var extraKeyPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]{0,63}$`)
+
+// parseEdits reads the edit flags of c and checks every value.
+func parseEdits(c *cli.Context) (*fieldEdits, error) {
+	e := &fieldEdits{
+		title: optString(c, "title"), status: optString(c, "status"), priority: optString(c, "priority"),
+		owner: optString(c, "owner"), start: optString(c, "start"), due: optString(c, "due"),
+		description: optString(c, "description"),
+	}
+	if c.IsSet("depends-on") {
+		e.setDependsOn = true
+		e.dependsOn = nonEmpty(c.StringSlice("depends-on"))
+	}
+	if c.IsSet("label") {
+		e.addLabels = c.StringSlice("label")
+	}
+	if c.IsSet("add-label") {
+		e.addLabels = append(e.addLabels, c.StringSlice("add-label")...)
+	}
+	if c.IsSet("remove-label") {
+		e.removeLabels = c.StringSlice("remove-label")
+	}
+	if c.IsSet("progress") {
+		p := c.Int("progress")
+		e.progress = &p
+	}
+	for _, kv := range c.StringSlice("set") {
+		if err := e.set(kv); err != nil {
+			return nil, err
+		}
+	}
+	return e, e.check()
+}
+
+func nonEmpty(s []string) []string {
+	var out []string
+	for _, v := range s {
+		if v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// set applies one --set KEY=VALUE.
+func (e *fieldEdits) set(kv string) error {
+	key, value, ok := strings.Cut(kv, "=")
+	if !ok || key == "" {
+		return refused("--set %q: expected KEY=VALUE", kv)
+	}
+	if protectedKeys[key] {
+		return refused("--set %s: %s is set by git-milestone and cannot be changed", key, key)
+	}
+	switch key {
+	case milestone.KeyTitle:
+		e.title = &value
+	case milestone.KeyStatus:
+		e.status = &value
+	case milestone.KeyPriority:
+		e.priority = &value
+	case milestone.KeyOwner:
+		e.owner = &value
+	case milestone.KeyStart:
+		e.start = &value
+	case milestone.KeyDue:
+		e.due = &value
+	case milestone.KeyDescription:
+		e.description = &value
+	case milestone.KeyProgress:
+		p, err := strconv.Atoi(value)
+		if err != nil {
+			return refused("--set progress=%q: not a whole number", value)
+		}
+		e.progress = &p
+	case milestone.KeyLabels, milestone.KeyDependsOn:
+		return refused("--set %s: use --add-label/--remove-label or --depends-on", key)
+	default:
+		if !extraKeyPattern.MatchString(key) {
+			return refused("--set %q: a key is a letter or '_' then letters, digits, '_', '.' or '-'", key)
+		}
+		var v any
+		if value != "" {
+			v = format.ParseValue(value)
+		}
+		e.extra = append(e.extra, milestone.Field{Key: key, Value: v})
+	}
+	return nil
+}
+
+// check validates every value before anything is read or written.
+func (e *fieldEdits) check() error {
+	if e.title != nil {
+		if err := milestone.ValidateTitle(*e.title); err != nil {
+			return err
+		}
+	}
+	if e.status != nil {
+		if err := milestone.ValidateStatus(*e.status); err != nil {
+			return err
+		}
+	}
+	if e.priority != nil {
+		if err := milestone.ValidatePriority(*e.priority); err != nil {
+			return err
+		}
+	}
+	for _, d := range []struct {
+		key string
+		v   *string
+	}{{milestone.KeyStart, e.start}, {milestone.KeyDue, e.due}} {
+		if d.v != nil && *d.v != "" {
+			if err := milestone.ValidateDate(d.key, *d.v); err != nil {
+				return err
+			}
+		}
+	}
+	if e.owner != nil && strings.ContainsAny(*e.owner, "\r\n") {
+		return refused("owner %q has more than one line", *e.owner)
+	}
+	if e.progress != nil {
+		if err := milestone.ValidateProgress(*e.progress); err != nil {
+			return err
+		}
+	}
+	for _, l := range append(append([]string(nil), e.addLabels...), e.removeLabels...) {
+		if err := milestone.ValidateLabel("label", l); err != nil {
+			return err
+		}
+	}
+	for _, d := range e.dependsOn {
+		if err := milestone.ValidateID(d); err != nil {
+			return refused("--depends-on: %v", err)
+		}
+	}
+	return nil
+}
+
+// empty reports whether no change was asked.
+func (e *fieldEdits) empty() bool {
+	return e.title == nil && e.status == nil && e.priority == nil && e.owner == nil && e.start == nil &&
+		e.due == nil && e.description == nil && e.progress == nil && len(e.addLabels) == 0 &&
+		len(e.removeLabels) == 0 && !e.setDependsOn && len(e.extra) == 0
+}
+
+// apply changes m; now is the current timestamp for closed_at.
+func (e *fieldEdits) apply(m *milestone.Milestone, now string) {
+	setStr := func(dst *string, v *string) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	setStr(&m.Title, e.title)
+	setStr(&m.Owner, e.owner)
+	setStr(&m.Start, e.start)
+	setStr(&m.Due, e.due)
+	setStr(&m.Description, e.description)
+	if e.priority != nil {
+		m.Priority = milestone.Priority(*e.priority)
+	}
+	if e.status != nil {
+		setStatus(m, milestone.Status(*e.status), now)
+	}
+	if e.progress != nil {
+		p := *e.progress
+		m.Progress = &p
+	}
+	for _, l := range e.addLabels {
+		if !m.HasLabel(l) {
+			m.Labels = append(m.Labels, l)
+		}
+	}
+	for _, l := range e.removeLabels {
+		m.Labels = remove(m.Labels, l)
+	}
+	if e.setDependsOn {
+		m.DependsOn = e.dependsOn
+	}
+	for _, f := range e.extra {
+		m.Extra = setExtra(m.Extra, f)
+	}
+}
+
+// setStatus changes the status, keeping closed_at in step with it.
+func setStatus(m *milestone.Milestone, st milestone.Status, now string) {
+	switch {
+	case st.Closed() && (!m.Status.Closed() || m.ClosedAt == ""):
+		m.ClosedAt = now
+	case !st.Closed():
+		m.ClosedAt = ""
+	}
+	m.Status = st
+}
+
+func remove(list []string, v string) []string {
+	var out []string
+	for _, s := range list {
+		if s != v {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func setExtra(fields []milestone.Field, f milestone.Field) []milestone.Field {
+	for i := range fields {
+		if fields[i].Key == f.Key {
+			if f.Value == nil {
+				return append(fields[:i:i], fields[i+1:]...)
+			}
+			fields[i].Value = f.Value
+			return fields
+		}
+	}
+	if f.Value == nil {
+		return fields
+	}
+	return append(fields, f)
+}
+
+// summary describes the change for a commit message.
+func (e *fieldEdits) summary() string {
+	var parts []string
+	add := func(cond bool, s string) {
+		if cond {
+			parts = append(parts, s)
+		}
+	}
+	add(e.title != nil, "title")
+	if e.status != nil {
+		parts = append(parts, "status "+*e.status)
+	}
+	add(e.priority != nil, "priority")
+	add(e.owner != nil, "owner")
+	add(e.start != nil, "start")
+	add(e.due != nil, "due")
+	add(e.progress != nil, "progress")
+	add(e.description != nil, "description")
+	add(len(e.addLabels)+len(e.removeLabels) > 0, "labels")
+	add(e.setDependsOn, "depends_on")
+	for _, f := range e.extra {
+		parts = append(parts, f.Key)
+	}
+	return fmt.Sprintf("update %s", strings.Join(parts, ", "))
+}

@@ -1,0 +1,205 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/git-milestone/git-milestone/internal/milestone"
+	"github.com/git-milestone/git-milestone/internal/storage"
+)
+
+// color decides whether to colour output: a terminal and no NO_COLOR.
+func (env *Env) color() bool { return env.StdoutTTY && env.Getenv("NO_COLOR") == "" }
+
+const (
+	ansiReset  = "\x1b[0m"
+	ansiBold   = "\x1b[1m"
+	ansiDim    = "\x1b[2m"
+	ansiRed    = "\x1b[31m"
+	ansiGreen  = "\x1b[32m"
+	ansiYellow = "\x1b[33m"
+	ansiBlue   = "\x1b[34m"
+)
+
+func statusColor(s milestone.Status) string {
+	switch s {
+	case milestone.Active:
+		return ansiGreen
+	case milestone.Blocked:
+		return ansiRed
+	case milestone.Planned:
+		return ansiBlue
+	}
+	return ansiDim
+}
+
+func priorityColor(p milestone.Priority) string {
+	switch p {
+	case milestone.Critical:
+		return ansiRed + ansiBold
+	case milestone.High:
+		return ansiYellow
+	}
+	return ""
+}
+
+// recordJSON is one record as the show --json object.
+func recordJSON(r storage.Record) (json.RawMessage, error) {
+	var extra []milestone.Field
+	if r.Path != "" {
+		extra = append(extra, milestone.Field{Key: "path", Value: r.Path})
+	}
+	return r.Milestone.JSON(extra...)
+}
+
+// writeRecordsJSON writes records as a JSON array (always an array, [] when empty).
+func writeRecordsJSON(w io.Writer, recs []storage.Record) error {
+	var b bytes.Buffer
+	b.WriteString("[")
+	for i, r := range recs {
+		obj, err := recordJSON(r)
+		if err != nil {
+			return err
+		}
+		if i > 0 {
+			b.WriteString(",")
+		}
+		b.WriteString("\n  ")
+		b.Write(obj)
+	}
+	if len(recs) > 0 {
+		b.WriteString("\n")
+	}
+	b.WriteString("]\n")
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+// writeJSON writes v indented, without HTML escaping.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// writeTable prints records: an aligned, coloured table with a header on a
+// terminal; tab-separated lines without a header when piped.
+func writeTable(env *Env, recs []storage.Record, today string) {
+	if !env.StdoutTTY {
+		for _, r := range recs {
+			m := &r.Milestone
+			fmt.Fprintf(env.Stdout, "%s\t%s\t%s\t%s\t%s\t%s\n", m.ID, m.Status, m.Priority, m.Due, tsvField(m.Owner), tsvField(m.Title))
+		}
+		return
+	}
+	if len(recs) == 0 {
+		fmt.Fprintln(env.Stdout, "No milestones match.")
+		return
+	}
+	rows := [][]string{{"ID", "STATUS", "PRIORITY", "DUE", "OWNER", "TITLE"}}
+	for _, r := range recs {
+		m := &r.Milestone
+		due := m.Due
+		if m.Overdue(today) {
+			due += "!"
+		}
+		rows = append(rows, []string{m.ID, string(m.Status), string(m.Priority), due, m.Owner, m.Title})
+	}
+	widths := make([]int, len(rows[0]))
+	for _, row := range rows {
+		for i, cell := range row {
+			widths[i] = max(widths[i], utf8.RuneCountInString(cell))
+		}
+	}
+	color := env.color()
+	for ri, row := range rows {
+		var b strings.Builder
+		for i, cell := range row {
+			pad := strings.Repeat(" ", widths[i]-utf8.RuneCountInString(cell))
+			code := ""
+			if color {
+				switch {
+				case ri == 0:
+					code = ansiBold
+				case i == 1:
+					code = statusColor(recs[ri-1].Milestone.Status)
+				case i == 2:
+					code = priorityColor(recs[ri-1].Milestone.Priority)
+				case i == 3 && strings.HasSuffix(cell, "!"):
+					code = ansiRed
+				}
+			}
+			if code != "" {
+				b.WriteString(code + cell + ansiReset)
+			} else {
+				b.WriteString(cell)
+			}
+			if i < len(row)-1 {
+				b.WriteString(pad + "  ")
+			}
+		}
+		fmt.Fprintln(env.Stdout, b.String())
+	}
+}
+
+// tsvField keeps a value on one tab-free line.
+func tsvField(s string) string {
+	return strings.NewReplacer("\t", " ", "\n", " ", "\r", " ").Replace(s)
+}
+
+// writeMilestone prints one milestone for people.
+func writeMilestone(env *Env, r storage.Record, today string) {
+	m := &r.Milestone
+	color := env.color()
+	paint := func(code, s string) string {
+		if color && code != "" {
+			return code + s + ansiReset
+		}
+		return s
+	}
+	fmt.Fprintf(env.Stdout, "%s  %s\n", paint(ansiBold, m.ID), paint(ansiBold, m.Title))
+	line := func(k, v string) {
+		if v != "" {
+			fmt.Fprintf(env.Stdout, "  %-11s %s\n", k+":", v)
+		}
+	}
+	line("status", paint(statusColor(m.Status), string(m.Status)))
+	line("priority", paint(priorityColor(m.Priority), string(m.Priority)))
+	line("owner", m.Owner)
+	line("start", m.Start)
+	due := m.Due
+	if m.Overdue(today) {
+		due = paint(ansiRed, due+" (overdue)")
+	}
+	line("due", due)
+	if m.Progress != nil {
+		line("progress", fmt.Sprintf("%d%%", *m.Progress))
+	}
+	line("labels", strings.Join(m.Labels, ", "))
+	line("depends on", strings.Join(m.DependsOn, ", "))
+	line("created", m.CreatedAt)
+	line("updated", m.UpdatedAt)
+	line("closed", m.ClosedAt)
+	for _, f := range m.Extra {
+		v, err := json.Marshal(f.Value)
+		if s, ok := f.Value.(string); ok {
+			line(f.Key, s)
+		} else if err == nil {
+			line(f.Key, string(v))
+		} else {
+			line(f.Key, fmt.Sprint(f.Value))
+		}
+	}
+	line("file", r.Path)
+	if m.Description != "" {
+		fmt.Fprintln(env.Stdout)
+		for _, l := range strings.Split(strings.TrimRight(m.Description, "\n"), "\n") {
+			fmt.Fprintf(env.Stdout, "  %s\n", l)
+		}
+	}
+}

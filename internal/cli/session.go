@@ -1,0 +1,157 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/git-milestone/git-milestone/internal/config"
+	"github.com/git-milestone/git-milestone/internal/eventlog"
+	"github.com/git-milestone/git-milestone/internal/gitrepo"
+	"github.com/git-milestone/git-milestone/internal/milestone"
+	"github.com/git-milestone/git-milestone/internal/storage"
+	"github.com/git-milestone/git-milestone/internal/storage/filestore"
+)
+
+// session is an opened repository with its configuration and backend.
+type session struct {
+	env     *Env
+	repo    *gitrepo.Repo
+	cfg     config.Config
+	kind    string // file | hybrid | database
+	backend storage.Backend
+	log     *eventlog.Log
+	started time.Time
+}
+
+var errNotInitialised = errors.New("this repository has no milestones yet: run `git milestone init`")
+
+// openRepo finds the repository around env.Dir.
+func openRepo(env *Env) (*gitrepo.Repo, error) {
+	repo, err := gitrepo.Open(env.Dir)
+	if err != nil {
+		return nil, err
+	}
+	return repo, nil
+}
+
+// open opens the repository and its backend. Commands close it with done.
+func open(ctx context.Context, env *Env) (*session, error) {
+	started := time.Now()
+	repo, err := openRepo(env)
+	if err != nil {
+		return nil, err
+	}
+	kind, err := config.ReadBackend(repo.WorkTree)
+	if err != nil {
+		return nil, err
+	}
+	if kind == "" {
+		return nil, errNotInitialised
+	}
+	cfg, err := config.Load(repo.WorkTree)
+	if err != nil {
+		return nil, &refusedError{err}
+	}
+	s := &session{env: env, repo: repo, cfg: cfg, kind: kind, started: started,
+		log: eventlog.Open(filepath.Join(repo.WorkTree, ".milestones", "logs", "storage-events.jsonl"))}
+	s.backend, err = s.openBackend(ctx, kind)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *session) openBackend(ctx context.Context, kind string) (storage.Backend, error) {
+	switch kind {
+	case config.File:
+		return filestore.Open(s.repo, filestore.Options{Getenv: s.env.Getenv, Warn: s.warn}), nil
+	}
+	return nil, fmt.Errorf("the %s backend is not available in this build", kind)
+}
+
+func (s *session) close() {
+	if s.backend != nil {
+		s.backend.Close()
+	}
+}
+
+// warn writes a warning line to stderr.
+func (s *session) warn(msg string) { fmt.Fprintf(s.env.Stderr, "warning: %s\n", msg) }
+
+// warnProblems names every document a query could not read.
+func (s *session) warnProblems(problems []storage.Problem) {
+	for _, p := range problems {
+		s.warn(p.Err.Error() + " (skipped)")
+	}
+}
+
+// today is the current date, YYYY-MM-DD, in local time.
+func (s *session) today() string { return s.env.Now().Format(time.DateOnly) }
+
+// now is the current time as a document timestamp.
+func (s *session) now() string { return s.env.Now().UTC().Format(time.RFC3339) }
+
+// resolve turns an id or unique prefix into an id.
+func (s *session) resolve(ctx context.Context, arg string) (string, error) {
+	if arg == "" {
+		return "", refused("a milestone id is required")
+	}
+	ids, err := s.backend.IDs(ctx)
+	if err != nil {
+		return "", err
+	}
+	return milestone.Resolve(ids, arg)
+}
+
+// record appends events plus a performance_metric for op.
+func (s *session) record(op string, success bool, events ...eventlog.Event) {
+	for i := range events {
+		events[i].Backend = s.kind
+		events[i].Timestamp = s.env.Now()
+	}
+	events = append(events, eventlog.Event{
+		Timestamp: s.env.Now(), Event: eventlog.PerformanceMetric, Backend: s.kind,
+		Details: map[string]any{"operation": op, "duration_ms": float64(time.Since(s.started).Microseconds()) / 1000, "success": success},
+	})
+	if err := s.log.Append(events...); err != nil {
+		s.warn(err.Error())
+	}
+}
+
+// reportCommit tells the user on stderr what a mutation committed.
+func (s *session) reportCommit(what string, res storage.Result) {
+	switch {
+	case res.Commit == "":
+		fmt.Fprintf(s.env.Stderr, "%s\n", what)
+	case res.Detached:
+		fmt.Fprintf(s.env.Stderr, "%s (commit %s on a detached HEAD: it is on no branch)\n", what, short(res.Commit))
+	default:
+		fmt.Fprintf(s.env.Stderr, "%s (commit %s on %s)\n", what, short(res.Commit), shortRef(res.Branch))
+	}
+}
+
+func short(h string) string {
+	if len(h) > 7 {
+		return h[:7]
+	}
+	return h
+}
+
+func shortRef(ref string) string {
+	const p = "refs/heads/"
+	if len(ref) > len(p) && ref[:len(p)] == p {
+		return ref[len(p):]
+	}
+	return ref
+}
+
+// commitMessage is the message of a tool commit: milestone(<id>): <what>.
+func commitMessage(override, id, what string) string {
+	if override != "" {
+		return override + "\n\nMilestone-Id: " + id + "\n"
+	}
+	return fmt.Sprintf("milestone(%s): %s\n\nMilestone-Id: %s\n", id, what, id)
+}
