@@ -1,0 +1,428 @@
+// Package filestore is the "file" backend: the YAML documents under
+// .milestones/active and .milestones/completed are the store, and every
+// change is one git commit made by package txn.
+package filestore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/git-milestone/git-milestone/internal/format"
+	"github.com/git-milestone/git-milestone/internal/gitrepo"
+	"github.com/git-milestone/git-milestone/internal/lock"
+	"github.com/git-milestone/git-milestone/internal/milestone"
+	"github.com/git-milestone/git-milestone/internal/storage"
+	"github.com/git-milestone/git-milestone/internal/txn"
+)
+
+// Layout, relative to the work tree.
+const (
+	Dir      = ".milestones"
+	LocksDir = ".milestones/locks"
+)
+
+// Folders holds the folders that contain documents.
+var Folders = []string{"active", "completed"}
+
+// PathFor is the repository-relative path of a milestone with this status.
+func PathFor(id string, st milestone.Status) string {
+	return Dir + "/" + st.Folder() + "/" + id + ".yaml"
+}
+
+// Options configure a Store.
+type Options struct {
+	Getenv      func(string) string // environment for the commit identity
+	Warn        func(string)        // non-fatal messages (stale locks, ...)
+	LockTimeout time.Duration       // per-milestone lock wait; default 30 s
+	// AfterCommit, when set, is told what an Update wrote (hybrid keeps its index fresh with it).
+	AfterCommit func(changes []txn.Change)
+}
+
+// Store is the file backend.
+type Store struct {
+	repo *gitrepo.Repo
+	opts Options
+}
+
+var _ storage.Backend = (*Store)(nil)
+
+// Open returns the file store of repo's work tree.
+func Open(repo *gitrepo.Repo, opts Options) *Store {
+	if opts.Getenv == nil {
+		opts.Getenv = os.Getenv
+	}
+	if opts.Warn == nil {
+		opts.Warn = func(string) {}
+	}
+	if opts.LockTimeout == 0 {
+		opts.LockTimeout = 30 * time.Second
+	}
+	return &Store{repo: repo, opts: opts}
+}
+
+// Name implements storage.Backend.
+func (s *Store) Name() string { return "file" }
+
+// Close implements storage.Backend.
+func (s *Store) Close() error { return nil }
+
+// Repo returns the repository the store lives in.
+func (s *Store) Repo() *gitrepo.Repo { return s.repo }
+
+// DocFile is one document file found under .milestones.
+type DocFile struct {
+	ID   string
+	Path string // repository-relative
+}
+
+// Scan lists the document files. Symlinks are refused (reported as
+// problems, never followed), as are ids present in both folders.
+func (s *Store) Scan() ([]DocFile, []storage.Problem, error) {
+	var files []DocFile
+	var problems []storage.Problem
+	seen := map[string]string{}
+	for _, folder := range Folders {
+		rel := Dir + "/" + folder
+		dir := filepath.Join(s.repo.WorkTree, filepath.FromSlash(rel))
+		if fi, err := os.Lstat(dir); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+			problems = append(problems, storage.Problem{Path: rel, Err: fmt.Errorf("%s is a symbolic link: refused, never followed", rel)})
+			continue
+		}
+		entries, err := os.ReadDir(dir)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("read %s: %w", rel, err)
+		}
+		for _, e := range entries {
+			name := e.Name()
+			if !strings.HasSuffix(name, ".yaml") || strings.HasPrefix(name, ".") {
+				continue
+			}
+			p := rel + "/" + name
+			if e.Type()&fs.ModeSymlink != 0 {
+				problems = append(problems, storage.Problem{Path: p, Err: fmt.Errorf("%s is a symbolic link: refused, never followed", p)})
+				continue
+			}
+			if !e.Type().IsRegular() {
+				continue
+			}
+			id := strings.TrimSuffix(name, ".yaml")
+			if prev, dup := seen[id]; dup {
+				problems = append(problems, storage.Problem{Path: p, Err: fmt.Errorf("%s: milestone %q also exists as %s", p, id, prev)})
+				continue
+			}
+			seen[id] = p
+			files = append(files, DocFile{ID: id, Path: p})
+		}
+	}
+	return files, problems, nil
+}
+
+// ReadFile reads a repository-relative file without following symlinks.
+func (s *Store) ReadFile(rel string) ([]byte, error) {
+	f, err := os.OpenFile(filepath.Join(s.repo.WorkTree, filepath.FromSlash(rel)), os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		if errors.Is(err, syscall.ELOOP) {
+			return nil, fmt.Errorf("%s is a symbolic link: refused, never followed", rel)
+		}
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(f)
+}
+
+// Load reads and decodes one document file.
+func (s *Store) Load(f DocFile) (storage.Record, error) {
+	src, err := s.ReadFile(f.Path)
+	if err != nil {
+		return storage.Record{}, fmt.Errorf("read %s: %w", f.Path, err)
+	}
+	m, err := format.Decode(f.Path, src)
+	if err != nil {
+		return storage.Record{}, err
+	}
+	return storage.Record{Milestone: m, Source: src, Path: f.Path}, nil
+}
+
+// Get implements storage.Reader.
+func (s *Store) Get(ctx context.Context, id string) (storage.Record, error) {
+	if err := milestone.ValidateID(id); err != nil {
+		return storage.Record{}, &milestone.NotFoundError{ID: id}
+	}
+	var found []DocFile
+	for _, folder := range Folders {
+		p := Dir + "/" + folder + "/" + id + ".yaml"
+		if _, err := os.Lstat(filepath.Join(s.repo.WorkTree, filepath.FromSlash(p))); err == nil {
+			found = append(found, DocFile{ID: id, Path: p})
+		}
+	}
+	switch len(found) {
+	case 0:
+		return storage.Record{}, &milestone.NotFoundError{ID: id}
+	case 2:
+		return storage.Record{}, fmt.Errorf("milestone %q exists twice: %s and %s (run `git milestone fsck`)", id, found[0].Path, found[1].Path)
+	}
+	return s.Load(found[0])
+}
+
+// IDs implements storage.Reader.
+func (s *Store) IDs(ctx context.Context) ([]string, error) {
+	files, _, err := s.Scan()
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(files))
+	for i, f := range files {
+		ids[i] = f.ID
+	}
+	sort.Strings(ids)
+	return ids, nil
+}
+
+// LoadAll reads and decodes every document, in parallel.
+func (s *Store) LoadAll(ctx context.Context) ([]storage.Record, []storage.Problem, error) {
+	files, problems, err := s.Scan()
+	if err != nil {
+		return nil, nil, err
+	}
+	recs := make([]storage.Record, len(files))
+	errs := make([]error, len(files))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				recs[i], errs[i] = s.Load(files[i])
+			}
+		}()
+	}
+	for i := range files {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	out := recs[:0]
+	for i, r := range recs {
+		if errs[i] != nil {
+			problems = append(problems, storage.Problem{Path: files[i].Path, Err: errs[i]})
+			continue
+		}
+		out = append(out, r)
+	}
+	return out, problems, ctx.Err()
+}
+
+// List implements storage.Reader.
+func (s *Store) List(ctx context.Context, q storage.Query) ([]storage.Record, []storage.Problem, error) {
+	all, problems, err := s.LoadAll(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return Filter(all, q), problems, nil
+}
+
+// Filter applies q (filters, text, sort, limit) to records in memory.
+func Filter(all []storage.Record, q storage.Query) []storage.Record {
+	var out []storage.Record
+	scores := map[string]int{}
+	for _, r := range all {
+		if !storage.Match(q, &r.Milestone) {
+			continue
+		}
+		if q.Text != "" {
+			sc := storage.TextScore(&r.Milestone, q.Text)
+			if sc == 0 {
+				continue
+			}
+			scores[r.Milestone.ID] = sc
+		}
+		out = append(out, r)
+	}
+	storage.Sort(q.Sort, out)
+	if q.Text != "" && q.Sort == "" {
+		sort.SliceStable(out, func(i, j int) bool { return scores[out[i].Milestone.ID] > scores[out[j].Milestone.ID] })
+	}
+	return storage.Limit(q.Limit, out)
+}
+
+// Update implements storage.Backend: per-milestone locks, then one txn.
+func (s *Store) Update(ctx context.Context, opts storage.UpdateOptions, fn func(storage.Tx) error) (storage.Result, error) {
+	ids := append([]string(nil), opts.Lock...)
+	sort.Strings(ids)
+	for i, id := range ids {
+		if i > 0 && ids[i-1] == id {
+			continue
+		}
+		if err := milestone.ValidateID(id); err != nil {
+			return storage.Result{}, err
+		}
+		release, err := lock.Acquire(ctx, filepath.Join(s.repo.WorkTree, LocksDir, id+".lock"), s.opts.LockTimeout, s.opts.Warn)
+		if err != nil {
+			return storage.Result{}, fmt.Errorf("lock milestone %s: %w", id, err)
+		}
+		defer release()
+	}
+	tx, err := txn.Begin(ctx, s.repo, txn.Options{Getenv: s.opts.Getenv, Warn: s.opts.Warn})
+	if err != nil {
+		return storage.Result{}, err
+	}
+	defer tx.Close()
+	v := &view{store: s, orig: map[string]string{}, final: map[string]*storage.Record{}}
+	if err := fn(v); err != nil {
+		return storage.Result{}, err
+	}
+	changes := v.changes()
+	if len(changes) == 0 {
+		return storage.Result{}, nil
+	}
+	if opts.NoCommit {
+		if err := tx.WriteWorkTree(changes); err != nil {
+			return storage.Result{}, err
+		}
+		s.afterCommit(changes)
+		return storage.Result{}, nil
+	}
+	res, err := tx.Commit(opts.Message, changes)
+	if err != nil {
+		return storage.Result{}, err
+	}
+	s.afterCommit(changes)
+	return storage.Result{Commit: res.Commit, Branch: res.Branch, Detached: res.Detached}, nil
+}
+
+func (s *Store) afterCommit(changes []txn.Change) {
+	if s.opts.AfterCommit != nil {
+		s.opts.AfterCommit(changes)
+	}
+}
+
+// view is the storage.Tx of one Update: reads fall through to the work
+// tree, writes are collected and turned into txn changes at the end.
+type view struct {
+	store *Store
+	orig  map[string]string          // id -> path before the update ("" if absent)
+	final map[string]*storage.Record // id -> state after (nil: deleted)
+	order []string
+}
+
+func (v *view) Get(id string) (storage.Record, error) {
+	if r, ok := v.final[id]; ok {
+		if r == nil {
+			return storage.Record{}, &milestone.NotFoundError{ID: id}
+		}
+		return *r, nil
+	}
+	r, err := v.store.Get(context.Background(), id)
+	var nf *milestone.NotFoundError
+	switch {
+	case err == nil:
+		v.remember(id, r.Path)
+	case errors.As(err, &nf):
+		v.remember(id, "")
+	}
+	return r, err
+}
+
+func (v *view) remember(id, path string) {
+	if _, ok := v.orig[id]; !ok {
+		v.orig[id] = path
+		v.order = append(v.order, id)
+	}
+}
+
+func (v *view) All() ([]storage.Record, []storage.Problem, error) {
+	recs, problems, err := v.store.LoadAll(context.Background())
+	if err != nil {
+		return nil, nil, err
+	}
+	out := recs[:0]
+	for _, r := range recs {
+		v.remember(r.Milestone.ID, r.Path)
+		if f, ok := v.final[r.Milestone.ID]; ok {
+			if f != nil {
+				out = append(out, *f)
+			}
+			continue
+		}
+		out = append(out, r)
+	}
+	for _, id := range v.order {
+		if f := v.final[id]; f != nil && v.orig[id] == "" {
+			out = append(out, *f)
+		}
+	}
+	return out, problems, nil
+}
+
+func (v *view) Put(m milestone.Milestone, src []byte) error {
+	if err := milestone.ValidateID(m.ID); err != nil {
+		return err
+	}
+	if _, err := v.Get(m.ID); err != nil {
+		var nf *milestone.NotFoundError
+		if !errors.As(err, &nf) {
+			return err
+		}
+	}
+	v.final[m.ID] = &storage.Record{Milestone: m, Source: src, Path: PathFor(m.ID, m.Status)}
+	return nil
+}
+
+func (v *view) Create(m milestone.Milestone, src []byte) error {
+	if _, err := v.Get(m.ID); err == nil {
+		return fmt.Errorf("milestone %q: %w", m.ID, storage.ErrExists)
+	}
+	return v.Put(m, src)
+}
+
+func (v *view) Delete(id string) error {
+	if _, err := v.Get(id); err != nil {
+		return err
+	}
+	v.final[id] = nil
+	return nil
+}
+
+// changes turns the final state into txn changes: a write for every put
+// record, a delete for every old path that is no longer used.
+func (v *view) changes() []txn.Change {
+	var out []txn.Change
+	written := map[string]bool{}
+	for _, id := range v.order {
+		f, touched := v.final[id]
+		if !touched {
+			continue
+		}
+		if f != nil {
+			out = append(out, txn.Change{Path: f.Path, Content: f.Source})
+			written[f.Path] = true
+		}
+	}
+	for _, id := range v.order {
+		f, touched := v.final[id]
+		if !touched {
+			continue
+		}
+		if old := v.orig[id]; old != "" && (f == nil || f.Path != old) && !written[old] {
+			out = append(out, txn.Change{Path: old, Delete: true})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return path.Clean(out[i].Path) < path.Clean(out[j].Path) })
+	return out
+}
