@@ -1,0 +1,309 @@
+package gitrepo
+
+import (
+	"bytes"
+	"compress/zlib"
+	"crypto/sha1"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/go-git/go-git/v5/plumbing"
+)
+
+// Object is a git object's type ("blob", "tree", "commit", "tag") and its
+// content (without the "type size\0" header).
+type Object struct {
+	Type string
+	Data []byte
+}
+
+// ID returns the object's id: the SHA-1 of "type size\0" + data.
+func (o Object) ID() string {
+	h := sha1.New()
+	h.Write([]byte(o.Type + " " + strconv.Itoa(len(o.Data)) + "\x00"))
+	h.Write(o.Data)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// ErrObjectNotFound is returned (wrapped) for a missing object.
+var ErrObjectNotFound = errors.New("object not found")
+
+// ReadObject reads an object from the object database (loose or packed,
+// alternates included).
+func (r *Repo) ReadObject(id string) (Object, error) {
+	if !isHexID(id) {
+		return Object{}, fmt.Errorf("read object %q: invalid id", id)
+	}
+	if o, ok, err := r.readLoose(id); ok || err != nil {
+		return o, err
+	}
+	gr, err := r.goGit()
+	if err != nil {
+		return Object{}, err
+	}
+	eo, err := gr.Storer.EncodedObject(plumbing.AnyObject, plumbing.NewHash(id))
+	if errors.Is(err, plumbing.ErrObjectNotFound) {
+		return Object{}, fmt.Errorf("read object %s: %w", id, ErrObjectNotFound)
+	}
+	if err != nil {
+		return Object{}, fmt.Errorf("read object %s: %w", id, err)
+	}
+	rd, err := eo.Reader()
+	if err != nil {
+		return Object{}, fmt.Errorf("read object %s: %w", id, err)
+	}
+	defer rd.Close()
+	data := make([]byte, 0, eo.Size())
+	buf := bytes.NewBuffer(data)
+	if _, err := io.Copy(buf, rd); err != nil {
+		return Object{}, fmt.Errorf("read object %s: %w", id, err)
+	}
+	return Object{Type: eo.Type().String(), Data: buf.Bytes()}, nil
+}
+
+func (r *Repo) loosePath(id string) string {
+	return filepath.Join(r.CommonDir, "objects", id[:2], id[2:])
+}
+
+// readLoose reads a loose object directly (cheaper than go-git, which
+// consults the pack indexes first); ok is false if there is none.
+func (r *Repo) readLoose(id string) (Object, bool, error) {
+	f, err := os.Open(r.loosePath(id))
+	if err != nil {
+		return Object{}, false, nil
+	}
+	defer f.Close()
+	zr, err := zlib.NewReader(f)
+	if err != nil {
+		return Object{}, false, fmt.Errorf("read object %s: %w", id, err)
+	}
+	defer zr.Close()
+	all, err := io.ReadAll(zr)
+	if err != nil {
+		return Object{}, false, fmt.Errorf("read object %s: %w", id, err)
+	}
+	nul := bytes.IndexByte(all, 0)
+	if nul < 0 {
+		return Object{}, false, fmt.Errorf("read object %s: corrupt header", id)
+	}
+	typ, size, ok := strings.Cut(string(all[:nul]), " ")
+	n, err := strconv.Atoi(size)
+	if !ok || err != nil || n != len(all)-nul-1 {
+		return Object{}, false, fmt.Errorf("read object %s: corrupt header %q", id, all[:nul])
+	}
+	return Object{Type: typ, Data: all[nul+1:]}, true, nil
+}
+
+// WriteObjects stores objects as loose objects, as git does (zlib level 1,
+// read-only files). Each is written to a temporary file and fsynced (all in
+// parallel, so the journal commits are shared) before it is renamed into
+// place, so a ref written afterwards never points at a torn object. Objects
+// already stored loose are skipped. It returns their ids in order.
+func (r *Repo) WriteObjects(objs ...Object) ([]string, error) {
+	ids := make([]string, len(objs))
+	type pending struct{ tmp, final string }
+	var todo []pending
+	cleanup := func() {
+		for _, p := range todo {
+			os.Remove(p.tmp)
+		}
+	}
+	seen := map[string]bool{}
+	for i, o := range objs {
+		id := o.ID()
+		ids[i] = id
+		final := r.loosePath(id)
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		if _, err := os.Stat(final); err == nil {
+			continue
+		}
+		tmp, err := writeLooseTemp(filepath.Dir(final), o)
+		if err != nil {
+			cleanup()
+			return nil, fmt.Errorf("write %s object %s: %w", o.Type, id, err)
+		}
+		todo = append(todo, pending{tmp, final})
+	}
+	errs := make([]error, len(todo))
+	var wg sync.WaitGroup
+	for i, p := range todo {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = syncFile(p.tmp)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		cleanup()
+		return nil, fmt.Errorf("sync objects: %w", err)
+	}
+	for _, p := range todo {
+		if err := os.Rename(p.tmp, p.final); err != nil {
+			cleanup()
+			return nil, fmt.Errorf("store object %s: %w", p.final, err)
+		}
+	}
+	return ids, nil
+}
+
+func writeLooseTemp(dir string, o Object) (string, error) {
+	if err := os.MkdirAll(dir, 0o777); err != nil {
+		return "", err
+	}
+	f, err := os.CreateTemp(dir, "tmp_obj_")
+	if err != nil {
+		return "", err
+	}
+	zw, _ := zlib.NewWriterLevel(f, zlib.BestSpeed)
+	_, err = zw.Write([]byte(o.Type + " " + strconv.Itoa(len(o.Data)) + "\x00"))
+	if err == nil {
+		_, err = zw.Write(o.Data)
+	}
+	if err == nil {
+		err = zw.Close()
+	}
+	if err == nil {
+		err = f.Chmod(0o444)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
+}
+
+func syncFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// NewCommit encodes a commit object. The message is stored untouched.
+func NewCommit(tree string, parents []string, author, committer Signature, message string) Object {
+	var b strings.Builder
+	b.WriteString("tree " + tree + "\n")
+	for _, p := range parents {
+		b.WriteString("parent " + p + "\n")
+	}
+	b.WriteString("author " + author.identLine() + "\n")
+	b.WriteString("committer " + committer.identLine() + "\n\n")
+	b.WriteString(message)
+	return Object{Type: "commit", Data: []byte(b.String())}
+}
+
+// NewBlob returns a blob object.
+func NewBlob(content []byte) Object { return Object{Type: "blob", Data: content} }
+
+// resolve turns a revision into an object id: "HEAD", a full id, or
+// anything go-git's ResolveRevision accepts (branch, tag, "HEAD~2", short id).
+// An unborn HEAD resolves to "" (the empty tree).
+func (r *Repo) resolve(rev string) (string, error) {
+	if isHexID(rev) {
+		return rev, nil
+	}
+	if rev == "HEAD" || rev == "@" {
+		h, err := r.Head()
+		if err != nil {
+			return "", err
+		}
+		return h.Hash, nil
+	}
+	if strings.HasPrefix(rev, "refs/") {
+		if id, err := r.ResolveRef(rev); err != nil || id != "" {
+			return id, err
+		}
+	}
+	gr, err := r.goGit()
+	if err != nil {
+		return "", err
+	}
+	h, err := gr.ResolveRevision(plumbing.Revision(rev))
+	if err != nil {
+		return "", fmt.Errorf("unknown revision %q: %w", rev, err)
+	}
+	return h.String(), nil
+}
+
+// treeOf resolves rev and peels it (tags, commits) to a tree id; "" for an
+// unborn HEAD.
+func (r *Repo) treeOf(rev string) (string, error) {
+	id, err := r.resolve(rev)
+	if err != nil || id == "" {
+		return "", err
+	}
+	for depth := 0; depth < 10; depth++ {
+		o, err := r.ReadObject(id)
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", rev, err)
+		}
+		switch o.Type {
+		case "tree":
+			return id, nil
+		case "commit":
+			return headerField(o.Data, "tree")
+		case "tag":
+			if id, err = headerField(o.Data, "object"); err != nil {
+				return "", err
+			}
+		default:
+			return "", fmt.Errorf("%s: is a %s, not a tree-ish", rev, o.Type)
+		}
+	}
+	return "", fmt.Errorf("%s: tag chain too long", rev)
+}
+
+// CommitTree returns the tree id of a commit.
+func (r *Repo) CommitTree(commit string) (string, error) {
+	o, err := r.ReadObject(commit)
+	if err != nil {
+		return "", err
+	}
+	if o.Type != "commit" {
+		return "", fmt.Errorf("%s is a %s, not a commit", commit, o.Type)
+	}
+	return headerField(o.Data, "tree")
+}
+
+// headerField returns the value of the first "name value" header line.
+func headerField(data []byte, name string) (string, error) {
+	prefix := []byte(name + " ")
+	for len(data) > 0 {
+		line := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i], data[i+1:]
+		} else {
+			data = nil
+		}
+		if len(line) == 0 {
+			break
+		}
+		if bytes.HasPrefix(line, prefix) {
+			v := string(line[len(prefix):])
+			if !isHexID(v) {
+				return "", fmt.Errorf("corrupt %s header %q", name, v)
+			}
+			return v, nil
+		}
+	}
+	return "", fmt.Errorf("object has no %s header", name)
+}

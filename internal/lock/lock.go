@@ -1,0 +1,250 @@
+// Package lock provides cross-process locks: an OS advisory lock (flock)
+// held on an open file, so the kernel releases it if the holder dies. The
+// file records "pid host time" for error messages and fsck; a lock whose
+// holder still holds it after StaleAfter (hung) is taken over with a warning.
+package lock
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ErrLocked is wrapped by *HeldError when a lock could not be acquired in time.
+var ErrLocked = errors.New("locked")
+
+// StaleAfter is the age after which a held lock is considered hung and is
+// taken over.
+const StaleAfter = 10 * time.Minute
+
+// HeldError says who holds a lock we gave up waiting for.
+type HeldError struct {
+	Path  string
+	PID   int       // 0 if unknown
+	Host  string    // "" if unknown
+	Since time.Time // zero if unknown
+}
+
+func (e *HeldError) Error() string {
+	who := "another process"
+	if e.PID != 0 {
+		who = "process " + strconv.Itoa(e.PID)
+		if e.Host != "" {
+			who += " on " + e.Host
+		}
+	}
+	msg := fmt.Sprintf("%s is locked by %s", e.Path, who)
+	if !e.Since.IsZero() {
+		msg += " since " + e.Since.Format(time.RFC3339)
+	}
+	return msg
+}
+
+// Unwrap makes errors.Is(err, ErrLocked) true.
+func (e *HeldError) Unwrap() error { return ErrLocked }
+
+// Info is what a lock file records about its holder.
+type Info struct {
+	PID   int
+	Host  string
+	Since time.Time
+}
+
+// String renders the file content: "pid host RFC3339-time".
+func (i Info) String() string {
+	host := i.Host
+	if host == "" {
+		host = "-"
+	}
+	return fmt.Sprintf("%d %s %s\n", i.PID, host, i.Since.UTC().Format(time.RFC3339))
+}
+
+// ParseInfo reads a lock file's content; ok is false if it is empty or
+// malformed.
+func ParseInfo(b []byte) (Info, bool) {
+	f := strings.Fields(string(b))
+	if len(f) != 3 {
+		return Info{}, false
+	}
+	pid, err := strconv.Atoi(f[0])
+	if err != nil {
+		return Info{}, false
+	}
+	t, err := time.Parse(time.RFC3339, f[2])
+	if err != nil {
+		return Info{}, false
+	}
+	return Info{PID: pid, Host: f[1], Since: t}, true
+}
+
+// ReadInfo reads the holder recorded in the lock file at path.
+func ReadInfo(path string) (Info, bool) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Info{}, false
+	}
+	return ParseInfo(b)
+}
+
+// Acquire takes the lock at path, creating parent directories, waiting up
+// to timeout (and while ctx is live). The kernel queues waiters, so our own
+// processes are served roughly in order. A lock file left by a dead process
+// is simply taken (with a warning); one held for longer than StaleAfter is
+// hung: its file is unlinked and recreated, with a warning. On timeout the
+// error is a *HeldError (wrapping ErrLocked) naming the holder. warn may be
+// nil. release unlinks the file (only if it is still ours) and unlocks.
+func Acquire(ctx context.Context, path string, timeout time.Duration, warn func(string)) (release func(), err error) {
+	if warn == nil {
+		warn = func(string) {}
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o777); err != nil {
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o666)
+		if err != nil {
+			return nil, fmt.Errorf("lock %s: %w", path, err)
+		}
+		ok, err := tryLock(f)
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("lock %s: %w", path, err)
+		}
+		if ok {
+			if !sameFile(f, path) {
+				f.Close() // released and unlinked under us: try the new file
+				continue
+			}
+			return claim(f, path, warn)
+		}
+		// Held by someone else.
+		if takeOverIfHung(path, warn) {
+			f.Close()
+			continue
+		}
+		res := make(chan error, 1)
+		go func() { res <- waitLock(f) }()
+	wait:
+		for {
+			select {
+			case err := <-res:
+				if err != nil {
+					f.Close()
+					return nil, fmt.Errorf("lock %s: %w", path, err)
+				}
+				if !sameFile(f, path) {
+					f.Close()
+					break wait
+				}
+				return claim(f, path, warn)
+			case <-ctx.Done():
+				abandon(f, res)
+				return nil, fmt.Errorf("lock %s: %w", path, ctx.Err())
+			case <-timer.C:
+				abandon(f, res)
+				return nil, heldError(path)
+			case <-tick.C:
+				if takeOverIfHung(path, warn) {
+					abandon(f, res)
+					break wait
+				}
+			}
+		}
+	}
+}
+
+// claim records us as the holder in the locked file f.
+func claim(f *os.File, path string, warn func(string)) (func(), error) {
+	buf := make([]byte, 256)
+	n, _ := f.ReadAt(buf, 0)
+	if prev, ok := ParseInfo(buf[:n]); ok && prev.PID != os.Getpid() {
+		// A released lock is unlinked, so content means the holder died.
+		warn(fmt.Sprintf("taking over lock %s left by process %d on %s (since %s), which exited without releasing it",
+			path, prev.PID, prev.Host, prev.Since.Format(time.RFC3339)))
+	}
+	host, _ := os.Hostname()
+	info := Info{PID: os.Getpid(), Host: host, Since: time.Now()}
+	err := f.Truncate(0)
+	if err == nil {
+		_, err = f.WriteAt([]byte(info.String()), 0)
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	released := false
+	return func() {
+		if released {
+			return
+		}
+		released = true
+		// Unlink before unlocking, and only our own file: a waiter that
+		// then gets the lock on the unlinked file sees it is stale
+		// (sameFile) and retries on a fresh one.
+		if sameFile(f, path) {
+			os.Remove(path)
+		}
+		f.Close()
+	}, nil
+}
+
+// takeOverIfHung unlinks the lock file at path if its recorded holder took
+// it more than StaleAfter ago, and says so.
+func takeOverIfHung(path string, warn func(string)) bool {
+	info, ok := ReadInfo(path)
+	var since time.Time
+	if ok {
+		since = info.Since
+	} else if fi, err := os.Stat(path); err == nil && fi.Size() > 0 {
+		since = fi.ModTime()
+	}
+	if since.IsZero() || time.Since(since) < StaleAfter {
+		return false
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return false
+	}
+	warn(fmt.Sprintf("taking over lock %s held by process %d on %s since %s (over %s: presumed hung)",
+		path, info.PID, info.Host, since.Format(time.RFC3339), StaleAfter))
+	return true
+}
+
+// abandon gives up a pending blocking lock: whenever it completes, the
+// file is closed (which releases the lock at once).
+func abandon(f *os.File, res chan error) {
+	go func() {
+		<-res
+		f.Close()
+	}()
+}
+
+func heldError(path string) error {
+	e := &HeldError{Path: path}
+	if info, ok := ReadInfo(path); ok {
+		e.PID, e.Host, e.Since = info.PID, info.Host, info.Since
+	}
+	return e
+}
+
+// sameFile reports whether f is still the file at path (not unlinked or
+// replaced).
+func sameFile(f *os.File, path string) bool {
+	a, err := f.Stat()
+	if err != nil {
+		return false
+	}
+	b, err := os.Stat(path)
+	if err != nil {
+		return false
+	}
+	return os.SameFile(a, b)
+}
