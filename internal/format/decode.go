@@ -1,0 +1,439 @@
+// Package format reads and writes milestone documents, the YAML files under
+// .milestones/ (SPEC section 3).
+//
+// Decode parses and validates one document and reports every problem as an
+// *Error at path:line:col. Encode writes the canonical form of a milestone.
+// Rewrite changes a (possibly hand-edited) document so that it decodes to a
+// new milestone while keeping comments, blank lines, key order, quoting and
+// unknown keys: values are spliced into the original text, and only the lines
+// that must change do change.
+package format
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/git-milestone/git-milestone/internal/milestone"
+)
+
+// Error is a problem in a document at a position. Line and Col are 1-based;
+// 0 means unknown.
+type Error struct {
+	Path      string
+	Line, Col int
+	Msg       string
+}
+
+// Error formats the problem as "path:line:col: msg", leaving out the column
+// when it is 0 and the line when it is 0.
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Path)
+	if e.Line > 0 {
+		b.WriteByte(':')
+		b.WriteString(strconv.Itoa(e.Line))
+		if e.Col > 0 {
+			b.WriteByte(':')
+			b.WriteString(strconv.Itoa(e.Col))
+		}
+	}
+	if b.Len() > 0 {
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// entry is one key of the document's top-level mapping.
+type entry struct {
+	name     string
+	key, val *yaml.Node // val as written (an alias is not resolved)
+}
+
+// parsed is a decoded document with the nodes it came from.
+type parsed struct {
+	doc, root *yaml.Node
+	entries   []entry
+	m         milestone.Milestone
+}
+
+func (p *parsed) find(name string) int {
+	for i, e := range p.entries {
+		if e.name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// Decode parses and validates one milestone document. path is the
+// repository-relative path of the file (".milestones/active/beta.yaml"); the
+// id is its file name without ".yaml" and must be a valid id. An empty path
+// decodes the document without an id. Every problem is returned as an
+// *Error naming the line and column of the offending value.
+//
+// String fields accept any scalar (title: 2027 is the title "2027"); null
+// and "" mean absent. Status defaults to planned and priority to medium.
+// Empty labels and depends_on decode as nil. Unknown keys go to Extra in
+// document order with their values decoded by yaml.v3.
+func Decode(path string, src []byte) (milestone.Milestone, error) {
+	p, err := parse(path, src)
+	if err != nil {
+		return milestone.Milestone{}, err
+	}
+	return p.m, nil
+}
+
+func parse(file string, src []byte) (*parsed, error) {
+	errAt := func(n *yaml.Node, format string, args ...any) error {
+		e := &Error{Path: file, Msg: fmt.Sprintf(format, args...)}
+		if n != nil {
+			e.Line, e.Col = n.Line, n.Column
+		}
+		return e
+	}
+	var id string
+	if file != "" {
+		base := path.Base(strings.ReplaceAll(file, "\\", "/"))
+		var ok bool
+		if id, ok = strings.CutSuffix(base, ".yaml"); !ok {
+			return nil, &Error{Path: file, Msg: "a milestone file name must end in .yaml"}
+		}
+		if err := milestone.ValidateID(id); err != nil {
+			return nil, &Error{Path: file, Msg: err.Error()}
+		}
+	}
+	if line, text := conflictMarker(src); line > 0 {
+		return nil, &Error{Path: file, Line: line, Col: 1,
+			Msg: fmt.Sprintf("unresolved merge conflict marker %q: resolve the conflict and remove the markers", text)}
+	}
+
+	dec := yaml.NewDecoder(bytes.NewReader(src))
+	doc := new(yaml.Node)
+	if err := dec.Decode(doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, &Error{Path: file, Msg: "the document is empty: a milestone needs at least a title"}
+		}
+		return nil, syntaxError(file, err)
+	}
+	var next yaml.Node
+	if err := dec.Decode(&next); !errors.Is(err, io.EOF) {
+		if err != nil {
+			return nil, syntaxError(file, err)
+		}
+		return nil, errAt(&next, "a second YAML document starts here: a milestone file holds one document")
+	}
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 {
+		return nil, &Error{Path: file, Msg: "the document is empty: a milestone needs at least a title"}
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return nil, errAt(root, "a milestone document must be a mapping of keys to values, not %s", describe(root))
+	}
+
+	p := &parsed{doc: doc, root: root, entries: make([]entry, 0, len(root.Content)/2)}
+	m := &p.m
+	m.ID = id
+	var title *yaml.Node
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := root.Content[i], root.Content[i+1]
+		if k.Kind != yaml.ScalarNode {
+			return nil, errAt(k, "keys must be plain strings, not %s", describe(k))
+		}
+		if k.Tag == "!!merge" {
+			return nil, errAt(k, "merge keys (<<) are not supported in milestone documents")
+		}
+		for _, e := range p.entries {
+			if e.name == k.Value {
+				return nil, errAt(k, "duplicate key %q (first at line %d)", k.Value, e.key.Line)
+			}
+		}
+		p.entries = append(p.entries, entry{name: k.Value, key: k, val: v})
+		if !milestone.IsKnownKey(k.Value) {
+			var x any
+			if err := v.Decode(&x); err != nil {
+				return nil, decodeError(file, v, err)
+			}
+			m.Extra = append(m.Extra, milestone.Field{Key: k.Value, Value: x})
+			continue
+		}
+		if v.Kind == yaml.AliasNode && v.Alias != nil {
+			v = v.Alias
+		}
+		if err := setField(m, k.Value, v, errAt); err != nil {
+			return nil, err
+		}
+		if k.Value == milestone.KeyTitle {
+			title = v
+		}
+	}
+	if title == nil {
+		return nil, &Error{Path: file, Msg: "the required key title is missing"}
+	}
+	if err := milestone.ValidateTitle(m.Title); err != nil {
+		return nil, errAt(title, "%v", err)
+	}
+	if m.Status == "" {
+		m.Status = milestone.Planned
+	}
+	if m.Priority == "" {
+		m.Priority = milestone.Medium
+	}
+	return p, nil
+}
+
+type errAtFunc func(n *yaml.Node, format string, args ...any) error
+
+// setField decodes the value v of the known key into m.
+func setField(m *milestone.Milestone, key string, v *yaml.Node, errAt errAtFunc) error {
+	text := func() (string, error) {
+		s, ok, err := scalarText(v)
+		if err != nil {
+			return "", errAt(v, "%s: %v", key, err)
+		}
+		if !ok {
+			return "", errAt(v, "%s must be a string, not %s", key, describe(v))
+		}
+		return s, nil
+	}
+	check := func(err error) error {
+		if err != nil {
+			return errAt(v, "%v", err)
+		}
+		return nil
+	}
+	switch key {
+	case milestone.KeyTitle, milestone.KeyOwner, milestone.KeyDescription:
+		s, err := text()
+		if err != nil {
+			return err
+		}
+		switch key {
+		case milestone.KeyTitle:
+			m.Title = s // validated by the caller, also when the key is missing
+		case milestone.KeyOwner:
+			m.Owner = s
+		default:
+			m.Description = s
+		}
+	case milestone.KeyStatus:
+		s, err := text()
+		if err != nil || s == "" {
+			return err
+		}
+		m.Status = milestone.Status(s)
+		return check(milestone.ValidateStatus(s))
+	case milestone.KeyPriority:
+		s, err := text()
+		if err != nil || s == "" {
+			return err
+		}
+		m.Priority = milestone.Priority(s)
+		return check(milestone.ValidatePriority(s))
+	case milestone.KeyStart, milestone.KeyDue:
+		s, err := text()
+		if err != nil || s == "" {
+			return err
+		}
+		if key == milestone.KeyStart {
+			m.Start = s
+		} else {
+			m.Due = s
+		}
+		return check(milestone.ValidateDate(key, s))
+	case milestone.KeyCreatedAt, milestone.KeyUpdatedAt, milestone.KeyClosedAt:
+		s, err := text()
+		if err != nil || s == "" {
+			return err
+		}
+		switch key {
+		case milestone.KeyCreatedAt:
+			m.CreatedAt = s
+		case milestone.KeyUpdatedAt:
+			m.UpdatedAt = s
+		default:
+			m.ClosedAt = s
+		}
+		return check(milestone.ValidateTimestamp(key, s))
+	case milestone.KeyProgress:
+		if isNull(v) {
+			return nil
+		}
+		var n int
+		if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!int" || v.Decode(&n) != nil {
+			return errAt(v, "progress must be a whole number from 0 to 100, not %s", describeValue(v))
+		}
+		m.Progress = &n
+		return check(milestone.ValidateProgress(n))
+	case milestone.KeyLabels, milestone.KeyDependsOn:
+		list, err := stringList(key, v, errAt)
+		if err != nil {
+			return err
+		}
+		if key == milestone.KeyLabels {
+			m.Labels = list
+		} else {
+			m.DependsOn = list
+		}
+	}
+	return nil
+}
+
+// stringList decodes a sequence of strings (flow or block) and validates
+// each entry as a label or, for depends_on, as an id.
+func stringList(key string, v *yaml.Node, errAt errAtFunc) ([]string, error) {
+	if isNull(v) {
+		return nil, nil
+	}
+	if v.Kind != yaml.SequenceNode {
+		return nil, errAt(v, "%s must be a list of strings like [a, b], not %s", key, describe(v))
+	}
+	if len(v.Content) == 0 {
+		return nil, nil
+	}
+	list := make([]string, 0, len(v.Content))
+	for _, it := range v.Content {
+		if it.Kind == yaml.AliasNode && it.Alias != nil {
+			it = it.Alias
+		}
+		s, ok, err := scalarText(it)
+		if err != nil {
+			return nil, errAt(it, "%s entry: %v", key, err)
+		}
+		if !ok && !isNull(it) {
+			return nil, errAt(it, "%s entries must be strings, not %s", key, describe(it))
+		}
+		if key == milestone.KeyDependsOn {
+			if err := milestone.ValidateID(s); err != nil {
+				return nil, errAt(it, "depends_on: %v", err)
+			}
+		} else if err := milestone.ValidateLabel(key, s); err != nil {
+			return nil, errAt(it, "%v", err)
+		}
+		list = append(list, s)
+	}
+	return list, nil
+}
+
+// scalarText returns the text of a scalar as written (null is "", !!binary
+// is decoded). ok is false for collections.
+func scalarText(v *yaml.Node) (s string, ok bool, err error) {
+	if v.Kind != yaml.ScalarNode {
+		return "", false, nil
+	}
+	switch v.ShortTag() {
+	case "!!null":
+		return "", true, nil
+	case "!!binary":
+		b, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(v.Value), ""))
+		if err != nil {
+			return "", true, fmt.Errorf("invalid !!binary data: %v", err)
+		}
+		return string(b), true, nil
+	}
+	return v.Value, true, nil
+}
+
+func isNull(v *yaml.Node) bool {
+	return v.Kind == yaml.ScalarNode && v.ShortTag() == "!!null"
+}
+
+// describe names the kind of a node for messages: "a sequence", "an integer".
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.AliasNode:
+		return "an alias"
+	case yaml.ScalarNode:
+		switch n.ShortTag() {
+		case "!!int":
+			return "an integer"
+		case "!!float":
+			return "a number"
+		case "!!bool":
+			return "a boolean"
+		case "!!null":
+			return "null"
+		case "!!timestamp":
+			return "a timestamp"
+		case "!!binary":
+			return "binary data"
+		}
+		return "a string"
+	}
+	return "nothing"
+}
+
+// describeValue is describe, with the text of a scalar: `"abc"`, `1.5`.
+func describeValue(n *yaml.Node) string {
+	if n.Kind == yaml.ScalarNode && n.ShortTag() != "!!null" {
+		return strconv.Quote(n.Value)
+	}
+	return describe(n)
+}
+
+var (
+	conflictPrefixes = []string{"<<<<<<< ", "=======", ">>>>>>> ", "|||||||"}
+	yamlLineError    = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+)
+
+// conflictMarker finds the first line that is a git conflict marker.
+func conflictMarker(src []byte) (line int, text string) {
+	for n := 1; len(src) > 0; n++ {
+		l := src
+		if i := bytes.IndexByte(src, '\n'); i >= 0 {
+			l, src = src[:i], src[i+1:]
+		} else {
+			src = nil
+		}
+		if len(l) < 7 || (l[0] != '<' && l[0] != '=' && l[0] != '>' && l[0] != '|') {
+			continue
+		}
+		l = bytes.TrimRight(l, "\r")
+		s := string(l)
+		if s == "<<<<<<<" || s == ">>>>>>>" {
+			return n, s
+		}
+		for _, p := range conflictPrefixes {
+			if strings.HasPrefix(s, p) {
+				return n, s
+			}
+		}
+	}
+	return 0, ""
+}
+
+// syntaxError turns a yaml.v3 parse error into an *Error.
+func syntaxError(file string, err error) error {
+	msg := err.Error()
+	if sub := yamlLineError.FindStringSubmatch(msg); sub != nil {
+		line, _ := strconv.Atoi(sub[1])
+		return &Error{Path: file, Line: line, Msg: "invalid YAML: " + sub[2]}
+	}
+	return &Error{Path: file, Msg: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
+}
+
+// decodeError turns an error of Node.Decode on v into an *Error.
+func decodeError(file string, v *yaml.Node, err error) error {
+	var te *yaml.TypeError
+	if errors.As(err, &te) && len(te.Errors) > 0 {
+		if sub := yamlLineError.FindStringSubmatch(te.Errors[0]); sub != nil {
+			line, _ := strconv.Atoi(sub[1])
+			return &Error{Path: file, Line: line, Msg: sub[2]}
+		}
+		return &Error{Path: file, Line: v.Line, Col: v.Column, Msg: te.Errors[0]}
+	}
+	return &Error{Path: file, Line: v.Line, Col: v.Column, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+}

@@ -1,0 +1,228 @@
+package format
+
+import (
+	"encoding/json"
+	"math"
+	"reflect"
+	"strconv"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/git-milestone/git-milestone/internal/milestone"
+)
+
+// ParseValue parses VALUE of `--set KEY=VALUE` for an unknown key: a YAML
+// scalar or flow collection ("3" is 3, "true" is true, "~" is nil, "[a, b]" is
+// []any{"a", "b"}, `"007"` is "007"). Plain text, dates, block syntax, tags,
+// anchors and anything that does not parse are returned as the string s,
+// exactly as given.
+func ParseValue(s string) any {
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte(s), &doc); err != nil || doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 {
+		return s
+	}
+	v := doc.Content[0]
+	if v.Anchor != "" || v.Style&yaml.TaggedStyle != 0 {
+		return s
+	}
+	switch v.Kind {
+	case yaml.ScalarNode:
+		if v.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
+			return s
+		}
+		if v.Style == 0 {
+			switch v.ShortTag() {
+			case "!!int", "!!float", "!!bool", "!!null":
+			default:
+				return s
+			}
+		}
+	case yaml.SequenceNode, yaml.MappingNode:
+		if v.Style&yaml.FlowStyle == 0 {
+			return s
+		}
+	default:
+		return s
+	}
+	var x any
+	if err := v.Decode(&x); err != nil {
+		return s
+	}
+	return x
+}
+
+// normalized returns a copy of m with the defaults Decode applies: status
+// planned, priority medium, empty lists and Extra as nil.
+func normalized(m milestone.Milestone) milestone.Milestone {
+	m = m.Clone()
+	if m.Status == "" {
+		m.Status = milestone.Planned
+	}
+	if m.Priority == "" {
+		m.Priority = milestone.Medium
+	}
+	if len(m.Labels) == 0 {
+		m.Labels = nil
+	}
+	if len(m.DependsOn) == 0 {
+		m.DependsOn = nil
+	}
+	if len(m.Extra) == 0 {
+		m.Extra = nil
+	}
+	return m
+}
+
+// fieldValue returns the value of key in m as Encode sees it (string,
+// []string, int or an Extra value) and whether the key is present.
+func fieldValue(m *milestone.Milestone, key string) (any, bool) {
+	str := func(s string) (any, bool) { return s, s != "" }
+	switch key {
+	case milestone.KeyTitle:
+		return m.Title, true
+	case milestone.KeyStatus:
+		return str(string(m.Status))
+	case milestone.KeyPriority:
+		return str(string(m.Priority))
+	case milestone.KeyOwner:
+		return str(m.Owner)
+	case milestone.KeyStart:
+		return str(m.Start)
+	case milestone.KeyDue:
+		return str(m.Due)
+	case milestone.KeyLabels:
+		return m.Labels, len(m.Labels) > 0
+	case milestone.KeyDependsOn:
+		return m.DependsOn, len(m.DependsOn) > 0
+	case milestone.KeyProgress:
+		if m.Progress == nil {
+			return nil, false
+		}
+		return *m.Progress, true
+	case milestone.KeyDescription:
+		return str(m.Description)
+	case milestone.KeyCreatedAt:
+		return str(m.CreatedAt)
+	case milestone.KeyUpdatedAt:
+		return str(m.UpdatedAt)
+	case milestone.KeyClosedAt:
+		return str(m.ClosedAt)
+	}
+	for _, f := range m.Extra {
+		if f.Key == key {
+			return f.Value, true
+		}
+	}
+	return nil, false
+}
+
+// sameField reports whether key has the same value (or is absent) in a and b.
+func sameField(a, b *milestone.Milestone, key string) bool {
+	va, pa := fieldValue(a, key)
+	vb, pb := fieldValue(b, key)
+	if pa != pb {
+		return false
+	}
+	return !pa || valuesEqual(va, vb)
+}
+
+// equalMilestones compares two normalized milestones field by field. Extra
+// is compared as a set of keys: Rewrite keeps the file's key order.
+func equalMilestones(a, b *milestone.Milestone) (bool, string) {
+	if a.ID != b.ID {
+		return false, "id"
+	}
+	for _, k := range milestone.Keys {
+		if !sameField(a, b, k) {
+			return false, k
+		}
+	}
+	if len(a.Extra) != len(b.Extra) {
+		return false, "unknown keys"
+	}
+	for _, f := range a.Extra {
+		if !sameField(a, b, f.Key) {
+			return false, f.Key
+		}
+	}
+	return true, ""
+}
+
+// valuesEqual compares decoded YAML values: like reflect.DeepEqual, except
+// that times compare by instant and offset, NaN equals NaN and a json.Number
+// equals the number it spells.
+func valuesEqual(a, b any) bool {
+	switch x := a.(type) {
+	case time.Time:
+		y, ok := b.(time.Time)
+		if !ok {
+			return false
+		}
+		_, ox := x.Zone()
+		_, oy := y.Zone()
+		return x.Equal(y) && ox == oy
+	case float64:
+		if y, ok := b.(float64); ok {
+			return x == y || math.IsNaN(x) && math.IsNaN(y)
+		}
+	case []string:
+		y, ok := b.([]string)
+		return ok && len(x) == len(y) && (len(x) == 0 || reflect.DeepEqual(x, y))
+	case []any:
+		y, ok := b.([]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if !valuesEqual(x[i], y[i]) {
+				return false
+			}
+		}
+		return true
+	case map[string]any:
+		y, ok := b.(map[string]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for k, v := range x {
+			w, ok := y[k]
+			if !ok || !valuesEqual(v, w) {
+				return false
+			}
+		}
+		return true
+	case map[any]any:
+		y, ok := b.(map[any]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for k, v := range x {
+			w, ok := y[k]
+			if !ok || !valuesEqual(v, w) {
+				return false
+			}
+		}
+		return true
+	}
+	if _, ok := b.(json.Number); ok {
+		a, b = b, a
+	}
+	if n, ok := a.(json.Number); ok {
+		switch y := b.(type) {
+		case json.Number:
+			return n == y
+		case int:
+			return string(n) == strconv.Itoa(y)
+		case int64:
+			return string(n) == strconv.FormatInt(y, 10)
+		case uint64:
+			return string(n) == strconv.FormatUint(y, 10)
+		case float64:
+			f, err := n.Float64()
+			return err == nil && f == y
+		}
+		return false
+	}
+	return reflect.DeepEqual(a, b)
+}
