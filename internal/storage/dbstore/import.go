@@ -1,0 +1,142 @@
+package dbstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/git-milestone/git-milestone/internal/storage"
+)
+
+// importChunk is how many rows Import writes between progress reports.
+const importChunk = 5000
+
+// Import adds recs in one transaction (binary COPY on PostgreSQL), for
+// migration into the database. An id that is already stored, or given
+// twice, fails the whole import with storage.ErrExists and nothing is
+// written. progress, if not nil, is called with the number of records
+// written so far.
+func (s *Store) Import(ctx context.Context, recs []storage.Record, progress func(done int)) error {
+	rows := make([]row, len(recs))
+	seen := make(map[string]bool, len(recs))
+	for i := range recs {
+		r, err := newRow(&recs[i].Milestone, recs[i].Source)
+		if err != nil {
+			return fmt.Errorf("import: %w", err)
+		}
+		if seen[r.id] {
+			return fmt.Errorf("import: %w: %s is given twice", storage.ErrExists, r.id)
+		}
+		seen[r.id] = true
+		rows[i] = r
+	}
+	if progress == nil {
+		progress = func(int) {}
+	}
+	if s.kind == TypePostgreSQL {
+		return s.importPostgres(ctx, rows, progress)
+	}
+	return s.importSQLite(ctx, rows, progress)
+}
+
+var (
+	copyMilestoneCols = []string{"project", "id", "title", "status", "priority", "owner", "due", "created_at",
+		"updated_at", "source", "doc", "version", "fts_labels", "fts_owner", "fts_body"}
+	copyLabelCols = []string{"project", "id", "label"}
+)
+
+func (s *Store) importPostgres(ctx context.Context, rows []row, progress func(int)) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return s.wrap(ctx, "import: begin", err)
+	}
+	defer tx.Rollback(ctx)
+	for start := 0; start < len(rows); start += importChunk {
+		chunk := rows[start:min(start+importChunk, len(rows))]
+		_, err := tx.CopyFrom(ctx, pgx.Identifier{"milestones"}, copyMilestoneCols,
+			pgx.CopyFromSlice(len(chunk), func(i int) ([]any, error) {
+				r := &chunk[i]
+				return []any{s.project, r.id, r.title, r.status, r.priority, r.owner, r.due, r.created, r.updated,
+					r.source, r.doc, int32(1), r.ftsLabels, r.ftsOwner, r.ftsDescription}, nil
+			}))
+		if err != nil {
+			return s.importErr(ctx, err)
+		}
+		var labels [][]any
+		for i := range chunk {
+			for _, l := range chunk[i].labels {
+				labels = append(labels, []any{s.project, chunk[i].id, l})
+			}
+		}
+		if len(labels) > 0 {
+			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"milestone_labels"}, copyLabelCols, pgx.CopyFromRows(labels)); err != nil {
+				return s.importErr(ctx, err)
+			}
+		}
+		progress(start + len(chunk))
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return s.wrap(ctx, "import: commit", err)
+	}
+	return nil
+}
+
+func (s *Store) importErr(ctx context.Context, err error) error {
+	if s.uniqueViolation(err) {
+		var pe *pgconn.PgError
+		detail := ""
+		if errors.As(err, &pe) {
+			detail = ": " + pe.Detail
+		}
+		return fmt.Errorf("import: %w%s", storage.ErrExists, detail)
+	}
+	return s.wrap(ctx, "import", err)
+}
+
+func (s *Store) importSQLite(ctx context.Context, rows []row, progress func(int)) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return s.wrap(ctx, "import: begin", err)
+	}
+	defer tx.Rollback()
+	ins, err := tx.PrepareContext(ctx, sqliteInsert)
+	if err != nil {
+		return s.wrap(ctx, "import", err)
+	}
+	fts, err := tx.PrepareContext(ctx, sqliteInsertFTS)
+	if err != nil {
+		return s.wrap(ctx, "import", err)
+	}
+	lab, err := tx.PrepareContext(ctx, `INSERT INTO milestone_labels (project, id, label) VALUES ($1, $2, $3)`)
+	if err != nil {
+		return s.wrap(ctx, "import", err)
+	}
+	for i := range rows {
+		r := &rows[i]
+		var rowid int64
+		if err := ins.QueryRowContext(ctx, s.rowArgs(*r)...).Scan(&rowid); err != nil {
+			if s.uniqueViolation(err) {
+				return fmt.Errorf("import: %w: %s", storage.ErrExists, r.id)
+			}
+			return s.wrap(ctx, "import "+r.id, err)
+		}
+		if _, err := fts.ExecContext(ctx, rowid, r.ftsTitle, r.ftsDescription, r.ftsLabels, r.ftsOwner); err != nil {
+			return s.wrap(ctx, "import "+r.id, err)
+		}
+		for _, l := range r.labels {
+			if _, err := lab.ExecContext(ctx, s.project, r.id, l); err != nil {
+				return s.wrap(ctx, "import "+r.id, err)
+			}
+		}
+		if (i+1)%importChunk == 0 || i+1 == len(rows) {
+			progress(i + 1)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return s.wrap(ctx, "import: commit", err)
+	}
+	return nil
+}

@@ -1,0 +1,170 @@
+package dbstore
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+//go:embed migrations
+var migrationFS embed.FS
+
+// migration is one embedded schema step.
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+// pgMigrationLock is the advisory lock key that serialises concurrent
+// migrations of one PostgreSQL database ("gitmile" in ASCII).
+const pgMigrationLock = 0x6769746d696c65
+
+// migrations lists the embedded migrations of a dialect by version. File
+// names are NNNN_name.sql; versions must run 1, 2, 3, ... without gaps.
+func migrations(kind string) ([]migration, error) {
+	dir := path.Join("migrations", kind)
+	ents, err := migrationFS.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("read embedded migrations %s: %w", dir, err)
+	}
+	var ms []migration
+	for _, e := range ents {
+		n, _, ok := strings.Cut(e.Name(), "_")
+		v, err := strconv.Atoi(n)
+		if !ok || err != nil || !strings.HasSuffix(e.Name(), ".sql") {
+			return nil, fmt.Errorf("embedded migration %s/%s: name is not NNNN_name.sql", dir, e.Name())
+		}
+		b, err := migrationFS.ReadFile(path.Join(dir, e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, migration{version: v, name: e.Name(), sql: string(b)})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	for i, m := range ms {
+		if m.version != i+1 {
+			return nil, fmt.Errorf("embedded migrations %s: expected version %d, found %s", dir, i+1, m.name)
+		}
+	}
+	return ms, nil
+}
+
+// SchemaVersion is the newest schema version this binary knows.
+func SchemaVersion() int {
+	ms, _ := migrations(TypeSQLite)
+	return len(ms)
+}
+
+// queryer is what both *sql.DB and *sql.Tx offer.
+type queryer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// schemaVersion reads the database's schema version: 0 when the version
+// table does not exist yet.
+func (s *Store) schemaVersion(ctx context.Context, q queryer) (int, error) {
+	var exists bool
+	var err error
+	if s.kind == TypePostgreSQL {
+		// pg_tables, not to_regclass: a catalog cache lookup may not yet see
+		// a table another session created while this one waited for the
+		// migration lock.
+		err = q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_tables
+ WHERE schemaname = current_schema() AND tablename = 'milestone_schema')`).Scan(&exists)
+	} else {
+		var n int
+		err = q.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'milestone_schema'`).Scan(&n)
+		exists = n > 0
+	}
+	if err != nil || !exists {
+		return 0, err
+	}
+	var v sql.NullInt64
+	if err := q.QueryRowContext(ctx, `SELECT max(version) FROM milestone_schema`).Scan(&v); err != nil {
+		return 0, err
+	}
+	return int(v.Int64), nil
+}
+
+// migrate applies the migrations the database lacks, each in its own
+// transaction, and refuses a database newer than the binary.
+func (s *Store) migrate(ctx context.Context) error {
+	ms, err := migrations(s.kind)
+	if err != nil {
+		return err
+	}
+	cur, err := s.schemaVersion(ctx, s.db)
+	if err != nil {
+		return s.openErr(ctx, "read schema version", err)
+	}
+	if cur > len(ms) {
+		return &SchemaTooNewError{Database: cur, Binary: len(ms)}
+	}
+	if cur == 0 && s.kind == TypeSQLite {
+		var n int
+		err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE name NOT LIKE 'sqlite\_%' ESCAPE '\'`).Scan(&n)
+		if err != nil {
+			return s.openErr(ctx, "read schema", err)
+		}
+		if n > 0 {
+			return errForeignSQLite(s.where)
+		}
+	}
+	for _, m := range ms[cur:] {
+		if err := s.applyMigration(ctx, m, len(ms)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Store) applyMigration(ctx context.Context, m migration, newest int) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return s.openErr(ctx, "begin migration", err)
+	}
+	defer tx.Rollback()
+	if s.kind == TypePostgreSQL {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(pgMigrationLock)); err != nil {
+			return s.wrap(ctx, "lock for migration", err)
+		}
+	}
+	// Another process may have migrated while we waited for the lock.
+	cur, err := s.schemaVersion(ctx, tx)
+	if err != nil {
+		return s.openErr(ctx, "read schema version", err)
+	}
+	if cur > newest {
+		return &SchemaTooNewError{Database: cur, Binary: newest}
+	}
+	if cur >= m.version {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+		return s.wrap(ctx, "apply migration "+m.name, err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO milestone_schema (version) VALUES ($1)`, m.version); err != nil {
+		return s.wrap(ctx, "record migration "+m.name, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return s.wrap(ctx, "commit migration "+m.name, err)
+	}
+	return nil
+}
+
+// openErr wraps an error met while opening: a damaged SQLite file is
+// refused with a clear message.
+func (s *Store) openErr(ctx context.Context, op string, err error) error {
+	if s.kind == TypeSQLite && sqliteCorrupt(err) {
+		return &notSQLiteError{path: s.where, reason: "is a corrupt SQLite database", err: err}
+	}
+	return s.wrap(ctx, op, err)
+}

@@ -1,0 +1,77 @@
+package dbstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+func openPostgres(ctx context.Context, cfg Config) (*Store, error) {
+	where := RedactURL(cfg.URL)
+	s := &Store{kind: TypePostgreSQL, project: cfg.ProjectKey, timeout: cfg.QueryTimeout, where: where}
+	s.scrub = func(msg string) string {
+		if cfg.URL != "" {
+			msg = strings.ReplaceAll(msg, cfg.URL, where)
+		}
+		return msg
+	}
+	if cfg.URL == "" {
+		return nil, errors.New("open PostgreSQL database: no URL (set DATABASE_URL or git config milestone.databaseUrl)")
+	}
+	pcfg, err := pgxpool.ParseConfig(cfg.URL)
+	if err != nil {
+		// pgx's own message redacts the password; ours names the URL redacted.
+		return nil, s.wrap(ctx, "parse PostgreSQL URL", err)
+	}
+	if pw := pcfg.ConnConfig.Password; len(pw) >= 3 {
+		prev := s.scrub
+		s.scrub = func(msg string) string { return strings.ReplaceAll(prev(msg), pw, "xxxxx") }
+	}
+	pcfg.MaxConns = int32(cfg.PoolSize)
+	pcfg.MinConns = 0
+	pcfg.ConnConfig.ConnectTimeout = cfg.ConnectTimeout
+	if pcfg.ConnConfig.RuntimeParams == nil {
+		pcfg.ConnConfig.RuntimeParams = map[string]string{}
+	}
+	if cfg.QueryTimeout > 0 {
+		ms := cfg.QueryTimeout.Milliseconds()
+		if ms < 1 {
+			ms = 1
+		}
+		pcfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(ms, 10)
+	}
+	if _, ok := pcfg.ConnConfig.RuntimeParams["application_name"]; !ok {
+		pcfg.ConnConfig.RuntimeParams["application_name"] = "git-milestone"
+	}
+	s.pool, err = pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
+		return nil, s.wrap(ctx, "connect", err)
+	}
+	cctx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
+	defer cancel()
+	if err := s.pool.Ping(cctx); err != nil {
+		s.pool.Close()
+		if cctx.Err() != nil && ctx.Err() == nil {
+			err = fmt.Errorf("no answer within the connect timeout (%s): %w", cfg.ConnectTimeout, err)
+		}
+		return nil, s.wrap(ctx, "connect", err)
+	}
+	s.db = stdlib.OpenDBFromPool(s.pool)
+	s.rdb = s.db
+	return s, nil
+}
+
+// pgCode is the SQLSTATE of a PostgreSQL error, or "".
+func pgCode(err error) string {
+	var e *pgconn.PgError
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ""
+}

@@ -1,0 +1,252 @@
+package dbstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/git-milestone/git-milestone/internal/milestone"
+	"github.com/git-milestone/git-milestone/internal/storage"
+)
+
+// Get returns the milestone with exactly this id.
+func (s *Store) Get(ctx context.Context, id string) (storage.Record, error) {
+	rec, _, err := s.get(ctx, s.rdb, id)
+	if err != nil {
+		return storage.Record{}, err
+	}
+	return rec, nil
+}
+
+const selectRecord = `SELECT source, doc, version FROM milestones WHERE project = $1 AND id = $2`
+
+// get reads one record and its version; a *milestone.NotFoundError when
+// the id is absent.
+func (s *Store) get(ctx context.Context, q queryer, id string) (storage.Record, int64, error) {
+	sctx, cancel := s.stmtCtx(ctx)
+	defer cancel()
+	var source, doc string
+	var version int64
+	err := q.QueryRowContext(sctx, selectRecord, s.project, id).Scan(&source, &doc, &version)
+	if errors.Is(err, sql.ErrNoRows) {
+		return storage.Record{}, 0, &milestone.NotFoundError{ID: id}
+	}
+	if err != nil {
+		return storage.Record{}, 0, s.wrap(sctx, "get milestone "+id, err)
+	}
+	m, src, err := decodeRecord(id, source, doc)
+	if err != nil {
+		return storage.Record{}, 0, err
+	}
+	return storage.Record{Milestone: m, Source: src}, version, nil
+}
+
+// IDs returns every milestone id of the project, sorted.
+func (s *Store) IDs(ctx context.Context) ([]string, error) {
+	sctx, cancel := s.stmtCtx(ctx)
+	defer cancel()
+	rows, err := s.rdb.QueryContext(sctx, `SELECT id FROM milestones WHERE project = $1 ORDER BY id`, s.project)
+	if err != nil {
+		return nil, s.wrap(sctx, "list ids", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, s.wrap(sctx, "list ids", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap(sctx, "list ids", err)
+	}
+	return ids, nil
+}
+
+// orderBy maps each sort key to a fixed ORDER BY clause that sorts exactly
+// as storage.Less does (byte order, ties by id). No value ever reaches SQL
+// text: keys only select one of these constants.
+var orderBy = map[string]string{
+	"id":       "m.id",
+	"title":    "m.title, m.id",
+	"status":   rankCase("m.status", statusNames()) + ", m.id",
+	"priority": rankCase("m.priority", priorityNamesDesc()) + ", m.id",
+	"due":      "m.due = '', m.due, m.id",
+	"created":  "m.created_at, m.id",
+	"updated":  "m.updated_at DESC, m.id",
+}
+
+func statusNames() []string {
+	var s []string
+	for _, v := range milestone.Statuses {
+		s = append(s, string(v))
+	}
+	return s
+}
+
+// priorityNamesDesc lists priorities most important first (priority sorts
+// descending).
+func priorityNamesDesc() []string {
+	var s []string
+	for i := len(milestone.Priorities) - 1; i >= 0; i-- {
+		s = append(s, string(milestone.Priorities[i]))
+	}
+	return s
+}
+
+var plainWord = regexp.MustCompile(`^[a-z]+$`)
+
+// rankCase builds CASE col WHEN 'a' THEN 0 ... ELSE n END from the model's
+// own constants (checked to be plain words).
+func rankCase(col string, names []string) string {
+	var b strings.Builder
+	b.WriteString("CASE " + col)
+	for i, n := range names {
+		if !plainWord.MatchString(n) {
+			panic("dbstore: unexpected enum value " + strconv.Quote(n))
+		}
+		fmt.Fprintf(&b, " WHEN '%s' THEN %d", n, i)
+	}
+	fmt.Fprintf(&b, " ELSE %d END", len(names))
+	return b.String()
+}
+
+// args collects statement parameters and hands out their placeholders.
+type args []any
+
+func (a *args) add(v any) string {
+	*a = append(*a, v)
+	return "$" + strconv.Itoa(len(*a))
+}
+
+// closedStatuses are the statuses an open-only query excludes.
+func closedStatuses() []milestone.Status {
+	var c []milestone.Status
+	for _, st := range milestone.Statuses {
+		if st.Closed() {
+			c = append(c, st)
+		}
+	}
+	return c
+}
+
+// listSQL builds the statement for q: the filters of storage.Match in SQL,
+// full-text search, the order of storage.Less (or rank) and the limit.
+func (s *Store) listSQL(q storage.Query) (string, args, error) {
+	if !storage.ValidSort(q.Sort) {
+		return "", nil, fmt.Errorf("list: unknown sort key %q (one of %s)", q.Sort, strings.Join(storage.SortKeys, ", "))
+	}
+	var a args
+	var from, order string
+	where := []string{"m.project = " + a.add(s.project)}
+	text := strings.TrimSpace(q.Text)
+	if text != "" {
+		if s.kind == TypePostgreSQL {
+			from = "milestones m, plainto_tsquery('english', " + a.add(ftsText(text)) + ") tq"
+			where = append(where, "m.search @@ tq")
+			order = "ts_rank(m.search, tq) DESC, m.id"
+		} else {
+			fq := ftsQuery(text)
+			if fq == "" {
+				fq = `""` // no words: matches nothing
+			}
+			from = "milestones m JOIN milestones_fts ON milestones_fts.rowid = m.rowid"
+			where = append(where, "milestones_fts MATCH "+a.add(fq))
+			order = "bm25(milestones_fts, 10.0, 1.0, 4.0, 2.0), m.id"
+		}
+	} else {
+		from = "milestones m"
+		order = orderBy["id"]
+	}
+	if q.Sort != "" {
+		order = orderBy[q.Sort]
+	}
+	inList := func(col string, vals []string) {
+		ph := make([]string, len(vals))
+		for i, v := range vals {
+			ph[i] = a.add(escapeText(v))
+		}
+		where = append(where, col+" IN ("+strings.Join(ph, ", ")+")")
+	}
+	notClosed := func() {
+		var c []string
+		for _, st := range closedStatuses() {
+			c = append(c, a.add(string(st)))
+		}
+		where = append(where, "m.status NOT IN ("+strings.Join(c, ", ")+")")
+	}
+	if len(q.Statuses) > 0 {
+		vals := make([]string, len(q.Statuses))
+		for i, v := range q.Statuses {
+			vals[i] = string(v)
+		}
+		inList("m.status", vals)
+	} else if !q.All {
+		notClosed()
+	}
+	if len(q.Priorities) > 0 {
+		vals := make([]string, len(q.Priorities))
+		for i, v := range q.Priorities {
+			vals[i] = string(v)
+		}
+		inList("m.priority", vals)
+	}
+	for _, l := range q.Labels {
+		where = append(where, "m.id IN (SELECT l.id FROM milestone_labels l WHERE l.project = m.project AND l.label = "+a.add(escapeText(l))+")")
+	}
+	if q.Owner != "" {
+		where = append(where, "m.owner = "+a.add(escapeText(q.Owner)))
+	}
+	if q.DueBefore != "" {
+		where = append(where, "m.due <> '' AND m.due < "+a.add(escapeText(q.DueBefore)))
+	}
+	if q.Overdue {
+		notClosed()
+		where = append(where, "m.due <> '' AND m.due < "+a.add(escapeText(q.Today)))
+	}
+	stmt := "SELECT m.id, m.source, m.doc FROM " + from + " WHERE " + strings.Join(where, " AND ") + " ORDER BY " + order
+	if q.Limit > 0 {
+		stmt += " LIMIT " + a.add(q.Limit)
+	}
+	return stmt, a, nil
+}
+
+// List returns the milestones q selects, as storage.Match, storage.Less
+// and storage.Limit define (Text: full-text search, ranked unless q.Sort is
+// set). A stored document that cannot be decoded is returned as a Problem.
+func (s *Store) List(ctx context.Context, q storage.Query) ([]storage.Record, []storage.Problem, error) {
+	stmt, a, err := s.listSQL(q)
+	if err != nil {
+		return nil, nil, err
+	}
+	sctx, cancel := s.stmtCtx(ctx)
+	defer cancel()
+	rows, err := s.rdb.QueryContext(sctx, stmt, a...)
+	if err != nil {
+		return nil, nil, s.wrap(sctx, "list milestones", err)
+	}
+	defer rows.Close()
+	var recs []storage.Record
+	var probs []storage.Problem
+	for rows.Next() {
+		var id, source, doc string
+		if err := rows.Scan(&id, &source, &doc); err != nil {
+			return nil, nil, s.wrap(sctx, "list milestones", err)
+		}
+		m, src, err := decodeRecord(id, source, doc)
+		if err != nil {
+			probs = append(probs, storage.Problem{Path: id, Err: err})
+			continue
+		}
+		recs = append(recs, storage.Record{Milestone: m, Source: src})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, s.wrap(sctx, "list milestones", err)
+	}
+	return recs, probs, nil
+}

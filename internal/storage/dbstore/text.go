@@ -1,0 +1,137 @@
+package dbstore
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/git-milestone/git-milestone/internal/milestone"
+)
+
+// escapeText makes s storable in a PostgreSQL text column, which cannot
+// hold NUL, without losing anything: NUL becomes "\x01\x01" and "\x01"
+// becomes "\x01\x02". The code is prefix-free and keeps byte order, so
+// equality and ORDER BY on escaped columns behave exactly as on the
+// original strings. Both dialects store indexed columns this way.
+func escapeText(s string) string {
+	if !strings.ContainsAny(s, "\x00\x01") {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case 0:
+			b.WriteString("\x01\x01")
+		case 1:
+			b.WriteString("\x01\x02")
+		default:
+			b.WriteByte(s[i])
+		}
+	}
+	return b.String()
+}
+
+// unescapeText reverses escapeText.
+func unescapeText(s string) string {
+	if !strings.Contains(s, "\x01") {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] == 1 && i+1 < len(s) {
+			i++
+			b.WriteByte(s[i] - 1)
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// ftsText makes s safe for a full-text column: NUL becomes a space.
+func ftsText(s string) string { return strings.ReplaceAll(s, "\x00", " ") }
+
+// ownerWords is owner plus its words split at punctuation, so that
+// "ana@example.com" is found by "ana" too (PostgreSQL's parser keeps an
+// e-mail address as one token).
+func ownerWords(owner string) string {
+	words := strings.FieldsFunc(owner, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) })
+	if len(words) <= 1 {
+		return ftsText(owner)
+	}
+	return ftsText(owner + " " + strings.Join(words, " "))
+}
+
+// ftsQuery turns free text into an FTS5 query: every word quoted (so no
+// text is ever read as FTS5 syntax) and all of them required.
+func ftsQuery(text string) string {
+	words := strings.FieldsFunc(text, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) })
+	for i, w := range words {
+		words[i] = `"` + w + `"`
+	}
+	return strings.Join(words, " AND ")
+}
+
+// row is one milestone in the form the SQL statements take.
+type row struct {
+	id, title, status, priority, owner, due, created, updated string
+	source, doc                                               string
+	labels                                                    []string // escaped, unique
+	ftsTitle, ftsDescription, ftsLabels, ftsOwner             string
+}
+
+// newRow checks a milestone and its source and prepares its row.
+func newRow(m *milestone.Milestone, src []byte) (row, error) {
+	if err := milestone.ValidateID(m.ID); err != nil {
+		return row{}, err
+	}
+	if i := strings.IndexByte(string(src), 0); i >= 0 {
+		return row{}, fmt.Errorf("milestone %s: source has a NUL byte at offset %d (YAML escapes NUL as \\0)", m.ID, i)
+	}
+	if !utf8.Valid(src) {
+		return row{}, fmt.Errorf("milestone %s: source is not valid UTF-8", m.ID)
+	}
+	doc, err := m.JSON()
+	if err != nil {
+		return row{}, fmt.Errorf("milestone %s: encode JSON: %w", m.ID, err)
+	}
+	r := row{
+		id:       m.ID,
+		title:    escapeText(m.Title),
+		status:   escapeText(string(m.Status)),
+		priority: escapeText(string(m.Priority)),
+		owner:    escapeText(m.Owner),
+		due:      escapeText(m.Due),
+		created:  escapeText(m.CreatedAt),
+		updated:  escapeText(m.UpdatedAt),
+		source:   string(src),
+		doc:      string(doc),
+
+		ftsTitle:       ftsText(m.Title),
+		ftsDescription: ftsText(m.Description),
+		ftsLabels:      ftsText(strings.Join(m.Labels, " ")),
+		ftsOwner:       ownerWords(m.Owner),
+	}
+	seen := make(map[string]bool, len(m.Labels))
+	for _, l := range m.Labels {
+		e := escapeText(l)
+		if !seen[e] {
+			seen[e] = true
+			r.labels = append(r.labels, e)
+		}
+	}
+	return r, nil
+}
+
+// decodeRecord rebuilds a record from its stored source and JSON document.
+func decodeRecord(id, source, doc string) (milestone.Milestone, []byte, error) {
+	m, err := milestone.FromJSON([]byte(doc))
+	if err != nil {
+		return m, nil, fmt.Errorf("milestone %s: stored document: %w", id, err)
+	}
+	m.ID = id
+	return m, []byte(source), nil
+}

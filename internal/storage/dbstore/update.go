@@ -1,0 +1,367 @@
+package dbstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/git-milestone/git-milestone/internal/milestone"
+	"github.com/git-milestone/git-milestone/internal/storage"
+)
+
+// maxAttempts bounds how often Update runs fn when concurrent writers
+// keep changing the rows it read.
+const maxAttempts = 64
+
+// errRetry marks a transaction that lost an optimistic-concurrency race.
+var errRetry = fmt.Errorf("%w: a row changed since it was read (retrying)", storage.ErrConflict)
+
+// Update runs fn in one database transaction and commits its writes. Rows
+// carry a version: every write checks that the row still has the version
+// fn read (UPDATE ... WHERE version = $n); when another writer got there
+// first the transaction is rolled back and fn runs again, up to a bound,
+// then storage.ErrConflict. No update is ever lost.
+func (s *Store) Update(ctx context.Context, opts storage.UpdateOptions, fn func(tx storage.Tx) error) (storage.Result, error) {
+	for attempt := 1; ; attempt++ {
+		err := s.updateOnce(ctx, fn)
+		if !errors.Is(err, errRetry) {
+			return storage.Result{}, err
+		}
+		if attempt == maxAttempts {
+			return storage.Result{}, fmt.Errorf("update: %d attempts lost to concurrent writers: %w", attempt, storage.ErrConflict)
+		}
+		// Jittered backoff so that competing processes spread out.
+		d := time.Duration(rand.Int64N(int64(min(attempt, 16))*int64(time.Millisecond))) + time.Millisecond
+		select {
+		case <-ctx.Done():
+			return storage.Result{}, ctx.Err()
+		case <-time.After(d):
+		}
+	}
+}
+
+func (s *Store) updateOnce(ctx context.Context, fn func(tx storage.Tx) error) error {
+	sqlTx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return s.wrap(ctx, "begin transaction", err)
+	}
+	defer sqlTx.Rollback()
+	t := &dbTx{s: s, ctx: ctx, tx: sqlTx, versions: map[string]int64{}}
+	ferr := fn(t)
+	switch {
+	case t.conflict:
+		return errRetry
+	case ferr != nil:
+		return ferr
+	case t.failed != nil:
+		// fn ignored a failed write: never commit a partial update.
+		return t.failed
+	}
+	if err := sqlTx.Commit(); err != nil {
+		if c := pgCode(err); c == "40001" || c == "40P01" {
+			return errRetry
+		}
+		return s.wrap(ctx, "commit", err)
+	}
+	return nil
+}
+
+// dbTx is storage.Tx inside one database transaction. versions holds the
+// version of every row the transaction has seen (0: absent), which its
+// writes then require.
+type dbTx struct {
+	s        *Store
+	ctx      context.Context
+	tx       *sql.Tx
+	versions map[string]int64
+	conflict bool
+	failed   error
+}
+
+// see records the version a read found. A row read twice with different
+// versions changed under the transaction: retry.
+func (t *dbTx) see(id string, v int64) {
+	if old, ok := t.versions[id]; ok {
+		if old != v {
+			t.conflict = true
+		}
+		return
+	}
+	t.versions[id] = v
+}
+
+func (t *dbTx) fail(err error) error {
+	if t.failed == nil {
+		t.failed = err
+	}
+	return err
+}
+
+func (t *dbTx) lose() error {
+	t.conflict = true
+	return errRetry
+}
+
+// Get reads a milestone, including this transaction's own writes.
+func (t *dbTx) Get(id string) (storage.Record, error) {
+	rec, v, err := t.s.get(t.ctx, t.tx, id)
+	var nf *milestone.NotFoundError
+	if err != nil && !errors.As(err, &nf) {
+		return rec, t.fail(err)
+	}
+	t.see(id, v)
+	return rec, err
+}
+
+// All returns every milestone of the project, by id.
+func (t *dbTx) All() ([]storage.Record, []storage.Problem, error) {
+	sctx, cancel := t.s.stmtCtx(t.ctx)
+	defer cancel()
+	rows, err := t.tx.QueryContext(sctx, `SELECT id, source, doc, version FROM milestones WHERE project = $1 ORDER BY id`, t.s.project)
+	if err != nil {
+		return nil, nil, t.fail(t.s.wrap(sctx, "read all milestones", err))
+	}
+	defer rows.Close()
+	var recs []storage.Record
+	var probs []storage.Problem
+	for rows.Next() {
+		var id, source, doc string
+		var v int64
+		if err := rows.Scan(&id, &source, &doc, &v); err != nil {
+			return nil, nil, t.fail(t.s.wrap(sctx, "read all milestones", err))
+		}
+		t.see(id, v)
+		m, src, err := decodeRecord(id, source, doc)
+		if err != nil {
+			probs = append(probs, storage.Problem{Path: id, Err: err})
+			continue
+		}
+		recs = append(recs, storage.Record{Milestone: m, Source: src})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, t.fail(t.s.wrap(sctx, "read all milestones", err))
+	}
+	return recs, probs, nil
+}
+
+// version returns the version of id this transaction is based on, reading
+// it if the transaction has not seen the row yet.
+func (t *dbTx) version(id string) (int64, error) {
+	if v, ok := t.versions[id]; ok {
+		return v, nil
+	}
+	sctx, cancel := t.s.stmtCtx(t.ctx)
+	defer cancel()
+	var v int64
+	err := t.tx.QueryRowContext(sctx, `SELECT version FROM milestones WHERE project = $1 AND id = $2`, t.s.project, id).Scan(&v)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, t.fail(t.s.wrap(sctx, "read version of "+id, err))
+	}
+	t.see(id, v)
+	return v, nil
+}
+
+// Put writes a milestone (insert or update).
+func (t *dbTx) Put(m milestone.Milestone, src []byte) error { return t.put(m, src, false) }
+
+// Create writes a new milestone; storage.ErrExists if the id is taken.
+func (t *dbTx) Create(m milestone.Milestone, src []byte) error { return t.put(m, src, true) }
+
+func (t *dbTx) put(m milestone.Milestone, src []byte, create bool) error {
+	if t.conflict {
+		return errRetry
+	}
+	r, err := newRow(&m, src)
+	if err != nil {
+		return err
+	}
+	v, err := t.version(r.id)
+	if err != nil {
+		return err
+	}
+	if create && v != 0 {
+		return fmt.Errorf("%w: %s", storage.ErrExists, r.id)
+	}
+	if v == 0 {
+		err := t.s.insert(t.ctx, t.tx, r)
+		if t.s.uniqueViolation(err) {
+			return t.lose() // inserted concurrently: retry sees it
+		}
+		if err != nil {
+			return t.fail(t.s.wrap(t.ctx, "insert milestone "+r.id, err))
+		}
+	} else {
+		ok, err := t.s.update(t.ctx, t.tx, r, v)
+		if err != nil {
+			return t.fail(t.s.wrap(t.ctx, "update milestone "+r.id, err))
+		}
+		if !ok {
+			return t.lose()
+		}
+	}
+	t.versions[r.id] = v + 1
+	return nil
+}
+
+// Delete removes a milestone.
+func (t *dbTx) Delete(id string) error {
+	if t.conflict {
+		return errRetry
+	}
+	v, err := t.version(id)
+	if err != nil {
+		return err
+	}
+	if v == 0 {
+		return &milestone.NotFoundError{ID: id}
+	}
+	ok, err := t.s.delete(t.ctx, t.tx, id, v)
+	if err != nil {
+		return t.fail(t.s.wrap(t.ctx, "delete milestone "+id, err))
+	}
+	if !ok {
+		return t.lose()
+	}
+	t.versions[id] = 0
+	return nil
+}
+
+// uniqueViolation reports a duplicate primary key.
+func (s *Store) uniqueViolation(err error) bool {
+	if err == nil {
+		return false
+	}
+	if s.kind == TypePostgreSQL {
+		return pgCode(err) == "23505"
+	}
+	return sqliteCode(err) == 19 && (extendedSQLiteCode(err) == 1555 || extendedSQLiteCode(err) == 2067)
+}
+
+const (
+	pgInsert = `INSERT INTO milestones (project, id, title, status, priority, owner, due, created_at, updated_at,
+ source, doc, version, fts_labels, fts_owner, fts_body)
+ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12, $13, $14)`
+	pgUpdate = `UPDATE milestones SET title = $3, status = $4, priority = $5, owner = $6, due = $7, created_at = $8,
+ updated_at = $9, source = $10, doc = $11, fts_labels = $12, fts_owner = $13, fts_body = $14, version = version + 1
+ WHERE project = $1 AND id = $2 AND version = $15`
+	pgInsertLabels = `INSERT INTO milestone_labels (project, id, label) SELECT $1, $2, unnest($3::text[])`
+
+	sqliteInsert = `INSERT INTO milestones (project, id, title, status, priority, owner, due, created_at, updated_at,
+ source, doc, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1) RETURNING rowid`
+	sqliteUpdate = `UPDATE milestones SET title = $3, status = $4, priority = $5, owner = $6, due = $7, created_at = $8,
+ updated_at = $9, source = $10, doc = $11, version = version + 1
+ WHERE project = $1 AND id = $2 AND version = $12 RETURNING rowid`
+	sqliteInsertFTS    = `INSERT INTO milestones_fts (rowid, title, description, labels, owner) VALUES ($1, $2, $3, $4, $5)`
+	sqliteDeleteFTS    = `DELETE FROM milestones_fts WHERE rowid = $1`
+	sqliteInsertLabels = `INSERT INTO milestone_labels (project, id, label) SELECT $1, $2, value FROM json_each($3)`
+
+	deleteLabels = `DELETE FROM milestone_labels WHERE project = $1 AND id = $2`
+)
+
+func (s *Store) rowArgs(r row) []any {
+	return []any{s.project, r.id, r.title, r.status, r.priority, r.owner, r.due, r.created, r.updated, r.source, r.doc}
+}
+
+// insert adds a new row with its labels (and FTS row on SQLite).
+func (s *Store) insert(ctx context.Context, tx *sql.Tx, r row) (err error) {
+	sctx, cancel := s.stmtCtx(ctx)
+	defer cancel()
+	defer func() { err = s.stmtErr(sctx, err) }()
+	if s.kind == TypePostgreSQL {
+		if _, err := tx.ExecContext(sctx, pgInsert, append(s.rowArgs(r), r.ftsLabels, r.ftsOwner, r.ftsDescription)...); err != nil {
+			return err
+		}
+		return s.insertLabels(sctx, tx, r)
+	}
+	var rowid int64
+	if err := tx.QueryRowContext(sctx, sqliteInsert, s.rowArgs(r)...).Scan(&rowid); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(sctx, sqliteInsertFTS, rowid, r.ftsTitle, r.ftsDescription, r.ftsLabels, r.ftsOwner); err != nil {
+		return err
+	}
+	return s.insertLabels(sctx, tx, r)
+}
+
+func (s *Store) insertLabels(ctx context.Context, tx *sql.Tx, r row) error {
+	if len(r.labels) == 0 {
+		return nil
+	}
+	var err error
+	if s.kind == TypePostgreSQL {
+		_, err = tx.ExecContext(ctx, pgInsertLabels, s.project, r.id, r.labels)
+	} else {
+		b, _ := json.Marshal(r.labels)
+		_, err = tx.ExecContext(ctx, sqliteInsertLabels, s.project, r.id, string(b))
+	}
+	return err
+}
+
+// update rewrites a row if it still has version v; false if it does not.
+func (s *Store) update(ctx context.Context, tx *sql.Tx, r row, v int64) (_ bool, err error) {
+	sctx, cancel := s.stmtCtx(ctx)
+	defer cancel()
+	defer func() { err = s.stmtErr(sctx, err) }()
+	if s.kind == TypePostgreSQL {
+		res, err := tx.ExecContext(sctx, pgUpdate, append(s.rowArgs(r), r.ftsLabels, r.ftsOwner, r.ftsDescription, v)...)
+		if err != nil {
+			return false, err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return false, err
+		}
+	} else {
+		var rowid int64
+		err := tx.QueryRowContext(sctx, sqliteUpdate, append(s.rowArgs(r), v)...).Scan(&rowid)
+		if errors.Is(err, sql.ErrNoRows) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		if _, err := tx.ExecContext(sctx, sqliteDeleteFTS, rowid); err != nil {
+			return false, err
+		}
+		if _, err := tx.ExecContext(sctx, sqliteInsertFTS, rowid, r.ftsTitle, r.ftsDescription, r.ftsLabels, r.ftsOwner); err != nil {
+			return false, err
+		}
+	}
+	if _, err := tx.ExecContext(sctx, deleteLabels, s.project, r.id); err != nil {
+		return false, err
+	}
+	return true, s.insertLabels(sctx, tx, r)
+}
+
+// delete removes a row if it still has version v; false if it does not.
+func (s *Store) delete(ctx context.Context, tx *sql.Tx, id string, v int64) (_ bool, err error) {
+	sctx, cancel := s.stmtCtx(ctx)
+	defer cancel()
+	defer func() { err = s.stmtErr(sctx, err) }()
+	if s.kind == TypePostgreSQL {
+		res, err := tx.ExecContext(sctx, `DELETE FROM milestones WHERE project = $1 AND id = $2 AND version = $3`, s.project, id, v)
+		if err != nil {
+			return false, err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return false, err
+		}
+	} else {
+		var rowid int64
+		err := tx.QueryRowContext(sctx, `DELETE FROM milestones WHERE project = $1 AND id = $2 AND version = $3 RETURNING rowid`, s.project, id, v).Scan(&rowid)
+		if errors.Is(err, sql.ErrNoRows) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		if _, err := tx.ExecContext(sctx, sqliteDeleteFTS, rowid); err != nil {
+			return false, err
+		}
+	}
+	_, err = tx.ExecContext(sctx, deleteLabels, s.project, id)
+	return err == nil, err
+}
