@@ -345,6 +345,12 @@ func TestLinkedWorktree(t *testing.T) {
 	if l := log(); len(l) != 2 || l[0] != "pre-commit []" || l[1] != "pre-commit []" {
 		t.Errorf("git-milestone calls: %q", l)
 	}
+	// The staged-document check works from the linked worktree.
+	err = commit(t, wt, ".milestones/completed/x.yaml", "title: X\nstatus: active\n")
+	if err == nil || !strings.Contains(err.Error(), ".milestones/completed/x.yaml:2:9: status \"active\" belongs in .milestones/active/") {
+		t.Errorf("invalid document committed from the worktree: %v", err)
+	}
+	git(t, wt, "reset", "-q", "--hard")
 	for _, o := range []Options{ow, om} {
 		st, err := Status(o)
 		if err != nil {

@@ -45,7 +45,8 @@ func main() {
 	problems, err := githooks.CheckStaged(context.Background(), wt)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "git-milestone: cannot check the staged milestones:", err)
-		return
+		os.Exit(3) // loud in tests, so that a broken check cannot pass unseen
+
 	}
 	for _, p := range problems {
 		fmt.Fprintln(os.Stderr, p)
