@@ -47,7 +47,8 @@ func (d StagedDocument) Folder() string {
 }
 
 // StagedDocuments returns the milestone documents (.milestones/active/*.yaml
-// and .milestones/completed/*.yaml) added or modified in the index against
+// and .milestones/completed/*.yaml, and misnamed *.yml there, which
+// CheckStaged reports) added or modified in the index against
 // HEAD (or, before the first commit, all of them), with their staged
 // content. It costs two git commands whatever the repository's size: one
 // diff of the index, one cat-file for the blobs (none when nothing is
@@ -60,7 +61,7 @@ func StagedDocuments(ctx context.Context, workTree string) ([]StagedDocument, er
 	if err != nil {
 		return nil, err
 	}
-	docs, err := parseRaw(out, "AM")
+	docs, err := parseRaw(out, "AM", isCheckedPath)
 	if err != nil {
 		return nil, err
 	}
@@ -181,6 +182,15 @@ func isDocPath(p string) bool {
 	return false
 }
 
+// isCheckedPath is isDocPath, plus ".yml" files in the same folders: the
+// pre-commit check names them (the tool would ignore them).
+func isCheckedPath(p string) bool {
+	if yml, ok := strings.CutSuffix(p, ".yml"); ok {
+		return isDocPath(yml + ".yaml")
+	}
+	return isDocPath(p)
+}
+
 // rawEntry is one record of `git diff --raw -z`.
 type rawEntry struct {
 	path             string
@@ -189,9 +199,9 @@ type rawEntry struct {
 }
 
 // parseRaw parses `--raw -z --no-renames --no-abbrev` output, keeping
-// milestone documents whose status letter is in ops and whose new side is a
-// file (or a symbolic link) for A and M.
-func parseRaw(out []byte, ops string) ([]rawEntry, error) {
+// the paths keep accepts whose status letter is in ops and whose new side
+// is a file (or a symbolic link) for A and M.
+func parseRaw(out []byte, ops string, keep func(path string) bool) ([]rawEntry, error) {
 	var res []rawEntry
 	for len(out) > 0 {
 		i := bytes.IndexByte(out, 0)
@@ -211,7 +221,7 @@ func parseRaw(out []byte, ops string) ([]rawEntry, error) {
 			return nil, fmt.Errorf("git diff --raw: unexpected record %q", meta)
 		}
 		op := f[4][0]
-		if !strings.ContainsRune(ops, rune(op)) || !isDocPath(path) {
+		if !strings.ContainsRune(ops, rune(op)) || !keep(path) {
 			continue
 		}
 		if op != 'D' && f[1] != "100644" && f[1] != "100755" && f[1] != "120000" {
@@ -319,7 +329,7 @@ func ChangedPaths(ctx context.Context, workTree, from, to string) ([]Change, err
 	if err != nil {
 		return nil, err
 	}
-	es, err := parseRaw(out, "AMD")
+	es, err := parseRaw(out, "AMD", isDocPath)
 	if err != nil {
 		return nil, err
 	}

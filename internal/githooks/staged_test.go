@@ -8,7 +8,9 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/git-milestone/git-milestone/internal/format"
 )
@@ -66,7 +68,10 @@ func TestCheckStaged(t *testing.T) {
 			want: []string{".milestones/active/Bad_ID.yaml: "}},
 		{name: "conflict markers", files: []file{{".milestones/active/c.yaml", "title: C\n<<<<<<< HEAD\nstatus: active\n=======\nstatus: blocked\n>>>>>>> x\n", true}},
 			want: []string{".milestones/active/c.yaml:2:1: unresolved merge conflict marker"}},
+		{name: "yml is named", files: []file{{".milestones/completed/old.yml", "title: Old\nstatus: completed\n", true}},
+			want: []string{".milestones/completed/old.yml: a milestone file name must end in .yaml"}},
 		{name: "other files are not documents", files: []file{
+			{".milestones/active/.gitkeep", "\n", true},
 			{".milestones/active/notes.txt", "whatever", true},
 			{".milestones/active/sub/x.yaml", "status: nonsense\n", true},
 			{".milestones/config/storage-config.yaml", "nonsense: [", true},
@@ -278,8 +283,26 @@ func benchRepo(b *testing.B, n int) string {
 	return dir
 }
 
+// cpuMeter reports the CPU time (this process and its children) per
+// operation as "cpu-ms/op": on a shared, loaded machine wall time measures
+// the queue for the CPU, CPU time measures the work.
+func cpuMeter(b *testing.B) func() {
+	cpu := func() time.Duration {
+		var self, kids syscall.Rusage
+		_ = syscall.Getrusage(syscall.RUSAGE_SELF, &self)
+		_ = syscall.Getrusage(syscall.RUSAGE_CHILDREN, &kids)
+		tv := func(t syscall.Timeval) time.Duration { return time.Duration(t.Nano()) }
+		return tv(self.Utime) + tv(self.Stime) + tv(kids.Utime) + tv(kids.Stime)
+	}
+	start := cpu()
+	return func() {
+		b.ReportMetric(float64(cpu()-start)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
+	}
+}
+
 func BenchmarkCheckStaged(b *testing.B) {
 	dir := benchRepo(b, 1000)
+	defer cpuMeter(b)()
 	for b.Loop() {
 		problems, err := CheckStaged(b.Context(), dir)
 		if err != nil || len(problems) != 0 {
@@ -298,6 +321,7 @@ func BenchmarkPreCommitHook(b *testing.B) {
 		b.Fatal(err)
 	}
 	hook := filepath.Join(o.CommonDir, "hooks", "pre-commit")
+	defer cpuMeter(b)()
 	for b.Loop() {
 		cmd := exec.Command(hook)
 		cmd.Dir = dir
