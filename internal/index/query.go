@@ -1,0 +1,351 @@
+package index
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/git-milestone/git-milestone/internal/milestone"
+	"github.com/git-milestone/git-milestone/internal/storage"
+)
+
+// problemError is a problem message as recorded in the index.
+type problemError string
+
+func (e problemError) Error() string { return string(e) }
+
+// problems returns every recorded problem, by path.
+func (ix *Index) problems(ctx context.Context) ([]storage.Problem, error) {
+	rows, err := ix.db.QueryContext(ctx, `SELECT path, message FROM problems ORDER BY path`)
+	if err != nil {
+		return nil, ix.wrap("list problems", err)
+	}
+	defer rows.Close()
+	var out []storage.Problem
+	for rows.Next() {
+		var p, msg string
+		if err := rows.Scan(&p, &msg); err != nil {
+			return nil, ix.wrap("list problems", err)
+		}
+		out = append(out, storage.Problem{Path: p, Err: problemError(msg)})
+	}
+	return out, ix.wrap("list problems", rows.Err())
+}
+
+// Problems returns the documents that could not be indexed.
+func (ix *Index) Problems(ctx context.Context) ([]storage.Problem, error) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	return ix.problems(ctx)
+}
+
+// sqlList builds a SQL list of string literals (fixed domain values only).
+func sqlList[T ~string](vs []T) string {
+	q := make([]string, len(vs))
+	for i, v := range vs {
+		q[i] = "'" + string(v) + "'"
+	}
+	return strings.Join(q, ", ")
+}
+
+// openStatuses is the SQL list of open statuses.
+func openStatuses() string {
+	var open []milestone.Status
+	for _, s := range milestone.Statuses {
+		if !s.Closed() {
+			open = append(open, s)
+		}
+	}
+	return sqlList(open)
+}
+
+// rankCase is a CASE expression giving col's position in values.
+func rankCase[T ~string](col string, values []T) string {
+	var b strings.Builder
+	b.WriteString("CASE " + col)
+	for i, v := range values {
+		b.WriteString(" WHEN '" + string(v) + "' THEN " + strconv.Itoa(i))
+	}
+	b.WriteString(" ELSE " + strconv.Itoa(len(values)) + " END")
+	return b.String()
+}
+
+// orderBy is the ORDER BY of storage.Less for key.
+func orderBy(key string) string {
+	switch key {
+	case "title":
+		return "m.title, m.id"
+	case "status":
+		return rankCase("m.status", milestone.Statuses) + ", m.id"
+	case "priority":
+		return rankCase("m.priority", milestone.Priorities) + " DESC, m.id"
+	case "due":
+		return "m.due IS NULL, m.due, m.id"
+	case "created":
+		return "m.created_at, m.id"
+	case "updated":
+		return "m.updated_at DESC, m.id"
+	}
+	return "m.id"
+}
+
+// ftsPhrase quotes a word for an FTS5 MATCH expression.
+func ftsPhrase(w string) string { return `"` + strings.ReplaceAll(w, `"`, `""`) + `"` }
+
+// List returns the milestones q selects, with exactly the filters, order
+// and limit of storage.Match, storage.Less and storage.Limit, plus every
+// recorded problem. With q.Text, a milestone matches as in
+// storage.TextScore (every word a case-insensitive substring of the title,
+// description, labels or owner); unless q.Sort is set, the order is the
+// full-text rank (bm25 over the trigram index, the title weighing three),
+// then the id. The index is read as it is: Refresh it first.
+func (ix *Index) List(ctx context.Context, q storage.Query) ([]storage.Record, []storage.Problem, error) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	problems, err := ix.problems(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	var where []string
+	var args []any
+	in := func(col string, n int) string {
+		return col + " IN (" + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + ")"
+	}
+	if len(q.Statuses) > 0 {
+		where = append(where, in("m.status", len(q.Statuses)))
+		for _, s := range q.Statuses {
+			args = append(args, string(s))
+		}
+	} else if !q.All {
+		where = append(where, "m.status IN ("+openStatuses()+")")
+	}
+	if len(q.Priorities) > 0 {
+		where = append(where, in("m.priority", len(q.Priorities)))
+		for _, p := range q.Priorities {
+			args = append(args, string(p))
+		}
+	}
+	for _, l := range q.Labels {
+		where = append(where, "EXISTS (SELECT 1 FROM labels l WHERE l.label = ? AND l.id = m.id)")
+		args = append(args, l)
+	}
+	if q.Owner != "" {
+		where = append(where, "m.owner = ?")
+		args = append(args, q.Owner)
+	}
+	if q.DueBefore != "" {
+		where = append(where, "m.due < ?")
+		args = append(args, q.DueBefore)
+	}
+	if q.Overdue {
+		where = append(where, "m.status IN ("+openStatuses()+") AND m.due < ?")
+		args = append(args, q.Today)
+	}
+	from := "milestones m"
+	order := orderBy(q.Sort)
+	rankInGo := false
+	if q.Text != "" {
+		words := strings.Fields(strings.ToLower(q.Text))
+		if len(words) == 0 {
+			return nil, problems, nil // storage.TextScore matches nothing
+		}
+		var phrases []string
+		for _, w := range words {
+			where = append(where, "instr(m.search, ?) > 0")
+			args = append(args, []byte(w))
+			if utf8.RuneCountInString(w) >= 3 { // shorter words have no trigram
+				phrases = append(phrases, ftsPhrase(w))
+			}
+		}
+		if len(phrases) > 0 {
+			from = "milestones_fts f JOIN milestones m ON m.rid = f.rowid"
+			where = append([]string{"milestones_fts MATCH ?"}, where...)
+			args = append([]any{strings.Join(phrases, " AND ")}, args...)
+			if q.Sort == "" {
+				order = "bm25(milestones_fts, 3.0, 1.0, 1.0, 1.0), m.id"
+			}
+		} else if q.Sort == "" {
+			rankInGo = true
+		}
+	}
+	query := "SELECT m.id, m.file_path, m.doc, m.source FROM " + from
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	query += " ORDER BY " + order
+	if q.Limit > 0 && !rankInGo {
+		query += " LIMIT ?"
+		args = append(args, q.Limit)
+	}
+	recs, err := ix.records(ctx, query, args...)
+	if err != nil {
+		return nil, nil, err
+	}
+	if rankInGo {
+		scores := make(map[string]int, len(recs))
+		for i := range recs {
+			scores[recs[i].Milestone.ID] = storage.TextScore(&recs[i].Milestone, q.Text)
+		}
+		sort.SliceStable(recs, func(i, j int) bool { return scores[recs[i].Milestone.ID] > scores[recs[j].Milestone.ID] })
+		recs = storage.Limit(q.Limit, recs)
+	}
+	return recs, problems, nil
+}
+
+// records runs a query selecting id, file_path, doc, source.
+func (ix *Index) records(ctx context.Context, query string, args ...any) ([]storage.Record, error) {
+	rows, err := ix.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, ix.wrap("query", err)
+	}
+	defer rows.Close()
+	var out []storage.Record
+	for rows.Next() {
+		var id, p, doc string
+		var src []byte
+		if err := rows.Scan(&id, &p, &doc, &src); err != nil {
+			return nil, ix.wrap("query", err)
+		}
+		m, err := milestone.FromJSON([]byte(doc))
+		if err != nil {
+			return nil, ix.wrap("query", &corruptError{err: fmt.Errorf("milestone %s: %w", id, err)})
+		}
+		m.ID = id
+		out = append(out, storage.Record{Milestone: m, Source: src, Path: p})
+	}
+	return out, ix.wrap("query", rows.Err())
+}
+
+// Get returns the milestone with exactly this id as indexed, a
+// *milestone.NotFoundError, the recorded problem of its document, or, as
+// in file mode, an error when the id exists in both folders.
+func (ix *Index) Get(ctx context.Context, id string) (storage.Record, error) {
+	if err := milestone.ValidateID(id); err != nil {
+		return storage.Record{}, &milestone.NotFoundError{ID: id}
+	}
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	recs, err := ix.records(ctx, `SELECT m.id, m.file_path, m.doc, m.source FROM milestones m WHERE m.id = ?`, id)
+	if err != nil {
+		return storage.Record{}, err
+	}
+	rows, err := ix.db.QueryContext(ctx, `SELECT path, message FROM problems WHERE id = ? ORDER BY path`, id)
+	if err != nil {
+		return storage.Record{}, ix.wrap("get", err)
+	}
+	defer rows.Close()
+	var paths []string
+	var first error
+	for _, r := range recs {
+		paths = append(paths, r.Path)
+	}
+	for rows.Next() {
+		var p, msg string
+		if err := rows.Scan(&p, &msg); err != nil {
+			return storage.Record{}, ix.wrap("get", err)
+		}
+		paths = append(paths, p)
+		if first == nil {
+			first = problemError(msg)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return storage.Record{}, ix.wrap("get", err)
+	}
+	sort.Strings(paths)
+	switch {
+	case len(paths) >= 2:
+		return storage.Record{}, fmt.Errorf("milestone %q exists twice: %s and %s (run `git milestone fsck`)", id, paths[0], paths[1])
+	case len(recs) == 1:
+		return recs[0], nil
+	case first != nil:
+		return storage.Record{}, first
+	}
+	return storage.Record{}, &milestone.NotFoundError{ID: id}
+}
+
+// IDs returns the id of every document file, indexed or not (as file mode
+// does: a document that does not parse still has an id), sorted.
+func (ix *Index) IDs(ctx context.Context) ([]string, error) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	rows, err := ix.db.QueryContext(ctx, `SELECT id FROM milestones UNION SELECT id FROM problems WHERE kind = 'doc' ORDER BY 1`)
+	if err != nil {
+		return nil, ix.wrap("list ids", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, ix.wrap("list ids", err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, ix.wrap("list ids", rows.Err())
+}
+
+// Stats computes storage.Summarize over every indexed milestone in SQL;
+// today is YYYY-MM-DD for the overdue count.
+func (ix *Index) Stats(ctx context.Context, today string) (storage.Stats, error) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	s := storage.Stats{ByStatus: map[string]int{}, ByPriority: map[string]int{}}
+	for _, st := range milestone.Statuses {
+		s.ByStatus[string(st)] = 0
+	}
+	for _, p := range milestone.Priorities {
+		s.ByPriority[string(p)] = 0
+	}
+	for _, g := range []struct {
+		col string
+		m   map[string]int
+	}{{"status", s.ByStatus}, {"priority", s.ByPriority}} {
+		rows, err := ix.db.QueryContext(ctx, `SELECT `+g.col+`, count(*) FROM milestones GROUP BY `+g.col)
+		if err != nil {
+			return s, ix.wrap("stats", err)
+		}
+		for rows.Next() {
+			var k string
+			var n int
+			if err := rows.Scan(&k, &n); err != nil {
+				rows.Close()
+				return s, ix.wrap("stats", err)
+			}
+			g.m[k] += n
+			if g.col == "status" {
+				s.Total += n
+			}
+		}
+		if err := rows.Close(); err != nil {
+			return s, ix.wrap("stats", err)
+		}
+	}
+	err := ix.db.QueryRowContext(ctx, `SELECT count(*) FROM milestones m WHERE m.status IN (`+openStatuses()+`) AND m.due < ?`, today).Scan(&s.Overdue)
+	if err != nil {
+		return s, ix.wrap("stats", err)
+	}
+	// Oldest and newest by created_at; ties go to the smallest id, as
+	// Summarize over records sorted by id does.
+	for _, e := range []struct {
+		dst   **storage.StatsEntry
+		order string
+	}{{&s.Oldest, "created_at, id"}, {&s.Newest, "created_at DESC, id"}} {
+		var se storage.StatsEntry
+		err := ix.db.QueryRowContext(ctx, `SELECT id, title, created_at FROM milestones
+		    WHERE created_at IS NOT NULL ORDER BY `+e.order+` LIMIT 1`).Scan(&se.ID, &se.Title, &se.CreatedAt)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return s, ix.wrap("stats", err)
+		default:
+			*e.dst = &se
+		}
+	}
+	return s, nil
+}

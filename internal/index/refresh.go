@@ -1,0 +1,960 @@
+package index
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"errors"
+	"fmt"
+	"path"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/git-milestone/git-milestone/internal/format"
+	"github.com/git-milestone/git-milestone/internal/milestone"
+	"github.com/git-milestone/git-milestone/internal/storage"
+	"github.com/git-milestone/git-milestone/internal/storage/filestore"
+)
+
+// Report says what a refresh changed.
+type Report struct {
+	// Rescanned: a folder changed (or could have), so its listing was read.
+	Rescanned bool
+	// Added, Updated and Removed are the document paths indexed anew,
+	// re-indexed because their content changed, and dropped.
+	Added, Updated, Removed []string
+	// Touched counts files whose stat data changed but content did not
+	// (only the stat data was recorded).
+	Touched int
+	// Problems counts the documents that cannot be indexed, after the refresh.
+	Problems int
+}
+
+// Changed reports whether any document was added, updated or removed.
+func (r Report) Changed() bool { return len(r.Added)+len(r.Updated)+len(r.Removed) > 0 }
+
+// Status describes how the index compares with the work tree.
+type Status struct {
+	Path          string // the index file
+	SchemaVersion int
+	Generation    int64 // counts the index's write transactions
+	// Fresh: every document is indexed as it is in the work tree.
+	Fresh bool
+	// Rescan: a folder changed since it was last listed.
+	Rescan bool
+	// Added, Changed and Removed name the document files that are new,
+	// modified and gone since they were indexed.
+	Added, Changed, Removed []string
+	// Touched counts files with new stat data but the same content (fresh;
+	// a refresh would record the new stat data).
+	Touched int
+	// Racy counts entries whose stat data is too recent to be trusted
+	// alone; they are re-checked by content.
+	Racy       int
+	Files      int // document files indexed (milestones and problems)
+	Milestones int // milestones indexed
+	// Problems are the documents that cannot be indexed, as recorded.
+	Problems []storage.Problem
+}
+
+// querier is what *sql.DB and *sql.Tx share.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// snapshot is the freshness state as stored.
+type snapshot struct {
+	gen   int64
+	dirs  map[string]entry  // folder path -> its stat data at the last scan
+	files map[string]*entry // document path -> entry, for the loaded buckets
+	// loaded lists the buckets read (nil: all of them).
+	loaded map[int]bool
+}
+
+// load reads the snapshot: every bucket, or only those of paths.
+func load(ctx context.Context, q querier, paths []string) (*snapshot, error) {
+	s := &snapshot{dirs: map[string]entry{}, files: map[string]*entry{}}
+	var dirs []byte
+	rows, err := q.QueryContext(ctx, `SELECT key, value FROM meta WHERE key IN ('gen', 'dirs')`)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var k string
+		var v any
+		if err := rows.Scan(&k, &v); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		switch k {
+		case "gen":
+			n, ok := v.(int64)
+			if !ok {
+				rows.Close()
+				return nil, &corruptError{err: fmt.Errorf("meta gen is %T", v)}
+			}
+			s.gen = n
+		case "dirs":
+			b, _ := v.([]byte)
+			dirs = b
+		}
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := decodeEntries(dirs, func(e entry) { s.dirs[e.path] = e }); err != nil {
+		return nil, &corruptError{err: err}
+	}
+	query := `SELECT bucket, data FROM stat`
+	var args []any
+	if paths != nil {
+		s.loaded = map[int]bool{}
+		var marks []string
+		for _, p := range paths {
+			b := bucketOf(p)
+			if !s.loaded[b] {
+				s.loaded[b] = true
+				marks = append(marks, "?")
+				args = append(args, b)
+			}
+		}
+		if len(args) == 0 {
+			return s, nil
+		}
+		query += ` WHERE bucket IN (` + strings.Join(marks, ",") + `)`
+	}
+	rows, err = q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var b int
+		var data []byte
+		if err := rows.Scan(&b, &data); err != nil {
+			return nil, err
+		}
+		if err := decodeEntries(data, func(e entry) { s.files[e.path] = &e }); err != nil {
+			return nil, &corruptError{err: err}
+		}
+	}
+	return s, rows.Err()
+}
+
+// Actions of a plan.
+const (
+	opAdd = iota + 1
+	opUpdate
+	opRemove
+	opTouch
+)
+
+// action is one change to apply to the index.
+type action struct {
+	op   int
+	path string
+	e    entry   // the new entry (opAdd, opUpdate, opTouch)
+	row  *docRow // the document (opAdd, opUpdate), nil if it is a problem
+	err  error   // why the document cannot be indexed
+}
+
+// plan is what a refresh writes.
+type plan struct {
+	t0        int64
+	snap      *snapshot
+	rescan    bool
+	dirs      []entry // new folder stat data (when writeDirs)
+	writeDirs bool
+	// scan problems replace the stored ones when setScan.
+	scan    []storage.Problem
+	setScan bool
+	actions []*action
+	racy    int // entries re-checked by content
+}
+
+func (p *plan) empty() bool { return len(p.actions) == 0 && !p.writeDirs && !p.setScan }
+
+// checked file, in a plan being built.
+type candidate struct {
+	path string
+	st   fileStat
+	old  *entry
+	src  []byte
+	hash [16]byte
+	err  error // reading it
+}
+
+// diffOptions select what diff looks at.
+type diffOptions struct {
+	paths   []string // only these documents (RefreshPaths); nil: all
+	noParse bool     // Status: compare content, do not parse
+	tuning
+}
+
+// tuning holds knobs for tests and benchmarks; the zero value is normal.
+type tuning struct {
+	now        func() time.Time // clock for the racy rule; nil: time.Now
+	workers    int              // lstat/read/parse goroutines; 0: GOMAXPROCS
+	alwaysScan bool             // list the folders even when their stat data is unchanged
+}
+
+func (t tuning) clock() int64 {
+	if t.now != nil {
+		return t.now().UnixNano()
+	}
+	return time.Now().UnixNano()
+}
+
+// errUnusual makes RefreshPaths fall back to a full refresh.
+var errUnusual = errors.New("unusual directory entry")
+
+// diff compares the work tree with snap. With opts.paths it looks only at
+// those documents (and never rescans); it returns errUnusual when one of
+// them is something a full scan must judge (a symbolic link, an id in both
+// folders).
+func diff(ctx context.Context, fs *filestore.Store, snap *snapshot, opts diffOptions) (*plan, error) {
+	root := fs.Repo().WorkTree
+	p := &plan{t0: opts.clock(), snap: snap}
+	var paths []string
+	if opts.paths != nil {
+		paths = opts.paths
+	} else {
+		for _, folder := range filestore.Folders {
+			rel := filestore.Dir + "/" + folder
+			st, err := lstat(filepath.Join(root, filepath.FromSlash(rel)))
+			if err != nil {
+				return nil, err
+			}
+			ne := entry{path: rel, st: st, checked: p.t0}
+			old, ok := snap.dirs[rel]
+			switch {
+			case !ok || old.st != st || opts.alwaysScan:
+				p.rescan, p.writeDirs = true, true
+			case old.racy():
+				p.rescan = true
+				if !ne.racy() {
+					p.writeDirs = true
+				}
+			}
+			p.dirs = append(p.dirs, ne)
+		}
+		if p.rescan {
+			files, problems, err := fs.Scan()
+			if err != nil {
+				return nil, err
+			}
+			for _, f := range files {
+				paths = append(paths, f.Path)
+			}
+			p.scan = problems
+		} else {
+			for path := range snap.files {
+				paths = append(paths, path)
+			}
+		}
+	}
+
+	// Stat every document, in parallel: at 10,000 files this is the cost
+	// of a freshness check.
+	cands := make([]candidate, len(paths))
+	err := parallel(ctx, opts.workers, len(paths), func(i int) error {
+		st, err := lstat(filepath.Join(root, filepath.FromSlash(paths[i])))
+		cands[i] = candidate{path: paths[i], st: st, old: snap.files[paths[i]]}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if opts.paths != nil {
+		if err := checkUnusual(cands); err != nil {
+			return nil, err
+		}
+	}
+
+	// Decide; read the files whose stat data is not trusted.
+	var read []int
+	seen := make(map[string]bool, len(cands))
+	for i := range cands {
+		c := &cands[i]
+		seen[c.path] = true
+		switch {
+		case c.st.Type != typeRegular:
+			if c.old != nil {
+				p.actions = append(p.actions, &action{op: opRemove, path: c.path})
+			}
+		case c.old == nil || c.old.st != c.st:
+			read = append(read, i)
+		case c.old.racy():
+			p.racy++
+			read = append(read, i)
+		}
+	}
+	if opts.paths == nil {
+		for path := range snap.files {
+			if !seen[path] {
+				p.actions = append(p.actions, &action{op: opRemove, path: path})
+			}
+		}
+	}
+	var mu sync.Mutex
+	err = parallel(ctx, opts.workers, len(read), func(k int) error {
+		c := &cands[read[k]]
+		c.src, c.err = fs.ReadFile(c.path)
+		if c.err != nil {
+			c.err = fmt.Errorf("read %s: %w", c.path, c.err)
+		} else {
+			sum := sha256.Sum256(c.src)
+			copy(c.hash[:], sum[:])
+		}
+		ne := entry{path: c.path, kind: kindDoc, st: c.st, hash: c.hash, checked: p.t0}
+		a := &action{path: c.path, e: ne}
+		switch {
+		case c.old == nil:
+			a.op = opAdd
+		case c.err == nil && c.old.hash == c.hash:
+			// Same content: record the new stat data if it differs, or
+			// when the entry stops being racy.
+			if c.old.st == c.st && ne.racy() {
+				return nil
+			}
+			a.op = opTouch
+			a.e.kind = c.old.kind
+		default:
+			a.op = opUpdate
+		}
+		if a.op != opTouch && !opts.noParse {
+			a.err = c.err
+			if a.err == nil {
+				m, err := format.Decode(c.path, c.src)
+				if err == nil {
+					a.row, err = newDocRow(m, c.src, c.path)
+				}
+				a.err = err
+			}
+			if a.err != nil {
+				a.e.kind = kindBad
+				a.row = nil
+			}
+		}
+		mu.Lock()
+		p.actions = append(p.actions, a)
+		mu.Unlock()
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	// Deterministic order: removals first (a document moved between
+	// folders frees its id before it is indexed again), then by path.
+	sort.Slice(p.actions, func(i, j int) bool {
+		ai, aj := p.actions[i], p.actions[j]
+		if (ai.op == opRemove) != (aj.op == opRemove) {
+			return ai.op == opRemove
+		}
+		return ai.path < aj.path
+	})
+	return p, nil
+}
+
+// checkUnusual refuses, for RefreshPaths, documents a scan would judge:
+// anything but a regular file or nothing, and an id in both folders.
+func checkUnusual(cands []candidate) error {
+	ids := map[string]int{}
+	for _, c := range cands {
+		switch c.st.Type {
+		case typeNone:
+		case typeRegular:
+			id := strings.TrimSuffix(path.Base(c.path), ".yaml")
+			if ids[id]++; ids[id] > 1 {
+				return errUnusual
+			}
+		default:
+			return errUnusual
+		}
+	}
+	return nil
+}
+
+// parallel runs fn(0..n-1) on workers goroutines (0: GOMAXPROCS; inline
+// when n is small).
+func parallel(ctx context.Context, workers, n int, fn func(i int) error) error {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	workers = min(workers, n/64+1)
+	if workers <= 1 {
+		for i := 0; i < n; i++ {
+			if err := fn(i); err != nil {
+				return err
+			}
+		}
+		return ctx.Err()
+	}
+	var next atomic.Int64
+	var first error
+	var once sync.Once
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n || ctx.Err() != nil {
+					return
+				}
+				if err := fn(i); err != nil {
+					once.Do(func() { first = err })
+					next.Store(int64(n))
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if first != nil {
+		return first
+	}
+	return ctx.Err()
+}
+
+// docRow is one milestone in the form the index stores it.
+type docRow struct {
+	m      milestone.Milestone
+	path   string
+	src    []byte
+	doc    string // milestone.JSON
+	search []byte // what instr() matches: lower-cased title, description, labels, owner
+	fts    [4]string
+	labels []string
+}
+
+func newDocRow(m milestone.Milestone, src []byte, path string) (*docRow, error) {
+	doc, err := m.JSON()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	r := &docRow{m: m, path: path, src: src, doc: string(doc), labels: m.Labels}
+	r.fts = [4]string{
+		strings.ToLower(m.Title),
+		strings.ToLower(m.Description),
+		strings.ToLower(strings.Join(m.Labels, " ")),
+		strings.ToLower(m.Owner),
+	}
+	// storage.TextScore matches a word in the title or in
+	// description + "\n" + labels + "\n" + owner; a word has no
+	// newline, so one instr over the four joined by newlines is the same.
+	r.search = []byte(r.fts[0] + "\n" + r.fts[1] + "\n" + r.fts[2] + "\n" + r.fts[3])
+	return r, nil
+}
+
+// apply writes plan p in tx; progress (may be nil) is told about each
+// document written.
+func apply(ctx context.Context, tx *sql.Tx, p *plan, progress func()) error {
+	var nextRid int64
+	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(rid), 0) + 1 FROM milestones`).Scan(&nextRid); err != nil {
+		return err
+	}
+	stmts := map[string]*sql.Stmt{}
+	prep := func(q string) (*sql.Stmt, error) {
+		if s, ok := stmts[q]; ok {
+			return s, nil
+		}
+		s, err := tx.PrepareContext(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		stmts[q] = s
+		return s, nil
+	}
+	defer func() {
+		for _, s := range stmts {
+			s.Close()
+		}
+	}()
+	exec := func(q string, args ...any) error {
+		s, err := prep(q)
+		if err != nil {
+			return err
+		}
+		_, err = s.ExecContext(ctx, args...)
+		return err
+	}
+	// drop removes the indexed milestone at path and the one with id.
+	drop := func(path, id string) error {
+		s, err := prep(`SELECT id, rid FROM milestones WHERE file_path = ? OR id = ?`)
+		if err != nil {
+			return err
+		}
+		rows, err := s.QueryContext(ctx, path, id)
+		if err != nil {
+			return err
+		}
+		type victim struct {
+			id  string
+			rid int64
+		}
+		var vs []victim
+		for rows.Next() {
+			var v victim
+			if err := rows.Scan(&v.id, &v.rid); err != nil {
+				rows.Close()
+				return err
+			}
+			vs = append(vs, v)
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		for _, v := range vs {
+			if err := exec(`DELETE FROM milestones_fts WHERE rowid = ?`, v.rid); err != nil {
+				return err
+			}
+			if err := exec(`DELETE FROM labels WHERE id = ?`, v.id); err != nil {
+				return err
+			}
+			if err := exec(`DELETE FROM milestones WHERE id = ?`, v.id); err != nil {
+				return err
+			}
+		}
+		return exec(`DELETE FROM problems WHERE path = ?`, path)
+	}
+	dirty := map[int]bool{}
+	for _, a := range p.actions {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		id := strings.TrimSuffix(path.Base(a.path), ".yaml")
+		dirty[bucketOf(a.path)] = true
+		switch a.op {
+		case opRemove:
+			delete(p.snap.files, a.path)
+			if err := drop(a.path, ""); err != nil {
+				return err
+			}
+			continue
+		case opTouch:
+			e := a.e
+			p.snap.files[a.path] = &e
+			continue
+		}
+		e := a.e
+		p.snap.files[a.path] = &e
+		if err := drop(a.path, id); err != nil {
+			return err
+		}
+		if a.row == nil {
+			msg := "cannot be indexed"
+			if a.err != nil {
+				msg = a.err.Error()
+			}
+			if err := exec(`INSERT OR REPLACE INTO problems (path, id, kind, message) VALUES (?, ?, 'doc', ?)`, a.path, id, msg); err != nil {
+				return err
+			}
+		} else if err := insertDoc(exec, a.row, nextRid); err != nil {
+			return err
+		} else {
+			nextRid++
+		}
+		if progress != nil {
+			progress()
+		}
+	}
+	data := map[int][]byte{}
+	for _, e := range p.snap.files {
+		if b := bucketOf(e.path); dirty[b] {
+			data[b] = appendEntry(data[b], e)
+		}
+	}
+	for b := range dirty {
+		data := data[b]
+		var err error
+		if len(data) == 0 {
+			err = exec(`DELETE FROM stat WHERE bucket = ?`, b)
+		} else {
+			err = exec(`INSERT OR REPLACE INTO stat (bucket, data) VALUES (?, ?)`, b, data)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if p.writeDirs {
+		var data []byte
+		for i := range p.dirs {
+			data = appendEntry(data, &p.dirs[i])
+		}
+		if err := exec(`INSERT OR REPLACE INTO meta (key, value) VALUES ('dirs', ?)`, data); err != nil {
+			return err
+		}
+	}
+	if p.setScan {
+		if err := exec(`DELETE FROM problems WHERE kind = 'scan'`); err != nil {
+			return err
+		}
+		for _, pr := range p.scan {
+			id := strings.TrimSuffix(path.Base(pr.Path), ".yaml")
+			if err := exec(`INSERT OR REPLACE INTO problems (path, id, kind, message) VALUES (?, ?, 'scan', ?)`, pr.Path, id, pr.Err.Error()); err != nil {
+				return err
+			}
+		}
+	}
+	return exec(`UPDATE meta SET value = value + 1 WHERE key = 'gen'`)
+}
+
+// insertDoc writes one milestone row, its labels and its full-text row.
+func insertDoc(exec func(string, ...any) error, r *docRow, rid int64) error {
+	m := &r.m
+	var progress any
+	if m.Progress != nil {
+		progress = *m.Progress
+	}
+	err := exec(`INSERT INTO milestones (id, title, status, priority, created_at, updated_at, file_path,
+	    owner, start, due, progress, closed_at, doc, source, search, rid)
+	    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		m.ID, m.Title, string(m.Status), string(m.Priority), null(m.CreatedAt), null(m.UpdatedAt), r.path,
+		null(m.Owner), null(m.Start), null(m.Due), progress, null(m.ClosedAt), r.doc, string(r.src), r.search, rid)
+	if err != nil {
+		return err
+	}
+	for _, l := range r.labels {
+		if err := exec(`INSERT OR IGNORE INTO labels (label, id) VALUES (?, ?)`, l, m.ID); err != nil {
+			return err
+		}
+	}
+	return exec(`INSERT INTO milestones_fts (rowid, title, description, labels, owner) VALUES (?, ?, ?, ?, ?)`,
+		rid, r.fts[0], r.fts[1], r.fts[2], r.fts[3])
+}
+
+// null maps "" to SQL NULL.
+func null(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// scanProblemsChanged reports whether the stored scan problems differ from ps.
+func scanProblemsChanged(ctx context.Context, q querier, ps []storage.Problem) (bool, error) {
+	rows, err := q.QueryContext(ctx, `SELECT path, message FROM problems WHERE kind = 'scan' ORDER BY path`)
+	if err != nil {
+		return false, err
+	}
+	defer rows.Close()
+	var stored []string
+	for rows.Next() {
+		var p, m string
+		if err := rows.Scan(&p, &m); err != nil {
+			return false, err
+		}
+		stored = append(stored, p+"\x00"+m)
+	}
+	if err := rows.Err(); err != nil {
+		return false, err
+	}
+	var now []string
+	for _, p := range ps {
+		now = append(now, p.Path+"\x00"+p.Err.Error())
+	}
+	sort.Strings(now)
+	return strings.Join(stored, "\n") != strings.Join(now, "\n"), nil
+}
+
+// Refresh brings the index up to date with the work tree: it lstats every
+// document (listing the folders again only when they changed), and reads
+// and parses only the files whose stat data or, for racy entries, content
+// changed. Documents that do not parse are recorded as problems. A damaged
+// index file is replaced and rebuilt.
+func (ix *Index) Refresh(ctx context.Context, fs *filestore.Store) (Report, error) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	return ix.refresh(ctx, fs, nil, nil)
+}
+
+// RefreshPaths brings the index up to date for these repository-relative
+// paths only (for git hooks and after a commit): paths outside the
+// document folders are ignored; a document's twin in the other folder is
+// checked too. When one of them is something only a full scan can judge
+// (a symbolic link, an id in both folders), it refreshes everything.
+func (ix *Index) RefreshPaths(ctx context.Context, fs *filestore.Store, paths []string) (Report, error) {
+	docs := docPaths(paths)
+	if len(docs) == 0 {
+		return Report{}, nil
+	}
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	rep, err := ix.refresh(ctx, fs, docs, nil)
+	if errors.Is(err, errUnusual) {
+		return ix.refresh(ctx, fs, nil, nil)
+	}
+	return rep, err
+}
+
+// docPaths keeps the document paths among paths, adding each one's twin
+// in the other folder.
+func docPaths(paths []string) []string {
+	set := map[string]bool{}
+	for _, p := range paths {
+		p = path.Clean(filepath.ToSlash(p))
+		dir, name := path.Split(p)
+		folder, ok := strings.CutPrefix(strings.TrimSuffix(dir, "/"), filestore.Dir+"/")
+		if !ok || !strings.HasSuffix(name, ".yaml") || strings.HasPrefix(name, ".") {
+			continue
+		}
+		known := false
+		for _, f := range filestore.Folders {
+			known = known || f == folder
+		}
+		if !known {
+			continue
+		}
+		for _, f := range filestore.Folders {
+			set[filestore.Dir+"/"+f+"/"+name] = true
+		}
+	}
+	out := make([]string, 0, len(set))
+	for p := range set {
+		out = append(out, p)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// RefreshNames makes sure the index knows the current set of document
+// files (what IDs returns): it costs a few lstat calls when neither folder
+// changed since the last scan, and is a full Refresh otherwise.
+func (ix *Index) RefreshNames(ctx context.Context, fs *filestore.Store) error {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	snap, err := loadDirs(ctx, ix.db)
+	if err == nil {
+		root := fs.Repo().WorkTree
+		fresh := len(snap) == len(filestore.Folders)
+		for _, folder := range filestore.Folders {
+			rel := filestore.Dir + "/" + folder
+			st, err := lstat(filepath.Join(root, filepath.FromSlash(rel)))
+			if err != nil {
+				return err
+			}
+			old, ok := snap[rel]
+			fresh = fresh && ok && old.st == st && !old.racy()
+		}
+		if fresh {
+			return nil
+		}
+	}
+	_, err = ix.refresh(ctx, fs, nil, nil)
+	return err
+}
+
+func loadDirs(ctx context.Context, q querier) (map[string]entry, error) {
+	var data []byte
+	err := q.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'dirs'`).Scan(&data)
+	if err != nil {
+		return nil, err
+	}
+	dirs := map[string]entry{}
+	err = decodeEntries(data, func(e entry) { dirs[e.path] = e })
+	return dirs, err
+}
+
+// refresh does Refresh (paths nil) or RefreshPaths; ix.mu is held. With
+// rebuild it first empties the index (in the same transaction).
+func (ix *Index) refresh(ctx context.Context, fs *filestore.Store, paths []string, rebuild func(done, total int)) (Report, error) {
+	for attempt := 0; ; attempt++ {
+		rep, err := ix.refreshOnce(ctx, fs, paths, rebuild)
+		if err == nil || attempt > 0 || ctx.Err() != nil || errors.Is(err, errUnusual) {
+			return rep, err
+		}
+		switch {
+		case isMoved(err) || errors.Is(err, ErrCorrupt) && identify(ix.path) != ix.ident:
+			// Another process replaced the file: use the new one.
+			if ix.db != nil {
+				ix.db.Close()
+				ix.db = nil
+			}
+			if err := ix.open(ctx, nil); err != nil {
+				return Report{}, err
+			}
+		case errors.Is(err, ErrCorrupt):
+			if err := ix.reset(ctx, err); err != nil {
+				return Report{}, err
+			}
+		default:
+			return rep, err
+		}
+		paths = nil // a new file needs everything
+	}
+}
+
+func (ix *Index) refreshOnce(ctx context.Context, fs *filestore.Store, paths []string, rebuild func(done, total int)) (Report, error) {
+	var p *plan
+	if rebuild == nil {
+		// Optimistic: compare and parse without holding the write lock.
+		snap, err := ix.readSnapshot(ctx, paths)
+		if err != nil {
+			return Report{}, ix.wrap("refresh", err)
+		}
+		p, err = ix.plan(ctx, ix.db, fs, snap, paths)
+		if err != nil {
+			return Report{}, err
+		}
+		if p.empty() {
+			rep := Report{Rescanned: p.rescan}
+			err := ix.db.QueryRowContext(ctx, `SELECT count(*) FROM problems`).Scan(&rep.Problems)
+			return rep, ix.wrap("refresh", err)
+		}
+	}
+	tx, err := ix.db.BeginTx(ctx, nil) // BEGIN IMMEDIATE
+	if err != nil {
+		return Report{}, ix.wrap("refresh", err)
+	}
+	defer tx.Rollback()
+	var gen int64
+	if err := tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'gen'`).Scan(&gen); err != nil {
+		return Report{}, ix.wrap("refresh", err)
+	}
+	var progress func()
+	if rebuild != nil {
+		for _, q := range []string{`DELETE FROM milestones`, `DELETE FROM labels`, `DELETE FROM problems`,
+			`DELETE FROM stat`, `DELETE FROM meta WHERE key = 'dirs'`,
+			`INSERT INTO milestones_fts (milestones_fts) VALUES ('delete-all')`} {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return Report{}, ix.wrap("rebuild", err)
+			}
+		}
+	}
+	if p == nil || gen != p.snap.gen {
+		// Another process wrote since we looked (or we rebuild): look
+		// again, holding the write lock this time.
+		snap, err := load(ctx, tx, paths)
+		if err != nil {
+			return Report{}, ix.wrap("refresh", err)
+		}
+		p, err = ix.plan(ctx, tx, fs, snap, paths)
+		if err != nil {
+			return Report{}, err
+		}
+		if p.empty() {
+			return Report{Rescanned: p.rescan}, tx.Commit()
+		}
+	}
+	if rebuild != nil {
+		total := len(p.actions)
+		done := 0
+		rebuild(0, total)
+		progress = func() { done++; rebuild(done, total) }
+	}
+	if err := apply(ctx, tx, p, progress); err != nil {
+		return Report{}, ix.wrap("refresh", err)
+	}
+	rep := Report{Rescanned: p.rescan}
+	for _, a := range p.actions {
+		switch a.op {
+		case opAdd:
+			rep.Added = append(rep.Added, a.path)
+		case opUpdate:
+			rep.Updated = append(rep.Updated, a.path)
+		case opRemove:
+			rep.Removed = append(rep.Removed, a.path)
+		case opTouch:
+			rep.Touched++
+		}
+	}
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM problems`).Scan(&rep.Problems); err != nil {
+		return Report{}, ix.wrap("refresh", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return Report{}, ix.wrap("refresh", err)
+	}
+	return rep, nil
+}
+
+// readSnapshot loads the snapshot in one read transaction.
+func (ix *Index) readSnapshot(ctx context.Context, paths []string) (*snapshot, error) {
+	tx, err := ix.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true}) // deferred: a read snapshot
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	return load(ctx, tx, paths)
+}
+
+// plan runs diff and decides whether the scan problems must be rewritten.
+func (ix *Index) plan(ctx context.Context, q querier, fs *filestore.Store, snap *snapshot, paths []string) (*plan, error) {
+	p, err := diff(ctx, fs, snap, diffOptions{paths: paths, tuning: ix.tuning})
+	if err != nil {
+		return nil, err
+	}
+	if p.rescan {
+		changed, err := scanProblemsChanged(ctx, q, p.scan)
+		if err != nil {
+			return nil, ix.wrap("refresh", err)
+		}
+		p.setScan = changed
+	}
+	return p, nil
+}
+
+// Rebuild empties the index and indexes every document again, in one
+// transaction (readers see the old index until it commits). progress, if
+// not nil, is called with the documents written so far and their total.
+func (ix *Index) Rebuild(ctx context.Context, fs *filestore.Store, progress func(done, total int)) error {
+	if progress == nil {
+		progress = func(int, int) {}
+	}
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	_, err := ix.refresh(ctx, fs, nil, progress)
+	return err
+}
+
+// Status compares the index with the work tree without changing either.
+func (ix *Index) Status(ctx context.Context, fs *filestore.Store) (Status, error) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	st := Status{Path: ix.path, SchemaVersion: SchemaVersion}
+	snap, err := ix.readSnapshot(ctx, nil)
+	if err != nil {
+		return st, ix.wrap("index status", err)
+	}
+	p, err := diff(ctx, fs, snap, diffOptions{noParse: true, tuning: ix.tuning})
+	if err != nil {
+		return st, err
+	}
+	st.Generation = snap.gen
+	st.Rescan = p.rescan
+	st.Racy = p.racy
+	st.Files = len(snap.files)
+	for _, a := range p.actions {
+		switch a.op {
+		case opAdd:
+			st.Added = append(st.Added, a.path)
+		case opUpdate:
+			st.Changed = append(st.Changed, a.path)
+		case opRemove:
+			st.Removed = append(st.Removed, a.path)
+		case opTouch:
+			st.Touched++
+		}
+	}
+	st.Fresh = len(st.Added)+len(st.Changed)+len(st.Removed) == 0
+	if p.rescan && st.Fresh {
+		changed, err := scanProblemsChanged(ctx, ix.db, p.scan)
+		if err != nil {
+			return st, ix.wrap("index status", err)
+		}
+		st.Fresh = !changed
+	}
+	if err := ix.db.QueryRowContext(ctx, `SELECT count(*) FROM milestones`).Scan(&st.Milestones); err != nil {
+		return st, ix.wrap("index status", err)
+	}
+	st.Problems, err = ix.problems(ctx)
+	return st, err
+}

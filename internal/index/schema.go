@@ -1,0 +1,86 @@
+package index
+
+// SchemaVersion is the layout of index.db this package writes. It is kept in
+// PRAGMA user_version; a file with another version (older or newer) is
+// moved aside and rebuilt, never migrated: the index is a cache.
+//
+//	1: milestones (the seed's columns first) + labels + milestones_fts
+//	   (trigram) + problems + stat (git-index-like freshness data) + meta.
+const SchemaVersion = 1
+
+// applicationID marks index.db as ours (PRAGMA application_id, "mile").
+const applicationID = 0x6d696c65
+
+// schema creates an empty index. The seed's table milestones(id, title,
+// status, priority, created_at, updated_at, file_path) and its indexes
+// idx_status, idx_priority and idx_created_at keep their names and columns
+// (scripts read them with sqlite3); the columns after file_path are ours.
+//
+// milestones.rid is the rowid of the milestone's row in milestones_fts. It
+// is an explicit column because VACUUM may renumber implicit rowids.
+// milestones.search is the lower-cased text full-text search must match
+// (title, description, labels, owner, one per line), kept as a BLOB so
+// instr() compares bytes; milestones_fts indexes the same lower-cased text
+// with the trigram tokenizer, so any substring of 3+ characters is found
+// and ranked by bm25.
+const schema = `
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value ANY
+) WITHOUT ROWID;
+
+CREATE TABLE milestones (
+    id         TEXT PRIMARY KEY,
+    title      TEXT NOT NULL,
+    status     TEXT NOT NULL,
+    priority   TEXT NOT NULL,
+    created_at TEXT,
+    updated_at TEXT,
+    file_path  TEXT NOT NULL UNIQUE,
+    owner      TEXT,
+    start      TEXT,
+    due        TEXT,
+    progress   INTEGER,
+    closed_at  TEXT,
+    doc        TEXT NOT NULL,
+    source     TEXT NOT NULL,
+    search     BLOB NOT NULL,
+    rid        INTEGER NOT NULL UNIQUE
+);
+CREATE INDEX idx_status     ON milestones (status);
+CREATE INDEX idx_priority   ON milestones (priority);
+CREATE INDEX idx_created_at ON milestones (created_at);
+CREATE INDEX idx_owner      ON milestones (owner);
+CREATE INDEX idx_due        ON milestones (due);
+
+CREATE TABLE labels (
+    label TEXT NOT NULL,
+    id    TEXT NOT NULL,
+    PRIMARY KEY (label, id)
+) WITHOUT ROWID;
+CREATE INDEX idx_labels_id ON labels (id);
+
+CREATE VIRTUAL TABLE milestones_fts USING fts5(
+    title, description, labels, owner,
+    content = '', contentless_delete = 1, tokenize = 'trigram'
+);
+
+-- Documents that could not be indexed: kind 'doc' is a document file that
+-- does not parse or cannot be read (id set: it still counts as an id, as in
+-- file mode); kind 'scan' is a directory entry refused by the scan
+-- (symbolic link, id present in both folders).
+CREATE TABLE problems (
+    path    TEXT PRIMARY KEY,
+    id      TEXT,
+    kind    TEXT NOT NULL,
+    message TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- Freshness data, like git's index: per document file its size, mtime,
+-- ctime, inode, device, content hash and when it was checked, packed in 256
+-- buckets by path hash (see stat.go) so that a check loads them in one query.
+CREATE TABLE stat (
+    bucket INTEGER PRIMARY KEY,
+    data   BLOB NOT NULL
+);
+`

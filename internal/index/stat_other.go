@@ -1,0 +1,34 @@
+//go:build !linux
+
+package index
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+)
+
+// lstat returns the stat data of path without following a symbolic link;
+// a missing file is typeNone with a nil error. Outside Linux only size and
+// mtime are compared (ctime and inode are left 0).
+func lstat(path string) (fileStat, error) {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return fileStat{}, nil
+		}
+		return fileStat{}, err
+	}
+	s := fileStat{Size: fi.Size(), Mtime: fi.ModTime().UnixNano()}
+	switch m := fi.Mode(); {
+	case m.IsRegular():
+		s.Type = typeRegular
+	case m.IsDir():
+		s.Type = typeDir
+	case m&fs.ModeSymlink != 0:
+		s.Type = typeSymlink
+	default:
+		s.Type = typeOther
+	}
+	return s, nil
+}
