@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -39,11 +40,11 @@ type StagedDocument struct {
 }
 
 // ID is the document's id: its file name without ".yaml".
-func (d StagedDocument) ID() string { return strings.TrimSuffix(filepath.Base(d.Path), ".yaml") }
+func (d StagedDocument) ID() string { return strings.TrimSuffix(path.Base(d.Path), ".yaml") }
 
 // Folder is "active" or "completed".
 func (d StagedDocument) Folder() string {
-	return filepath.Base(filepath.Dir(filepath.FromSlash(d.Path)))
+	return path.Base(path.Dir(d.Path))
 }
 
 // StagedDocuments returns the milestone documents (.milestones/active/*.yaml
@@ -69,24 +70,40 @@ func StagedDocuments(ctx context.Context, workTree string) ([]StagedDocument, er
 		return nil, nil
 	}
 	// One cat-file: each document's blob, then ":<twin path>" (the index
-	// entry of the same id in the other folder, "missing" if there is none).
+	// entry of the same id in the other folder, "missing" if there is none)
+	// for a valid id (other names, which Decode refuses, might not even fit
+	// on one line).
 	var in bytes.Buffer
-	for _, d := range docs {
-		fmt.Fprintf(&in, "%s\n:%s\n", d.newBlob, twinPath(d.path))
+	twinAt := make([]int, len(docs))
+	n := 0
+	for i, d := range docs {
+		fmt.Fprintf(&in, "%s\n", d.newBlob)
+		n++
+		twinAt[i] = -1
+		if id, ok := strings.CutSuffix(path.Base(d.path), ".yaml"); ok && milestone.ValidateID(id) == nil {
+			fmt.Fprintf(&in, ":%s\n", twinPath(d.path))
+			twinAt[i] = n
+			n++
+		}
 	}
-	res, err := catFileBatch(ctx, workTree, &in, 2*len(docs))
+	res, err := catFileBatch(ctx, workTree, &in, n)
 	if err != nil {
 		return nil, err
 	}
 	out2 := make([]StagedDocument, len(docs))
+	k := 0
 	for i, d := range docs {
-		blob := res[2*i]
+		blob := res[k]
 		if blob.missing {
 			return nil, fmt.Errorf("staged blob %s of %s is missing from the object database", d.newBlob, d.path)
 		}
 		out2[i] = StagedDocument{Path: d.path, Blob: d.newBlob, Src: blob.content}
-		if !res[2*i+1].missing {
-			out2[i].Twin = twinPath(d.path)
+		k++
+		if twinAt[i] >= 0 {
+			if !res[k].missing {
+				out2[i].Twin = twinPath(d.path)
+			}
+			k++
 		}
 	}
 	return out2, nil

@@ -64,8 +64,16 @@ func TestCheckStaged(t *testing.T) {
 		}, want: []string{`.milestones/active/beta.yaml: id "beta" is also used by .milestones/completed/beta.yaml`}},
 		{name: "reopen by git mv is fine", base: []file{{".milestones/completed/beta.yaml", "title: B\nstatus: completed\n", true}},
 			files: []file{{".milestones/active/beta.yaml", validDoc, true}, {".milestones/completed/beta.yaml", "", true}}},
-		{name: "bad id", files: []file{{".milestones/active/Bad_ID.yaml", validDoc, true}},
-			want: []string{".milestones/active/Bad_ID.yaml: "}},
+		{name: "bad ids", files: []file{
+			{".milestones/active/Bad_ID.yaml", validDoc, true},
+			{".milestones/active/new\nline.yaml", validDoc, true},
+			{".milestones/active/ok.yaml", validDoc, true},
+			{".milestones/completed/ok.yaml", "title: B\nstatus: completed\n", true},
+		}, want: []string{
+			".milestones/active/Bad_ID.yaml: invalid id",
+			".milestones/active/new\nline.yaml: invalid id",
+			`.milestones/active/ok.yaml: id "ok" is also used by .milestones/completed/ok.yaml`,
+		}},
 		{name: "conflict markers", files: []file{{".milestones/active/c.yaml", "title: C\n<<<<<<< HEAD\nstatus: active\n=======\nstatus: blocked\n>>>>>>> x\n", true}},
 			want: []string{".milestones/active/c.yaml:2:1: unresolved merge conflict marker"}},
 		{name: "yml is named", files: []file{{".milestones/completed/old.yml", "title: Old\nstatus: completed\n", true}},
