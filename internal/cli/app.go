@@ -84,6 +84,9 @@ func Main(args []string, env Env) int {
 		env.Now = time.Now
 	}
 	app := newApp(&env)
+	if len(args) > 1 {
+		args = append(args[:1:1], permuteArgs(app.Commands, args[1:])...)
+	}
 	err := app.RunContext(context.Background(), args)
 	if err != nil {
 		var s *silentError

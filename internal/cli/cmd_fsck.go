@@ -1,15 +1,17 @@
 package cli
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/git-milestone/git-milestone/internal/format"
-	"github.com/git-milestone/git-milestone/internal/milestone"
+	"github.com/git-milestone/git-milestone/internal/lock"
 	"github.com/git-milestone/git-milestone/internal/storage"
 )
 
@@ -185,5 +187,16 @@ func (s *session) lockFindings() []string {
 	return out
 }
 
-var _ = format.Decode
-var _ = milestone.Resolve
+// lockHeld reports whether a milestone lock is held right now, and by whom.
+func lockHeld(path string) (bool, string) {
+	release, err := lock.Acquire(context.Background(), path, time.Millisecond, nil)
+	if err == nil {
+		release()
+		return false, ""
+	}
+	var held *lock.HeldError
+	if errors.As(err, &held) {
+		return true, strings.TrimPrefix(held.Error(), held.Path+" is locked by ")
+	}
+	return false, ""
+}
