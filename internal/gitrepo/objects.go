@@ -3,6 +3,7 @@ package gitrepo
 import (
 	"bytes"
 	"compress/zlib"
+	"crypto/rand"
 	"crypto/sha1"
 	"encoding/hex"
 	"errors"
@@ -103,69 +104,87 @@ func (r *Repo) readLoose(id string) (Object, bool, error) {
 
 // WriteObjects stores objects as loose objects, as git does (zlib level 1,
 // read-only files). Each is written to a temporary file and fsynced (all in
-// parallel, so the journal commits are shared) before it is renamed into
+// parallel, so they share journal commits) before any is renamed into
 // place, so a ref written afterwards never points at a torn object. Objects
 // already stored loose are skipped. It returns their ids in order.
 func (r *Repo) WriteObjects(objs ...Object) ([]string, error) {
 	ids := make([]string, len(objs))
-	type pending struct{ tmp, final string }
-	var todo []pending
-	cleanup := func() {
-		for _, p := range todo {
-			os.Remove(p.tmp)
-		}
+	type pending struct {
+		obj        Object
+		tmp, final string
+		err        error
 	}
-	seen := map[string]bool{}
+	var todo []*pending
+	seen := make(map[string]bool, len(objs))
 	for i, o := range objs {
 		id := o.ID()
 		ids[i] = id
-		final := r.loosePath(id)
 		if seen[id] {
 			continue
 		}
 		seen[id] = true
+		final := r.loosePath(id)
 		if _, err := os.Stat(final); err == nil {
 			continue
 		}
-		tmp, err := writeLooseTemp(filepath.Dir(final), o)
-		if err != nil {
-			cleanup()
-			return nil, fmt.Errorf("write %s object %s: %w", o.Type, id, err)
-		}
-		todo = append(todo, pending{tmp, final})
+		todo = append(todo, &pending{obj: o, final: final})
 	}
-	errs := make([]error, len(todo))
 	var wg sync.WaitGroup
-	for i, p := range todo {
+	for _, p := range todo {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = syncFile(p.tmp)
+			p.tmp, p.err = r.writeLooseTemp(filepath.Dir(p.final), p.obj)
 		}()
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		cleanup()
-		return nil, fmt.Errorf("sync objects: %w", err)
-	}
+	var errs []error
 	for _, p := range todo {
-		if err := os.Rename(p.tmp, p.final); err != nil {
-			cleanup()
-			return nil, fmt.Errorf("store object %s: %w", p.final, err)
+		if p.err != nil {
+			errs = append(errs, fmt.Errorf("write %s object: %w", p.obj.Type, p.err))
 		}
+	}
+	if len(errs) == 0 {
+		for _, p := range todo {
+			if err := os.Rename(p.tmp, p.final); err != nil {
+				errs = append(errs, fmt.Errorf("store object %s: %w", p.final, err))
+				break
+			}
+			p.tmp = ""
+		}
+	}
+	if len(errs) > 0 {
+		for _, p := range todo {
+			if p.tmp != "" {
+				os.Remove(p.tmp)
+			}
+		}
+		return nil, errors.Join(errs...)
 	}
 	return ids, nil
 }
 
-func writeLooseTemp(dir string, o Object) (string, error) {
-	if err := os.MkdirAll(dir, 0o777); err != nil {
-		return "", err
+// writeLooseTemp compresses o into a new read-only temporary file in dir
+// (created if missing) and fsyncs it.
+func (r *Repo) writeLooseTemp(dir string, o Object) (string, error) {
+	var rnd [8]byte
+	rand.Read(rnd[:])
+	tmp := filepath.Join(dir, "tmp_obj_"+hex.EncodeToString(rnd[:]))
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o444)
+	if errors.Is(err, os.ErrNotExist) {
+		if err = os.MkdirAll(dir, 0o777); err == nil {
+			f, err = os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o444)
+		}
 	}
-	f, err := os.CreateTemp(dir, "tmp_obj_")
 	if err != nil {
 		return "", err
 	}
-	zw, _ := zlib.NewWriterLevel(f, zlib.BestSpeed)
+	zw, _ := r.zlibPool.Get().(*zlib.Writer)
+	if zw == nil {
+		zw, _ = zlib.NewWriterLevel(f, zlib.BestSpeed)
+	} else {
+		zw.Reset(f)
+	}
 	_, err = zw.Write([]byte(o.Type + " " + strconv.Itoa(len(o.Data)) + "\x00"))
 	if err == nil {
 		_, err = zw.Write(o.Data)
@@ -173,29 +192,18 @@ func writeLooseTemp(dir string, o Object) (string, error) {
 	if err == nil {
 		err = zw.Close()
 	}
+	r.zlibPool.Put(zw)
 	if err == nil {
-		err = f.Chmod(0o444)
+		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		os.Remove(f.Name())
+		os.Remove(tmp)
 		return "", err
 	}
-	return f.Name(), nil
-}
-
-func syncFile(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	err = f.Sync()
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return tmp, nil
 }
 
 // NewCommit encodes a commit object. The message is stored untouched.

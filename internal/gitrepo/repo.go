@@ -47,6 +47,7 @@ type Repo struct {
 
 	trees     map[string][]byte // raw tree cache, by id
 	treeBytes int
+	zlibPool  sync.Pool // *zlib.Writer at level 1, reused across objects
 }
 
 // Open finds the repository containing dir (any folder inside the work tree,

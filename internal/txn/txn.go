@@ -9,8 +9,11 @@ package txn
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"sort"
@@ -209,6 +212,11 @@ func (tx *Tx) Commit(message string, changes []Change) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	for _, c := range chs {
+		if err := checkNoSymlinkDirs(tx.repo.WorkTree, c.path); err != nil {
+			return Result{}, err
+		}
+	}
 	author, committer, err := tx.repo.Identity(tx.opts.Getenv)
 	if err != nil {
 		return Result{}, err
@@ -232,25 +240,68 @@ func (tx *Tx) Commit(message string, changes []Change) (Result, error) {
 		return Result{}, err
 	}
 
-	res, modes, err := tx.commitObjects(message, chs, staged, author, committer)
-	if err != nil {
-		return Result{}, err
+	// git update-index runs on a copy of the index while we build and
+	// store the commit: its result only depends on the blobs and modes.
+	var job *indexJob
+	defer func() {
+		if job != nil {
+			job.discard()
+		}
+	}()
+	var blobs []gitrepo.Object
+	for _, c := range chs {
+		if !c.Delete {
+			blobs = append(blobs, c.blob)
+		}
+	}
+	var res Result
+	var modes map[string]uint32
+	for attempt := 1; ; attempt++ {
+		if err := tx.ctx.Err(); err != nil {
+			return Result{}, err
+		}
+		head, err := tx.repo.Head()
+		if err != nil {
+			return Result{}, err
+		}
+		oldTree := ""
+		if !head.Unborn {
+			if oldTree, err = tx.repo.CommitTree(head.Hash); err != nil {
+				return Result{}, fmt.Errorf("read HEAD commit: %w", err)
+			}
+		}
+		if modes, err = tx.check(oldTree, chs, staged); err != nil {
+			return Result{}, err
+		}
+		if job == nil || !maps.Equal(job.modes, modes) {
+			if job != nil {
+				job.discard()
+			}
+			job = tx.startIndexUpdate(indexPath, chs, modes)
+		}
+		var retry bool
+		res, retry, err = tx.commitOnce(head, oldTree, chs, modes, blobs, message, author, committer)
+		if err == nil {
+			break
+		}
+		if !retry || attempt >= maxAttempts {
+			return Result{}, err
+		}
+		time.Sleep(time.Duration(attempt) * time.Millisecond)
 	}
 
-	// The branch has moved: from here on, finish the index and work tree
-	// even if one step fails, and report every failure.
+	// The branch has moved: from here on, finish the work tree and the
+	// index even if one step fails, and report every failure.
 	var errs []error
-	newIndex, err := tx.updatedIndex(indexData, chs, modes)
-	if err != nil {
-		errs = append(errs, err)
-	}
 	if err := tx.writeWorkTree(chs, modes); err != nil {
 		errs = append(errs, err)
 	}
-	if newIndex != nil {
-		if err := tx.installIndex(newIndex); err != nil {
-			errs = append(errs, err)
-		}
+	newIndex, err := job.wait()
+	job = nil
+	if err != nil {
+		errs = append(errs, err)
+	} else if err := tx.installIndex(newIndex); err != nil {
+		errs = append(errs, err)
 	}
 	if len(errs) > 0 {
 		return res, fmt.Errorf("commit %s was made, but: %w; run `git reset -q -- %s` and "+
@@ -260,86 +311,70 @@ func (tx *Tx) Commit(message string, changes []Change) (Result, error) {
 	return res, nil
 }
 
-// commitObjects builds and stores the blobs, trees and commit on the
-// current tip and moves the ref, rebuilding on a race. It returns the file
-// mode each path has in the commit.
-func (tx *Tx) commitObjects(message string, chs []change, staged map[string][]gitrepo.IndexEntry,
-	author, committer gitrepo.Signature) (Result, map[string]uint32, error) {
-	var blobs []gitrepo.Object
+// check refuses paths the user has staged changes of, and returns the file
+// mode each written path gets: its mode at HEAD if it is executable there,
+// else a regular file.
+func (tx *Tx) check(oldTree string, chs []change, staged map[string][]gitrepo.IndexEntry) (map[string]uint32, error) {
+	modes := make(map[string]uint32, len(chs))
 	for _, c := range chs {
+		e, found, err := tx.repo.Lookup(oldTree, c.path)
+		if err != nil {
+			return nil, err
+		}
+		if isStaged(staged[c.path], e, found) {
+			return nil, &StagedError{Path: c.path}
+		}
 		if !c.Delete {
-			blobs = append(blobs, c.blob)
+			modes[c.path] = gitrepo.ModeFile
+			if found && e.Mode == gitrepo.ModeExecutable {
+				modes[c.path] = gitrepo.ModeExecutable
+			}
 		}
 	}
-	for attempt := 1; ; attempt++ {
-		if err := tx.ctx.Err(); err != nil {
-			return Result{}, nil, err
-		}
-		head, err := tx.repo.Head()
-		if err != nil {
-			return Result{}, nil, err
-		}
-		oldTree := ""
-		if !head.Unborn {
-			if oldTree, err = tx.repo.CommitTree(head.Hash); err != nil {
-				return Result{}, nil, fmt.Errorf("read HEAD commit: %w", err)
-			}
-		}
-		for _, c := range chs {
-			e, found, err := tx.repo.Lookup(oldTree, c.path)
-			if err != nil {
-				return Result{}, nil, err
-			}
-			if isStaged(staged[c.path], e, found) {
-				return Result{}, nil, &StagedError{Path: c.path}
-			}
-		}
-		edits := make([]gitrepo.TreeEdit, len(chs))
-		for i, c := range chs {
-			edits[i] = gitrepo.TreeEdit{Path: c.path, Blob: c.id}
-		}
-		newTree, trees, err := tx.repo.EditTree(oldTree, edits)
-		if err != nil {
-			return Result{}, nil, err
-		}
-		modes := map[string]uint32{}
-		for _, e := range edits {
-			modes[e.Path] = e.Mode
-		}
-		res := Result{Ref: head.Ref, Branch: strings.TrimPrefix(head.Ref, "refs/heads/"), Detached: head.Detached}
-		if newTree == oldTree && !head.Unborn {
-			if _, err := tx.repo.WriteObjects(blobs...); err != nil {
-				return Result{}, nil, err
-			}
-			res.Commit, res.Parent, res.NoChange = head.Hash, head.Hash, true
-			return res, modes, nil
-		}
-		var parents []string
-		if !head.Unborn {
-			parents = []string{head.Hash}
-			res.Parent = head.Hash
-		}
-		commit := gitrepo.NewCommit(newTree, parents, author, committer, message)
-		objs := append(append(append([]gitrepo.Object{}, blobs...), trees...), commit)
-		ids, err := tx.repo.WriteObjects(objs...)
-		if err != nil {
-			return Result{}, nil, err
-		}
-		res.Commit = ids[len(ids)-1]
-		u := gitrepo.RefUpdate{Name: head.Ref, Old: head.Hash, New: res.Commit,
-			Message: reflogMessage(message, head.Unborn), Committer: committer, LogHEAD: true}
-		if head.Detached {
-			u.Name, u.LogHEAD = "HEAD", false
-		}
-		err = tx.repo.UpdateRef(u)
-		if err == nil {
-			return res, modes, nil
-		}
-		if !errors.Is(err, gitrepo.ErrRefChanged) || attempt >= maxAttempts {
-			return Result{}, nil, err
-		}
-		time.Sleep(time.Duration(attempt) * time.Millisecond)
+	return modes, nil
+}
+
+// commitOnce builds the trees and the commit on head, stores every object
+// and moves the ref. retry is true when the ref moved under us.
+func (tx *Tx) commitOnce(head gitrepo.Head, oldTree string, chs []change, modes map[string]uint32,
+	blobs []gitrepo.Object, message string, author, committer gitrepo.Signature) (res Result, retry bool, err error) {
+	edits := make([]gitrepo.TreeEdit, len(chs))
+	for i, c := range chs {
+		edits[i] = gitrepo.TreeEdit{Path: c.path, Blob: c.id, Mode: modes[c.path]}
 	}
+	newTree, trees, err := tx.repo.EditTree(oldTree, edits)
+	if err != nil {
+		return Result{}, false, err
+	}
+	res = Result{Ref: head.Ref, Branch: strings.TrimPrefix(head.Ref, "refs/heads/"), Detached: head.Detached}
+	if newTree == oldTree && !head.Unborn {
+		if _, err := tx.repo.WriteObjects(blobs...); err != nil {
+			return Result{}, false, err
+		}
+		res.Commit, res.Parent, res.NoChange = head.Hash, head.Hash, true
+		return res, false, nil
+	}
+	var parents []string
+	if !head.Unborn {
+		parents = []string{head.Hash}
+		res.Parent = head.Hash
+	}
+	commit := gitrepo.NewCommit(newTree, parents, author, committer, message)
+	objs := append(append(append(make([]gitrepo.Object, 0, len(blobs)+len(trees)+1), blobs...), trees...), commit)
+	ids, err := tx.repo.WriteObjects(objs...)
+	if err != nil {
+		return Result{}, false, err
+	}
+	res.Commit = ids[len(ids)-1]
+	u := gitrepo.RefUpdate{Name: head.Ref, Old: head.Hash, New: res.Commit,
+		Message: reflogMessage(message, head.Unborn), Committer: committer, LogHEAD: true}
+	if head.Detached {
+		u.Name, u.LogHEAD = "HEAD", false
+	}
+	if err := tx.repo.UpdateRef(u); err != nil {
+		return Result{}, errors.Is(err, gitrepo.ErrRefChanged), err
+	}
+	return res, false, nil
 }
 
 // isStaged reports whether the index entries of a path differ from HEAD's
@@ -370,58 +405,81 @@ func short(id string) string {
 	return id
 }
 
-// updatedIndex returns the bytes of a copy of the index in which git has
-// set the entries of the changed paths to the committed blobs (or removed
-// them). The copy lives beside the index and is removed afterwards.
-func (tx *Tx) updatedIndex(indexData []byte, chs []change, modes map[string]uint32) ([]byte, error) {
-	tmp, err := os.CreateTemp(tx.repo.GitDir, "milestone-index-*")
-	if err != nil {
-		return nil, fmt.Errorf("copy index: %w", err)
+// indexJob is a `git update-index` running on a copy of the index.
+type indexJob struct {
+	modes map[string]uint32
+	done  chan struct{}
+	path  string // the updated copy
+	err   error
+}
+
+// wait returns the path of the updated copy.
+func (j *indexJob) wait() (string, error) {
+	<-j.done
+	return j.path, j.err
+}
+
+// discard removes the copy, if any.
+func (j *indexJob) discard() {
+	if p, err := j.wait(); err == nil {
+		os.Remove(p)
 	}
-	name := tmp.Name()
-	defer os.Remove(name)
-	if indexData == nil {
-		tmp.Close()
-		os.Remove(name) // no index yet: let git start an empty one
-	} else {
-		_, err = tmp.Write(indexData)
-		if cerr := tmp.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return nil, fmt.Errorf("copy index to %s: %w", name, err)
-		}
-	}
+}
+
+// startIndexUpdate makes a copy of the index beside it (a hard link: git
+// replaces the file by renaming, so the original is never touched) and
+// runs git update-index on it, setting the entries of the changed paths to
+// their blobs (or removing them).
+func (tx *Tx) startIndexUpdate(indexPath string, chs []change, modes map[string]uint32) *indexJob {
+	j := &indexJob{modes: modes, done: make(chan struct{})}
 	updates := make([]gitrepo.IndexUpdate, len(chs))
 	for i, c := range chs {
 		updates[i] = gitrepo.IndexUpdate{Path: c.path, Blob: c.id, Mode: modes[c.path]}
 	}
-	if err := tx.repo.UpdateIndexFile(name, updates); err != nil {
-		return nil, err
-	}
-	b, err := os.ReadFile(name)
-	if err != nil {
-		return nil, fmt.Errorf("read updated index %s: %w", name, err)
-	}
-	return b, nil
+	go func() {
+		defer close(j.done)
+		j.path, j.err = tx.updateIndexCopy(indexPath, updates)
+	}()
+	return j
 }
 
-// installIndex writes data through our index.lock and renames it to index,
-// as git itself does.
-func (tx *Tx) installIndex(data []byte) error {
+func (tx *Tx) updateIndexCopy(indexPath string, updates []gitrepo.IndexUpdate) (string, error) {
+	var rnd [8]byte
+	rand.Read(rnd[:])
+	tmp := filepath.Join(tx.repo.GitDir, "milestone-index-"+hex.EncodeToString(rnd[:]))
+	if err := os.Link(indexPath, tmp); err != nil && !errors.Is(err, os.ErrNotExist) {
+		// No hard links here: copy the bytes.
+		data, rerr := os.ReadFile(indexPath)
+		if rerr != nil {
+			return "", fmt.Errorf("copy index: %w", rerr)
+		}
+		if werr := os.WriteFile(tmp, data, 0o666); werr != nil {
+			os.Remove(tmp)
+			return "", fmt.Errorf("copy index to %s: %w", tmp, werr)
+		}
+	} // else no index yet: git starts an empty one at tmp
+	if err := tx.repo.UpdateIndexFile(tmp, updates); err != nil {
+		os.Remove(tmp)
+		return "", err
+	}
+	return tmp, nil
+}
+
+// installIndex moves the updated copy over our index.lock and renames that
+// to index, as git itself commits a lock file: index.lock exists without a
+// gap until the new index is in place.
+func (tx *Tx) installIndex(updated string) error {
 	f := tx.indexLock
 	tx.indexLock = nil
-	_, err := f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
+	f.Close()
+	// Like git (core.fsync default), the index is not fsynced: it is
+	// derived data, rebuilt from HEAD by `git reset` if ever lost.
+	err := os.Rename(updated, tx.lockPath)
 	if err == nil {
 		err = os.Rename(tx.lockPath, filepath.Join(tx.repo.GitDir, "index"))
 	}
 	if err != nil {
+		os.Remove(updated)
 		os.Remove(tx.lockPath)
 		return fmt.Errorf("write index: %w", err)
 	}

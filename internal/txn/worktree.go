@@ -19,7 +19,6 @@ import (
 func (tx *Tx) writeWorkTree(chs []change, modes map[string]uint32) error {
 	root := tx.repo.WorkTree
 	var errs []error
-	dirs := map[string]bool{}
 	for _, c := range chs {
 		abs := filepath.Join(root, filepath.FromSlash(c.path))
 		if err := checkNoSymlinkDirs(root, c.path); err != nil {
@@ -41,12 +40,6 @@ func (tx *Tx) writeWorkTree(chs []change, modes map[string]uint32) error {
 		if err := writeFileAtomic(abs, c.Content, perm); err != nil {
 			errs = append(errs, fmt.Errorf("write %s: %w", c.path, err))
 			continue
-		}
-		dirs[filepath.Dir(abs)] = true
-	}
-	for d := range dirs {
-		if err := syncDir(d); err != nil {
-			errs = append(errs, fmt.Errorf("sync %s: %w", d, err))
 		}
 	}
 	return errors.Join(errs...)
@@ -102,18 +95,6 @@ func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
 	}
 	if err != nil {
 		os.Remove(tmp)
-	}
-	return err
-}
-
-func syncDir(dir string) error {
-	f, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = f.Sync()
-	if cerr := f.Close(); err == nil {
-		err = cerr
 	}
 	return err
 }
