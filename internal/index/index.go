@@ -105,12 +105,8 @@ func (ix *Index) Path() string { return ix.path }
 func (ix *Index) Close() error {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	if ix.db == nil {
-		return nil
-	}
-	err := ix.db.Close()
-	ix.db = nil
-	return err
+	// The closed handle stays: later calls fail with an *Error.
+	return ix.db.Close()
 }
 
 // Reset replaces a broken index file (moved aside to path+".broken") by an
@@ -124,10 +120,7 @@ func (ix *Index) Reset(ctx context.Context, cause error) error {
 }
 
 func (ix *Index) reset(ctx context.Context, cause error) error {
-	if ix.db != nil {
-		ix.db.Close()
-		ix.db = nil
-	}
+	ix.db.Close()
 	return ix.open(ctx, &brokenError{ident: ix.ident, reason: cause.Error()})
 }
 
@@ -162,9 +155,20 @@ func (e *brokenError) Error() string { return e.reason }
 // and its shared memory open, so a later replacement of the file cannot
 // mix the old and new ones), and exclusively while it replaces the file.
 func (ix *Index) open(ctx context.Context, broken *brokenError) error {
+	if err := ix.openLocked(ctx, broken); err != nil {
+		var ie *Error
+		if errors.As(err, &ie) || ctx.Err() != nil {
+			return err
+		}
+		return &Error{Op: "open", Path: ix.path, Err: err}
+	}
+	return nil
+}
+
+func (ix *Index) openLocked(ctx context.Context, broken *brokenError) error {
 	lf, err := os.OpenFile(ix.path+".lock", os.O_RDWR|os.O_CREATE, 0o666)
 	if err != nil {
-		return fmt.Errorf("open index: %w", err)
+		return err
 	}
 	defer lf.Close()
 	for attempt := 0; ; attempt++ {
@@ -182,17 +186,17 @@ func (ix *Index) open(ctx context.Context, broken *brokenError) error {
 			}
 			if !errors.As(err, &broken) {
 				unflock(lf)
-				return fmt.Errorf("open index %s: %w", ix.path, err)
+				return err
 			}
 		}
 		unflock(lf)
 		if attempt == 3 {
-			return fmt.Errorf("open index %s: %s (still broken after %d repairs)", ix.path, broken.reason, attempt)
+			return fmt.Errorf("%s (still broken after %d repairs)", broken.reason, attempt)
 		}
 		// Replace the broken file, unless another process already has.
 		changed := func() bool { return identify(ix.path) != broken.ident }
 		if err := ix.flock(ctx, lf, true, changed); err != nil {
-			return fmt.Errorf("open index %s: %s; cannot repair it now: %w", ix.path, broken.reason, err)
+			return fmt.Errorf("%s; cannot repair it now: %w", broken.reason, err)
 		}
 		if !changed() {
 			err = ix.replace(ctx, broken)
@@ -325,14 +329,14 @@ func (ix *Index) replace(ctx context.Context, broken *brokenError) error {
 			aside = ix.path + ".broken"
 			os.RemoveAll(aside)
 			if err := os.Rename(ix.path, aside); err != nil {
-				return fmt.Errorf("repair index %s: %w", ix.path, err)
+				return fmt.Errorf("repair: %w", err)
 			}
 		}
 	}
 	// A WAL left behind would be replayed into the new file.
 	for _, suffix := range []string{"-wal", "-shm", "-journal"} {
 		if err := os.Remove(ix.path + suffix); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("repair index %s: %w", ix.path, err)
+			return fmt.Errorf("repair: %w", err)
 		}
 	}
 	if err := ix.create(ctx); err != nil {
@@ -350,17 +354,17 @@ func (ix *Index) replace(ctx context.Context, broken *brokenError) error {
 // create writes an empty index at ix.path.
 func (ix *Index) create(ctx context.Context) error {
 	if err := os.MkdirAll(filepath.Dir(ix.path), 0o777); err != nil {
-		return fmt.Errorf("create index %s: %w", ix.path, err)
+		return fmt.Errorf("create: %w", err)
 	}
 	db, err := sql.Open("sqlite", ix.dsn(true))
 	if err != nil {
-		return fmt.Errorf("create index %s: %w", ix.path, err)
+		return fmt.Errorf("create: %w", err)
 	}
 	defer db.Close()
 	db.SetMaxOpenConns(1)
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("create index %s: %w", ix.path, err)
+		return fmt.Errorf("create: %w", err)
 	}
 	defer tx.Rollback()
 	stmts := []string{
@@ -371,11 +375,11 @@ func (ix *Index) create(ctx context.Context) error {
 	}
 	for _, s := range stmts {
 		if _, err := tx.ExecContext(ctx, s); err != nil {
-			return fmt.Errorf("create index %s: %w", ix.path, err)
+			return fmt.Errorf("create: %w", err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("create index %s: %w", ix.path, err)
+		return fmt.Errorf("create: %w", err)
 	}
 	return nil
 }
@@ -432,10 +436,26 @@ type corruptError struct{ err error }
 func (e *corruptError) Error() string   { return fmt.Sprintf("%v: %v", ErrCorrupt, e.err) }
 func (e *corruptError) Unwrap() []error { return []error{ErrCorrupt, e.err} }
 
-// wrap adds context to err and marks corruption.
+// Error is a failure of the index itself (as opposed to an answer such as
+// "not found", or a problem of the work tree): the caller may answer from
+// the files instead. Errors.Is(err, ErrCorrupt) tells a damaged file.
+type Error struct {
+	Op   string // what failed: "refresh", "query", ...
+	Path string // the index file
+	Err  error
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%s (index %s): %v", e.Op, e.Path, e.Err) }
+func (e *Error) Unwrap() error { return e.Err }
+
+// wrap turns a database error into an *Error, marking corruption.
 func (ix *Index) wrap(op string, err error) error {
 	if err == nil {
 		return nil
+	}
+	var ie *Error
+	if errors.As(err, &ie) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
 	}
 	if isCorrupt(err) {
 		var ce *corruptError
@@ -443,5 +463,5 @@ func (ix *Index) wrap(op string, err error) error {
 			err = &corruptError{err: err}
 		}
 	}
-	return fmt.Errorf("%s (index %s): %w", op, ix.path, err)
+	return &Error{Op: op, Path: ix.path, Err: err}
 }

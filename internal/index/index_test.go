@@ -53,9 +53,9 @@ func TestListMatchesFilestore(t *testing.T) {
 		{DueBefore: "2026-06-01"},
 		{Overdue: true, Today: "2026-07-01"},
 		{Overdue: true, Today: "2026-07-01", All: true, Sort: "priority", Limit: 9},
-		{Text: "ui"},                 // short words: matched by instr, ranked as in file mode
-		{Text: "ab UX", All: true},   // idem
-		{Text: "  ", All: true},      // no words: nothing
+		{Text: "ui"},               // short words: matched by instr, ranked as in file mode
+		{Text: "ab UX", All: true}, // idem
+		{Text: "  ", All: true},    // no words: nothing
 		{Text: "Q1 ui", Sort: "title"},
 		{Text: "alpha", All: true, Sort: "id"},
 		{Text: "ALPHA beta", Sort: "updated"},
@@ -519,5 +519,67 @@ func TestRebuild(t *testing.T) {
 	sameRecords(t, "rebuilt", got, want)
 	if rep := refresh(t, ix, fs); rep.Changed() || rep.Rescanned {
 		t.Fatalf("refresh after rebuild: %+v", rep)
+	}
+}
+
+func TestWaitsForAnotherWriter(t *testing.T) {
+	dir, fs := newRepo(t)
+	put(t, dir, milestone.Milestone{ID: "a", Title: "A", Status: milestone.Active, Priority: milestone.Low})
+	ix, _ := openIndex(t, dir)
+	refresh(t, ix, fs)
+	// Another process (a script, say) holds the write lock for a while.
+	hold := func(d time.Duration) chan struct{} {
+		other, err := sql.Open("sqlite", "file:"+indexPath(dir)+"?_txlock=immediate")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tx, err := other.Begin()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(`UPDATE meta SET value = value WHERE key = 'created'`); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan struct{})
+		go func() {
+			time.Sleep(d)
+			tx.Commit()
+			other.Close()
+			close(done)
+		}()
+		return done
+	}
+	done := hold(time.Second)
+	put(t, dir, milestone.Milestone{ID: "a", Title: "A2", Status: milestone.Active, Priority: milestone.Low})
+	start := time.Now()
+	rep := refresh(t, ix, fs) // waits, then succeeds
+	if !rep.Changed() || time.Since(start) < 500*time.Millisecond {
+		t.Fatalf("refresh did not wait for the writer: %+v after %v", rep, time.Since(start))
+	}
+	<-done
+	// Readers never wait.
+	done = hold(time.Second)
+	start = time.Now()
+	if got, _, err := ix.List(ctx, storage.Query{}); err != nil || len(got) != 1 || time.Since(start) > 500*time.Millisecond {
+		t.Fatalf("read while another process writes: %v %v after %v", ids(got), err, time.Since(start))
+	}
+	<-done
+	// Past the busy timeout: an *Error (not corruption) the caller can
+	// answer around.
+	short, err := OpenOptions(ctx, indexPath(dir), nil, Options{BusyTimeout: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer short.Close()
+	done = hold(time.Second)
+	put(t, dir, milestone.Milestone{ID: "a", Title: "A3", Status: milestone.Active, Priority: milestone.Low})
+	_, err = short.Refresh(ctx, fs)
+	var ie *Error
+	if !errors.As(err, &ie) || errors.Is(err, ErrCorrupt) {
+		t.Fatalf("refresh past the busy timeout: %v", err)
+	}
+	<-done
+	if _, err := short.Refresh(ctx, fs); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -775,10 +775,7 @@ func (ix *Index) refresh(ctx context.Context, fs *filestore.Store, paths []strin
 		switch {
 		case isMoved(err) || errors.Is(err, ErrCorrupt) && identify(ix.path) != ix.ident:
 			// Another process replaced the file: use the new one.
-			if ix.db != nil {
-				ix.db.Close()
-				ix.db = nil
-			}
+			ix.db.Close()
 			if err := ix.open(ctx, nil); err != nil {
 				return Report{}, err
 			}

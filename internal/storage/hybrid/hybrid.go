@@ -1,0 +1,242 @@
+// Package hybrid is the "hybrid" backend: the YAML documents under
+// .milestones/ stay the store (writes go through package filestore, one
+// git commit each) and the SQLite index .milestones/index.db answers the
+// queries. The index is never trusted blindly: every query first makes it
+// match the work tree, cheaply (see package index), so hand edits,
+// checkouts, merges and stashes are seen without any hook. An index that
+// cannot be used is repaired, and meanwhile the query is answered from the
+// files, with a warning.
+package hybrid
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+
+	"github.com/git-milestone/git-milestone/internal/gitrepo"
+	"github.com/git-milestone/git-milestone/internal/index"
+	"github.com/git-milestone/git-milestone/internal/milestone"
+	"github.com/git-milestone/git-milestone/internal/storage"
+	"github.com/git-milestone/git-milestone/internal/storage/filestore"
+	"github.com/git-milestone/git-milestone/internal/txn"
+)
+
+// IndexFile is the index, relative to the work tree.
+const IndexFile = filestore.Dir + "/index.db"
+
+// Store is the hybrid backend.
+type Store struct {
+	fs      *filestore.Store
+	ix      *index.Index // nil when it could not be opened (openErr)
+	openErr error
+	warn    func(string)
+}
+
+var _ storage.Backend = (*Store)(nil)
+
+// Open opens the hybrid store of repo's work tree. opts configure the file
+// store that does the writes; its AfterCommit, if set, is still called,
+// after the index has been refreshed for the written paths. warn (nil:
+// none) receives one line when the index is rebuilt or cannot be used.
+// Open fails only if the context is done: without a usable index the
+// store answers from the files.
+func Open(ctx context.Context, repo *gitrepo.Repo, opts filestore.Options, warn func(string)) (*Store, error) {
+	if warn == nil {
+		warn = func(string) {}
+	}
+	s := &Store{warn: warn}
+	user := opts.AfterCommit
+	opts.AfterCommit = func(changes []txn.Change) {
+		s.afterCommit(changes)
+		if user != nil {
+			user(changes)
+		}
+	}
+	s.fs = filestore.Open(repo, opts)
+	s.ix, s.openErr = index.Open(ctx, filepath.Join(repo.WorkTree, filepath.FromSlash(IndexFile)), warn)
+	if s.openErr != nil {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		warn(fmt.Sprintf("%v; reading the milestone files instead", s.openErr))
+	}
+	return s, nil
+}
+
+// Name implements storage.Backend.
+func (s *Store) Name() string { return "hybrid" }
+
+// Close implements storage.Backend.
+func (s *Store) Close() error {
+	if s.ix != nil {
+		return s.ix.Close()
+	}
+	return nil
+}
+
+// Index returns the index, for `index status|refresh|rebuild` and the git
+// hooks (pass Files() to its methods), or why it could not be opened.
+func (s *Store) Index() (*index.Index, error) {
+	if s.ix == nil {
+		return nil, s.openErr
+	}
+	return s.ix, nil
+}
+
+// Files returns the file store underneath (the store of record).
+func (s *Store) Files() *filestore.Store { return s.fs }
+
+// Update implements storage.Backend: the file store writes and commits;
+// then the index is refreshed for exactly the paths written.
+func (s *Store) Update(ctx context.Context, opts storage.UpdateOptions, fn func(tx storage.Tx) error) (storage.Result, error) {
+	return s.fs.Update(ctx, opts, fn)
+}
+
+// afterCommit refreshes the index for the paths an update wrote. A
+// failure is not the update's: the next query refreshes anyway.
+func (s *Store) afterCommit(changes []txn.Change) {
+	if s.ix == nil {
+		return
+	}
+	paths := make([]string, len(changes))
+	for i, c := range changes {
+		paths[i] = c.Path
+	}
+	if _, err := s.ix.RefreshPaths(context.Background(), s.fs, paths); err != nil {
+		s.warn(fmt.Sprintf("the index was not updated (%v); the next command will refresh it", err))
+	}
+}
+
+// withIndex runs op on the index. It reports false when the caller must
+// answer from the files instead: no index, or an index failure (after one
+// repair attempt for a damaged file), which is then named in a warning.
+// op returns only index failures; answers (not found, a document's
+// problem) go through its closure.
+func (s *Store) withIndex(ctx context.Context, op func(ix *index.Index) error) (bool, error) {
+	if s.ix == nil {
+		return false, nil
+	}
+	err := op(s.ix)
+	if errors.Is(err, index.ErrCorrupt) {
+		if rerr := s.ix.Reset(ctx, err); rerr == nil {
+			err = op(s.ix)
+		}
+	}
+	switch {
+	case err == nil:
+		return true, nil
+	case ctx.Err() != nil:
+		return false, ctx.Err()
+	}
+	var ie *index.Error
+	if errors.As(err, &ie) {
+		s.warn(fmt.Sprintf("%v; reading the milestone files instead", err))
+		return false, nil
+	}
+	return false, err // the work tree's (unreadable folder, ...): the files would fail alike
+}
+
+// Get implements storage.Reader. Only the two files the id can have are
+// checked against the index.
+func (s *Store) Get(ctx context.Context, id string) (storage.Record, error) {
+	if err := milestone.ValidateID(id); err != nil {
+		return storage.Record{}, &milestone.NotFoundError{ID: id}
+	}
+	var rec storage.Record
+	var answer error
+	ok, err := s.withIndex(ctx, func(ix *index.Index) error {
+		var paths []string
+		for _, st := range []milestone.Status{milestone.Active, milestone.Completed} {
+			paths = append(paths, filestore.PathFor(id, st))
+		}
+		if _, err := ix.RefreshPaths(ctx, s.fs, paths); err != nil {
+			return err
+		}
+		rec, answer = ix.Get(ctx, id)
+		var ie *index.Error
+		if errors.As(answer, &ie) {
+			return answer
+		}
+		return nil
+	})
+	switch {
+	case err != nil:
+		return storage.Record{}, err
+	case !ok:
+		return s.fs.Get(ctx, id)
+	}
+	return rec, answer
+}
+
+// IDs implements storage.Reader. When neither folder changed since the
+// index last listed them, this costs a few lstat calls.
+func (s *Store) IDs(ctx context.Context) ([]string, error) {
+	var ids []string
+	ok, err := s.withIndex(ctx, func(ix *index.Index) error {
+		if err := ix.RefreshNames(ctx, s.fs); err != nil {
+			return err
+		}
+		var err error
+		ids, err = ix.IDs(ctx)
+		return err
+	})
+	switch {
+	case err != nil:
+		return nil, err
+	case !ok:
+		return s.fs.IDs(ctx)
+	}
+	return ids, nil
+}
+
+// List implements storage.Reader, with the semantics of filestore.Filter;
+// full-text results are ranked by bm25.
+func (s *Store) List(ctx context.Context, q storage.Query) ([]storage.Record, []storage.Problem, error) {
+	var recs []storage.Record
+	var problems []storage.Problem
+	ok, err := s.withIndex(ctx, func(ix *index.Index) error {
+		if _, err := ix.Refresh(ctx, s.fs); err != nil {
+			return err
+		}
+		var err error
+		recs, problems, err = ix.List(ctx, q)
+		return err
+	})
+	switch {
+	case err != nil:
+		return nil, nil, err
+	case !ok:
+		return s.fs.List(ctx, q)
+	}
+	return recs, problems, nil
+}
+
+// Stats computes storage.Summarize over every milestone (today is
+// YYYY-MM-DD) in SQL, with the documents that could not be read.
+func (s *Store) Stats(ctx context.Context, today string) (storage.Stats, []storage.Problem, error) {
+	var st storage.Stats
+	var problems []storage.Problem
+	ok, err := s.withIndex(ctx, func(ix *index.Index) error {
+		if _, err := ix.Refresh(ctx, s.fs); err != nil {
+			return err
+		}
+		var err error
+		if st, err = ix.Stats(ctx, today); err != nil {
+			return err
+		}
+		problems, err = ix.Problems(ctx)
+		return err
+	})
+	switch {
+	case err != nil:
+		return storage.Stats{}, nil, err
+	case !ok:
+		recs, problems, err := s.fs.List(ctx, storage.Query{All: true})
+		if err != nil {
+			return storage.Stats{}, nil, err
+		}
+		return storage.Summarize(recs, today), problems, nil
+	}
+	return st, problems, nil
+}
