@@ -19,6 +19,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 
@@ -34,12 +35,14 @@ type Error struct {
 }
 
 // Error formats the problem as "path:line:col: msg", leaving out the column
-// when it is 0 and the line when it is 0.
+// when it is 0, the line when it is 0 and the path when it is empty.
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString(e.Path)
 	if e.Line > 0 {
-		b.WriteByte(':')
+		if e.Path != "" {
+			b.WriteByte(':')
+		}
 		b.WriteString(strconv.Itoa(e.Line))
 		if e.Col > 0 {
 			b.WriteByte(':')
@@ -123,12 +126,12 @@ func parse(file string, src []byte) (*parsed, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, &Error{Path: file, Msg: "the document is empty: a milestone needs at least a title"}
 		}
-		return nil, syntaxError(file, err)
+		return nil, syntaxError(file, src, err)
 	}
 	var next yaml.Node
 	if err := dec.Decode(&next); !errors.Is(err, io.EOF) {
 		if err != nil {
-			return nil, syntaxError(file, err)
+			return nil, syntaxError(file, src, err)
 		}
 		return nil, errAt(&next, "a second YAML document starts here: a milestone file holds one document")
 	}
@@ -152,27 +155,31 @@ func parse(file string, src []byte) (*parsed, error) {
 		if k.Tag == "!!merge" {
 			return nil, errAt(k, "merge keys (<<) are not supported in milestone documents")
 		}
+		name, _, err := scalarText(k)
+		if err != nil {
+			return nil, errAt(k, "key: %v", err)
+		}
 		for _, e := range p.entries {
-			if e.name == k.Value {
-				return nil, errAt(k, "duplicate key %q (first at line %d)", k.Value, e.key.Line)
+			if e.name == name {
+				return nil, errAt(k, "duplicate key %q (first at line %d)", name, e.key.Line)
 			}
 		}
-		p.entries = append(p.entries, entry{name: k.Value, key: k, val: v})
-		if !milestone.IsKnownKey(k.Value) {
+		p.entries = append(p.entries, entry{name: name, key: k, val: v})
+		if !milestone.IsKnownKey(name) {
 			var x any
 			if err := v.Decode(&x); err != nil {
 				return nil, decodeError(file, v, err)
 			}
-			m.Extra = append(m.Extra, milestone.Field{Key: k.Value, Value: x})
+			m.Extra = append(m.Extra, milestone.Field{Key: name, Value: x})
 			continue
 		}
 		if v.Kind == yaml.AliasNode && v.Alias != nil {
 			v = v.Alias
 		}
-		if err := setField(m, k.Value, v, errAt); err != nil {
+		if err := setField(m, name, v, errAt); err != nil {
 			return nil, err
 		}
-		if k.Value == milestone.KeyTitle {
+		if name == milestone.KeyTitle {
 			title = v
 		}
 	}
@@ -415,14 +422,54 @@ func conflictMarker(src []byte) (line int, text string) {
 	return 0, ""
 }
 
-// syntaxError turns a yaml.v3 parse error into an *Error.
-func syntaxError(file string, err error) error {
-	msg := err.Error()
+// parserProblems are the messages of yaml.v3's parser (not its scanner):
+// yaml.v3 reports their line 0-based.
+var parserProblems = map[string]bool{
+	"did not find expected <stream-start>": true, "did not find expected <document start>": true,
+	"found incompatible YAML document": true, "found duplicate %YAML directive": true,
+	"found duplicate %TAG directive": true, "found undefined tag handle": true,
+	"did not find expected node content": true, "did not find expected key": true,
+	"did not find expected '-' indicator": true, "did not find expected ',' or ']'": true,
+	"did not find expected ',' or '}'": true,
+}
+
+// syntaxError turns a yaml.v3 parse error into an *Error with the line
+// yaml.v3 means (it reports parser errors 0-based and line 1 not at all), or
+// the exact position of a character yaml.v3 refuses to read.
+func syntaxError(file string, src []byte, err error) error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	line := 0
 	if sub := yamlLineError.FindStringSubmatch(msg); sub != nil {
-		line, _ := strconv.Atoi(sub[1])
-		return &Error{Path: file, Line: line, Msg: "invalid YAML: " + sub[2]}
+		line, _ = strconv.Atoi(sub[1])
+		msg = sub[2]
 	}
-	return &Error{Path: file, Msg: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
+	e := &Error{Path: file, Line: line, Msg: "invalid YAML: " + msg}
+	switch {
+	case msg == "control characters are not allowed" || strings.Contains(msg, "UTF-8") || msg == "invalid Unicode character":
+		e.Line, e.Col = badCharacter(src)
+	case parserProblems[msg]:
+		e.Line++
+	case line == 0:
+		e.Line = 1
+	}
+	return e
+}
+
+// badCharacter returns the position of the first character YAML cannot hold.
+func badCharacter(src []byte) (line, col int) {
+	line, col = 1, 1
+	for i := 0; i < len(src); {
+		r, w := utf8.DecodeRune(src[i:])
+		switch {
+		case r == utf8.RuneError && w <= 1, r != '\t' && r != '\n' && r != '\r' && r != 0x85 && r != 0xFEFF && !printable(r) && r != 0x2028 && r != 0x2029:
+			return line, col
+		case r == '\n':
+			line, col = line+1, 0
+		}
+		i += w
+		col++
+	}
+	return 0, 0
 }
 
 // decodeError turns an error of Node.Decode on v into an *Error.

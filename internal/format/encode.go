@@ -58,7 +58,7 @@ func hasKey(fs []milestone.Field, key string) bool {
 
 // appendEntry appends "key: value" at the given indentation, ending with nl.
 func appendEntry(b []byte, key string, v any, indent int, nl string) []byte {
-	if k, ok := simpleKey(key); ok {
+	if k, ok := renderKey(key); ok {
 		b = appendSpaces(b, indent)
 		b = append(b, k...)
 		b = append(b, ':')
@@ -215,27 +215,43 @@ func appendLiteralBody(b []byte, body string, indent int, nl string) []byte {
 	}
 }
 
-// renderString renders s as a one-line scalar for a block mapping value (no
-// line breaks: the caller writes multi-line text as a literal block). Plain
-// when that reads back as the same string (or, with timeOK, as a date or
-// timestamp with the same text), else quoted. style asks for a quoting
-// style (yaml.SingleQuotedStyle, yaml.DoubleQuotedStyle) when possible.
+// renderString renders s as a one-line scalar for a block mapping value (the
+// caller writes multi-line text as a literal block when it can). Plain when
+// that reads back as the same string (or, with timeOK, as a date or timestamp
+// with the same text); double-quoted when the plain text would read as a
+// number, boolean, null or date; single-quoted when YAML syntax forbids the
+// plain form; double-quoted with escapes for control characters and line
+// breaks. style asks for single or double quotes where possible (Rewrite
+// keeps quotes a user chose).
 func renderString(s string, timeOK bool, style yaml.Style) string {
 	if !utf8.ValidString(s) {
 		return "!!binary " + base64.StdEncoding.EncodeToString([]byte(s))
 	}
-	if style == 0 && plainOK(s, timeOK, false) {
+	syntaxOK := plainSyntaxOK(s, false)
+	switch {
+	case style == yaml.SingleQuotedStyle && singleOK(s):
+		return singleQuote(s)
+	case style == yaml.DoubleQuotedStyle:
+		return doubleQuote(s)
+	case syntaxOK && resolvesToString(s, timeOK):
 		return s
+	case !syntaxOK && singleOK(s):
+		return singleQuote(s)
 	}
-	if style == yaml.SingleQuotedStyle && singleOK(s) {
-		return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+	return doubleQuote(s)
+}
+
+// renderFlowItem renders s as an item of a flow list.
+func renderFlowItem(s string) string {
+	switch {
+	case !utf8.ValidString(s):
+		return "!!binary " + base64.StdEncoding.EncodeToString([]byte(s))
+	case plainSyntaxOK(s, true) && resolvesToString(s, false):
+		return s
+	case !plainSyntaxOK(s, true) && singleOK(s):
+		return singleQuote(s)
 	}
-	n := strNode(s)
-	if style == yaml.DoubleQuotedStyle || !singleLineSafe(s) || yaml11Special(s) {
-		n.Style = yaml.DoubleQuotedStyle
-	}
-	out, _ := inlineNode(n)
-	return out
+	return doubleQuote(s)
 }
 
 // renderList renders a list of strings in flow style: [a, b].
@@ -246,52 +262,77 @@ func renderList(list []string) string {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		if plainOK(s, false, true) {
-			b.WriteString(s)
-			continue
-		}
-		seq := &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle, Content: []*yaml.Node{strNode(s)}}
-		out, _ := inlineNode(seq)
-		b.WriteString(strings.TrimSuffix(strings.TrimPrefix(out, "["), "]"))
+		b.WriteString(renderFlowItem(s))
 	}
 	b.WriteByte(']')
 	return b.String()
 }
 
-// singleLineSafe reports whether s has only characters yaml.v3 may write
-// unescaped: otherwise the string is double-quoted with escapes.
-func singleLineSafe(s string) bool {
+func singleQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+}
+
+// doubleQuote renders s double-quoted: printable text as is (only '"' and
+// '\' escaped), anything else with yaml.v3's escapes.
+func doubleQuote(s string) string {
+	if singleOK(s) {
+		return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
+	}
+	n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s, Style: yaml.DoubleQuotedStyle}
+	out, _ := inlineNode(n)
+	return out
+}
+
+// singleOK reports whether s can be single-quoted on one line: valid UTF-8
+// of printable characters (no tabs, no line breaks).
+func singleOK(s string) bool {
 	for _, r := range s {
 		if !printable(r) {
 			return false
 		}
 	}
+	return utf8.ValidString(s)
+}
+
+// plainOK reports whether s can be written as a plain scalar (a block value,
+// or a flow list item with flow) that reads back as the same text.
+func plainOK(s string, timeOK, flow bool) bool {
+	return plainSyntaxOK(s, flow) && resolvesToString(s, timeOK)
+}
+
+// plainSyntaxOK reports, conservatively, whether YAML syntax allows s as a
+// plain scalar with exactly this text: no indicator first, no leading or
+// trailing space, no ": " or " #", only printable characters.
+func plainSyntaxOK(s string, flow bool) bool {
+	if s == "" || len(s) > 1000 || strings.HasPrefix(s, "...") {
+		return false
+	}
+	if strings.IndexByte("-?:,[]{}#&*!|>'\"%@` \t", s[0]) >= 0 {
+		return false
+	}
+	if c := s[len(s)-1]; c == ' ' || c == ':' {
+		return false
+	}
+	prev := rune(0)
+	for i, r := range s {
+		switch {
+		case !printable(r):
+			return false
+		case r == ':' && (s[i+1] == ' ' || flow):
+			return false
+		case r == '#' && prev == ' ':
+			return false
+		case flow && (r == ',' || r == '[' || r == ']' || r == '{' || r == '}'):
+			return false
+		}
+		prev = r
+	}
 	return true
 }
 
-func singleOK(s string) bool {
-	return utf8.ValidString(s) && singleLineSafe(s)
-}
-
-// plainOK reports, cheaply and conservatively, whether s can be written as a
-// plain scalar that reads back as the same text: an alphanumeric start, a
-// small set of safe characters, and a string (or date) resolution in both
-// YAML 1.2 and 1.1.
-func plainOK(s string, timeOK, flow bool) bool {
-	if s == "" || len(s) > 1000 || !isAlnum(s[0]) || s[len(s)-1] == ' ' {
-		return false
-	}
-	for i := 1; i < len(s); i++ {
-		switch c := s[i]; {
-		case isAlnum(c), c == ' ', c == '_', c == '.', c == '-', c == '/', c == '@', c == '+', c == '=', c == '(', c == ')':
-		case c == ':' && !flow:
-			if i == len(s)-1 || s[i+1] == ' ' {
-				return false
-			}
-		default:
-			return false
-		}
-	}
+// resolvesToString reports whether the plain scalar s reads back as a string
+// in yaml.v3 and in YAML 1.1 readers (or, with timeOK, as a timestamp).
+func resolvesToString(s string, timeOK bool) bool {
 	switch (&yaml.Node{Kind: yaml.ScalarNode, Value: s}).ShortTag() {
 	case "!!str":
 	case "!!timestamp":
@@ -302,10 +343,6 @@ func plainOK(s string, timeOK, flow bool) bool {
 		return false
 	}
 	return !yaml11Special(s)
-}
-
-func isAlnum(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }
 
 var sexagesimal = regexp.MustCompile(`^[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?$`)
@@ -320,20 +357,26 @@ func yaml11Special(s string) bool {
 	return len(s) > 2 && s[0] >= '0' && s[0] <= '9' && strings.IndexByte(s, ':') > 0 && sexagesimal.MatchString(s)
 }
 
-// simpleKey returns key as written in the document when it can be a plain key.
-func simpleKey(key string) (string, bool) {
-	if plainOK(key, false, false) {
+// renderKey returns key as written before the colon, if it fits on one
+// line as a plain or single-quoted scalar.
+func renderKey(key string) (string, bool) {
+	switch {
+	case plainOK(key, false, false):
 		return key, true
+	case singleOK(key) && len(key) <= 1000:
+		return singleQuote(key), true
 	}
 	return "", false
 }
 
+// strNode is the node of a string inside an unknown key's value. Multi-line
+// text is double-quoted: yaml.v3 loses text such as "\n" in literal blocks.
 func strNode(s string) *yaml.Node {
 	if !utf8.ValidString(s) {
 		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!binary", Value: base64.StdEncoding.EncodeToString([]byte(s))}
 	}
 	n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s}
-	if !singleLineSafe(strings.ReplaceAll(s, "\n", "")) || yaml11Special(s) {
+	if strings.Contains(s, "\n") || !singleOK(s) || yaml11Special(s) {
 		n.Style = yaml.DoubleQuotedStyle
 	}
 	return n

@@ -197,6 +197,7 @@ type span struct {
 	inline           bool
 	comment          string // the comment after the value (or after a block header), "" if none
 	litIndent        int    // absolute content indentation of a literal/folded block, 0 if unknown
+	keep             bool   // a block scalar with keep chomping (|+): trailing blank lines are its text
 }
 
 // entrySpan locates entry i of p in the source.
@@ -240,7 +241,8 @@ func (d *doc) entrySpan(p *parsed, i int) (span, error) {
 			hdr++
 		}
 		sp.comment = trailingComment(d.src[hdr:d.lines[d.lineOf(vStart)].end])
-		sp.endLine, sp.litIndent = d.literalEnd(d.lineOf(vStart), sp.keyIndent, bytes.Contains(d.src[vStart:hdr], []byte("+")), limit)
+		sp.keep = bytes.Contains(d.src[vStart:hdr], []byte("+"))
+		sp.endLine, sp.litIndent = d.literalEnd(d.lineOf(vStart), sp.keyIndent, sp.keep, limit)
 		if n := explicitIndent(d.src[vStart:hdr]); n > 0 {
 			sp.litIndent = sp.keyIndent + n
 		}
@@ -394,7 +396,7 @@ func (d *doc) blockEnd(from, keyIndent int, seq bool, limit int) int {
 func (d *doc) literalEnd(from, keyIndent int, keep bool, limit int) (end, indent int) {
 	end = from
 	last := from
-	for i := from + 1; i < limit; i++ {
+	for i := from + 1; i < limit && d.lines[i].start < len(d.src); i++ {
 		n, _ := d.indentOf(i)
 		c := d.content(i)
 		if n == len(c) { // empty or spaces only
@@ -473,6 +475,19 @@ func (ed *editor) replaceRange(start, end int, text string) error {
 	return ed.replaceLines(i, i, b)
 }
 
+// spliceInline replaces the one-line value src[start:end] with text and
+// keeps a comment after it in its column where the padding allows.
+func (ed *editor) spliceInline(start, end int, text string) error {
+	rest := ed.src[end:ed.lines[ed.lineOf(start)].end]
+	pad := len(rest) - len(bytes.TrimLeft(rest, " "))
+	if pad > 0 && pad < len(rest) && rest[pad] == '#' {
+		delta := utf8.RuneCountInString(text) - utf8.RuneCount(ed.src[start:end])
+		text += strings.Repeat(" ", max(pad-delta, 1))
+		end += pad
+	}
+	return ed.replaceRange(start, end, text)
+}
+
 func (ed *editor) bytes() []byte {
 	out := make([]byte, 0, len(ed.src)+256)
 	emit := func(b []byte) {
@@ -512,6 +527,7 @@ func splice(p *parsed, src []byte, want *milestone.Milestone) ([]byte, error) {
 	if l := d.lines[0]; l.next-l.end == 2 && src[l.end] == '\r' {
 		ed.nl = "\r\n"
 	}
+	rewritten := toRewrite(p, want)
 	spans := make([]span, len(p.entries))
 	for i := range p.entries {
 		sp, err := d.entrySpan(p, i)
@@ -524,7 +540,7 @@ func splice(p *parsed, src []byte, want *milestone.Milestone) ([]byte, error) {
 		spans[i] = sp
 	}
 	for i, e := range p.entries {
-		if sameField(&p.m, want, e.name) {
+		if !rewritten[i] {
 			continue
 		}
 		sp := spans[i]
@@ -541,16 +557,72 @@ func splice(p *parsed, src []byte, want *milestone.Milestone) ([]byte, error) {
 	}
 	var add []byte
 	indent := spans[0].keyIndent
+	keepBlockLast := false
 	for _, f := range fields(want) {
 		if p.find(f.Key) < 0 && !sameField(&p.m, want, f.Key) {
 			add = appendEntry(add, f.Key, f.Value, indent, ed.nl)
+			keepBlockLast = keepBlock(f.Value)
+		}
+	}
+	// Blank lines after a keep-chomped block (|+) are its text: keep them
+	// from joining it when a key below is removed or a block becomes |+.
+	for i, e := range p.entries {
+		v, present := fieldValue(want, e.name)
+		if present && (rewritten[i] && keepBlock(v) || !rewritten[i] && spans[i].keep) {
+			ed.protectKeep(spans[i].endLine, false)
 		}
 	}
 	if len(add) > 0 {
-		last := spans[len(spans)-1].endLine
+		li := len(spans) - 1
+		last := spans[li].endLine
+		if l := d.lines[last]; l.next == l.end && !rewritten[li] && p.entries[li].val.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
+			// A block scalar ending the file without a line break would
+			// gain one: write it anew (with its chomping indicator).
+			v, _ := fieldValue(want, p.entries[li].name)
+			if err := ed.change(p.entries[li], spans[li], v); err != nil {
+				return nil, err
+			}
+		}
 		ed.after[last] = append(ed.after[last], add...)
+		if keepBlockLast {
+			ed.protectKeep(last, true)
+		}
 	}
 	return ed.bytes(), nil
+}
+
+// keepBlock reports whether v is written as a literal block with keep
+// chomping (|+), whose text would take in any blank lines that follow it.
+func keepBlock(v any) bool {
+	s, ok := v.(string)
+	return ok && (s == "\n" || strings.HasSuffix(s, "\n\n")) && literalOK(s)
+}
+
+// protectKeep deletes the blank lines that would follow a keep-chomped
+// block ending on line end in the result, up to the next text. With
+// appended, the block is the last text appended after line end.
+func (ed *editor) protectKeep(end int, appended bool) {
+	if len(ed.after[end]) > 0 && !appended {
+		return
+	}
+	for j := end + 1; j < len(ed.lines) && ed.lines[j].start < len(ed.src); j++ {
+		if len(ed.before[j]) > 0 {
+			return
+		}
+		if r, ok := ed.repl[j]; ok {
+			if len(r) > 0 {
+				return
+			}
+		} else {
+			if _, blank := ed.indentOf(j); !blank {
+				return
+			}
+			ed.repl[j] = nil
+		}
+		if len(ed.after[j]) > 0 {
+			return
+		}
+	}
 }
 
 // change writes the new value v of entry e.
@@ -565,7 +637,7 @@ func (ed *editor) change(e entry, sp span, v any) error {
 			if sp.tokStart == sp.tokEnd { // "key:" with no value written
 				text = " " + text
 			}
-			return ed.replaceRange(sp.tokStart, sp.tokEnd, text)
+			return ed.spliceInline(sp.tokStart, sp.tokEnd, text)
 		}
 	}
 	// Replace the entry's lines, keeping the key as written and the comment.
@@ -667,18 +739,18 @@ func (ed *editor) editItems(seq *yaml.Node, list []string) error {
 		b = append(b, renderString(s, false, 0)...)
 		return append(b, ed.nl...)
 	}
-	prev := -1 // the old item the next new item follows
+	// New items go before the next old item (taking the place of one that
+	// is removed), or after the last one.
 	i, j := 0, 0
 	for i < n || j < m {
 		switch {
 		case i < n && j < m && old[i].value == list[j]:
-			prev = i
 			i, j = i+1, j+1
 		case j < m && (i == n || lcs[i][j+1] >= lcs[i+1][j]):
-			if prev < 0 {
-				ed.before[old[0].line] = append(ed.before[old[0].line], itemLine(list[j])...)
+			if i < n {
+				ed.before[old[i].line] = append(ed.before[old[i].line], itemLine(list[j])...)
 			} else {
-				ed.after[old[prev].line] = append(ed.after[old[prev].line], itemLine(list[j])...)
+				ed.after[old[n-1].line] = append(ed.after[old[n-1].line], itemLine(list[j])...)
 			}
 			j++
 		default:
@@ -689,12 +761,61 @@ func (ed *editor) editItems(seq *yaml.Node, list []string) error {
 	return nil
 }
 
+// toRewrite reports which entries of p get a new value: those that differ
+// from want, and those holding an alias of an anchor in a value that is
+// rewritten (the new text has no anchors, so the alias must go too).
+func toRewrite(p *parsed, want *milestone.Milestone) []bool {
+	r := make([]bool, len(p.entries))
+	for i, e := range p.entries {
+		r[i] = !sameField(&p.m, want, e.name)
+	}
+	for {
+		gone := map[string]bool{}
+		for i, e := range p.entries {
+			if r[i] {
+				anchors(e.val, gone)
+			}
+		}
+		more := false
+		for i, e := range p.entries {
+			if !r[i] && len(gone) > 0 && usesAlias(e.val, gone) {
+				r[i], more = true, true
+			}
+		}
+		if !more {
+			return r
+		}
+	}
+}
+
+func anchors(n *yaml.Node, set map[string]bool) {
+	if n.Anchor != "" {
+		set[n.Anchor] = true
+	}
+	for _, c := range n.Content {
+		anchors(c, set)
+	}
+}
+
+func usesAlias(n *yaml.Node, set map[string]bool) bool {
+	if n.Kind == yaml.AliasNode && set[n.Value] {
+		return true
+	}
+	for _, c := range n.Content {
+		if usesAlias(c, set) {
+			return true
+		}
+	}
+	return false
+}
+
 // reencode applies the differences to the yaml.Node tree of p and encodes it:
 // comments and key order survive, blank lines and spacing do not.
 func reencode(p *parsed, want *milestone.Milestone) []byte {
+	rewritten := toRewrite(p, want)
 	content := make([]*yaml.Node, 0, len(p.root.Content)+4)
-	for _, e := range p.entries {
-		if sameField(&p.m, want, e.name) {
+	for i, e := range p.entries {
+		if !rewritten[i] {
 			content = append(content, e.key, e.val)
 			continue
 		}

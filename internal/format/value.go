@@ -32,6 +32,9 @@ func ParseValue(s string) any {
 			return s
 		}
 		if v.Style == 0 {
+			if v.Value == "" { // an empty document, "---"
+				return s
+			}
 			switch v.ShortTag() {
 			case "!!int", "!!float", "!!bool", "!!null":
 			default:
@@ -150,8 +153,8 @@ func equalMilestones(a, b *milestone.Milestone) (bool, string) {
 }
 
 // valuesEqual compares decoded YAML values: like reflect.DeepEqual, except
-// that times compare by instant and offset, NaN equals NaN and a json.Number
-// equals the number it spells.
+// that times compare by instant and offset, numbers by value whatever their
+// Go type, NaN equals NaN and a json.Number equals the number it spells.
 func valuesEqual(a, b any) bool {
 	switch x := a.(type) {
 	case time.Time:
@@ -223,6 +226,20 @@ func valuesEqual(a, b any) bool {
 			return err == nil && f == y
 		}
 		return false
+	}
+	if va, vb := reflect.ValueOf(a), reflect.ValueOf(b); va.IsValid() && vb.IsValid() {
+		switch {
+		case va.CanInt() && vb.CanInt():
+			return va.Int() == vb.Int()
+		case va.CanUint() && vb.CanUint():
+			return va.Uint() == vb.Uint()
+		case va.CanInt() && vb.CanUint():
+			return va.Int() >= 0 && uint64(va.Int()) == vb.Uint()
+		case va.CanUint() && vb.CanInt():
+			return vb.Int() >= 0 && uint64(vb.Int()) == va.Uint()
+		case va.CanFloat() && vb.CanFloat():
+			return va.Float() == vb.Float()
+		}
 	}
 	return reflect.DeepEqual(a, b)
 }
