@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -12,7 +13,9 @@ import (
 
 	"github.com/git-milestone/git-milestone/internal/config"
 	"github.com/git-milestone/git-milestone/internal/eventlog"
+	"github.com/git-milestone/git-milestone/internal/githooks"
 	"github.com/git-milestone/git-milestone/internal/gitrepo"
+	"github.com/git-milestone/git-milestone/internal/storage/hybrid"
 	"github.com/git-milestone/git-milestone/internal/txn"
 )
 
@@ -37,6 +40,7 @@ func newInitCommand(env *Env) *cli.Command {
 			&cli.StringFlag{Name: "backend", Value: config.Auto, Usage: "auto, file, hybrid or database"},
 			&cli.StringFlag{Name: "database-type", Usage: "sqlite or postgresql (database backend)"},
 			&cli.StringFlag{Name: "message", Aliases: []string{"m"}, Usage: "commit message"},
+			&cli.BoolFlag{Name: "hooks", Usage: "also install the git hooks (hybrid: they keep the index fresh)"},
 		},
 		Action: func(c *cli.Context) error {
 			if err := nArgs(c, 0, 0, "[--backend auto|file|hybrid|database]"); err != nil {
@@ -67,7 +71,7 @@ func newInitCommand(env *Env) *cli.Command {
 			if live == config.Auto {
 				live = config.File
 			}
-			if live != config.File {
+			if live == config.Database {
 				return fmt.Errorf("init --backend %s: that backend is not available in this build yet", live)
 			}
 			changes, err := initChanges(repo, backend, c.String("database-type"))
@@ -103,9 +107,43 @@ func newInitCommand(env *Env) *cli.Command {
 			}
 			s := &session{env: env}
 			s.reportCommit(fmt.Sprintf("Initialised .milestones/ (backend %s)", live), storageResult(res))
+			if live == config.Hybrid {
+				if err := buildIndex(c.Context, env, repo); err != nil {
+					return err
+				}
+			}
+			if c.Bool("hooks") {
+				o, err := hookOptions(c.Context, env)
+				if err != nil {
+					return err
+				}
+				rep, err := githooks.Install(o)
+				if err != nil {
+					return err
+				}
+				return printHookReport(env, false, rep)
+			}
+			if live == config.Hybrid {
+				fmt.Fprintln(env.Stderr, "hint: `git milestone hooks install` keeps the index fresh from git's hooks and validates milestone commits")
+			}
 			return nil
 		},
 	}
+}
+
+// buildIndex creates the hybrid index of a freshly set-up repository.
+func buildIndex(ctx context.Context, env *Env, repo *gitrepo.Repo) error {
+	warn := func(s string) { fmt.Fprintf(env.Stderr, "warning: %s\n", s) }
+	st, err := hybrid.Open(ctx, repo, fsOptions(env, warn), warn)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	ix, err := st.Index()
+	if err != nil {
+		return err
+	}
+	return ix.Rebuild(ctx, st.Files(), nil)
 }
 
 // initChanges are the files init commits.

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -190,12 +191,11 @@ func newStatsCommand(env *Env) *cli.Command {
 				return err
 			}
 			defer s.close()
-			recs, problems, err := s.backend.List(c.Context, storage.Query{All: true})
+			st, problems, err := stats(c.Context, s.backend, s.today())
 			if err != nil {
 				return err
 			}
 			s.warnProblems(problems)
-			st := storage.Summarize(recs, s.today())
 			if c.Bool("json") {
 				return writeJSON(env.Stdout, st)
 			}
@@ -217,6 +217,23 @@ func newStatsCommand(env *Env) *cli.Command {
 			return nil
 		},
 	}
+}
+
+// statser is a backend that computes stats itself (in SQL).
+type statser interface {
+	Stats(ctx context.Context, today string) (storage.Stats, []storage.Problem, error)
+}
+
+// stats asks the backend for stats, or computes them from every record.
+func stats(ctx context.Context, b storage.Backend, today string) (storage.Stats, []storage.Problem, error) {
+	if s, ok := b.(statser); ok {
+		return s.Stats(ctx, today)
+	}
+	recs, problems, err := b.List(ctx, storage.Query{All: true})
+	if err != nil {
+		return storage.Stats{}, nil, err
+	}
+	return storage.Summarize(recs, today), problems, nil
 }
 
 func newEventsCommand(env *Env) *cli.Command {

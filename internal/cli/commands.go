@@ -24,6 +24,9 @@ func commands(env *Env) []*cli.Command {
 		newMvCommand(env),
 		newEventsCommand(env),
 		newFsckCommand(env),
+		newIndexCommand(env),
+		newHooksCommand(env),
+		newHookCommand(env),
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/git-milestone/git-milestone/internal/milestone"
 	"github.com/git-milestone/git-milestone/internal/storage"
 	"github.com/git-milestone/git-milestone/internal/storage/filestore"
+	"github.com/git-milestone/git-milestone/internal/storage/hybrid"
 )
 
 // session is an opened repository with its configuration and backend.
@@ -64,10 +65,17 @@ func open(ctx context.Context, env *Env) (*session, error) {
 	return s, nil
 }
 
+// fsOptions are the file store options of a command run in env.
+func fsOptions(env *Env, warn func(string)) filestore.Options {
+	return filestore.Options{Getenv: env.Getenv, Warn: warn}
+}
+
 func (s *session) openBackend(ctx context.Context, kind string) (storage.Backend, error) {
 	switch kind {
 	case config.File:
-		return filestore.Open(s.repo, filestore.Options{Getenv: s.env.Getenv, Warn: s.warn}), nil
+		return filestore.Open(s.repo, fsOptions(s.env, s.warn)), nil
+	case config.Hybrid:
+		return hybrid.Open(ctx, s.repo, fsOptions(s.env, s.warn), s.warn)
 	}
 	return nil, fmt.Errorf("the %s backend is not available in this build", kind)
 }

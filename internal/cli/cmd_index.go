@@ -1,0 +1,145 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/urfave/cli/v2"
+
+	"github.com/git-milestone/git-milestone/internal/index"
+	"github.com/git-milestone/git-milestone/internal/storage/hybrid"
+)
+
+// hybridSession opens the session and checks it runs the hybrid backend.
+func hybridSession(c *cli.Context, env *Env) (*session, *hybrid.Store, *index.Index, error) {
+	s, err := open(c.Context, env)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	h, ok := s.backend.(*hybrid.Store)
+	if !ok {
+		s.close()
+		return nil, nil, nil, fmt.Errorf("the index belongs to the hybrid backend; this repository uses %s (see `git milestone migrate --to hybrid`)", s.kind)
+	}
+	ix, err := h.Index()
+	if err != nil {
+		s.close()
+		return nil, nil, nil, err
+	}
+	return s, h, ix, nil
+}
+
+func newIndexCommand(env *Env) *cli.Command {
+	jsonFlag := &cli.BoolFlag{Name: "json", Usage: "print JSON"}
+	return &cli.Command{
+		Name:  "index",
+		Usage: "the hybrid backend's SQLite index (.milestones/index.db): status, refresh, rebuild",
+		Subcommands: []*cli.Command{
+			{
+				Name:  "status",
+				Usage: "is the index fresh, and if not, why; counts",
+				Flags: []cli.Flag{jsonFlag},
+				Action: func(c *cli.Context) error {
+					s, h, ix, err := hybridSession(c, env)
+					if err != nil {
+						return err
+					}
+					defer s.close()
+					st, err := ix.Status(c.Context, h.Files())
+					if err != nil {
+						return err
+					}
+					if c.Bool("json") {
+						problems := make([]string, len(st.Problems))
+						for i, p := range st.Problems {
+							problems[i] = p.Err.Error()
+						}
+						return writeJSON(env.Stdout, map[string]any{
+							"path": st.Path, "schema_version": st.SchemaVersion, "fresh": st.Fresh, "rescan": st.Rescan,
+							"added": nonNilStrings(st.Added), "changed": nonNilStrings(st.Changed), "removed": nonNilStrings(st.Removed),
+							"files": st.Files, "milestones": st.Milestones, "problems": problems, "racy": st.Racy,
+						})
+					}
+					state := "fresh"
+					if !st.Fresh {
+						state = "stale"
+					}
+					fmt.Fprintf(env.Stdout, "index %s: %s (schema %d), %d milestone(s) in %d file(s)\n", st.Path, state, st.SchemaVersion, st.Milestones, st.Files)
+					for _, l := range []struct {
+						what  string
+						paths []string
+					}{{"added", st.Added}, {"changed", st.Changed}, {"removed", st.Removed}} {
+						for _, p := range l.paths {
+							fmt.Fprintf(env.Stdout, "  %-8s %s\n", l.what, p)
+						}
+					}
+					if st.Rescan {
+						fmt.Fprintln(env.Stdout, "  a milestone folder changed since it was last listed")
+					}
+					for _, p := range st.Problems {
+						fmt.Fprintf(env.Stdout, "  problem  %v\n", p.Err)
+					}
+					return nil
+				},
+			},
+			{
+				Name:  "refresh",
+				Usage: "bring the index up to date with the work tree (only what changed)",
+				Action: func(c *cli.Context) error {
+					s, h, ix, err := hybridSession(c, env)
+					if err != nil {
+						return err
+					}
+					defer s.close()
+					rep, err := ix.Refresh(c.Context, h.Files())
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(env.Stderr, "index refreshed: %d added, %d updated, %d removed\n", len(rep.Added), len(rep.Updated), len(rep.Removed))
+					return nil
+				},
+			},
+			{
+				Name:  "rebuild",
+				Usage: "rebuild the index from the milestone files",
+				Action: func(c *cli.Context) error {
+					s, h, ix, err := hybridSession(c, env)
+					if err != nil {
+						return err
+					}
+					defer s.close()
+					var bar *progressbar.ProgressBar
+					progress := func(done, total int) {
+						if !env.StderrTTY {
+							return
+						}
+						if bar == nil {
+							bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(env.Stderr),
+								progressbar.OptionSetDescription("indexing"), progressbar.OptionClearOnFinish())
+						}
+						bar.Set(done)
+					}
+					if err := ix.Rebuild(c.Context, h.Files(), progress); err != nil {
+						return err
+					}
+					if bar != nil {
+						bar.Finish()
+					}
+					st, err := ix.Status(c.Context, h.Files())
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(env.Stderr, "index rebuilt: %d milestone(s)\n", st.Milestones)
+					return nil
+				},
+			},
+		},
+	}
+}
+
+func nonNilStrings(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
