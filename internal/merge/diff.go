@@ -1,0 +1,186 @@
+package merge
+
+// Line diff: Myers' O(ND) algorithm in linear space (the "middle snake"
+// bisection), on lines interned as ints.
+
+// Hunk is one difference between two line sequences: the lines A[A0:A1]
+// are replaced by B[B0:B1]. An insertion has A0 == A1, a deletion B0 == B1.
+type Hunk struct {
+	A0, A1, B0, B1 int
+}
+
+// SplitLines cuts text into lines, each keeping its "\n" (the last one
+// may have none). Empty text has no lines.
+func SplitLines(text []byte) []string {
+	if len(text) == 0 {
+		return nil
+	}
+	n := 1
+	for _, c := range text {
+		if c == '\n' {
+			n++
+		}
+	}
+	lines := make([]string, 0, n)
+	start := 0
+	for i, c := range text {
+		if c == '\n' {
+			lines = append(lines, string(text[start:i+1]))
+			start = i + 1
+		}
+	}
+	if start < len(text) {
+		lines = append(lines, string(text[start:]))
+	}
+	return lines
+}
+
+// interner maps lines to small ints so comparisons are cheap.
+type interner map[string]int
+
+func (in interner) ids(lines []string) []int {
+	out := make([]int, len(lines))
+	for i, l := range lines {
+		id, ok := in[l]
+		if !ok {
+			id = len(in)
+			in[l] = id
+		}
+		out[i] = id
+	}
+	return out
+}
+
+// DiffLines returns the hunks that turn a into b, in order, for a shortest
+// edit script.
+func DiffLines(a, b []string) []Hunk {
+	in := interner{}
+	return diffIDs(in.ids(a), in.ids(b))
+}
+
+// diffIDs returns the hunks between two interned sequences.
+func diffIDs(a, b []int) []Hunk {
+	d := &differ{a: a, b: b}
+	d.compare(0, len(a), 0, len(b))
+	var hunks []Hunk
+	pa, pb := 0, 0
+	for _, p := range d.pairs {
+		if p[0] > pa || p[1] > pb {
+			hunks = append(hunks, Hunk{pa, p[0], pb, p[1]})
+		}
+		pa, pb = p[0]+1, p[1]+1
+	}
+	if pa < len(a) || pb < len(b) {
+		hunks = append(hunks, Hunk{pa, len(a), pb, len(b)})
+	}
+	return hunks
+}
+
+type differ struct {
+	a, b  []int
+	pairs [][2]int // matched (i, j), increasing
+}
+
+// compare records the matches of a[aLo:aHi] and b[bLo:bHi].
+func (d *differ) compare(aLo, aHi, bLo, bHi int) {
+	for aLo < aHi && bLo < bHi && d.a[aLo] == d.b[bLo] {
+		d.pairs = append(d.pairs, [2]int{aLo, bLo})
+		aLo, bLo = aLo+1, bLo+1
+	}
+	suffix := 0
+	for aLo < aHi-suffix && bLo < bHi-suffix && d.a[aHi-1-suffix] == d.b[bHi-1-suffix] {
+		suffix++
+	}
+	aEnd, bEnd := aHi-suffix, bHi-suffix
+	if aLo < aEnd && bLo < bEnd {
+		// A split at a corner would not make progress: the ranges are then
+		// treated as wholly different (correct, if not minimal).
+		if x, y, ok := d.bisect(aLo, aEnd, bLo, bEnd); ok && !(x == aLo && y == bLo) && !(x == aEnd && y == bEnd) {
+			d.compare(aLo, x, bLo, y)
+			d.compare(x, aEnd, y, bEnd)
+		}
+	}
+	for k := 0; k < suffix; k++ {
+		d.pairs = append(d.pairs, [2]int{aEnd + k, bEnd + k})
+	}
+}
+
+// bisect finds a point (x, y) on a shortest edit path through the box
+// a[aLo:aHi] x b[bLo:bHi] where the forward and backward searches meet.
+// ok is false when the two ranges have nothing in common.
+func (d *differ) bisect(aLo, aHi, bLo, bHi int) (x, y int, ok bool) {
+	n, m := aHi-aLo, bHi-bLo
+	a, b := d.a[aLo:aHi], d.b[bLo:bHi]
+	maxD := (n + m + 1) / 2
+	off := maxD
+	vlen := 2*maxD + 2
+	v1 := make([]int, 2*vlen)
+	v2 := v1[vlen:]
+	v1 = v1[:vlen]
+	for i := range v1 {
+		v1[i], v2[i] = -1, -1
+	}
+	v1[off+1], v2[off+1] = 0, 0
+	delta := n - m
+	front := delta%2 != 0
+	k1start, k1end, k2start, k2end := 0, 0, 0, 0
+	for dd := 0; dd < maxD; dd++ {
+		for k1 := -dd + k1start; k1 <= dd-k1end; k1 += 2 {
+			k1o := off + k1
+			var x1 int
+			if k1 == -dd || (k1 != dd && v1[k1o-1] < v1[k1o+1]) {
+				x1 = v1[k1o+1]
+			} else {
+				x1 = v1[k1o-1] + 1
+			}
+			y1 := x1 - k1
+			for x1 < n && y1 < m && a[x1] == b[y1] {
+				x1, y1 = x1+1, y1+1
+			}
+			v1[k1o] = x1
+			switch {
+			case x1 > n:
+				k1end += 2
+			case y1 > m:
+				k1start += 2
+			case front:
+				k2o := off + delta - k1
+				if k2o >= 0 && k2o < vlen && v2[k2o] != -1 {
+					if x1 >= n-v2[k2o] {
+						return aLo + x1, bLo + y1, true
+					}
+				}
+			}
+		}
+		for k2 := -dd + k2start; k2 <= dd-k2end; k2 += 2 {
+			k2o := off + k2
+			var x2 int
+			if k2 == -dd || (k2 != dd && v2[k2o-1] < v2[k2o+1]) {
+				x2 = v2[k2o+1]
+			} else {
+				x2 = v2[k2o-1] + 1
+			}
+			y2 := x2 - k2
+			for x2 < n && y2 < m && a[n-x2-1] == b[m-y2-1] {
+				x2, y2 = x2+1, y2+1
+			}
+			v2[k2o] = x2
+			switch {
+			case x2 > n:
+				k2end += 2
+			case y2 > m:
+				k2start += 2
+			case !front:
+				k1o := off + delta - k2
+				if k1o >= 0 && k1o < vlen && v1[k1o] != -1 {
+					x1 := v1[k1o]
+					y1 := off + x1 - k1o
+					if x1 >= n-x2 {
+						return aLo + x1, bLo + y1, true
+					}
+				}
+			}
+		}
+	}
+	return 0, 0, false
+}

@@ -1,0 +1,205 @@
+package merge
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/git-milestone/git-milestone/internal/milestone"
+)
+
+// val is the value of one document key and whether the key is present.
+// Known keys hold a string, a []string (labels, depends_on) or an int
+// (progress); unknown keys hold their decoded YAML value.
+type val struct {
+	v  any
+	ok bool
+}
+
+// get returns the value of key in m. Empty strings and lists are absent,
+// as Decode reads them.
+func get(m *milestone.Milestone, key string) val {
+	str := func(s string) val { return val{s, s != ""} }
+	switch key {
+	case milestone.KeyTitle:
+		return str(m.Title)
+	case milestone.KeyStatus:
+		return str(string(m.Status))
+	case milestone.KeyPriority:
+		return str(string(m.Priority))
+	case milestone.KeyOwner:
+		return str(m.Owner)
+	case milestone.KeyStart:
+		return str(m.Start)
+	case milestone.KeyDue:
+		return str(m.Due)
+	case milestone.KeyLabels:
+		return val{m.Labels, len(m.Labels) > 0}
+	case milestone.KeyDependsOn:
+		return val{m.DependsOn, len(m.DependsOn) > 0}
+	case milestone.KeyProgress:
+		if m.Progress == nil {
+			return val{}
+		}
+		return val{*m.Progress, true}
+	case milestone.KeyDescription:
+		return str(m.Description)
+	case milestone.KeyCreatedAt:
+		return str(m.CreatedAt)
+	case milestone.KeyUpdatedAt:
+		return str(m.UpdatedAt)
+	case milestone.KeyClosedAt:
+		return str(m.ClosedAt)
+	}
+	for _, f := range m.Extra {
+		if f.Key == key {
+			return val{f.Value, true}
+		}
+	}
+	return val{}
+}
+
+// set stores v as the value of key in m (an absent v removes the key).
+// A new unknown key is appended to Extra.
+func set(m *milestone.Milestone, key string, v val) {
+	s, _ := v.v.(string)
+	if !v.ok {
+		s = ""
+	}
+	switch key {
+	case milestone.KeyTitle:
+		m.Title = s
+	case milestone.KeyStatus:
+		m.Status = milestone.Status(s)
+	case milestone.KeyPriority:
+		m.Priority = milestone.Priority(s)
+	case milestone.KeyOwner:
+		m.Owner = s
+	case milestone.KeyStart:
+		m.Start = s
+	case milestone.KeyDue:
+		m.Due = s
+	case milestone.KeyLabels, milestone.KeyDependsOn:
+		var l []string
+		if v.ok {
+			l, _ = v.v.([]string)
+			l = append([]string(nil), l...)
+		}
+		if key == milestone.KeyLabels {
+			m.Labels = l
+		} else {
+			m.DependsOn = l
+		}
+	case milestone.KeyProgress:
+		m.Progress = nil
+		if n, ok := v.v.(int); v.ok && ok {
+			m.Progress = &n
+		}
+	case milestone.KeyDescription:
+		m.Description = s
+	case milestone.KeyCreatedAt:
+		m.CreatedAt = s
+	case milestone.KeyUpdatedAt:
+		m.UpdatedAt = s
+	case milestone.KeyClosedAt:
+		m.ClosedAt = s
+	default:
+		for i, f := range m.Extra {
+			if f.Key == key {
+				if v.ok {
+					m.Extra[i].Value = v.v
+				} else {
+					m.Extra = append(m.Extra[:i:i], m.Extra[i+1:]...)
+				}
+				return
+			}
+		}
+		if v.ok {
+			m.Extra = append(m.Extra, milestone.Field{Key: key, Value: v.v})
+		}
+	}
+}
+
+// same reports whether two values are equal: both absent, or both present
+// with the same value.
+func same(a, b val) bool {
+	if a.ok != b.ok {
+		return false
+	}
+	if !a.ok {
+		return true
+	}
+	switch x := a.v.(type) {
+	case string:
+		y, ok := b.v.(string)
+		return ok && x == y
+	case []string:
+		y, ok := b.v.([]string)
+		return ok && equalLines(x, y)
+	case int:
+		y, ok := b.v.(int)
+		return ok && x == y
+	}
+	return canon(a.v) == canon(b.v)
+}
+
+// canon renders a decoded YAML value canonically, for comparison.
+func canon(v any) (s string) {
+	defer func() {
+		if recover() != nil {
+			s = fmt.Sprintf("%T %#v", v, v)
+		}
+	}()
+	b, err := yaml.Marshal(v)
+	if err != nil {
+		return fmt.Sprintf("%T %#v", v, v)
+	}
+	return fmt.Sprintf("%T ", v) + string(b)
+}
+
+// show renders a value for a message: "absent", a quoted string, [a, b].
+func show(v val) string {
+	if !v.ok {
+		return "(absent)"
+	}
+	switch x := v.v.(type) {
+	case string:
+		if i := strings.IndexByte(x, '\n'); i >= 0 {
+			return strconv.Quote(x[:i] + "…")
+		}
+		return strconv.Quote(x)
+	case []string:
+		return "[" + strings.Join(x, ", ") + "]"
+	case int:
+		return strconv.Itoa(x)
+	}
+	return strings.TrimSpace(strings.TrimPrefix(canon(v.v), fmt.Sprintf("%T ", v.v)))
+}
+
+// keys lists every key present in any of the milestones: the known keys in
+// canonical order, then unknown keys in the order of ours, theirs, base.
+func keys(ms ...*milestone.Milestone) []string {
+	out := append([]string(nil), milestone.Keys...)
+	seen := map[string]bool{}
+	for _, m := range ms {
+		if m == nil {
+			continue
+		}
+		for _, f := range m.Extra {
+			if !seen[f.Key] && !milestone.IsKnownKey(f.Key) {
+				seen[f.Key] = true
+				out = append(out, f.Key)
+			}
+		}
+	}
+	return out
+}
+
+// parseTime reads an RFC 3339 timestamp; ok is false for anything else.
+func parseTime(s string) (time.Time, bool) {
+	t, err := time.Parse(time.RFC3339, s)
+	return t, err == nil
+}
