@@ -71,8 +71,19 @@ func newInitCommand(env *Env) *cli.Command {
 			if live == config.Auto {
 				live = config.File
 			}
-			if live == config.Database {
-				return fmt.Errorf("init --backend %s: that backend is not available in this build yet", live)
+			warn := func(s string) { fmt.Fprintf(env.Stderr, "warning: %s\n", s) }
+			head, err := repo.Head()
+			if err != nil {
+				return err
+			}
+			if live == config.Database && !head.Unborn && !isSQLite(env, c.String("database-type")) {
+				// Reach the server before committing anything: a server
+				// that is down leaves the repository untouched.
+				db, err := openDatabase(c.Context, env, repo, config.Default(), c.String("database-type"), warn)
+				if err != nil {
+					return err
+				}
+				db.Close()
 			}
 			changes, err := initChanges(repo, backend, c.String("database-type"))
 			if err != nil {
@@ -107,10 +118,17 @@ func newInitCommand(env *Env) *cli.Command {
 			}
 			s := &session{env: env}
 			s.reportCommit(fmt.Sprintf("Initialised .milestones/ (backend %s)", live), storageResult(res))
-			if live == config.Hybrid {
+			switch live {
+			case config.Hybrid:
 				if err := buildIndex(c.Context, env, repo); err != nil {
 					return err
 				}
+			case config.Database:
+				db, err := openDatabase(c.Context, env, repo, config.Default(), c.String("database-type"), warn)
+				if err != nil {
+					return err
+				}
+				db.Close()
 			}
 			if c.Bool("hooks") {
 				o, err := hookOptions(c.Context, env)
@@ -129,6 +147,17 @@ func newInitCommand(env *Env) *cli.Command {
 			return nil
 		},
 	}
+}
+
+// isSQLite reports whether init sets up the SQLite flavour of the database backend.
+func isSQLite(env *Env, flag string) bool {
+	if flag != "" {
+		return flag == "sqlite"
+	}
+	if t := env.Getenv("DATABASE_TYPE"); t != "" {
+		return t == "sqlite"
+	}
+	return config.Default().Storage.Database.Type == "sqlite"
 }
 
 // buildIndex creates the hybrid index of a freshly set-up repository.

@@ -10,6 +10,7 @@ import (
 	"github.com/git-milestone/git-milestone/internal/eventlog"
 	"github.com/git-milestone/git-milestone/internal/milestone"
 	"github.com/git-milestone/git-milestone/internal/storage"
+	"github.com/git-milestone/git-milestone/internal/storage/dbstore"
 )
 
 func newShowCommand(env *Env) *cli.Command {
@@ -219,6 +220,24 @@ func newStatsCommand(env *Env) *cli.Command {
 	}
 }
 
+// events reads the event log: the database's events table in database
+// mode, the JSONL file otherwise.
+func (s *session) events(ctx context.Context, tail int) ([]eventlog.Event, []error, error) {
+	db, ok := s.backend.(*dbstore.Store)
+	if !ok {
+		return s.log.Tail(tail)
+	}
+	evs, err := db.Events(ctx, tail)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([]eventlog.Event, len(evs))
+	for i, e := range evs {
+		out[i] = eventlog.Event{Timestamp: e.Timestamp, Event: e.Event, MilestoneID: e.MilestoneID, Backend: e.Backend, Details: e.Details}
+	}
+	return out, nil, nil
+}
+
 // statser is a backend that computes stats itself (in SQL).
 type statser interface {
 	Stats(ctx context.Context, today string) (storage.Stats, []storage.Problem, error)
@@ -253,7 +272,7 @@ func newEventsCommand(env *Env) *cli.Command {
 				return err
 			}
 			defer s.close()
-			events, bad, err := s.log.Tail(c.Int("tail"))
+			events, bad, err := s.events(c.Context, c.Int("tail"))
 			if err != nil {
 				return err
 			}

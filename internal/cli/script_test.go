@@ -1,12 +1,16 @@
 package cli
 
 import (
+	"fmt"
 	"os"
+	"strings"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/git-milestone/git-milestone/internal/pgtest"
 	"golang.org/x/term"
 )
 
@@ -39,6 +43,12 @@ func now() time.Time {
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: filepath.Join("testdata", "script"),
+		Condition: func(cond string) (bool, error) {
+			if cond == "pg" {
+				return os.Getenv(pgtest.EnvVar) != "", nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
+		},
 		Setup: func(e *testscript.Env) error {
 			home := filepath.Join(e.WorkDir, ".home")
 			if err := os.MkdirAll(home, 0o755); err != nil {
@@ -52,10 +62,23 @@ func TestScripts(t *testing.T) {
 			e.Setenv("GIT_COMMITTER_NAME", "Ana Tester")
 			e.Setenv("GIT_COMMITTER_EMAIL", "ana@example.com")
 			e.Setenv("NO_COLOR", "")
-			for _, k := range []string{"PATH", "MILESTONE_TEST_DATABASE_URL", "CI"} {
-				if v := os.Getenv(k); v != "" && k != "PATH" {
-					e.Setenv(k, v)
+			// Scripts named postgres_* get a database of their own in
+			// DATABASE_URL, dropped afterwards.
+			if strings.HasPrefix(filepath.Base(e.WorkDir), "script-postgres") {
+				base := os.Getenv(pgtest.EnvVar)
+				if base == "" {
+					if os.Getenv("MILESTONE_REQUIRE_POSTGRES") != "" {
+						return fmt.Errorf("PostgreSQL scripts are required but %s is not set", pgtest.EnvVar)
+					}
+					e.Setenv("PG_SKIP", "PostgreSQL scripts skipped: "+pgtest.Hint)
+					return nil
 				}
+				name, err := pgtest.Create(base, "gm_script")
+				if err != nil {
+					return err
+				}
+				e.Defer(func() { pgtest.Drop(base, name) })
+				e.Setenv("DATABASE_URL", pgtest.WithDatabase(base, name))
 			}
 			return nil
 		},

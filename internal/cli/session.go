@@ -12,6 +12,7 @@ import (
 	"github.com/git-milestone/git-milestone/internal/gitrepo"
 	"github.com/git-milestone/git-milestone/internal/milestone"
 	"github.com/git-milestone/git-milestone/internal/storage"
+	"github.com/git-milestone/git-milestone/internal/storage/dbstore"
 	"github.com/git-milestone/git-milestone/internal/storage/filestore"
 	"github.com/git-milestone/git-milestone/internal/storage/hybrid"
 )
@@ -76,6 +77,8 @@ func (s *session) openBackend(ctx context.Context, kind string) (storage.Backend
 		return filestore.Open(s.repo, fsOptions(s.env, s.warn)), nil
 	case config.Hybrid:
 		return hybrid.Open(ctx, s.repo, fsOptions(s.env, s.warn), s.warn)
+	case config.Database:
+		return openDatabase(ctx, s.env, s.repo, s.cfg, "", s.warn)
 	}
 	return nil, fmt.Errorf("the %s backend is not available in this build", kind)
 }
@@ -126,6 +129,19 @@ func (s *session) record(op string, success bool, events ...eventlog.Event) {
 	})
 	if err := s.log.Append(events...); err != nil {
 		s.warn(err.Error())
+	}
+	if db, ok := s.backend.(*dbstore.Store); ok {
+		actor := s.env.Getenv("GIT_AUTHOR_EMAIL")
+		if a, _, err := s.repo.Identity(s.env.Getenv); err == nil {
+			actor = a.Email
+		}
+		for _, e := range events {
+			if err := db.AppendEvent(context.Background(), dbstore.Event{Timestamp: e.Timestamp, Event: e.Event,
+				MilestoneID: e.MilestoneID, Backend: e.Backend, Actor: actor, Details: e.Details}); err != nil {
+				s.warn(err.Error())
+				break
+			}
+		}
 	}
 }
 

@@ -1,0 +1,77 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/git-milestone/git-milestone/internal/config"
+	"github.com/git-milestone/git-milestone/internal/gitrepo"
+	"github.com/git-milestone/git-milestone/internal/storage/dbstore"
+)
+
+// EnterpriseDB is the SQLite flavour of the database backend, relative to the work tree.
+const EnterpriseDB = ".milestones/enterprise.db"
+
+// databaseConfig resolves where the database backend lives (SPEC section 9):
+// type from DATABASE_TYPE or the config; URL from DATABASE_URL, then
+// `git config milestone.databaseUrl`, then the config file.
+func databaseConfig(env *Env, repo *gitrepo.Repo, cfg config.Config, dbType string, warn func(string)) (dbstore.Config, error) {
+	gitURL, _ := repo.ConfigGet("milestone.databaseUrl")
+	ds := cfg.ResolveDatabase(env.Getenv, gitURL, warn)
+	if dbType != "" {
+		ds.Type = dbType
+	}
+	key, err := projectKey(repo, cfg)
+	if err != nil {
+		return dbstore.Config{}, err
+	}
+	dc := dbstore.Config{
+		Type:         ds.Type,
+		URL:          ds.URL,
+		Path:         filepath.Join(repo.WorkTree, filepath.FromSlash(EnterpriseDB)),
+		ProjectKey:   key,
+		PoolSize:     cfg.Storage.Database.PoolSize,
+		QueryTimeout: cfg.QueryTimeout(),
+	}
+	if dc.Type == dbstore.TypePostgreSQL && dc.URL == "" {
+		return dc, refused("the database backend is PostgreSQL but no URL is set: set DATABASE_URL or `git config milestone.databaseUrl URL`")
+	}
+	return dc, nil
+}
+
+// projectKey scopes this repository's rows in a shared database: the
+// configured storage.database.project_key, else the repository's root
+// commit (the same in every clone), remembered in the local git config.
+func projectKey(repo *gitrepo.Repo, cfg config.Config) (string, error) {
+	if k := cfg.Storage.Database.ProjectKey; k != "" {
+		return k, nil
+	}
+	if k, _ := repo.ConfigGet("milestone.projectKey"); k != "" {
+		return k, nil
+	}
+	out, err := exec.Command("git", "-C", repo.WorkTree, "rev-list", "--max-parents=0", "HEAD").Output()
+	if err != nil {
+		return "", fmt.Errorf("project key: the repository's root commit: %w (commit something first, or set storage.database.project_key)", err)
+	}
+	roots := strings.Fields(string(out))
+	if len(roots) == 0 {
+		return "", fmt.Errorf("project key: the repository has no commit yet")
+	}
+	key := roots[len(roots)-1]
+	if err := repo.ConfigSet("milestone.projectKey", key); err != nil {
+		return "", err
+	}
+	return key, nil
+}
+
+// openDatabase opens the database backend of repo.
+func openDatabase(ctx context.Context, env *Env, repo *gitrepo.Repo, cfg config.Config, dbType string, warn func(string)) (*dbstore.Store, error) {
+	dc, err := databaseConfig(env, repo, cfg, dbType, warn)
+	if err != nil {
+		return nil, err
+	}
+	return dbstore.Open(ctx, dc)
+}
