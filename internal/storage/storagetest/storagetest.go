@@ -1,0 +1,419 @@
+// Package storagetest is the conformance suite every storage.Backend runs
+// (file, hybrid, and the database on SQLite and PostgreSQL), so the
+// backends cannot drift apart on edge cases.
+package storagetest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/git-milestone/git-milestone/internal/format"
+	"github.com/git-milestone/git-milestone/internal/milestone"
+	"github.com/git-milestone/git-milestone/internal/storage"
+)
+
+// Factory returns a new, empty backend for one test; the test closes it.
+type Factory func(t *testing.T) storage.Backend
+
+// Run runs every conformance test against backends made by newBackend.
+func Run(t *testing.T, newBackend Factory) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, b storage.Backend)
+	}{
+		{"CreateGet", testCreateGet},
+		{"CreateExisting", testCreateExisting},
+		{"GetMissing", testGetMissing},
+		{"UpdateMovesClosed", testUpdateMovesClosed},
+		{"Delete", testDelete},
+		{"FailedUpdateWritesNothing", testFailedUpdate},
+		{"ListFilters", testListFilters},
+		{"Search", testSearch},
+		{"HostileText", testHostileText},
+		{"ConcurrentLabels", testConcurrentLabels},
+		{"RenameInOneUpdate", testRename},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newBackend(t)
+			defer b.Close()
+			tc.fn(t, b)
+		})
+	}
+}
+
+var ctx = context.Background()
+
+// doc builds a milestone with its canonical source.
+func doc(id, title string, st milestone.Status, pr milestone.Priority, mods ...func(*milestone.Milestone)) (milestone.Milestone, []byte) {
+	m := milestone.Milestone{ID: id, Title: title, Status: st, Priority: pr,
+		CreatedAt: "2026-11-01T07:00:00Z", UpdatedAt: "2026-11-01T07:00:00Z"}
+	for _, f := range mods {
+		f(&m)
+	}
+	return m, format.Encode(m)
+}
+
+func create(t *testing.T, b storage.Backend, m milestone.Milestone, src []byte) {
+	t.Helper()
+	_, err := b.Update(ctx, storage.UpdateOptions{Lock: []string{m.ID}, Message: "milestone(" + m.ID + "): create\n"},
+		func(tx storage.Tx) error { return tx.Create(m, src) })
+	if err != nil {
+		t.Fatalf("create %s: %v", m.ID, err)
+	}
+}
+
+func mustGet(t *testing.T, b storage.Backend, id string) storage.Record {
+	t.Helper()
+	r, err := b.Get(ctx, id)
+	if err != nil {
+		t.Fatalf("get %s: %v", id, err)
+	}
+	return r
+}
+
+// sameMilestone compares the fields that every backend must return exactly.
+func sameMilestone(t *testing.T, got, want milestone.Milestone) {
+	t.Helper()
+	gj, err1 := got.JSON()
+	wj, err2 := want.JSON()
+	if err1 != nil || err2 != nil || !bytes.Equal(gj, wj) {
+		t.Fatalf("milestone differs:\n got %s\nwant %s", gj, wj)
+	}
+}
+
+func testCreateGet(t *testing.T, b storage.Backend) {
+	m, src := doc("beta", "Public beta", milestone.Active, milestone.High, func(m *milestone.Milestone) {
+		m.Labels = []string{"release", "web"}
+		m.DependsOn = []string{"api"}
+		p := 40
+		m.Progress = &p
+		m.Due, m.Owner, m.Description = "2026-12-15", "ana@example.com", "Line one.\nLine two.\n"
+		m.Extra = []milestone.Field{{Key: "x-team", Value: "platform"}}
+	})
+	src = append([]byte("# a comment the store must keep\n"), src...)
+	create(t, b, m, src)
+	r := mustGet(t, b, "beta")
+	if !bytes.Equal(r.Source, src) {
+		t.Fatalf("source not kept byte for byte:\n got %q\nwant %q", r.Source, src)
+	}
+	sameMilestone(t, r.Milestone, m)
+	ids, err := b.IDs(ctx)
+	if err != nil || !reflect.DeepEqual(ids, []string{"beta"}) {
+		t.Fatalf("IDs = %v, %v", ids, err)
+	}
+}
+
+func testCreateExisting(t *testing.T, b storage.Backend) {
+	m, src := doc("beta", "Beta", milestone.Planned, milestone.Medium)
+	create(t, b, m, src)
+	m2, src2 := doc("beta", "Other", milestone.Planned, milestone.Medium)
+	_, err := b.Update(ctx, storage.UpdateOptions{Lock: []string{"beta"}, Message: "x\n"},
+		func(tx storage.Tx) error { return tx.Create(m2, src2) })
+	if !errors.Is(err, storage.ErrExists) {
+		t.Fatalf("create existing: err = %v, want ErrExists", err)
+	}
+	if r := mustGet(t, b, "beta"); r.Milestone.Title != "Beta" {
+		t.Fatalf("existing milestone changed: %q", r.Milestone.Title)
+	}
+}
+
+func testGetMissing(t *testing.T, b storage.Backend) {
+	_, err := b.Get(ctx, "nothing")
+	var nf *milestone.NotFoundError
+	if !errors.As(err, &nf) {
+		t.Fatalf("get missing: err = %v, want NotFoundError", err)
+	}
+	recs, problems, err := b.List(ctx, storage.Query{All: true})
+	if err != nil || len(recs) != 0 || len(problems) != 0 {
+		t.Fatalf("empty list = %v %v %v", recs, problems, err)
+	}
+}
+
+func update(t *testing.T, b storage.Backend, id string, change func(m *milestone.Milestone)) {
+	t.Helper()
+	_, err := b.Update(ctx, storage.UpdateOptions{Lock: []string{id}, Message: "milestone(" + id + "): update\n"}, func(tx storage.Tx) error {
+		r, err := tx.Get(id)
+		if err != nil {
+			return err
+		}
+		m := r.Milestone.Clone()
+		change(&m)
+		src, err := format.Rewrite(r.Path, r.Source, m)
+		if err != nil {
+			return err
+		}
+		return tx.Put(m, src)
+	})
+	if err != nil {
+		t.Fatalf("update %s: %v", id, err)
+	}
+}
+
+func testUpdateMovesClosed(t *testing.T, b storage.Backend) {
+	m, src := doc("beta", "Beta", milestone.Active, milestone.Medium)
+	create(t, b, m, src)
+	update(t, b, "beta", func(m *milestone.Milestone) {
+		m.Status, m.ClosedAt = milestone.Completed, "2026-11-20T10:00:00Z"
+	})
+	r := mustGet(t, b, "beta")
+	if r.Milestone.Status != milestone.Completed || r.Milestone.ClosedAt != "2026-11-20T10:00:00Z" {
+		t.Fatalf("after close: %+v", r.Milestone)
+	}
+	if r.Path != "" && !strings.Contains(r.Path, "/completed/") {
+		t.Fatalf("closed milestone at %s", r.Path)
+	}
+	open, _, err := b.List(ctx, storage.Query{})
+	if err != nil || len(open) != 0 {
+		t.Fatalf("open list = %v, %v", open, err)
+	}
+	all, _, _ := b.List(ctx, storage.Query{All: true})
+	if len(all) != 1 {
+		t.Fatalf("all = %v", all)
+	}
+}
+
+func testDelete(t *testing.T, b storage.Backend) {
+	m, src := doc("beta", "Beta", milestone.Active, milestone.Medium)
+	create(t, b, m, src)
+	if _, err := b.Update(ctx, storage.UpdateOptions{Lock: []string{"beta"}, Message: "rm\n"},
+		func(tx storage.Tx) error { return tx.Delete("beta") }); err != nil {
+		t.Fatal(err)
+	}
+	var nf *milestone.NotFoundError
+	if _, err := b.Get(ctx, "beta"); !errors.As(err, &nf) {
+		t.Fatalf("after delete: %v", err)
+	}
+	_, err := b.Update(ctx, storage.UpdateOptions{Lock: []string{"beta"}, Message: "rm\n"},
+		func(tx storage.Tx) error { return tx.Delete("beta") })
+	if !errors.As(err, &nf) {
+		t.Fatalf("delete twice: %v", err)
+	}
+}
+
+func testFailedUpdate(t *testing.T, b storage.Backend) {
+	m, src := doc("beta", "Beta", milestone.Active, milestone.Medium)
+	create(t, b, m, src)
+	boom := errors.New("boom")
+	_, err := b.Update(ctx, storage.UpdateOptions{Lock: []string{"beta"}, Message: "x\n"}, func(tx storage.Tx) error {
+		r, _ := tx.Get("beta")
+		mm := r.Milestone.Clone()
+		mm.Title = "Changed"
+		if err := tx.Put(mm, format.Encode(mm)); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("err = %v", err)
+	}
+	if r := mustGet(t, b, "beta"); r.Milestone.Title != "Beta" {
+		t.Fatalf("a failed update wrote: %q", r.Milestone.Title)
+	}
+}
+
+func ids(recs []storage.Record) []string {
+	out := []string{}
+	for _, r := range recs {
+		out = append(out, r.Milestone.ID)
+	}
+	return out
+}
+
+func testListFilters(t *testing.T, b storage.Backend) {
+	fixtures := []struct {
+		id  string
+		st  milestone.Status
+		pr  milestone.Priority
+		mod func(*milestone.Milestone)
+	}{
+		{"a", milestone.Active, milestone.High, func(m *milestone.Milestone) { m.Due, m.Labels, m.Owner = "2026-01-10", []string{"web"}, "ana" }},
+		{"b", milestone.Planned, milestone.Low, func(m *milestone.Milestone) { m.Due, m.Labels = "2027-03-01", []string{"web", "api"} }},
+		{"c", milestone.Blocked, milestone.Critical, func(m *milestone.Milestone) { m.Owner = "ana" }},
+		{"d", milestone.Completed, milestone.High, func(m *milestone.Milestone) { m.Due, m.ClosedAt = "2025-01-01", "2025-01-02T00:00:00Z" }},
+		{"e", milestone.Active, milestone.Medium, func(m *milestone.Milestone) { m.Due, m.CreatedAt = "2026-06-01", "2026-10-01T00:00:00Z" }},
+	}
+	var all []storage.Record
+	for _, f := range fixtures {
+		m, src := doc(f.id, "Milestone "+strings.ToUpper(f.id), f.st, f.pr, f.mod)
+		create(t, b, m, src)
+		all = append(all, storage.Record{Milestone: m})
+	}
+	queries := []storage.Query{
+		{},
+		{All: true},
+		{Statuses: []milestone.Status{milestone.Active}},
+		{Statuses: []milestone.Status{milestone.Completed, milestone.Blocked}},
+		{Priorities: []milestone.Priority{milestone.High, milestone.Critical}, All: true},
+		{Labels: []string{"web"}},
+		{Labels: []string{"web", "api"}},
+		{Owner: "ana"},
+		{DueBefore: "2026-07-01", All: true},
+		{Overdue: true, Today: "2026-11-26"},
+		{Sort: "priority", All: true},
+		{Sort: "due"},
+		{Sort: "created", All: true},
+		{Sort: "updated", All: true},
+		{Sort: "title", All: true},
+		{Sort: "status", All: true},
+		{Sort: "due", Limit: 2},
+	}
+	for _, q := range queries {
+		t.Run(fmt.Sprintf("%+v", q), func(t *testing.T) {
+			got, problems, err := b.List(ctx, q)
+			if err != nil || len(problems) > 0 {
+				t.Fatalf("list: %v %v", problems, err)
+			}
+			var want []storage.Record
+			for _, r := range all {
+				if storage.Match(q, &r.Milestone) {
+					want = append(want, r)
+				}
+			}
+			storage.Sort(q.Sort, want)
+			want = storage.Limit(q.Limit, want)
+			if !reflect.DeepEqual(ids(got), ids(want)) {
+				t.Fatalf("list %+v = %v, want %v", q, ids(got), ids(want))
+			}
+		})
+	}
+}
+
+func testSearch(t *testing.T, b storage.Backend) {
+	m1, s1 := doc("beta", "Public beta", milestone.Active, milestone.Medium, func(m *milestone.Milestone) { m.Description = "Ship the zanzibar release." })
+	m2, s2 := doc("gamma", "Zanzibar launch", milestone.Planned, milestone.Medium, func(m *milestone.Milestone) { m.Labels = []string{"zanzibar"} })
+	m3, s3 := doc("delta", "Unrelated", milestone.Planned, milestone.Medium, func(m *milestone.Milestone) { m.Owner = "owen@example.com" })
+	create(t, b, m1, s1)
+	create(t, b, m2, s2)
+	create(t, b, m3, s3)
+	got, _, err := b.List(ctx, storage.Query{Text: "zanzibar", All: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := ids(got); len(g) != 2 || g[0] != "gamma" {
+		t.Fatalf("search zanzibar = %v, want gamma (title hit) first, then beta", g)
+	}
+	got, _, _ = b.List(ctx, storage.Query{Text: "owen", All: true})
+	if g := ids(got); !reflect.DeepEqual(g, []string{"delta"}) {
+		t.Fatalf("search owner = %v", g)
+	}
+	got, _, _ = b.List(ctx, storage.Query{Text: "nothingmatches", All: true})
+	if len(got) != 0 {
+		t.Fatalf("search nothing = %v", ids(got))
+	}
+	got, _, _ = b.List(ctx, storage.Query{Text: `"; DROP TABLE milestones; --`, All: true})
+	if len(got) != 0 {
+		t.Fatalf("hostile search = %v", ids(got))
+	}
+}
+
+func testHostileText(t *testing.T, b storage.Backend) {
+	hostile := "it's \"quoted\" '); DROP TABLE milestones; -- $HOME `id` \\ ünïcødé 🚀 \x01\ttab\n" + strings.Repeat("long ", 20000)
+	m, src := doc("hostile", "Robert'); DROP TABLE milestones; --", milestone.Planned, milestone.Medium, func(m *milestone.Milestone) {
+		m.Description = hostile
+		m.Owner = "$HOME"
+		m.Labels = []string{"a'b", "c\"d", "%_"}
+	})
+	create(t, b, m, src)
+	r := mustGet(t, b, "hostile")
+	sameMilestone(t, r.Milestone, m)
+	if !bytes.Equal(r.Source, src) {
+		t.Fatal("hostile source changed")
+	}
+	got, _, err := b.List(ctx, storage.Query{Labels: []string{"%_"}})
+	if err != nil || len(got) != 1 {
+		t.Fatalf("label with LIKE metacharacters: %v %v", ids(got), err)
+	}
+	got, _, _ = b.List(ctx, storage.Query{Labels: []string{"%"}})
+	if len(got) != 0 {
+		t.Fatalf("label %% matched: %v", ids(got))
+	}
+}
+
+func testConcurrentLabels(t *testing.T, b storage.Backend) {
+	m, src := doc("beta", "Beta", milestone.Active, milestone.Medium)
+	create(t, b, m, src)
+	var wg sync.WaitGroup
+	for i := 0; i < 6; i++ {
+		wg.Add(1)
+		go func(label string) {
+			defer wg.Done()
+			_, err := b.Update(ctx, storage.UpdateOptions{Lock: []string{"beta"}, Message: "label\n"}, func(tx storage.Tx) error {
+				r, err := tx.Get("beta")
+				if err != nil {
+					return err
+				}
+				mm := r.Milestone.Clone()
+				mm.Labels = append(mm.Labels, label)
+				s, err := format.Rewrite(r.Path, r.Source, mm)
+				if err != nil {
+					return err
+				}
+				return tx.Put(mm, s)
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		}(fmt.Sprintf("l%d", i))
+	}
+	wg.Wait()
+	r := mustGet(t, b, "beta")
+	if len(r.Milestone.Labels) != 6 {
+		t.Fatalf("labels = %v, want 6 (a lost update)", r.Milestone.Labels)
+	}
+}
+
+func testRename(t *testing.T, b storage.Backend) {
+	m1, s1 := doc("api", "API", milestone.Active, milestone.Medium)
+	m2, s2 := doc("beta", "Beta", milestone.Active, milestone.Medium, func(m *milestone.Milestone) { m.DependsOn = []string{"api"} })
+	create(t, b, m1, s1)
+	create(t, b, m2, s2)
+	_, err := b.Update(ctx, storage.UpdateOptions{Lock: []string{"api", "api-v2"}, Message: "mv\n"}, func(tx storage.Tx) error {
+		r, err := tx.Get("api")
+		if err != nil {
+			return err
+		}
+		if err := tx.Delete("api"); err != nil {
+			return err
+		}
+		m := r.Milestone.Clone()
+		m.ID = "api-v2"
+		if err := tx.Create(m, r.Source); err != nil {
+			return err
+		}
+		all, _, err := tx.All()
+		if err != nil {
+			return err
+		}
+		if got := ids(all); len(got) != 2 {
+			return fmt.Errorf("All inside the update = %v, want the renamed one and beta", got)
+		}
+		d, err := tx.Get("beta")
+		if err != nil {
+			return err
+		}
+		dm := d.Milestone.Clone()
+		dm.DependsOn = []string{"api-v2"}
+		src, err := format.Rewrite(d.Path, d.Source, dm)
+		if err != nil {
+			return err
+		}
+		return tx.Put(dm, src)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := b.IDs(ctx)
+	if !reflect.DeepEqual(got, []string{"api-v2", "beta"}) {
+		t.Fatalf("ids = %v", got)
+	}
+	if r := mustGet(t, b, "beta"); !reflect.DeepEqual(r.Milestone.DependsOn, []string{"api-v2"}) {
+		t.Fatalf("depends_on = %v", r.Milestone.DependsOn)
+	}
+}
