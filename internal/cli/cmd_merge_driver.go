@@ -1,0 +1,67 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/git-milestone/git-milestone/internal/merge"
+)
+
+func newMergeDriverCommand(env *Env) *cli.Command {
+	return &cli.Command{
+		Name:      "merge-driver",
+		Usage:     "merge one milestone document field by field (what git runs as merge.milestone.driver)",
+		ArgsUsage: "BASE OURS THEIRS [PATH]",
+		Description: `git runs 'git-milestone merge-driver %O %A %B %P' for files with the
+merge=milestone attribute (set up by init). The result is written into OURS.
+Exit status 0: merged cleanly; 1: conflicts were left in the file between
+standard markers (git then reports the file as conflicted).
+
+Rules (SPEC section 10): a field changed on one side takes that side;
+changed differently on both sides is a conflict; labels and depends_on merge
+as sets (removals kept); created_at keeps the oldest, updated_at the latest;
+closed_at follows status; description merges line by line. A version that
+does not parse is merged line by line, like 'git merge-file'.`,
+		Flags: []cli.Flag{
+			&cli.IntFlag{Name: "marker-size", Usage: "length of the conflict markers (git's %L)"},
+		},
+		Action: func(c *cli.Context) error {
+			if err := nArgs(c, 3, 4, "BASE OURS THEIRS [PATH]"); err != nil {
+				return err
+			}
+			args := c.Args().Slice()
+			path := args[1]
+			if len(args) == 4 {
+				path = args[3]
+			}
+			var srcs [3][]byte
+			for i, f := range args[:3] {
+				b, err := os.ReadFile(f)
+				if err != nil {
+					return fmt.Errorf("merge-driver %s: %w", path, err)
+				}
+				srcs[i] = b
+			}
+			res := merge.MergeWith(srcs[0], srcs[1], srcs[2], path, merge.Options{MarkerSize: c.Int("marker-size")})
+			mode := os.FileMode(0o644)
+			if fi, err := os.Stat(args[1]); err == nil {
+				mode = fi.Mode().Perm()
+			}
+			if err := os.WriteFile(args[1], res.Content, mode); err != nil {
+				return fmt.Errorf("merge-driver %s: write result: %w", path, err)
+			}
+			for _, n := range res.Notes {
+				fmt.Fprintf(env.Stderr, "git-milestone: %s\n", n)
+			}
+			if res.Clean() {
+				return nil
+			}
+			for _, cf := range res.Conflicts {
+				fmt.Fprintf(env.Stderr, "git-milestone: conflict in %s: %s\n", path, cf.Msg)
+			}
+			return &silentError{code: ExitFailed}
+		},
+	}
+}
