@@ -186,74 +186,114 @@ const refLockTimeout = time.Second
 // exclusively, check the current value (loose, then packed-refs) against
 // u.Old, write and fsync the new value, append the reflog entries, and
 // rename the lock over the ref. A mismatch returns an error wrapping
-// ErrRefChanged and changes nothing.
+// ErrRefChanged and changes nothing. It is LockRef followed by Commit.
 func (r *Repo) UpdateRef(u RefUpdate) error {
-	if err := checkRefName(u.Name); err != nil {
+	l, err := r.LockRef(u)
+	if err != nil {
 		return err
 	}
+	return l.Commit()
+}
+
+// RefLock is a ref update prepared under <ref>.lock: verified and written,
+// not yet visible. Commit makes it visible; Unlock abandons it.
+type RefLock struct {
+	r        *Repo
+	u        RefUpdate
+	path     string
+	lockPath string
+	done     bool
+}
+
+// LockRef does the first half of UpdateRef: it creates <ref>.lock
+// (waiting up to a second for another writer's), checks the ref still has
+// u.Old (else an error wrapping ErrRefChanged) and writes and fsyncs
+// u.New into the lock file. While the lock is held no git process can move
+// the ref, so the check stays true until Commit.
+func (r *Repo) LockRef(u RefUpdate) (*RefLock, error) {
+	if err := checkRefName(u.Name); err != nil {
+		return nil, err
+	}
 	if !isHexID(u.New) {
-		return fmt.Errorf("update %s: invalid new id %q", u.Name, u.New)
+		return nil, fmt.Errorf("update %s: invalid new id %q", u.Name, u.New)
 	}
 	path := r.refPath(u.Name)
-	lockPath := path + ".lock"
+	l := &RefLock{r: r, u: u, path: path, lockPath: path + ".lock"}
 	if err := os.MkdirAll(filepath.Dir(path), 0o777); err != nil {
-		return fmt.Errorf("update %s: %w", u.Name, err)
+		return nil, fmt.Errorf("update %s: %w", u.Name, err)
 	}
-	f, err := createLockFile(lockPath, refLockTimeout)
+	f, err := createLockFile(l.lockPath, refLockTimeout)
 	if err != nil {
-		return fmt.Errorf("update %s: %w", u.Name, err)
+		return nil, fmt.Errorf("update %s: %w", u.Name, err)
 	}
-	done := false
-	defer func() {
-		if !done {
-			f.Close()
-			os.Remove(lockPath)
-		}
-	}()
-
+	fail := func(err error) (*RefLock, error) {
+		f.Close()
+		os.Remove(l.lockPath)
+		return nil, err
+	}
 	target, cur, err := r.readRefFile(u.Name)
 	if err != nil {
-		return fmt.Errorf("update %s: %w", u.Name, err)
+		return fail(fmt.Errorf("update %s: %w", u.Name, err))
 	}
 	if target != "" {
 		if u.Name != "HEAD" {
-			return fmt.Errorf("update %s: is a symbolic ref to %s", u.Name, target)
+			return fail(fmt.Errorf("update %s: is a symbolic ref to %s", u.Name, target))
 		}
-		return fmt.Errorf("%w: HEAD now points at %s", ErrRefChanged, target)
+		return fail(fmt.Errorf("%w: HEAD now points at %s", ErrRefChanged, target))
 	}
 	if cur == "" && u.Name != "HEAD" {
 		if cur, err = r.packedRef(u.Name); err != nil {
-			return fmt.Errorf("update %s: %w", u.Name, err)
+			return fail(fmt.Errorf("update %s: %w", u.Name, err))
 		}
 	}
 	if cur != u.Old {
-		return fmt.Errorf("%w: %s is %s, expected %s", ErrRefChanged, u.Name, orNone(cur), orNone(u.Old))
+		return fail(fmt.Errorf("%w: %s is %s, expected %s", ErrRefChanged, u.Name, orNone(cur), orNone(u.Old)))
 	}
 	if _, err := f.WriteString(u.New + "\n"); err != nil {
-		return fmt.Errorf("write %s: %w", lockPath, err)
+		return fail(fmt.Errorf("write %s: %w", l.lockPath, err))
 	}
 	if err := f.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", lockPath, err)
+		return fail(fmt.Errorf("sync %s: %w", l.lockPath, err))
 	}
 	if err := f.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", lockPath, err)
+		os.Remove(l.lockPath)
+		return nil, fmt.Errorf("close %s: %w", l.lockPath, err)
 	}
-	// Like git, the reflog is written before the ref is committed.
-	if err := r.appendReflog(u.Name, u); err != nil {
+	return l, nil
+}
+
+// Commit appends the reflog entries (logs/<ref>, and logs/HEAD if
+// u.LogHEAD) and renames the lock over the ref, like git.
+func (l *RefLock) Commit() error {
+	if l.done {
+		return fmt.Errorf("update %s: lock already released", l.u.Name)
+	}
+	l.done = true
+	if err := l.r.appendReflog(l.u.Name, l.u); err != nil {
+		os.Remove(l.lockPath)
 		return err
 	}
-	if u.LogHEAD && u.Name != "HEAD" {
-		if err := r.appendReflog("HEAD", u); err != nil {
+	if l.u.LogHEAD && l.u.Name != "HEAD" {
+		if err := l.r.appendReflog("HEAD", l.u); err != nil {
+			os.Remove(l.lockPath)
 			return err
 		}
 	}
-	if err := os.Rename(lockPath, path); err != nil {
-		os.Remove(lockPath)
-		done = true
-		return fmt.Errorf("update %s: %w", u.Name, err)
+	if err := os.Rename(l.lockPath, l.path); err != nil {
+		os.Remove(l.lockPath)
+		return fmt.Errorf("update %s: %w", l.u.Name, err)
 	}
-	done = true
 	return nil
+}
+
+// Unlock abandons an uncommitted update (removing <ref>.lock); it does
+// nothing after Commit.
+func (l *RefLock) Unlock() {
+	if l == nil || l.done {
+		return
+	}
+	l.done = true
+	os.Remove(l.lockPath)
 }
 
 func orNone(s string) string {

@@ -1,10 +1,11 @@
 // Package txn makes one milestone mutation one git commit that touches only
 // the given paths, safely beside the user's own git work: our processes
-// queue on a flock, .git/index.lock is held for the whole transaction (so a
-// racing `git commit` cannot build from a stale index), objects are written
-// directly, the branch moves with git's lock-file protocol (retrying on a
-// race), the index entries of those paths are set by real git on a copy of
-// the index, and the work-tree files are replaced atomically.
+// queue on a flock; .git/index.lock is held for the whole transaction, so
+// git's own index writers wait; objects are written directly; the index
+// entries of those paths are set by real git on a copy of the index, which
+// replaces the index before the branch moves (see Tx.Commit for why); the
+// branch moves with git's lock-file protocol, retrying on a race; and the
+// work-tree files are replaced atomically before index.lock is released.
 package txn
 
 import (
@@ -70,6 +71,7 @@ type Result struct {
 	Branch   string // "main", "" when detached
 	Detached bool   // committed on a detached HEAD, which was moved
 	NoChange bool   // the tree already had this content: no commit was made
+	Retries  int    // times the commit was rebuilt because the branch moved
 }
 
 // Tx is a transaction: it holds the milestone flock and .git/index.lock
@@ -199,14 +201,41 @@ func checkPath(p string) (string, error) {
 // detached HEAD, which then moves; or as the first commit of an unborn
 // branch), with author and committer from the repository's identity and
 // message untouched. It refuses with *StagedError if the user has staged
-// their own change of one of the paths. After the branch has moved, the
-// index entries of exactly these paths are set to the committed blobs and
-// the work-tree files are replaced; everything else the user has staged or
-// changed stays as it was. If the content equals the tip's, no commit is
-// made (Result.NoChange) but the index and work tree are still synced.
+// their own change of one of the paths. The index entries of exactly these
+// paths are set to the committed blobs and the work-tree files are
+// replaced; everything else the user has staged or changed stays as it
+// was. If the content equals the tip's, no commit is made
+// (Result.NoChange) but the index and work tree are still synced.
+//
+// The order of the steps is chosen against `git commit`, which reads HEAD,
+// then reads the index WITHOUT the lock, then takes index.lock, writes what
+// it read back to the index and releases the lock, and only then moves
+// HEAD (a compare-and-swap from the HEAD it read). So:
+//
+//  1. the blobs are stored, then the index entries are updated (git
+//     update-index on a copy) and the copy replaces the index, while
+//     index.lock is held (from Begin to Close);
+//  2. then the trees and the commit are stored and the branch moves;
+//  3. then the work-tree files, already written and fsynced under
+//     temporary names, are renamed into place.
+//
+// A git commit that sees our new HEAD read HEAD before the index, so it
+// also sees our index entries; one that read the old index (before step 1)
+// had read the old HEAD too, and its compare-and-swap fails. The one case
+// left is git's own race between its unlocked index read and its lock: a
+// git commit that read the index before step 1 and stalled until after
+// Close writes that stale index back (and then fails on HEAD); the longer
+// index.lock is held after step 1 the less likely that is, hence the
+// order. (Updating the index after the ref instead lost a milestone file
+// about once in 200 commits under a racing `git commit` loop.) The files
+// are in place before index.lock is released, so a `git commit -a` never
+// stages their old content.
 func (tx *Tx) Commit(message string, changes []Change) (Result, error) {
 	if tx.closed {
 		return Result{}, errors.New("commit: transaction is closed")
+	}
+	if tx.indexLock == nil {
+		return Result{}, errors.New("commit: index.lock is not held")
 	}
 	chs, err := prepare(changes)
 	if err != nil {
@@ -221,107 +250,142 @@ func (tx *Tx) Commit(message string, changes []Change) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	if tx.indexLock == nil { // a second commit in one transaction
-		if err := tx.lockIndex(); err != nil {
-			return Result{}, err
-		}
-	}
-	indexPath := filepath.Join(tx.repo.GitDir, "index")
-	indexData, err := os.ReadFile(indexPath)
+	indexData, err := os.ReadFile(tx.indexPath())
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return Result{}, fmt.Errorf("read %s: %w", indexPath, err)
+		return Result{}, fmt.Errorf("read %s: %w", tx.indexPath(), err)
 	}
 	paths := make([]string, len(chs))
 	for i, c := range chs {
 		paths[i] = c.path
 	}
-	staged, err := tx.repo.IndexEntries(indexPath, indexData, paths)
+	staged, err := tx.repo.IndexEntries(tx.indexPath(), indexData, paths)
 	if err != nil {
 		return Result{}, err
 	}
-
-	// git update-index runs on a copy of the index while we build and
-	// store the commit: its result only depends on the blobs and modes.
-	var job *indexJob
-	defer func() {
-		if job != nil {
-			job.discard()
-		}
-	}()
 	var blobs []gitrepo.Object
 	for _, c := range chs {
 		if !c.Delete {
 			blobs = append(blobs, c.blob)
 		}
 	}
-	var res Result
-	var modes map[string]uint32
+
+	var (
+		job       *indexJob // git update-index on a copy of the index
+		jobModes  map[string]uint32
+		inst      *installedIndex // our index, once in place
+		pending   []pendingFile   // work-tree files under temporary names
+		prepModes map[string]uint32
+		prepared  bool
+		res       Result
+		modes     map[string]uint32
+	)
+	fail := func(err error) (Result, error) {
+		if job != nil {
+			job.discard()
+		}
+		discardPending(tx.repo.WorkTree, pending)
+		if inst != nil {
+			if rerr := inst.rollback(); rerr != nil {
+				err = fmt.Errorf("%w; restoring the index also failed: %v (run `git reset -q -- %s`)",
+					err, rerr, strings.Join(paths, " "))
+			}
+		}
+		return Result{}, err
+	}
 	for attempt := 1; ; attempt++ {
 		if err := tx.ctx.Err(); err != nil {
-			return Result{}, err
+			return fail(err)
 		}
 		head, err := tx.repo.Head()
 		if err != nil {
-			return Result{}, err
+			return fail(err)
 		}
 		oldTree := ""
 		if !head.Unborn {
 			if oldTree, err = tx.repo.CommitTree(head.Hash); err != nil {
-				return Result{}, fmt.Errorf("read HEAD commit: %w", err)
+				return fail(fmt.Errorf("read HEAD commit: %w", err))
 			}
 		}
-		if modes, err = tx.check(oldTree, chs, staged); err != nil {
-			return Result{}, err
+		if modes, err = tx.check(oldTree, chs, staged, inst != nil); err != nil {
+			return fail(err)
 		}
-		if job == nil || !maps.Equal(job.modes, modes) {
-			if job != nil {
-				job.discard()
+		if attempt == 1 {
+			if _, err := tx.repo.WriteObjects(blobs...); err != nil {
+				return fail(err)
 			}
-			job = tx.startIndexUpdate(indexPath, chs, modes)
 		}
-		var retry bool
-		res, retry, err = tx.commitOnce(head, oldTree, chs, modes, blobs, message, author, committer)
-		if err == nil {
+		if (inst == nil && job == nil) || (inst != nil && !maps.Equal(jobModes, modes)) {
+			// First attempt, or the branch moved and changed a file mode
+			// (rare): update the current index.
+			job, jobModes = tx.startIndexUpdate(chs, modes), modes
+		}
+		var objs []gitrepo.Object
+		if res, objs, err = tx.buildCommit(head, oldTree, chs, modes, message, author, committer); err != nil {
+			return fail(err)
+		}
+		if !prepared || !maps.Equal(prepModes, modes) {
+			discardPending(tx.repo.WorkTree, pending)
+			pending = nil
+			if pending, err = tx.prepareWorkTree(chs, modes); err != nil {
+				return fail(err)
+			}
+			prepared, prepModes = true, modes
+		}
+		if job != nil { // step 1: the index
+			updated, err := job.wait()
+			job = nil
+			if err != nil {
+				return fail(err)
+			}
+			if inst, err = tx.installIndex(updated, inst); err != nil {
+				return fail(err)
+			}
+		}
+		if res.NoChange {
 			break
 		}
-		if !retry || attempt >= maxAttempts {
-			return Result{}, err
+		// Step 2: the commit and the branch.
+		if _, err := tx.repo.WriteObjects(objs...); err != nil {
+			return fail(err)
+		}
+		u := gitrepo.RefUpdate{Name: head.Ref, Old: head.Hash, New: res.Commit,
+			Message: reflogMessage(message, head.Unborn), Committer: committer, LogHEAD: true}
+		if head.Detached {
+			u.Name, u.LogHEAD = "HEAD", false
+		}
+		err = tx.repo.UpdateRef(u)
+		if err == nil {
+			res.Retries = attempt - 1
+			break
+		}
+		if !errors.Is(err, gitrepo.ErrRefChanged) || attempt >= maxAttempts {
+			return fail(err)
 		}
 		time.Sleep(time.Duration(attempt) * time.Millisecond)
 	}
-
-	// The branch has moved: from here on, finish the work tree and the
-	// index even if one step fails, and report every failure.
-	var errs []error
-	if err := tx.writeWorkTree(chs, modes); err != nil {
-		errs = append(errs, err)
-	}
-	newIndex, err := job.wait()
-	job = nil
-	if err != nil {
-		errs = append(errs, err)
-	} else if err := tx.installIndex(newIndex); err != nil {
-		errs = append(errs, err)
-	}
-	if len(errs) > 0 {
-		return res, fmt.Errorf("commit %s was made, but: %w; run `git reset -q -- %s` and "+
-			"`git checkout -- %s` to resync the index and work tree",
-			short(res.Commit), errors.Join(errs...), strings.Join(paths, " "), strings.Join(paths, " "))
+	inst.done()
+	// Step 3: the work tree.
+	if err := tx.finishWorkTree(chs, pending); err != nil {
+		return res, fmt.Errorf("commit %s was made, but the work tree could not be updated: %w; "+
+			"run `git checkout -- %s`", short(res.Commit), err, strings.Join(paths, " "))
 	}
 	return res, nil
 }
 
+func (tx *Tx) indexPath() string { return filepath.Join(tx.repo.GitDir, "index") }
+
 // check refuses paths the user has staged changes of, and returns the file
 // mode each written path gets: its mode at HEAD if it is executable there,
-// else a regular file.
-func (tx *Tx) check(oldTree string, chs []change, staged map[string][]gitrepo.IndexEntry) (map[string]uint32, error) {
+// else a regular file. Once our own index is in place (ours), the staged
+// test has been passed and is not repeated.
+func (tx *Tx) check(oldTree string, chs []change, staged map[string][]gitrepo.IndexEntry, ours bool) (map[string]uint32, error) {
 	modes := make(map[string]uint32, len(chs))
 	for _, c := range chs {
 		e, found, err := tx.repo.Lookup(oldTree, c.path)
 		if err != nil {
 			return nil, err
 		}
-		if isStaged(staged[c.path], e, found) {
+		if !ours && isStaged(staged[c.path], e, found) {
 			return nil, &StagedError{Path: c.path}
 		}
 		if !c.Delete {
@@ -334,25 +398,22 @@ func (tx *Tx) check(oldTree string, chs []change, staged map[string][]gitrepo.In
 	return modes, nil
 }
 
-// commitOnce builds the trees and the commit on head, stores every object
-// and moves the ref. retry is true when the ref moved under us.
-func (tx *Tx) commitOnce(head gitrepo.Head, oldTree string, chs []change, modes map[string]uint32,
-	blobs []gitrepo.Object, message string, author, committer gitrepo.Signature) (res Result, retry bool, err error) {
+// buildCommit builds the trees and the commit object on head. If the tree
+// does not change, the result is NoChange and no commit is built.
+func (tx *Tx) buildCommit(head gitrepo.Head, oldTree string, chs []change, modes map[string]uint32,
+	message string, author, committer gitrepo.Signature) (Result, []gitrepo.Object, error) {
 	edits := make([]gitrepo.TreeEdit, len(chs))
 	for i, c := range chs {
 		edits[i] = gitrepo.TreeEdit{Path: c.path, Blob: c.id, Mode: modes[c.path]}
 	}
-	newTree, trees, err := tx.repo.EditTree(oldTree, edits)
+	newTree, objs, err := tx.repo.EditTree(oldTree, edits)
 	if err != nil {
-		return Result{}, false, err
+		return Result{}, nil, err
 	}
-	res = Result{Ref: head.Ref, Branch: strings.TrimPrefix(head.Ref, "refs/heads/"), Detached: head.Detached}
+	res := Result{Ref: head.Ref, Branch: strings.TrimPrefix(head.Ref, "refs/heads/"), Detached: head.Detached}
 	if newTree == oldTree && !head.Unborn {
-		if _, err := tx.repo.WriteObjects(blobs...); err != nil {
-			return Result{}, false, err
-		}
 		res.Commit, res.Parent, res.NoChange = head.Hash, head.Hash, true
-		return res, false, nil
+		return res, nil, nil
 	}
 	var parents []string
 	if !head.Unborn {
@@ -360,21 +421,8 @@ func (tx *Tx) commitOnce(head gitrepo.Head, oldTree string, chs []change, modes 
 		res.Parent = head.Hash
 	}
 	commit := gitrepo.NewCommit(newTree, parents, author, committer, message)
-	objs := append(append(append(make([]gitrepo.Object, 0, len(blobs)+len(trees)+1), blobs...), trees...), commit)
-	ids, err := tx.repo.WriteObjects(objs...)
-	if err != nil {
-		return Result{}, false, err
-	}
-	res.Commit = ids[len(ids)-1]
-	u := gitrepo.RefUpdate{Name: head.Ref, Old: head.Hash, New: res.Commit,
-		Message: reflogMessage(message, head.Unborn), Committer: committer, LogHEAD: true}
-	if head.Detached {
-		u.Name, u.LogHEAD = "HEAD", false
-	}
-	if err := tx.repo.UpdateRef(u); err != nil {
-		return Result{}, errors.Is(err, gitrepo.ErrRefChanged), err
-	}
-	return res, false, nil
+	res.Commit = commit.ID()
+	return res, append(objs, commit), nil
 }
 
 // isStaged reports whether the index entries of a path differ from HEAD's
@@ -407,10 +455,9 @@ func short(id string) string {
 
 // indexJob is a `git update-index` running on a copy of the index.
 type indexJob struct {
-	modes map[string]uint32
-	done  chan struct{}
-	path  string // the updated copy
-	err   error
+	done chan struct{}
+	path string // the updated copy
+	err  error
 }
 
 // wait returns the path of the updated copy.
@@ -419,37 +466,42 @@ func (j *indexJob) wait() (string, error) {
 	return j.path, j.err
 }
 
-// discard removes the copy, if any.
+// discard waits for the job and removes its copy.
 func (j *indexJob) discard() {
 	if p, err := j.wait(); err == nil {
 		os.Remove(p)
 	}
 }
 
-// startIndexUpdate makes a copy of the index beside it (a hard link: git
-// replaces the file by renaming, so the original is never touched) and
-// runs git update-index on it, setting the entries of the changed paths to
-// their blobs (or removing them).
-func (tx *Tx) startIndexUpdate(indexPath string, chs []change, modes map[string]uint32) *indexJob {
-	j := &indexJob{modes: modes, done: make(chan struct{})}
+// tempPath returns a fresh path in the git directory.
+func (tx *Tx) tempPath(prefix string) string {
+	var rnd [8]byte
+	rand.Read(rnd[:])
+	return filepath.Join(tx.repo.GitDir, prefix+hex.EncodeToString(rnd[:]))
+}
+
+// startIndexUpdate makes a copy of the current index beside it (a hard
+// link: git replaces the file by renaming, so the index itself is never
+// touched) and runs git update-index on the copy, setting the entries of
+// the changed paths to their blobs (or removing them).
+func (tx *Tx) startIndexUpdate(chs []change, modes map[string]uint32) *indexJob {
+	j := &indexJob{done: make(chan struct{})}
 	updates := make([]gitrepo.IndexUpdate, len(chs))
 	for i, c := range chs {
 		updates[i] = gitrepo.IndexUpdate{Path: c.path, Blob: c.id, Mode: modes[c.path]}
 	}
 	go func() {
 		defer close(j.done)
-		j.path, j.err = tx.updateIndexCopy(indexPath, updates)
+		j.path, j.err = tx.updateIndexCopy(updates)
 	}()
 	return j
 }
 
-func (tx *Tx) updateIndexCopy(indexPath string, updates []gitrepo.IndexUpdate) (string, error) {
-	var rnd [8]byte
-	rand.Read(rnd[:])
-	tmp := filepath.Join(tx.repo.GitDir, "milestone-index-"+hex.EncodeToString(rnd[:]))
-	if err := os.Link(indexPath, tmp); err != nil && !errors.Is(err, os.ErrNotExist) {
+func (tx *Tx) updateIndexCopy(updates []gitrepo.IndexUpdate) (string, error) {
+	tmp := tx.tempPath("milestone-index-")
+	if err := os.Link(tx.indexPath(), tmp); err != nil && !errors.Is(err, os.ErrNotExist) {
 		// No hard links here: copy the bytes.
-		data, rerr := os.ReadFile(indexPath)
+		data, rerr := os.ReadFile(tx.indexPath())
 		if rerr != nil {
 			return "", fmt.Errorf("copy index: %w", rerr)
 		}
@@ -457,7 +509,7 @@ func (tx *Tx) updateIndexCopy(indexPath string, updates []gitrepo.IndexUpdate) (
 			os.Remove(tmp)
 			return "", fmt.Errorf("copy index to %s: %w", tmp, werr)
 		}
-	} // else no index yet: git starts an empty one at tmp
+	} // else: no index yet, git starts an empty one at tmp
 	if err := tx.repo.UpdateIndexFile(tmp, updates); err != nil {
 		os.Remove(tmp)
 		return "", err
@@ -465,25 +517,59 @@ func (tx *Tx) updateIndexCopy(indexPath string, updates []gitrepo.IndexUpdate) (
 	return tmp, nil
 }
 
-// installIndex moves the updated copy over our index.lock and renames that
-// to index, as git itself commits a lock file: index.lock exists without a
-// gap until the new index is in place.
-func (tx *Tx) installIndex(updated string) error {
-	f := tx.indexLock
-	tx.indexLock = nil
-	f.Close()
+// installedIndex is our index in place, with the way back.
+type installedIndex struct {
+	indexPath string
+	orig      string // hard link to the user's index as it was; "" if there was none
+}
+
+// installIndex renames the updated copy over the index (index.lock stays
+// held), keeping a link to the user's index for rollback (prev's, if one
+// of ours is already in place).
+func (tx *Tx) installIndex(updated string, prev *installedIndex) (*installedIndex, error) {
+	in := &installedIndex{indexPath: tx.indexPath()}
+	if prev != nil {
+		in.orig = prev.orig
+	} else {
+		in.orig = tx.tempPath("milestone-index-orig-")
+		if err := os.Link(in.indexPath, in.orig); errors.Is(err, os.ErrNotExist) {
+			in.orig = ""
+		} else if err != nil {
+			data, rerr := os.ReadFile(in.indexPath)
+			if rerr == nil {
+				rerr = os.WriteFile(in.orig, data, 0o666)
+			}
+			if rerr != nil {
+				os.Remove(updated)
+				return nil, fmt.Errorf("keep a copy of the index: %w", rerr)
+			}
+		}
+	}
 	// Like git (core.fsync default), the index is not fsynced: it is
 	// derived data, rebuilt from HEAD by `git reset` if ever lost.
-	err := os.Rename(updated, tx.lockPath)
-	if err == nil {
-		err = os.Rename(tx.lockPath, filepath.Join(tx.repo.GitDir, "index"))
-	}
-	if err != nil {
+	if err := os.Rename(updated, in.indexPath); err != nil {
 		os.Remove(updated)
-		os.Remove(tx.lockPath)
-		return fmt.Errorf("write index: %w", err)
+		if prev == nil && in.orig != "" {
+			os.Remove(in.orig)
+		}
+		return nil, fmt.Errorf("write index: %w", err)
 	}
-	return nil
+	return in, nil
+}
+
+// rollback puts the previous index back.
+func (in *installedIndex) rollback() error {
+	if in.orig == "" {
+		return os.Remove(in.indexPath)
+	}
+	return os.Rename(in.orig, in.indexPath)
+}
+
+// done drops the rollback copy.
+func (in *installedIndex) done() {
+	if in != nil && in.orig != "" {
+		os.Remove(in.orig)
+	}
 }
 
 // WriteWorkTree writes the changes to the work tree only (--no-commit):
@@ -499,8 +585,8 @@ func (tx *Tx) WriteWorkTree(changes []Change) error {
 	return tx.writeWorkTree(chs, nil)
 }
 
-// Close releases index.lock (removing it unless a commit renamed it to
-// index) and the milestone flock. It is safe to call more than once.
+// Close releases index.lock (if still held) and the milestone flock. It is
+// safe to call more than once.
 func (tx *Tx) Close() error {
 	if tx.closed {
 		return nil

@@ -53,7 +53,7 @@ func mustCommit(t testing.TB, dir, msg string, changes ...txn.Change) txn.Result
 }
 
 func put(path, content string) txn.Change { return txn.Change{Path: path, Content: []byte(content)} }
-func del(path string) txn.Change           { return txn.Change{Path: path, Delete: true} }
+func del(path string) txn.Change          { return txn.Change{Path: path, Delete: true} }
 
 func lines(s string) []string {
 	if s == "" {
@@ -64,8 +64,8 @@ func lines(s string) []string {
 
 func fsck(t testing.TB, dir string) {
 	t.Helper()
-	if out, err := gittest.Run(dir, nil, "fsck", "--strict", "--no-progress"); err != nil || strings.TrimSpace(out) != "" {
-		t.Fatalf("git fsck --strict: %v\n%s", err, out)
+	if out, err := gittest.Run(dir, nil, "fsck", "--strict", "--no-dangling", "--no-progress"); err != nil || strings.TrimSpace(out) != "" {
+		t.Fatalf("git fsck --strict --no-dangling: %v\n%s", err, out)
 	}
 }
 
