@@ -89,11 +89,35 @@ func (p *parsed) find(name string) int {
 // Empty labels and depends_on decode as nil. Unknown keys go to Extra in
 // document order with their values decoded by yaml.v3.
 func Decode(path string, src []byte) (milestone.Milestone, error) {
+	id, err := idFromPath(path)
+	if err != nil {
+		return milestone.Milestone{}, err
+	}
+	if m, ok := fastDecode(src); ok {
+		m.ID = id
+		return m, nil
+	}
 	p, err := parse(path, src)
 	if err != nil {
 		return milestone.Milestone{}, err
 	}
 	return p.m, nil
+}
+
+// idFromPath returns the id a file path names ("" for an empty path).
+func idFromPath(file string) (string, error) {
+	if file == "" {
+		return "", nil
+	}
+	base := path.Base(strings.ReplaceAll(file, "\\", "/"))
+	id, ok := strings.CutSuffix(base, ".yaml")
+	if !ok {
+		return "", &Error{Path: file, Msg: "a milestone file name must end in .yaml"}
+	}
+	if err := milestone.ValidateID(id); err != nil {
+		return "", &Error{Path: file, Msg: err.Error()}
+	}
+	return id, nil
 }
 
 func parse(file string, src []byte) (*parsed, error) {
@@ -104,16 +128,9 @@ func parse(file string, src []byte) (*parsed, error) {
 		}
 		return e
 	}
-	var id string
-	if file != "" {
-		base := path.Base(strings.ReplaceAll(file, "\\", "/"))
-		var ok bool
-		if id, ok = strings.CutSuffix(base, ".yaml"); !ok {
-			return nil, &Error{Path: file, Msg: "a milestone file name must end in .yaml"}
-		}
-		if err := milestone.ValidateID(id); err != nil {
-			return nil, &Error{Path: file, Msg: err.Error()}
-		}
+	id, err := idFromPath(file)
+	if err != nil {
+		return nil, err
 	}
 	if line, text := conflictMarker(src); line > 0 {
 		return nil, &Error{Path: file, Line: line, Col: 1,
