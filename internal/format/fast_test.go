@@ -125,4 +125,5 @@ func FuzzFastDecode(f *testing.F) {
 		checkFast(t, src)
 	})
 }
+
 var fastN = 3000
