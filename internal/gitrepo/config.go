@@ -343,17 +343,26 @@ func firstSet(vs ...string) string {
 	return ""
 }
 
-// cleanIdent drops what git drops from identities: '<', '>' and newlines,
-// and surrounding white space.
+// cleanIdent cleans a name or email as git's ident code does: "crud"
+// (control characters, space, and . , : ; < > " \ ') is trimmed from both
+// ends, and '<', '>' and newlines are dropped inside.
 func cleanIdent(s string) string {
-	s = strings.Map(func(r rune) rune {
+	crud := func(c byte) bool {
+		return c <= 32 || strings.IndexByte(".,:;<>\"\\'", c) >= 0
+	}
+	for len(s) > 0 && crud(s[0]) {
+		s = s[1:]
+	}
+	for len(s) > 0 && crud(s[len(s)-1]) {
+		s = s[:len(s)-1]
+	}
+	return strings.Map(func(r rune) rune {
 		switch r {
-		case '<', '>', '\n', '\r', 0:
+		case '<', '>', '\n':
 			return -1
 		}
 		return r
 	}, s)
-	return strings.TrimSpace(s)
 }
 
 // ParseDate parses a date the way GIT_AUTHOR_DATE accepts it: git's internal

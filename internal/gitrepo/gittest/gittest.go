@@ -51,9 +51,15 @@ func Git(t testing.TB, dir string, args ...string) string {
 // Run runs git in dir with extra environment and returns stdout; the error
 // includes stderr.
 func Run(dir string, env []string, args ...string) (string, error) {
+	return RunInput(dir, env, "", args...)
+}
+
+// RunInput is Run with stdin.
+func RunInput(dir string, env []string, stdin string, args ...string) (string, error) {
 	cmd := exec.Command("git", args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdin = strings.NewReader(stdin)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {

@@ -1,0 +1,81 @@
+package gitrepo_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/git-milestone/git-milestone/internal/gitrepo"
+	"github.com/git-milestone/git-milestone/internal/gitrepo/gittest"
+)
+
+// TestIndexEntriesLikeLsFiles reads entries from indexes in every format
+// git writes and compares them with `git ls-files -s`.
+func TestIndexEntriesLikeLsFiles(t *testing.T) {
+	cases := []struct {
+		name  string
+		setup func(t *testing.T, dir string)
+	}{
+		{"v2", func(t *testing.T, dir string) {}},
+		{"v3 with intent-to-add", func(t *testing.T, dir string) {
+			gittest.WriteFile(t, dir, ".milestones/active/ita.yaml", "x\n")
+			git(t, dir, "add", "-N", ".milestones/active/ita.yaml")
+		}},
+		{"v4", func(t *testing.T, dir string) { git(t, dir, "update-index", "--index-version", "4") }},
+		{"split index", func(t *testing.T, dir string) {
+			git(t, dir, "update-index", "--split-index")
+			gittest.WriteFile(t, dir, ".milestones/active/m-003.yaml", "changed\n")
+			git(t, dir, "add", ".milestones/active/m-003.yaml")
+		}},
+		{"conflict", func(t *testing.T, dir string) {
+			git(t, dir, "checkout", "-q", "-b", "side")
+			gittest.Commit(t, dir, "side", map[string]string{".milestones/active/m-001.yaml": "side\n"})
+			git(t, dir, "checkout", "-q", "main")
+			gittest.Commit(t, dir, "main", map[string]string{".milestones/active/m-001.yaml": "main\n"})
+			gittest.Run(dir, nil, "merge", "-q", "side") // conflicts, on purpose
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := gittest.Init(t)
+			files := map[string]string{"README": "r\n", "a/b/c.txt": "c\n"}
+			for i := 0; i < 12; i++ {
+				files[fmt.Sprintf(".milestones/active/m-%03d.yaml", i)] = fmt.Sprintf("title: %d\n", i)
+			}
+			gittest.Commit(t, dir, "init", files)
+			tc.setup(t, dir)
+			want := map[string][]string{}
+			for _, l := range strings.Split(git(t, dir, "ls-files", "-s"), "\n") {
+				meta, path, _ := strings.Cut(l, "\t")
+				want[path] = append(want[path], meta)
+			}
+			paths := []string{"README", ".milestones/active/m-001.yaml", ".milestones/active/m-003.yaml",
+				".milestones/active/ita.yaml", ".milestones/active/absent.yaml", "a/b/c.txt"}
+			r, _ := gitrepo.Open(dir)
+			indexFile := filepath.Join(dir, ".git", "index")
+			data, err := os.ReadFile(indexFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := r.IndexEntries(indexFile, data, paths)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range paths {
+				var g []string
+				for _, e := range got[p] {
+					g = append(g, fmt.Sprintf("%o %s %d", e.Mode, e.Blob, e.Stage))
+				}
+				sort.Strings(g)
+				w := want[p]
+				sort.Strings(w)
+				if strings.Join(g, ",") != strings.Join(w, ",") {
+					t.Errorf("%s: got %v, git says %v", p, g, w)
+				}
+			}
+		})
+	}
+}
