@@ -28,6 +28,8 @@ func commands(env *Env) []*cli.Command {
 		newLogCommand(env),
 		newMergeDriverCommand(env),
 		newTextconvCommand(env),
+		newBackendCommand(env),
+		newMigrateCommand(env),
 		newIndexCommand(env),
 		newHooksCommand(env),
 		newHookCommand(env),

@@ -10,6 +10,7 @@ import (
 
 	"github.com/git-milestone/git-milestone/internal/milestone"
 	"github.com/git-milestone/git-milestone/internal/storage"
+	"github.com/git-milestone/git-milestone/internal/storage/filestore"
 )
 
 // color decides whether to colour output: a terminal and no NO_COLOR.
@@ -47,13 +48,15 @@ func priorityColor(p milestone.Priority) string {
 	return ""
 }
 
-// recordJSON is one record as the show --json object.
+// recordJSON is one record as the show --json object. In database mode,
+// "path" is where the document lives when the files are the store, so the
+// objects are the same whichever backend serves them.
 func recordJSON(r storage.Record) (json.RawMessage, error) {
-	var extra []milestone.Field
-	if r.Path != "" {
-		extra = append(extra, milestone.Field{Key: "path", Value: r.Path})
+	path := r.Path
+	if path == "" {
+		path = filestore.PathFor(r.Milestone.ID, r.Milestone.Status)
 	}
-	return r.Milestone.JSON(extra...)
+	return r.Milestone.JSON(milestone.Field{Key: "path", Value: path})
 }
 
 // writeRecordsJSON writes records as a JSON array (always an array, [] when empty).

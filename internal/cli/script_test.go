@@ -62,9 +62,9 @@ func TestScripts(t *testing.T) {
 			e.Setenv("GIT_COMMITTER_NAME", "Ana Tester")
 			e.Setenv("GIT_COMMITTER_EMAIL", "ana@example.com")
 			e.Setenv("NO_COLOR", "")
-			// Scripts named postgres_* get a database of their own in
-			// DATABASE_URL, dropped afterwards.
-			if strings.HasPrefix(filepath.Base(e.WorkDir), "script-postgres") {
+			// Scripts named postgres_* or migrate_* get a database of
+			// their own in DATABASE_URL, dropped afterwards.
+			if name := filepath.Base(e.WorkDir); strings.HasPrefix(name, "script-postgres") || strings.HasPrefix(name, "script-migrate") {
 				base := os.Getenv(pgtest.EnvVar)
 				if base == "" {
 					if os.Getenv("MILESTONE_REQUIRE_POSTGRES") != "" {

@@ -130,6 +130,9 @@ func (s *session) record(op string, success bool, events ...eventlog.Event) {
 	if err := s.log.Append(events...); err != nil {
 		s.warn(err.Error())
 	}
+	if success {
+		defer s.autoSwitch(context.Background())
+	}
 	if db, ok := s.backend.(*dbstore.Store); ok {
 		actor := s.env.Getenv("GIT_AUTHOR_EMAIL")
 		if a, _, err := s.repo.Identity(s.env.Getenv); err == nil {

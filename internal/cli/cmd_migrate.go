@@ -1,0 +1,462 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/urfave/cli/v2"
+
+	"github.com/git-milestone/git-milestone/internal/config"
+	"github.com/git-milestone/git-milestone/internal/eventlog"
+	"github.com/git-milestone/git-milestone/internal/format"
+	"github.com/git-milestone/git-milestone/internal/lock"
+	"github.com/git-milestone/git-milestone/internal/migrate"
+	"github.com/git-milestone/git-milestone/internal/storage"
+	"github.com/git-milestone/git-milestone/internal/storage/dbstore"
+	"github.com/git-milestone/git-milestone/internal/storage/filestore"
+	"github.com/git-milestone/git-milestone/internal/storage/hybrid"
+	"github.com/git-milestone/git-milestone/internal/txn"
+)
+
+// MigrationLock is held for the whole of a migration, relative to the work tree.
+const MigrationLock = ".milestones/locks/migration.lock"
+
+// crashEnv makes a migration kill itself (SIGKILL) right after the step it
+// names, so tests can prove that every step can be interrupted safely.
+const crashEnv = "GIT_MILESTONE_MIGRATE_CRASH_AFTER"
+
+// Migration steps, in order (the values crashEnv accepts).
+const (
+	stepRead   = 1 // the source was read
+	stepBackup = 2 // the backup was written
+	stepCopy   = 3 // the target holds the copy
+	stepVerify = 4 // the copy was verified
+	stepSwitch = 5 // the switch was committed
+)
+
+func newMigrateCommand(env *Env) *cli.Command {
+	return &cli.Command{
+		Name:  "migrate",
+		Usage: "move the milestones to another backend: backup, copy, verify, switch; rolled back on failure",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "to", Usage: "file, hybrid or database", Required: true},
+			&cli.StringFlag{Name: "database-type", Usage: "sqlite or postgresql (default: the config's)"},
+			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "print the plan and the counts; change nothing"},
+			&cli.BoolFlag{Name: "no-backup", Usage: "skip the backup (only where migration.backup_before_migration is false)"},
+			&cli.BoolFlag{Name: "skip-invalid", Usage: "leave documents that do not parse behind (listed) instead of refusing"},
+		},
+		Action: func(c *cli.Context) error {
+			if err := nArgs(c, 0, 0, "--to file|hybrid|database [--dry-run]"); err != nil {
+				return err
+			}
+			to := c.String("to")
+			switch to {
+			case config.File, config.Hybrid, config.Database:
+			default:
+				return refused("--to %q is not one of file, hybrid, database", to)
+			}
+			dbType := c.String("database-type")
+			if dbType != "" && dbType != dbstore.TypeSQLite && dbType != dbstore.TypePostgreSQL {
+				return refused("--database-type %q is not one of sqlite, postgresql", dbType)
+			}
+			s, err := open(c.Context, env)
+			if err != nil {
+				return err
+			}
+			defer s.close()
+			if c.Bool("no-backup") && s.cfg.Storage.Migration.BackupBeforeMigration {
+				return refused("--no-backup: the config asks for a backup before every migration (migration.backup_before_migration)")
+			}
+			m := &migration{s: s, to: to, toType: dbType, dryRun: c.Bool("dry-run"),
+				backup: !c.Bool("no-backup"), skipInvalid: c.Bool("skip-invalid")}
+			return m.run(c.Context)
+		},
+	}
+}
+
+// migration moves every milestone of one session's backend to another.
+type migration struct {
+	s           *session
+	to, toType  string
+	dryRun      bool
+	backup      bool
+	skipInvalid bool
+	auto        bool // started by the automatic file <-> hybrid switch
+}
+
+func (m *migration) fromType() string {
+	if db, ok := m.s.backend.(*dbstore.Store); ok {
+		return db.Type()
+	}
+	return ""
+}
+
+func (m *migration) targetType() string {
+	if m.to != config.Database {
+		return ""
+	}
+	if m.toType != "" {
+		return m.toType
+	}
+	if t := m.s.env.Getenv("DATABASE_TYPE"); t != "" {
+		return t
+	}
+	return m.s.cfg.Storage.Database.Type
+}
+
+func describe(kind, dbType string) string {
+	if kind == config.Database && dbType != "" {
+		return kind + " (" + dbType + ")"
+	}
+	return kind
+}
+
+func (m *migration) crashPoint(step int) {
+	if v := m.s.env.Getenv(crashEnv); v != "" {
+		if n, err := strconv.Atoi(v); err == nil && n == step {
+			syscall.Kill(os.Getpid(), syscall.SIGKILL)
+			time.Sleep(time.Second)
+		}
+	}
+}
+
+func (m *migration) say(format string, args ...any) {
+	fmt.Fprintf(m.s.env.Stderr, format+"\n", args...)
+}
+
+func (m *migration) run(ctx context.Context) (err error) {
+	s := m.s
+	from, fromType, toType := s.kind, m.fromType(), m.targetType()
+	if from == m.to && fromType == toType {
+		m.say("already on the %s backend: nothing to do", describe(from, fromType))
+		return nil
+	}
+	release, err := lock.Acquire(ctx, filepath.Join(s.repo.WorkTree, MigrationLock), 0, s.warn)
+	if err != nil {
+		return fmt.Errorf("another migration is running: %w", err)
+	}
+	defer release()
+	// Hold the transaction (our processes' queue and .git/index.lock) for
+	// the whole migration: no tool commit can land between the read of the
+	// source and the switch.
+	var tx *txn.Tx
+	if !m.dryRun {
+		tx, err = txn.Begin(ctx, s.repo, txn.Options{Getenv: s.env.Getenv, Warn: s.warn})
+		if err != nil {
+			return err
+		}
+		defer tx.Close()
+	}
+	recs, problems, err := s.backend.List(ctx, storage.Query{All: true})
+	if err != nil {
+		return fmt.Errorf("read the %s backend: %w", from, err)
+	}
+	if len(problems) > 0 && !m.skipInvalid {
+		for _, p := range problems {
+			fmt.Fprintf(s.env.Stderr, "%v\n", p.Err)
+		}
+		return refused("migrate: %d document(s) cannot be read (named above): fix them, or pass --skip-invalid to leave them behind", len(problems))
+	}
+	for _, p := range problems {
+		m.say("left behind (--skip-invalid): %v", p.Err)
+	}
+	src := describe(from, fromType)
+	dst := describe(m.to, toType)
+	if m.dryRun {
+		fmt.Fprintf(s.env.Stdout, "plan: migrate %d milestone(s) from %s to %s\n", len(recs), src, dst)
+		steps := []string{"back up every document to .milestones/backups/<time>-" + from + "/"}
+		if !m.backup {
+			steps = steps[:0]
+		}
+		steps = append(steps, m.planSteps(from)...)
+		for i, st := range steps {
+			fmt.Fprintf(s.env.Stdout, "  %d. %s\n", i+1, st)
+		}
+		if len(problems) > 0 {
+			fmt.Fprintf(s.env.Stdout, "  %d invalid document(s) would be left behind\n", len(problems))
+		}
+		return nil
+	}
+	started := time.Now()
+	s.logEvent(eventlog.MigrationStarted, map[string]any{"from": src, "to": dst, "milestones": len(recs)})
+	m.crashPoint(stepRead)
+
+	var backupDir string
+	if m.backup {
+		backupDir = filepath.Join(s.repo.WorkTree, ".milestones", "backups", time.Now().UTC().Format("20060102T150405Z")+"-"+from)
+		if _, err := migrate.Backup(backupDir, recs); err != nil {
+			return m.fail(src, dst, err)
+		}
+		m.say("backed up %d milestone(s) to %s", len(recs), relPath(s.repo.WorkTree, backupDir))
+	}
+	m.crashPoint(stepBackup)
+
+	var res txn.Result
+	switch {
+	case m.to == config.Database:
+		res, err = m.toDatabase(ctx, tx, recs, from, toType)
+	case from == config.Database:
+		res, err = m.fromDatabase(ctx, tx, recs)
+	default:
+		res, err = m.betweenFileModes(ctx, tx, recs)
+	}
+	if err != nil && res.Commit != "" {
+		// The switch landed; a check after it failed.
+		s.logEvent(eventlog.MigrationFailed, map[string]any{"from": src, "to": dst, "error": err.Error(), "switched": true})
+		return fmt.Errorf("migration from %s to %s switched, then: %w", src, dst, err)
+	}
+	if err != nil {
+		return m.fail(src, dst, err)
+	}
+	s.logEvent(eventlog.MigrationCompleted, map[string]any{"from": src, "to": dst, "milestones": len(recs),
+		"backup": relPath(s.repo.WorkTree, backupDir), "duration_ms": time.Since(started).Milliseconds()})
+	s.reportCommit(fmt.Sprintf("Migrated %d milestone(s) from %s to %s", len(recs), src, dst), storageResult(res))
+	return nil
+}
+
+func relPath(root, p string) string {
+	if p == "" {
+		return ""
+	}
+	if r, err := filepath.Rel(root, p); err == nil {
+		return filepath.ToSlash(r)
+	}
+	return p
+}
+
+func (m *migration) planSteps(from string) []string {
+	switch {
+	case m.to == config.Database:
+		return []string{"copy every milestone into the " + describe(m.to, m.targetType()) + " database (clearing what an interrupted attempt left there)",
+			"verify ids and content hashes", "switch: one commit that sets the backend and removes the YAML files (the database is then the store)"}
+	case from == config.Database:
+		return []string{"verify every document parses to the same milestone", "switch: one commit that writes the YAML files and sets the backend",
+			"verify the files against the database"}
+	case m.to == config.Hybrid:
+		return []string{"build the index .milestones/index.db", "verify ids and content hashes", "switch: one commit that sets the backend"}
+	}
+	return []string{"switch: one commit that sets the backend", "remove the index .milestones/index.db"}
+}
+
+// fail records a failure before the switch: the copy was rolled back where
+// it was made, and the old backend is still the live one.
+func (m *migration) fail(src, dst string, cause error) error {
+	m.s.logEvent(eventlog.MigrationFailed, map[string]any{"from": src, "to": dst, "error": cause.Error()})
+	m.s.logEvent(eventlog.MigrationRolledBack, map[string]any{"from": src, "to": dst})
+	return fmt.Errorf("migration from %s to %s failed, nothing changed (%s is still the backend): %w", src, dst, src, cause)
+}
+
+// progress returns a progress callback drawing a bar on a terminal.
+func (m *migration) progress(what string, total int) (func(done int), func()) {
+	if !m.s.env.StderrTTY || total == 0 {
+		return func(int) {}, func() {}
+	}
+	bar := progressbar.NewOptions(total, progressbar.OptionSetWriter(m.s.env.Stderr),
+		progressbar.OptionSetDescription(what), progressbar.OptionClearOnFinish())
+	return func(done int) { bar.Set(done) }, func() { bar.Finish() }
+}
+
+// switchCommit commits storage-backend.txt (and more changes) in tx.
+func (m *migration) switchCommit(tx *txn.Tx, kind string, extra []txn.Change, what string) (txn.Result, error) {
+	changes := append([]txn.Change{{Path: config.BackendPath, Content: []byte(kind + "\n")}}, extra...)
+	res, err := tx.Commit(fmt.Sprintf("milestone: migrate to the %s backend\n\n%s\n", kind, what), changes)
+	if err != nil {
+		return res, err
+	}
+	m.crashPoint(stepSwitch)
+	return res, nil
+}
+
+// betweenFileModes moves file <-> hybrid: the files stay the store.
+func (m *migration) betweenFileModes(ctx context.Context, tx *txn.Tx, recs []storage.Record) (txn.Result, error) {
+	s := m.s
+	indexPath := filepath.Join(s.repo.WorkTree, filepath.FromSlash(hybrid.IndexFile))
+	if m.to == config.Hybrid {
+		h, err := hybrid.Open(ctx, s.repo, fsOptions(s.env, s.warn), s.warn)
+		if err != nil {
+			return txn.Result{}, err
+		}
+		defer h.Close()
+		ix, err := h.Index()
+		if err != nil {
+			return txn.Result{}, err
+		}
+		bar, done := m.progress("indexing", len(recs))
+		if err := ix.Rebuild(ctx, h.Files(), func(d, _ int) { bar(d) }); err != nil {
+			return txn.Result{}, err
+		}
+		done()
+		m.crashPoint(stepCopy)
+		got, _, err := ix.List(ctx, storage.Query{All: true})
+		if err != nil {
+			return txn.Result{}, err
+		}
+		if err := migrate.Verify(recs, got); err != nil {
+			return txn.Result{}, err
+		}
+		m.crashPoint(stepVerify)
+		return m.switchCommit(tx, config.Hybrid, nil, fmt.Sprintf("%d milestone(s) indexed in .milestones/index.db and verified.", len(recs)))
+	}
+	res, err := m.switchCommit(tx, config.File, nil, "The YAML files are the store; the index is no longer used.")
+	if err != nil {
+		return res, err
+	}
+	if err := os.Remove(indexPath); err != nil && !errors.Is(err, os.ErrNotExist) {
+		s.warn(fmt.Sprintf("remove %s: %v", hybrid.IndexFile, err))
+	}
+	os.Remove(indexPath + "-wal")
+	os.Remove(indexPath + "-shm")
+	return res, nil
+}
+
+var dbTypeLine = regexp.MustCompile(`(?m)^(\s+type:\s*)"?(sqlite|postgresql)"?`)
+
+// configWithType returns the config file changed to name dbType, or nil
+// when it already does.
+func (m *migration) configWithType(dbType string) ([]txn.Change, error) {
+	if m.s.cfg.Storage.Database.Type == dbType {
+		return nil, nil
+	}
+	path := filepath.Join(m.s.repo.WorkTree, filepath.FromSlash(config.ConfigPath))
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		data = []byte(config.DefaultYAML)
+	} else if err != nil {
+		return nil, err
+	}
+	if !dbTypeLine.Match(data) {
+		return nil, fmt.Errorf("%s: cannot find storage.database.type to set it to %s", config.ConfigPath, dbType)
+	}
+	out := dbTypeLine.ReplaceAll(data, []byte("${1}"+dbType))
+	if _, err := config.Parse(config.ConfigPath, out); err != nil {
+		return nil, err
+	}
+	return []txn.Change{{Path: config.ConfigPath, Content: out}}, nil
+}
+
+// toDatabase copies into a database and switches to it.
+func (m *migration) toDatabase(ctx context.Context, tx *txn.Tx, recs []storage.Record, from, dbType string) (txn.Result, error) {
+	s := m.s
+	target, err := openDatabase(ctx, s.env, s.repo, s.cfg, dbType, s.warn)
+	if err != nil {
+		return txn.Result{}, fmt.Errorf("open the target database: %w", err)
+	}
+	defer target.Close()
+	rollback := func() error { _, err := target.DeleteAll(ctx); return err }
+	// The source is live: whatever the target holds for this project is
+	// left from an interrupted attempt (or an older life) and is replaced.
+	if n, err := target.DeleteAll(ctx); err != nil {
+		return txn.Result{}, err
+	} else if n > 0 {
+		m.say("cleared %d stale row(s) of this project from the target database", n)
+	}
+	bar, done := m.progress("copying", len(recs))
+	if err := target.Import(ctx, recs, bar); err != nil {
+		rollback()
+		return txn.Result{}, err
+	}
+	done()
+	m.crashPoint(stepCopy)
+	got, _, err := target.List(ctx, storage.Query{All: true})
+	if err == nil {
+		err = migrate.Verify(recs, got)
+	}
+	if err != nil {
+		rollback()
+		return txn.Result{}, err
+	}
+	m.crashPoint(stepVerify)
+	extra, err := m.configWithType(dbType)
+	if err != nil {
+		rollback()
+		return txn.Result{}, err
+	}
+	if from != config.Database {
+		fs := filestore.Open(s.repo, fsOptions(s.env, s.warn))
+		files, _, err := fs.Scan()
+		if err != nil {
+			rollback()
+			return txn.Result{}, err
+		}
+		for _, f := range files {
+			extra = append(extra, txn.Change{Path: f.Path, Delete: true})
+		}
+	}
+	res, err := m.switchCommit(tx, config.Database, extra,
+		fmt.Sprintf("%d milestone(s) copied into the %s database and verified; it is now the store.", len(recs), dbType))
+	if err != nil {
+		if from != config.Database || s.cfg.Storage.Database.Type != dbType {
+			rollback()
+		}
+		return res, err
+	}
+	if from == config.Hybrid {
+		p := filepath.Join(s.repo.WorkTree, filepath.FromSlash(hybrid.IndexFile))
+		os.Remove(p)
+		os.Remove(p + "-wal")
+		os.Remove(p + "-shm")
+	}
+	return res, nil
+}
+
+// fromDatabase writes the database's documents back as YAML files.
+func (m *migration) fromDatabase(ctx context.Context, tx *txn.Tx, recs []storage.Record) (txn.Result, error) {
+	s := m.s
+	changes := make([]txn.Change, 0, len(recs))
+	written := make([]storage.Record, 0, len(recs))
+	for _, r := range recs {
+		path := filestore.PathFor(r.Milestone.ID, r.Milestone.Status)
+		dm, err := format.Decode(path, r.Source)
+		if err != nil {
+			return txn.Result{}, fmt.Errorf("milestone %s: its stored document does not parse: %w", r.Milestone.ID, err)
+		}
+		written = append(written, storage.Record{Milestone: dm, Source: r.Source, Path: path})
+		changes = append(changes, txn.Change{Path: path, Content: r.Source})
+	}
+	if err := migrate.Verify(recs, written); err != nil {
+		return txn.Result{}, err
+	}
+	m.crashPoint(stepCopy)
+	m.crashPoint(stepVerify)
+	res, err := m.switchCommit(tx, m.to, changes,
+		fmt.Sprintf("%d milestone(s) written back from the database as YAML files; the files are the store again.", len(recs)))
+	if err != nil {
+		return res, err
+	}
+	fs := filestore.Open(s.repo, fsOptions(s.env, s.warn))
+	back, _, err := fs.LoadAll(ctx)
+	if err != nil {
+		return res, err
+	}
+	if err := migrate.Verify(recs, back); err != nil {
+		return res, fmt.Errorf("the files written differ from the database (the database is unchanged; `git milestone fsck`): %w", err)
+	}
+	if m.to == config.Hybrid {
+		if err := buildIndex(ctx, s.env, s.repo); err != nil {
+			s.warn(fmt.Sprintf("index: %v (it will be rebuilt by the next command)", err))
+		}
+	}
+	m.say("the database still holds these milestones; it is no longer the store")
+	return res, nil
+}
+
+// logEvent appends one event (and, in database mode, to the events table).
+func (s *session) logEvent(name string, details map[string]any) {
+	e := eventlog.Event{Timestamp: s.env.Now(), Event: name, Backend: s.kind, Details: details}
+	if err := s.log.Append(e); err != nil {
+		s.warn(err.Error())
+	}
+	if db, ok := s.backend.(*dbstore.Store); ok {
+		if err := db.AppendEvent(context.Background(), dbstore.Event{Timestamp: e.Timestamp, Event: e.Event, Backend: e.Backend, Details: details}); err != nil {
+			s.warn(err.Error())
+		}
+	}
+}

@@ -1,0 +1,108 @@
+// Package migrate holds the backend-independent parts of moving milestones
+// between backends: content hashes, verification of a copy, and backups.
+// It knows storage.Record only, so it works between any two backends.
+package migrate
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/git-milestone/git-milestone/internal/milestone"
+	"github.com/git-milestone/git-milestone/internal/storage"
+)
+
+// Hash is the content hash of one milestone: its document, byte for byte.
+func Hash(r storage.Record) string {
+	h := sha256.Sum256(r.Source)
+	return hex.EncodeToString(h[:])
+}
+
+// Mismatch is one difference found by Verify.
+type Mismatch struct {
+	ID     string
+	Reason string
+}
+
+// VerifyError lists every difference between a source and its copy.
+type VerifyError struct{ Mismatches []Mismatch }
+
+func (e *VerifyError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "verification failed: %d milestone(s) differ", len(e.Mismatches))
+	for i, m := range e.Mismatches {
+		if i == 5 {
+			fmt.Fprintf(&b, "; and %d more", len(e.Mismatches)-5)
+			break
+		}
+		fmt.Fprintf(&b, "; %s: %s", m.ID, m.Reason)
+	}
+	return b.String()
+}
+
+// Verify checks that dst holds exactly the milestones of src: the same ids,
+// the same document bytes (content hash) and the same parsed fields,
+// including unknown keys and timestamps.
+func Verify(src, dst []storage.Record) error {
+	byID := make(map[string]storage.Record, len(dst))
+	for _, r := range dst {
+		byID[r.Milestone.ID] = r
+	}
+	var bad []Mismatch
+	for _, s := range src {
+		id := s.Milestone.ID
+		d, ok := byID[id]
+		if !ok {
+			bad = append(bad, Mismatch{id, "missing in the copy"})
+			continue
+		}
+		delete(byID, id)
+		if Hash(s) != Hash(d) {
+			bad = append(bad, Mismatch{id, "document content differs"})
+			continue
+		}
+		sj, err1 := s.Milestone.JSON()
+		dj, err2 := d.Milestone.JSON()
+		if err1 != nil || err2 != nil || !bytes.Equal(sj, dj) {
+			bad = append(bad, Mismatch{id, "fields differ"})
+		}
+	}
+	for id := range byID {
+		bad = append(bad, Mismatch{id, "only in the copy"})
+	}
+	if len(bad) > 0 {
+		sort.Slice(bad, func(i, j int) bool { return bad[i].ID < bad[j].ID })
+		return &VerifyError{Mismatches: bad}
+	}
+	return nil
+}
+
+// Backup writes every record's document into dir as <folder>/<id>.yaml
+// (the layout of .milestones/), plus a MANIFEST of ids and content hashes,
+// and returns how many files it wrote.
+func Backup(dir string, recs []storage.Record) (int, error) {
+	var manifest strings.Builder
+	for _, r := range recs {
+		if err := milestone.ValidateID(r.Milestone.ID); err != nil {
+			return 0, fmt.Errorf("backup: %w", err)
+		}
+		rel := filepath.Join(r.Milestone.Status.Folder(), r.Milestone.ID+".yaml")
+		p := filepath.Join(dir, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return 0, fmt.Errorf("backup: %w", err)
+		}
+		if err := os.WriteFile(p, r.Source, 0o644); err != nil {
+			return 0, fmt.Errorf("backup %s: %w", r.Milestone.ID, err)
+		}
+		fmt.Fprintf(&manifest, "%s  %s\n", Hash(r), filepath.ToSlash(rel))
+	}
+	if err := os.WriteFile(filepath.Join(dir, "MANIFEST"), []byte(manifest.String()), 0o644); err != nil {
+		return 0, fmt.Errorf("backup: %w", err)
+	}
+	return len(recs), nil
+}
