@@ -27,6 +27,7 @@ make_repo() {
   local dir=$1 n=$2
   rm -rf "$dir"; mkdir -p "$dir"; cd "$dir"
   git init -q -b main .
+  git config gc.autoDetach false
   for d in $(seq -f 'src/pkg%03g' 0 199); do mkdir -p "$d"; done
   awk -v n="$code_files" 'BEGIN { for (i = 0; i < n; i++) { f = sprintf("src/pkg%03d/file%05d.go", i % 200, i); printf "package pkg\n\n// file %d\n", i > f; close(f) } }'
   git add -A && git commit -q -m "code tree"
