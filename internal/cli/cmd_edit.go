@@ -65,7 +65,7 @@ func newEditCommand(env *Env) *cli.Command {
 				fmt.Fprintf(env.Stderr, "%s: no changes\n", id)
 				return nil
 			}
-			res, err := s.backend.Update(c.Context, storage.UpdateOptions{
+			res, err := s.update(c.Context, storage.UpdateOptions{
 				Lock: []string{id}, NoCommit: c.Bool("no-commit"), Message: commitMessage(c.String("message"), id, "edit"),
 			}, func(tx storage.Tx) error {
 				cur, err := tx.Get(id)

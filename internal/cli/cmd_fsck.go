@@ -61,7 +61,7 @@ func newFsckCommand(env *Env) *cli.Command {
 				for i, r := range misplaced {
 					ids[i] = r.Milestone.ID
 				}
-				res, err := s.backend.Update(c.Context, storage.UpdateOptions{Lock: ids,
+				res, err := s.update(c.Context, storage.UpdateOptions{Lock: ids,
 					Message: fmt.Sprintf("milestone: fsck --repair moves %d document(s) to the folder of their status\n", len(ids))},
 					func(tx storage.Tx) error {
 						for _, id := range ids {

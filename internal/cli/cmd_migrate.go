@@ -90,6 +90,7 @@ type migration struct {
 	backup      bool
 	skipInvalid bool
 	auto        bool // started by the automatic file <-> hybrid switch
+	ctx         context.Context
 }
 
 func (m *migration) fromType() string {
@@ -134,6 +135,7 @@ func (m *migration) say(format string, args ...any) {
 
 func (m *migration) run(ctx context.Context) (err error) {
 	s := m.s
+	m.ctx = ctx
 	from, fromType, toType := s.kind, m.fromType(), m.targetType()
 	if from == m.to && fromType == toType {
 		m.say("already on the %s backend: nothing to do", describe(from, fromType))
@@ -144,17 +146,11 @@ func (m *migration) run(ctx context.Context) (err error) {
 		return fmt.Errorf("another migration is running: %w", err)
 	}
 	defer release()
-	// Hold the transaction (our processes' queue and .git/index.lock) for
-	// the whole migration: no tool commit can land between the read of the
-	// source and the switch.
-	var tx *txn.Tx
-	if !m.dryRun {
-		tx, err = txn.Begin(ctx, s.repo, txn.Options{Getenv: s.env.Getenv, Warn: s.warn})
-		if err != nil {
-			return err
-		}
-		defer tx.Close()
-	}
+	// Every tool mutation holds the migration lock too (session.update), so
+	// none can land between the read of the source and the switch. The git
+	// transaction is only taken for the switch commit itself: .git/index.lock
+	// is held for milliseconds, and a migration killed before the switch
+	// leaves nothing behind.
 	recs, problems, err := s.backend.List(ctx, storage.Query{All: true})
 	if err != nil {
 		return fmt.Errorf("read the %s backend: %w", from, err)
@@ -202,11 +198,11 @@ func (m *migration) run(ctx context.Context) (err error) {
 	var res txn.Result
 	switch {
 	case m.to == config.Database:
-		res, err = m.toDatabase(ctx, tx, recs, from, toType)
+		res, err = m.toDatabase(ctx, recs, from, toType)
 	case from == config.Database:
-		res, err = m.fromDatabase(ctx, tx, recs)
+		res, err = m.fromDatabase(ctx, recs)
 	default:
-		res, err = m.betweenFileModes(ctx, tx, recs)
+		res, err = m.betweenFileModes(ctx, recs)
 	}
 	if err != nil && res.Commit != "" {
 		// The switch landed; a check after it failed.
@@ -264,19 +260,28 @@ func (m *migration) progress(what string, total int) (func(done int), func()) {
 	return func(done int) { bar.Set(done) }, func() { bar.Finish() }
 }
 
-// switchCommit commits storage-backend.txt (and more changes) in tx.
-func (m *migration) switchCommit(tx *txn.Tx, kind string, extra []txn.Change, what string) (txn.Result, error) {
-	changes := append([]txn.Change{{Path: config.BackendPath, Content: []byte(kind + "\n")}}, extra...)
-	res, err := tx.Commit(fmt.Sprintf("milestone: migrate to the %s backend\n\n%s\n", kind, what), changes)
-	if err != nil {
-		return res, err
+// switchCommit commits storage-backend.txt (and more changes): one commit
+// that makes the new backend the live one.
+func (m *migration) switchCommit(kind string, extra []txn.Change, what string) (txn.Result, error) {
+	res, err := m.commit(kind, extra, what)
+	if err == nil {
+		m.crashPoint(stepSwitch)
 	}
-	m.crashPoint(stepSwitch)
-	return res, nil
+	return res, err
+}
+
+func (m *migration) commit(kind string, extra []txn.Change, what string) (txn.Result, error) {
+	tx, err := txn.Begin(m.ctx, m.s.repo, txn.Options{Getenv: m.s.env.Getenv, Warn: m.s.warn})
+	if err != nil {
+		return txn.Result{}, err
+	}
+	defer tx.Close()
+	changes := append([]txn.Change{{Path: config.BackendPath, Content: []byte(kind + "\n")}}, extra...)
+	return tx.Commit(fmt.Sprintf("milestone: migrate to the %s backend\n\n%s\n", kind, what), changes)
 }
 
 // betweenFileModes moves file <-> hybrid: the files stay the store.
-func (m *migration) betweenFileModes(ctx context.Context, tx *txn.Tx, recs []storage.Record) (txn.Result, error) {
+func (m *migration) betweenFileModes(ctx context.Context, recs []storage.Record) (txn.Result, error) {
 	s := m.s
 	indexPath := filepath.Join(s.repo.WorkTree, filepath.FromSlash(hybrid.IndexFile))
 	if m.to == config.Hybrid {
@@ -303,9 +308,9 @@ func (m *migration) betweenFileModes(ctx context.Context, tx *txn.Tx, recs []sto
 			return txn.Result{}, err
 		}
 		m.crashPoint(stepVerify)
-		return m.switchCommit(tx, config.Hybrid, nil, fmt.Sprintf("%d milestone(s) indexed in .milestones/index.db and verified.", len(recs)))
+		return m.switchCommit(config.Hybrid, nil, fmt.Sprintf("%d milestone(s) indexed in .milestones/index.db and verified.", len(recs)))
 	}
-	res, err := m.switchCommit(tx, config.File, nil, "The YAML files are the store; the index is no longer used.")
+	res, err := m.switchCommit(config.File, nil, "The YAML files are the store; the index is no longer used.")
 	if err != nil {
 		return res, err
 	}
@@ -343,7 +348,7 @@ func (m *migration) configWithType(dbType string) ([]txn.Change, error) {
 }
 
 // toDatabase copies into a database and switches to it.
-func (m *migration) toDatabase(ctx context.Context, tx *txn.Tx, recs []storage.Record, from, dbType string) (txn.Result, error) {
+func (m *migration) toDatabase(ctx context.Context, recs []storage.Record, from, dbType string) (txn.Result, error) {
 	s := m.s
 	target, err := openDatabase(ctx, s.env, s.repo, s.cfg, dbType, s.warn)
 	if err != nil {
@@ -390,7 +395,7 @@ func (m *migration) toDatabase(ctx context.Context, tx *txn.Tx, recs []storage.R
 			extra = append(extra, txn.Change{Path: f.Path, Delete: true})
 		}
 	}
-	res, err := m.switchCommit(tx, config.Database, extra,
+	res, err := m.switchCommit(config.Database, extra,
 		fmt.Sprintf("%d milestone(s) copied into the %s database and verified; it is now the store.", len(recs), dbType))
 	if err != nil {
 		if from != config.Database || s.cfg.Storage.Database.Type != dbType {
@@ -408,7 +413,7 @@ func (m *migration) toDatabase(ctx context.Context, tx *txn.Tx, recs []storage.R
 }
 
 // fromDatabase writes the database's documents back as YAML files.
-func (m *migration) fromDatabase(ctx context.Context, tx *txn.Tx, recs []storage.Record) (txn.Result, error) {
+func (m *migration) fromDatabase(ctx context.Context, recs []storage.Record) (txn.Result, error) {
 	s := m.s
 	changes := make([]txn.Change, 0, len(recs))
 	written := make([]storage.Record, 0, len(recs))
@@ -426,7 +431,7 @@ func (m *migration) fromDatabase(ctx context.Context, tx *txn.Tx, recs []storage
 	}
 	m.crashPoint(stepCopy)
 	m.crashPoint(stepVerify)
-	res, err := m.switchCommit(tx, m.to, changes,
+	res, err := m.switchCommit(m.to, changes,
 		fmt.Sprintf("%d milestone(s) written back from the database as YAML files; the files are the store again.", len(recs)))
 	if err != nil {
 		return res, err

@@ -68,7 +68,7 @@ func newCreateCommand(env *Env) *cli.Command {
 				return err
 			}
 			src := format.Encode(m)
-			res, err := s.backend.Update(c.Context, storage.UpdateOptions{
+			res, err := s.update(c.Context, storage.UpdateOptions{
 				Lock: []string{id}, Message: commitMessage(c.String("message"), id, "create "+oneLine(title)), NoCommit: c.Bool("no-commit"),
 			}, func(tx storage.Tx) error {
 				if err := tx.Create(m, src); err != nil {
@@ -134,7 +134,7 @@ func mutate(c *cli.Context, env *Env, op, event, what string, change func(s *ses
 	if err != nil {
 		return err
 	}
-	res, err := s.backend.Update(c.Context, storage.UpdateOptions{
+	res, err := s.update(c.Context, storage.UpdateOptions{
 		Lock: []string{id}, NoCommit: c.Bool("no-commit"), Message: commitMessage(c.String("message"), id, what),
 	}, func(tx storage.Tx) error {
 		rec, err := tx.Get(id)
@@ -268,7 +268,7 @@ func newRmCommand(env *Env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			res, err := s.backend.Update(c.Context, storage.UpdateOptions{
+			res, err := s.update(c.Context, storage.UpdateOptions{
 				Lock: []string{id}, NoCommit: c.Bool("no-commit"), Message: commitMessage(c.String("message"), id, "remove"),
 			}, func(tx storage.Tx) error { return tx.Delete(id) })
 			s.record("rm", err == nil, eventlog.Event{Event: eventlog.MilestoneDeleted, MilestoneID: id})
@@ -308,7 +308,7 @@ func newMvCommand(env *Env) *cli.Command {
 				return refused("mv: %s and %s are the same id", oldID, newID)
 			}
 			var rewritten []string
-			res, err := s.backend.Update(c.Context, storage.UpdateOptions{
+			res, err := s.update(c.Context, storage.UpdateOptions{
 				Lock: []string{oldID, newID}, NoCommit: c.Bool("no-commit"),
 				Message: commitMessage(c.String("message"), newID, "rename "+oldID+" to "+newID),
 			}, func(tx storage.Tx) error {

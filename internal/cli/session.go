@@ -10,6 +10,7 @@ import (
 	"github.com/git-milestone/git-milestone/internal/config"
 	"github.com/git-milestone/git-milestone/internal/eventlog"
 	"github.com/git-milestone/git-milestone/internal/gitrepo"
+	"github.com/git-milestone/git-milestone/internal/lock"
 	"github.com/git-milestone/git-milestone/internal/milestone"
 	"github.com/git-milestone/git-milestone/internal/storage"
 	"github.com/git-milestone/git-milestone/internal/storage/dbstore"
@@ -181,4 +182,16 @@ func commitMessage(override, id, what string) string {
 		return override + "\n\nMilestone-Id: " + id + "\n"
 	}
 	return fmt.Sprintf("milestone(%s): %s\n\nMilestone-Id: %s\n", id, what, id)
+}
+
+// update runs a mutation on the backend while holding the migration lock,
+// so a migration never misses a change made during it (our processes
+// already queue on one lock per repository, so this costs no concurrency).
+func (s *session) update(ctx context.Context, opts storage.UpdateOptions, fn func(storage.Tx) error) (storage.Result, error) {
+	release, err := lock.Acquire(ctx, filepath.Join(s.repo.WorkTree, MigrationLock), 60*time.Second, s.warn)
+	if err != nil {
+		return storage.Result{}, fmt.Errorf("a migration is running: %w", err)
+	}
+	defer release()
+	return s.backend.Update(ctx, opts, fn)
 }
