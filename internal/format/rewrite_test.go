@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/git-milestone/git-milestone/internal/milestone"
 )
@@ -417,7 +418,7 @@ func TestParseValue(t *testing.T) {
 	}{
 		{"3", 3}, {"-2", -2}, {"1.5", 1.5}, {"true", true}, {"false", false}, {"~", nil}, {"null", nil},
 		{"hello", "hello"}, {"hello world # not a comment", "hello world # not a comment"}, {"  padded  ", "  padded  "},
-		{"yes", "yes"}, {"2026-01-01", "2026-01-01"}, {"", ""}, {"'quoted'", "quoted"}, {`"007"`, "007"},
+		{"yes", "yes"}, {"2026-01-01", time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}, {"2026-01-01 x", "2026-01-01 x"}, {"", ""}, {"'quoted'", "quoted"}, {`"007"`, "007"},
 		{"[a, b]", []any{"a", "b"}}, {"[1, [2]]", []any{1, []any{2}}}, {"{a: 1}", map[string]any{"a": 1}},
 		{"[unclosed", "[unclosed"}, {"a: b", "a: b"}, {"- a", "- a"}, {"!!binary aGk=", "!!binary aGk="},
 		{"&x 1", "&x 1"}, {"*x", "*x"}, {"two\nlines", "two\nlines"}, {"|\n  block", "|\n  block"}, {"---", "---"},

@@ -12,10 +12,11 @@ import (
 	"github.com/git-milestone/git-milestone/internal/milestone"
 )
 
-// ParseValue parses VALUE of `--set KEY=VALUE` for an unknown key: a YAML
-// scalar or flow collection ("3" is 3, "true" is true, "~" is nil, "[a, b]" is
-// []any{"a", "b"}, `"007"` is "007"). Plain text, dates, block syntax, tags,
-// anchors and anything that does not parse are returned as the string s,
+// ParseValue parses VALUE of `--set KEY=VALUE` for an unknown key as one YAML
+// scalar or flow collection, decoded as Decode decodes unknown keys: "3" is 3,
+// "1.5" is 1.5, "true" is true, "~" is nil, "2026-01-02" is a time.Time,
+// "[a, b]" is []any{"a", "b"}, `"007"` is "007". Other plain text, block
+// syntax, tags, anchors and anything that does not parse are the string s,
 // exactly as given.
 func ParseValue(s string) any {
 	var doc yaml.Node
@@ -36,7 +37,7 @@ func ParseValue(s string) any {
 				return s
 			}
 			switch v.ShortTag() {
-			case "!!int", "!!float", "!!bool", "!!null":
+			case "!!int", "!!float", "!!bool", "!!null", "!!timestamp":
 			default:
 				return s
 			}
