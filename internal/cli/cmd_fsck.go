@@ -12,6 +12,9 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/git-milestone/git-milestone/internal/lock"
+	"github.com/git-milestone/git-milestone/internal/storage/dbstore"
+	"github.com/git-milestone/git-milestone/internal/storage/filestore"
+	"github.com/git-milestone/git-milestone/internal/storage/hybrid"
 	"github.com/git-milestone/git-milestone/internal/storage"
 )
 
@@ -55,6 +58,7 @@ func newFsckCommand(env *Env) *cli.Command {
 			}
 			findings = append(findings, dependencyFindings(recs, byID)...)
 			findings = append(findings, s.lockFindings()...)
+			findings = append(findings, s.backendFindings(c.Context)...)
 			repaired := 0
 			if c.Bool("repair") && len(misplaced) > 0 {
 				ids := make([]string, len(misplaced))
@@ -199,4 +203,32 @@ func lockHeld(path string) (bool, string) {
 		return true, strings.TrimPrefix(held.Error(), held.Path+" is locked by ")
 	}
 	return false, ""
+}
+
+// backendFindings checks what belongs to the backend: the hybrid index,
+// and document files left in the work tree while a database is the store.
+func (s *session) backendFindings(ctx context.Context) []string {
+	var out []string
+	switch b := s.backend.(type) {
+	case *hybrid.Store:
+		ix, err := b.Index()
+		if err != nil {
+			return append(out, fmt.Sprintf("index %s cannot be used: %v (queries read the files; `git milestone index rebuild`)", hybrid.IndexFile, err))
+		}
+		st, err := ix.Status(ctx, b.Files())
+		if err != nil {
+			return append(out, fmt.Sprintf("index %s: %v", hybrid.IndexFile, err))
+		}
+		if !st.Fresh {
+			out = append(out, fmt.Sprintf("index %s is stale (%d added, %d changed, %d removed): `git milestone index refresh`",
+				hybrid.IndexFile, len(st.Added), len(st.Changed), len(st.Removed)))
+		}
+	case *dbstore.Store:
+		files, _, err := filestore.Open(s.repo, fsOptions(s.env, s.warn)).Scan()
+		if err == nil && len(files) > 0 {
+			out = append(out, fmt.Sprintf("%d milestone file(s) under .milestones/ (e.g. %s) while the database is the store: "+
+				"they are not read; an interrupted migration? re-run `git milestone migrate`, or remove them", len(files), files[0].Path))
+		}
+	}
+	return out
 }

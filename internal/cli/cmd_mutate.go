@@ -14,7 +14,13 @@ import (
 )
 
 func newCreateCommand(env *Env) *cli.Command {
-	flags := append(editFlags(),
+	var flags []cli.Flag
+	for _, f := range editFlags() {
+		if f.Names()[0] != "title" { // the title is the argument
+			flags = append(flags, f)
+		}
+	}
+	flags = append(flags,
 		&cli.StringFlag{Name: "id", Usage: "the id (default: a slug of the title, made unique)"},
 		&cli.StringSliceFlag{Name: "label", Usage: "a label (repeatable)"},
 		&cli.IntFlag{Name: "progress", Usage: "0-100"},
