@@ -65,7 +65,7 @@ unique prefix of a current milestone, or the exact id of a removed one.
 				return &milestone.NotFoundError{ID: id}
 			}
 			if c.Bool("json") {
-				return writeJSON(env.Stdout, entries)
+				return semdiff.WriteLogJSON(env.Stdout, entries)
 			}
 			writeLog(env, entries)
 			return nil

@@ -163,3 +163,147 @@ func (r *Repo) MergeBase(a, b string) (string, error) {
 	}
 	return strings.TrimSpace(string(out)), nil
 }
+
+// FileChange is one changed file of a PathLog commit, with both versions.
+type FileChange struct {
+	Path string
+	// Old and New are the content before and after; nil when the file is
+	// absent on that side (added or deleted).
+	Old, New []byte
+	// OldBlob and NewBlob are the blob ids ("" when absent).
+	OldBlob, NewBlob string
+}
+
+// PathCommit is a commit of PathLog with the changes of the given paths.
+// Its Message holds only the subject line.
+type PathCommit struct {
+	Commit
+	Files []FileChange
+}
+
+// PathLog returns, newest first, the commits reachable from start that
+// changed any of paths, with the full old and new content of each changed
+// path, like `git log -p -- paths` with git's default history
+// simplification (a merge that took the paths unchanged from one parent is
+// skipped and only that parent is followed; a merge that differs from every
+// parent is compared with its first parent). It runs one git process.
+func (r *Repo) PathLog(start string, paths []string) ([]PathCommit, error) {
+	if !isHexID(start) {
+		return nil, fmt.Errorf("path log: start %q is not a commit id", start)
+	}
+	args := []string{"-c", "core.quotePath=false", "log",
+		"--format=%x01%H%x02%P%x02%an%x02%ae%x02%at %ai%x02%s",
+		"-p", "--full-index", "-U2147483647", "--text", "--no-renames", "--no-ext-diff", "--no-textconv",
+		"--no-color", "--diff-merges=first-parent", "--src-prefix=a/", "--dst-prefix=b/", "--no-relative",
+		"--no-show-signature", start, "--"}
+	args = append(args, paths...)
+	out, err := r.git(nil, nil, args...)
+	if err != nil {
+		return nil, fmt.Errorf("git log %s: %w", strings.Join(paths, " "), err)
+	}
+	return parsePathLog(out, paths)
+}
+
+// parsePathLog reads the output of PathLog's git log.
+func parsePathLog(out []byte, paths []string) ([]PathCommit, error) {
+	var commits []PathCommit
+	var cur *PathCommit
+	var file *FileChange
+	var old, new *bytes.Buffer
+	var last byte // side of the previous hunk line: ' ', '-', '+'
+	inHunk := false
+	finish := func() {
+		if file != nil && cur != nil {
+			if file.OldBlob != "" {
+				file.Old = append([]byte{}, old.Bytes()...)
+			}
+			if file.NewBlob != "" {
+				file.New = append([]byte{}, new.Bytes()...)
+			}
+			cur.Files = append(cur.Files, *file)
+		}
+		file, inHunk = nil, false
+	}
+	for len(out) > 0 {
+		line := out
+		if i := bytes.IndexByte(out, '\n'); i >= 0 {
+			line, out = out[:i+1], out[i+1:]
+		} else {
+			out = nil
+		}
+		switch {
+		case len(line) > 0 && line[0] == 0x01:
+			finish()
+			f := strings.Split(strings.TrimRight(string(line[1:]), "\n"), "\x02")
+			if len(f) != 6 || !isHexID(f[0]) {
+				return nil, fmt.Errorf("git log: unexpected commit line %q", line)
+			}
+			c := PathCommit{Commit: Commit{ID: f[0], Message: f[5]}}
+			if f[1] != "" {
+				c.Parents = strings.Fields(f[1])
+			}
+			when := parseIdent("x <y> " + strings.SplitN(f[4], " ", 2)[0] + " " + zoneOf(f[4])).When
+			c.Author = Signature{Name: f[2], Email: f[3], When: when}
+			c.Committer = c.Author
+			commits = append(commits, c)
+			cur = &commits[len(commits)-1]
+		case inHunk && len(line) > 0 && (line[0] == ' ' || line[0] == '-' || line[0] == '+'):
+			text := line[1:]
+			switch line[0] {
+			case ' ':
+				old.Write(text)
+				new.Write(text)
+			case '-':
+				old.Write(text)
+			case '+':
+				new.Write(text)
+			}
+			last = line[0]
+		case inHunk && len(line) > 0 && line[0] == '\\':
+			// "\ No newline at end of file": the previous line had none.
+			for _, b := range []*bytes.Buffer{old, new} {
+				if (b == old && last != '+' || b == new && last != '-') && b.Len() > 0 && b.Bytes()[b.Len()-1] == '\n' {
+					b.Truncate(b.Len() - 1)
+				}
+			}
+		case bytes.HasPrefix(line, []byte("diff --git ")):
+			finish()
+			p := ""
+			for _, cand := range paths {
+				if bytes.HasSuffix(bytes.TrimRight(line, "\n"), []byte(" b/"+cand)) {
+					p = cand
+				}
+			}
+			if p == "" {
+				return nil, fmt.Errorf("git log: unexpected diff header %q", line)
+			}
+			file = &FileChange{Path: p}
+			old, new = new0(), new0()
+		case file != nil && bytes.HasPrefix(line, []byte("index ")):
+			ids := strings.Fields(string(line[len("index "):]))
+			if len(ids) > 0 {
+				o, n, _ := strings.Cut(ids[0], "..")
+				if o != ZeroID {
+					file.OldBlob = o
+				}
+				if n != ZeroID {
+					file.NewBlob = n
+				}
+			}
+		case file != nil && bytes.HasPrefix(line, []byte("@@ ")):
+			inHunk = true
+		}
+	}
+	finish()
+	return commits, nil
+}
+
+func new0() *bytes.Buffer { return new(bytes.Buffer) }
+
+// zoneOf returns the "+0100" zone at the end of "1700000000 2023-11-14 22:13:20 +0100".
+func zoneOf(s string) string {
+	if i := strings.LastIndexByte(s, ' '); i >= 0 {
+		return s[i+1:]
+	}
+	return "+0000"
+}

@@ -51,10 +51,17 @@ func Summary(entries []Entry) string {
 // WriteJSON writes the entries as the JSON array of SPEC section 4,
 // [{"id", "kind", "changes": [{"field", "old", "new"}]}] (plus extra keys),
 // one entry per line.
-func WriteJSON(w io.Writer, entries []Entry) error {
+func WriteJSON(w io.Writer, entries []Entry) error { return writeLines(w, entries) }
+
+// WriteLogJSON writes log entries as a JSON array, one entry per line:
+// {"commit", "author", "email", "date", "subject", "id", "kind", "changes", ...}.
+func WriteLogJSON(w io.Writer, entries []LogEntry) error { return writeLines(w, entries) }
+
+// writeLines writes a JSON array with one element per line.
+func writeLines[T any](w io.Writer, items []T) error {
 	var b bytes.Buffer
 	b.WriteString("[")
-	for i, e := range entries {
+	for i, it := range items {
 		if i > 0 {
 			b.WriteString(",")
 		}
@@ -62,12 +69,12 @@ func WriteJSON(w io.Writer, entries []Entry) error {
 		var one bytes.Buffer
 		enc := json.NewEncoder(&one)
 		enc.SetEscapeHTML(false)
-		if err := enc.Encode(e); err != nil {
-			return fmt.Errorf("milestone %s: %w", e.ID, err)
+		if err := enc.Encode(it); err != nil {
+			return err
 		}
 		b.Write(bytes.TrimRight(one.Bytes(), "\n"))
 	}
-	if len(entries) > 0 {
+	if len(items) > 0 {
 		b.WriteString("\n")
 	}
 	b.WriteString("]\n")

@@ -223,37 +223,46 @@ func sameText(a, b []byte) bool {
 }
 
 // pairRenames pairs removed and added documents that are the same
-// milestone under a new id: the same content, or the same created_at, or
-// (when neither has created_at) the same title and mostly the same lines.
-// Paired documents are taken out of gone and born (set to nil).
+// milestone under a new id: the same content; or the same created_at and
+// the same title, or the same created_at and 80% of the lines alike; or,
+// when neither has a created_at, the same title and 60% of the lines alike. The strongest
+// matches are paired first. Paired documents are taken out of gone and born
+// (set to nil).
 func pairRenames(gone, born []*doc) [][2]*doc {
+	type cand struct{ i, j, score int }
+	var cands []cand
+	for i, a := range gone {
+		for j, b := range born {
+			score := 0
+			switch {
+			case a.Hash != "" && a.Hash == b.Hash:
+				score = 4
+			case a.m.CreatedAt != "" && a.m.CreatedAt == b.m.CreatedAt && a.m.Title == b.m.Title:
+				score = 3
+			case a.m.CreatedAt != "" && a.m.CreatedAt == b.m.CreatedAt && similar(a.Src, b.Src, 8):
+				score = 2
+			case a.m.CreatedAt == "" && b.m.CreatedAt == "" && a.m.Title == b.m.Title && similar(a.Src, b.Src, 6):
+				score = 1
+			}
+			if score > 0 {
+				cands = append(cands, cand{i, j, score})
+			}
+		}
+	}
+	sort.SliceStable(cands, func(x, y int) bool { return cands[x].score > cands[y].score })
 	var pairs [][2]*doc
-	for _, match := range []func(a, b *doc) bool{
-		func(a, b *doc) bool { return a.Hash != "" && a.Hash == b.Hash },
-		func(a, b *doc) bool { return a.m.CreatedAt != "" && a.m.CreatedAt == b.m.CreatedAt },
-		func(a, b *doc) bool {
-			return a.m.CreatedAt == "" && b.m.CreatedAt == "" && a.m.Title == b.m.Title && similar(a.Src, b.Src)
-		},
-	} {
-		for i, a := range gone {
-			if a == nil {
-				continue
-			}
-			for j, b := range born {
-				if b != nil && match(a, b) {
-					pairs = append(pairs, [2]*doc{a, b})
-					gone[i], born[j] = nil, nil
-					break
-				}
-			}
+	for _, c := range cands {
+		if gone[c.i] != nil && born[c.j] != nil {
+			pairs = append(pairs, [2]*doc{gone[c.i], born[c.j]})
+			gone[c.i], born[c.j] = nil, nil
 		}
 	}
 	return pairs
 }
 
-// similar reports whether at least 60% of the lines of the longer text are
-// common to both.
-func similar(a, b []byte) bool {
+// similar reports whether at least tenths/10 of the lines of the longer
+// text are common to both.
+func similar(a, b []byte, tenths int) bool {
 	la, lb := merge.SplitLines(a), merge.SplitLines(b)
 	n := max(len(la), len(lb))
 	if n == 0 {
@@ -263,7 +272,7 @@ func similar(a, b []byte) bool {
 	for _, h := range merge.DiffLines(la, lb) {
 		changed += max(h.A1-h.A0, h.B1-h.B0)
 	}
-	return (n-changed)*10 >= n*6
+	return (n-changed)*10 >= n*tenths
 }
 
 // FieldChanges lists the fields that differ between a and b, known keys in
@@ -291,7 +300,7 @@ func FieldChanges(a, b *milestone.Milestone) []Change {
 	for _, k := range keys {
 		ov, oOK := value(a, k)
 		nv, nOK := value(b, k)
-		if oOK == nOK && (!oOK || canon(ov) == canon(nv)) {
+		if oOK == nOK && (!oOK || equalValues(ov, nv)) {
 			continue
 		}
 		c := Change{Field: k, Old: jsonValue(ov, oOK), New: jsonValue(nv, nOK)}
@@ -353,6 +362,31 @@ func value(m *milestone.Milestone, key string) (any, bool) {
 		}
 	}
 	return nil, false
+}
+
+// equalValues compares field values: strings, lists and numbers directly,
+// other values (unknown keys) by their canonical rendering.
+func equalValues(a, b any) bool {
+	switch x := a.(type) {
+	case string:
+		y, ok := b.(string)
+		return ok && x == y
+	case int:
+		y, ok := b.(int)
+		return ok && x == y
+	case []string:
+		y, ok := b.([]string)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if x[i] != y[i] {
+				return false
+			}
+		}
+		return true
+	}
+	return canon(a) == canon(b)
 }
 
 // canon renders a value canonically, for comparison.

@@ -28,7 +28,10 @@ func DocID(path string) (string, bool) {
 		return "", false
 	}
 	id, ok := strings.CutSuffix(name, ".yaml")
-	return id, ok && id != ""
+	if !ok || id == "" {
+		return "", false
+	}
+	return id, true
 }
 
 // TreeSnapshot lists the documents of a commit (or tree) id; "" is the
