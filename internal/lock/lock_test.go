@@ -1,0 +1,243 @@
+package lock_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/git-milestone/git-milestone/internal/lock"
+)
+
+// TestMain doubles as a lock-holding child process: LOCK_TEST_PATH names the
+// lock, LOCK_TEST_MODE says what to do with it ("hold": until stdin closes;
+// "die": exit without releasing; "hung": pretend it was taken 11 minutes
+// ago, then hold).
+func TestMain(m *testing.M) {
+	if path := os.Getenv("LOCK_TEST_PATH"); path != "" {
+		release, err := lock.Acquire(context.Background(), path, 10*time.Second, nil)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		switch os.Getenv("LOCK_TEST_MODE") {
+		case "die":
+			fmt.Println("held")
+			os.Exit(0) // the kernel drops the flock; the file stays
+		case "hung":
+			host, _ := os.Hostname()
+			old := lock.Info{PID: os.Getpid(), Host: host, Since: time.Now().Add(-11 * time.Minute)}
+			os.WriteFile(path, []byte(old.String()), 0o666)
+		}
+		fmt.Println("held")
+		io.Copy(io.Discard, os.Stdin) // until the parent closes stdin
+		release()
+		fmt.Println("released")
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// child starts a lock-holding process and waits until it holds the lock.
+type child struct {
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	out   *bufio.Scanner
+}
+
+func startChild(t *testing.T, path, mode string) *child {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, "-test.run=^$")
+	cmd.Env = append(os.Environ(), "LOCK_TEST_PATH="+path, "LOCK_TEST_MODE="+mode)
+	cmd.Stderr = os.Stderr
+	stdin, _ := cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	c := &child{cmd: cmd, stdin: stdin, out: bufio.NewScanner(stdout)}
+	t.Cleanup(func() { c.stdin.Close(); c.cmd.Process.Kill(); c.cmd.Wait() })
+	if !c.out.Scan() || c.out.Text() != "held" {
+		t.Fatalf("child did not take the lock: %q", c.out.Text())
+	}
+	return c
+}
+
+func (c *child) release(t *testing.T) {
+	t.Helper()
+	c.stdin.Close()
+	if !c.out.Scan() || c.out.Text() != "released" {
+		t.Fatalf("child did not release: %q", c.out.Text())
+	}
+}
+
+func TestAcquireRelease(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "locks", "deep", "x.lock")
+	release, err := lock.Acquire(context.Background(), path, time.Second, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, ok := lock.ReadInfo(path)
+	host, _ := os.Hostname()
+	if !ok || info.PID != os.Getpid() || info.Host != host || time.Since(info.Since) > time.Minute {
+		t.Errorf("lock file says %+v (ok %v)", info, ok)
+	}
+	release()
+	release() // idempotent
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("released lock file still there")
+	}
+	release, err = lock.Acquire(context.Background(), path, time.Second, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	release()
+}
+
+func TestHeldByAnotherProcess(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "m.lock")
+	c := startChild(t, path, "hold")
+	start := time.Now()
+	_, err := lock.Acquire(context.Background(), path, 300*time.Millisecond, nil)
+	var he *lock.HeldError
+	if !errors.As(err, &he) || !errors.Is(err, lock.ErrLocked) {
+		t.Fatalf("err = %v, want *HeldError wrapping ErrLocked", err)
+	}
+	if d := time.Since(start); d < 300*time.Millisecond {
+		t.Errorf("gave up after %v", d)
+	}
+	host, _ := os.Hostname()
+	if he.PID != c.cmd.Process.Pid || he.Host != host || he.Since.IsZero() || he.Path != path {
+		t.Errorf("HeldError = %+v, want pid %d on %s", he, c.cmd.Process.Pid, host)
+	}
+	for _, want := range []string{path, fmt.Sprintf("process %d", c.cmd.Process.Pid), host, "since"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("message %q lacks %q", err, want)
+		}
+	}
+	// A waiter gets the lock as soon as the holder lets go.
+	done := make(chan error, 1)
+	go func() {
+		release, err := lock.Acquire(context.Background(), path, 10*time.Second, nil)
+		if err == nil {
+			release()
+		}
+		done <- err
+	}()
+	time.Sleep(100 * time.Millisecond)
+	let := time.Now()
+	c.release(t)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(let); d > 2*time.Second {
+		t.Errorf("waiter took %v after the release", d)
+	}
+}
+
+func TestDeadHolderIsTakenOver(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "m.lock")
+	c := startChild(t, path, "die")
+	c.cmd.Wait()
+	var warnings []string
+	start := time.Now()
+	release, err := lock.Acquire(context.Background(), path, 5*time.Second, func(s string) { warnings = append(warnings, s) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	if time.Since(start) > time.Second {
+		t.Errorf("took %v to take a dead holder's lock", time.Since(start))
+	}
+	if len(warnings) != 1 || !strings.Contains(warnings[0], fmt.Sprintf("process %d", c.cmd.Process.Pid)) ||
+		!strings.Contains(warnings[0], "exited without releasing") {
+		t.Errorf("warnings = %q", warnings)
+	}
+	if info, _ := lock.ReadInfo(path); info.PID != os.Getpid() {
+		t.Errorf("lock file not rewritten: %+v", info)
+	}
+}
+
+func TestHungHolderIsTakenOver(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "m.lock")
+	c := startChild(t, path, "hung")
+	var warnings []string
+	release, err := lock.Acquire(context.Background(), path, 5*time.Second, func(s string) { warnings = append(warnings, s) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(warnings) != 1 || !strings.Contains(warnings[0], "presumed hung") ||
+		!strings.Contains(warnings[0], fmt.Sprintf("process %d", c.cmd.Process.Pid)) {
+		t.Errorf("warnings = %q", warnings)
+	}
+	// When the hung process finally releases, it must not remove our file.
+	c.release(t)
+	if info, ok := lock.ReadInfo(path); !ok || info.PID != os.Getpid() {
+		t.Errorf("our lock file was disturbed by the old holder: %+v %v", info, ok)
+	}
+	// And we really hold it: another process cannot take it.
+	_, err = lock.Acquire(context.Background(), path, 100*time.Millisecond, nil)
+	if !errors.Is(err, lock.ErrLocked) {
+		t.Errorf("second acquire: %v, want ErrLocked", err)
+	}
+	release()
+}
+
+func TestContextCancelled(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "m.lock")
+	release, err := lock.Acquire(context.Background(), path, time.Second, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { time.Sleep(50 * time.Millisecond); cancel() }()
+	_, err = lock.Acquire(ctx, path, 10*time.Second, nil)
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want context.Canceled", err)
+	}
+}
+
+func TestMutualExclusion(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "m.lock")
+	var inside, max, total atomic.Int32
+	var wg sync.WaitGroup
+	for g := 0; g < 6; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 20; i++ {
+				release, err := lock.Acquire(context.Background(), path, 10*time.Second, nil)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				n := inside.Add(1)
+				if n > max.Load() {
+					max.Store(n)
+				}
+				time.Sleep(100 * time.Microsecond)
+				inside.Add(-1)
+				total.Add(1)
+				release()
+			}
+		}()
+	}
+	wg.Wait()
+	if max.Load() != 1 || total.Load() != 120 {
+		t.Errorf("max holders at once = %d, acquisitions = %d", max.Load(), total.Load())
+	}
+}
