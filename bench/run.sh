@@ -4,7 +4,12 @@
 # commands with hyperfine and prints a table of medians (milliseconds).
 #
 #   bench/run.sh                     # N = 100 1000, backend file
-#   BACKENDS="file hybrid" bench/run.sh 1000 10000
+#   BACKENDS="file hybrid sqlite postgresql" bench/run.sh 1000 10000
+#
+# Backends: file, hybrid, sqlite (database, SQLite flavour), postgresql
+# (database on $BENCH_DATABASE_URL, default the local server; a database
+# gm_bench_<N> is created there). Besides the commands, it times the
+# migration into the backend (and index rebuild for hybrid).
 #
 # Needs hyperfine (Debian: apt-get install hyperfine). Repositories are cached
 # in ${BENCH_DIR:-/tmp/git-milestone-bench}; delete it to regenerate.
@@ -49,27 +54,55 @@ printf '\n%-8s %-7s %-28s %10s\n' backend N command median_ms
 for n in "${sizes[@]}"; do
   for backend in $backends; do
     repo="$work/repo-$n-$backend"
-    if [ ! -d "$repo/.milestones" ]; then
-      make_repo "$repo" "$n" >/dev/null
-      if [ "$backend" != file ]; then (cd "$repo" && git milestone migrate --to "$backend" >/dev/null); fi
+    unset DATABASE_URL
+    if [ "$backend" = postgresql ]; then
+      base=${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}
+      psql -q "$base" -c "DROP DATABASE IF EXISTS gm_bench_$n WITH (FORCE)" -c "CREATE DATABASE gm_bench_$n" >/dev/null
+      export DATABASE_URL=${base/\/postgres\?/\/gm_bench_$n?}
     fi
+    make_repo "$repo" "$n" >/dev/null
     cd "$repo"
+    case $backend in
+      file) ;;
+      hybrid) migrate_cmd="git-milestone migrate --to hybrid";;
+      sqlite|postgresql) migrate_cmd="git-milestone migrate --to database --database-type $backend";;
+    esac
+    if [ "$backend" != file ]; then
+      start=$(date +%s.%N)
+      $migrate_cmd >/dev/null 2>&1 || { echo "bench: $migrate_cmd failed" >&2; $migrate_cmd; exit 1; }
+      end=$(date +%s.%N)
+      printf '%-8s %-7s %-28s %10s\n' "$backend" "$n" "migrate from file (once)" "$(python3 -c "print('%.0f' % (($end-$start)*1000))")"
+    fi
     mid=$(printf 'm-%05d' $((n / 2)))
-    declare -a names=(show "list --status blocked" "search zanzibar" stats create update)
+    declare -a names=(show "list --status blocked" "list --status X --limit 50" "search zanzibar" stats create update)
     declare -a cmds=(
       "git-milestone show $mid"
       "git-milestone list --status blocked"
+      "git-milestone list --status blocked --limit 50"
       "git-milestone search zanzibar"
       "git-milestone stats"
       "git-milestone create 'Bench milestone'"
       "git-milestone update $mid --progress \$((RANDOM % 100))"
     )
+    if [ "$backend" = hybrid ]; then
+      names+=("index rebuild" "pre-commit hook (1 file)")
+      # one staged milestone, as in a commit touching one file
+      sed -i 's/^progress: .*/progress: 99/' ".milestones/active/$mid.yaml" && git add ".milestones/active/$mid.yaml"
+      cmds+=("git-milestone index rebuild" "git-milestone hook pre-commit")
+    fi
     for i in "${!cmds[@]}"; do
       out="$work/result-$n-$backend-$i.json"
       hyperfine --shell=bash --warmup 2 --runs "$runs" --export-json "$out" "${cmds[$i]}" >/dev/null 2>&1 || { printf '%-8s %-7s %-28s %10s\n' "$backend" "$n" "${names[$i]}" FAILED; continue; }
       med=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print("%.1f" % (r["median"]*1000))' "$out")
       printf '%-8s %-7s %-28s %10s\n' "$backend" "$n" "${names[$i]}" "$med"
     done
+    if [ "$backend" = postgresql ] || [ "$backend" = sqlite ]; then
+      start=$(date +%s.%N)
+      git-milestone migrate --to file >/dev/null 2>&1
+      end=$(date +%s.%N)
+      printf '%-8s %-7s %-28s %10s\n' "$backend" "$n" "migrate to file (once)" "$(python3 -c "print('%.0f' % (($end-$start)*1000))")"
+    fi
     cd "$root"
+    if [ "$backend" = postgresql ]; then psql -q "$base" -c "DROP DATABASE IF EXISTS gm_bench_$n WITH (FORCE)" >/dev/null; fi
   done
 done
