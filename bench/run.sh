@@ -87,7 +87,8 @@ for n in "${sizes[@]}"; do
     if [ "$backend" = hybrid ]; then
       names+=("index rebuild" "pre-commit hook (1 file)")
       # one staged milestone, as in a commit touching one file
-      sed -i 's/^progress: .*/progress: 99/' ".milestones/active/$mid.yaml" && git add ".milestones/active/$mid.yaml"
+      hid=$(printf 'm-%05d' $((n / 2 + 5)))
+      sed -i 's/^progress: .*/progress: 99/' ".milestones/active/$hid.yaml" && git add ".milestones/active/$hid.yaml"
       cmds+=("git-milestone index rebuild" "git-milestone hook pre-commit")
     fi
     for i in "${!cmds[@]}"; do
