@@ -62,6 +62,9 @@ type Store struct {
 	timeout time.Duration
 	where   string // the database, for messages (URL redacted)
 
+	connectTimeout time.Duration
+	importChunk    int // rows per COPY and progress report; 0: importChunk (tests set it)
+
 	db   *sql.DB // writes (SQLite: the single writer connection)
 	rdb  *sql.DB // reads (SQLite: a separate reader pool; PostgreSQL: db)
 	pool *pgxpool.Pool

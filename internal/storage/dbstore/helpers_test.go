@@ -77,16 +77,22 @@ func newPGDatabase(tb testing.TB) string {
 }
 
 func dropPGDatabase(tb testing.TB, base, name string) {
+	if err := dropDatabase(base, name); err != nil {
+		tb.Error(err)
+	}
+}
+
+func dropDatabase(base, name string) error {
 	ctx := context.Background()
 	admin, err := pgx.Connect(ctx, base)
 	if err != nil {
-		tb.Errorf("drop database %s: %v", name, err)
-		return
+		return fmt.Errorf("drop database %s: %w", name, err)
 	}
 	defer admin.Close(ctx)
 	if _, err := admin.Exec(ctx, `DROP DATABASE IF EXISTS `+pgx.Identifier{name}.Sanitize()+` WITH (FORCE)`); err != nil {
-		tb.Errorf("drop database %s: %v", name, err)
+		return fmt.Errorf("drop database %s: %w", name, err)
 	}
+	return nil
 }
 
 // testDB is one fresh database of one dialect.

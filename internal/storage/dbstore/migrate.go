@@ -94,6 +94,29 @@ func (s *Store) schemaVersion(ctx context.Context, q queryer) (int, error) {
 	return int(v.Int64), nil
 }
 
+// firstSchemaVersion is the first statement of a store. On PostgreSQL it
+// connects, within the connect timeout, and takes one round trip.
+func (s *Store) firstSchemaVersion(ctx context.Context) (int, error) {
+	if s.kind != TypePostgreSQL {
+		v, err := s.schemaVersion(ctx, s.db)
+		if err != nil {
+			return 0, s.openErr(ctx, "read schema version", err)
+		}
+		return v, nil
+	}
+	cctx, cancel := context.WithTimeout(ctx, s.connectTimeout)
+	defer cancel()
+	var v sql.NullInt64
+	err := s.db.QueryRowContext(cctx, `SELECT max(version) FROM milestone_schema`).Scan(&v)
+	if pgCode(err) == "42P01" { // undefined_table: a new database
+		return 0, nil
+	}
+	if err != nil {
+		return 0, s.connectErr(ctx, cctx, err)
+	}
+	return int(v.Int64), nil
+}
+
 // migrate applies the migrations the database lacks, each in its own
 // transaction, and refuses a database newer than the binary.
 func (s *Store) migrate(ctx context.Context) error {
@@ -101,9 +124,9 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	cur, err := s.schemaVersion(ctx, s.db)
+	cur, err := s.firstSchemaVersion(ctx)
 	if err != nil {
-		return s.openErr(ctx, "read schema version", err)
+		return err
 	}
 	if cur > len(ms) {
 		return &SchemaTooNewError{Database: cur, Binary: len(ms)}

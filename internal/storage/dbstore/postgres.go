@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -14,7 +15,8 @@ import (
 
 func openPostgres(ctx context.Context, cfg Config) (*Store, error) {
 	where := RedactURL(cfg.URL)
-	s := &Store{kind: TypePostgreSQL, project: cfg.ProjectKey, timeout: cfg.QueryTimeout, where: where}
+	s := &Store{kind: TypePostgreSQL, project: cfg.ProjectKey, timeout: cfg.QueryTimeout, where: where,
+		connectTimeout: cfg.ConnectTimeout}
 	s.scrub = func(msg string) string {
 		if cfg.URL != "" {
 			msg = strings.ReplaceAll(msg, cfg.URL, where)
@@ -49,22 +51,27 @@ func openPostgres(ctx context.Context, cfg Config) (*Store, error) {
 	if _, ok := pcfg.ConnConfig.RuntimeParams["application_name"]; !ok {
 		pcfg.ConnConfig.RuntimeParams["application_name"] = "git-milestone"
 	}
+	if !strings.Contains(cfg.URL, "default_query_exec_mode") {
+		// One round trip per statement (no prepare): a CLI process runs
+		// each statement about once on a fresh connection.
+		pcfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeExec
+	}
 	s.pool, err = pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
-		return nil, s.wrap(ctx, "connect", err)
-	}
-	cctx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
-	defer cancel()
-	if err := s.pool.Ping(cctx); err != nil {
-		s.pool.Close()
-		if cctx.Err() != nil && ctx.Err() == nil {
-			err = fmt.Errorf("no answer within the connect timeout (%s): %w", cfg.ConnectTimeout, err)
-		}
 		return nil, s.wrap(ctx, "connect", err)
 	}
 	s.db = stdlib.OpenDBFromPool(s.pool)
 	s.rdb = s.db
 	return s, nil
+}
+
+// connectErr explains a failure of the first statement, which is when the
+// pool connects.
+func (s *Store) connectErr(ctx, cctx context.Context, err error) error {
+	if cctx.Err() != nil && ctx.Err() == nil {
+		err = fmt.Errorf("no answer within the connect timeout (%s): %w", s.connectTimeout, err)
+	}
+	return s.wrap(ctx, "connect", err)
 }
 
 // pgCode is the SQLSTATE of a PostgreSQL error, or "".

@@ -318,7 +318,7 @@ func TestListMatchesStorageSemantics(t *testing.T) {
 		}
 		g := newGenerator(99)
 		queries := []storage.Query{{}, {All: true}, {Sort: "due", All: true}, {Statuses: []milestone.Status{milestone.Completed}}}
-		for i := 0; i < 400; i++ {
+		for i := 0; i < 300; i++ {
 			queries = append(queries, randomQuery(g))
 		}
 		for _, q := range queries {
@@ -560,22 +560,23 @@ func orEmpty(m map[string]any) map[string]any {
 }
 
 func TestImport(t *testing.T) {
-	recs := newGenerator(3).records(12000)
+	recs := newGenerator(3).records(2500)
 	eachDialect(t, func(t *testing.T, d testDB) {
 		ctx := context.Background()
 		s := d.open(t, "imp")
+		s.importChunk = 1000
 		var progress []int
 		if err := s.Import(ctx, recs, func(n int) { progress = append(progress, n) }); err != nil {
 			t.Fatal(err)
 		}
-		if !slices.Equal(progress, []int{5000, 10000, 12000}) {
+		if !slices.Equal(progress, []int{1000, 2000, 2500}) {
 			t.Errorf("progress = %v", progress)
 		}
 		all, _, err := s.List(ctx, storage.Query{All: true})
 		if err != nil || len(all) != len(recs) {
 			t.Fatalf("List = %d, %v", len(all), err)
 		}
-		for _, i := range []int{0, 4999, 5000, 11999} {
+		for _, i := range []int{0, 999, 1000, 2499} {
 			sameRecord(t, all[i], recs[i])
 		}
 		// Search and labels work on imported rows.

@@ -1,0 +1,231 @@
+package dbstore
+
+// Benchmarks at DBSTORE_BENCH_N milestones (default 10,000):
+//
+//	MILESTONE_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable \
+//	  go test -run '^$' -bench . -benchtime 200x ./internal/storage/dbstore/
+//	DBSTORE_BENCH_N=100000 ... (the same at 100,000)
+//
+// BenchmarkImport loads DBSTORE_IMPORT_N (default 100,000) into a fresh
+// database per iteration: run it with -benchtime 1x.
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/git-milestone/git-milestone/internal/milestone"
+	"github.com/git-milestone/git-milestone/internal/storage"
+)
+
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
+		return n
+	}
+	return def
+}
+
+type benchStore struct {
+	s    *Store
+	cfg  Config
+	recs []storage.Record
+}
+
+var benchStores = map[string]*benchStore{}
+
+// benchDB creates a database that outlives one benchmark function (dropped
+// by TestMain).
+func benchDB(b *testing.B, kind string) Config {
+	if kind == TypeSQLite {
+		dir, err := os.MkdirTemp("", "dbstore-bench-")
+		if err != nil {
+			b.Fatal(err)
+		}
+		benchMu.Lock()
+		benchCleanups = append(benchCleanups, func() { os.RemoveAll(dir) })
+		benchMu.Unlock()
+		return Config{Type: kind, Path: filepath.Join(dir, "enterprise.db"), ProjectKey: "bench"}
+	}
+	base := pgBaseURL(b)
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, base)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	name := fmt.Sprintf("dbstore_bench_%d_%d", os.Getpid(), len(benchCleanups))
+	if _, err := admin.Exec(ctx, `CREATE DATABASE `+pgx.Identifier{name}.Sanitize()); err != nil {
+		b.Fatal(err)
+	}
+	benchMu.Lock()
+	benchCleanups = append(benchCleanups, func() {
+		if err := dropDatabase(base, name); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+		}
+	})
+	benchMu.Unlock()
+	return Config{Type: kind, URL: withDatabase(b, base, name), ProjectKey: "bench"}
+}
+
+// loaded returns a store holding benchN generated milestones, shared by the
+// benchmarks of one run.
+func loaded(b *testing.B, kind string) *benchStore {
+	n := envInt("DBSTORE_BENCH_N", 10000)
+	key := fmt.Sprintf("%s-%d", kind, n)
+	if bs := benchStores[key]; bs != nil {
+		return bs
+	}
+	if kind == TypePostgreSQL {
+		pgBaseURL(b)
+	}
+	cfg := benchDB(b, kind)
+	ctx := context.Background()
+	s, err := Open(ctx, cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	recs := newGenerator(1).records(n)
+	if err := s.Import(ctx, recs, nil); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := s.db.ExecContext(ctx, `ANALYZE`); err != nil {
+		b.Fatal(err)
+	}
+	bs := &benchStore{s: s, cfg: cfg, recs: recs}
+	benchStores[key] = bs
+	benchMu.Lock()
+	benchCleanups = append([]func(){func() { s.Close() }}, benchCleanups...)
+	benchMu.Unlock()
+	return bs
+}
+
+func eachBenchDialect(b *testing.B, f func(b *testing.B, bs *benchStore)) {
+	for _, kind := range []string{TypeSQLite, TypePostgreSQL} {
+		b.Run(kind, func(b *testing.B) {
+			bs := loaded(b, kind)
+			b.ResetTimer()
+			f(b, bs)
+		})
+	}
+}
+
+func BenchmarkGet(b *testing.B) {
+	eachBenchDialect(b, func(b *testing.B, bs *benchStore) {
+		ctx := context.Background()
+		for i := 0; i < b.N; i++ {
+			id := bs.recs[(i*7919)%len(bs.recs)].Milestone.ID
+			if _, err := bs.s.Get(ctx, id); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkOpenGet is what one CLI process pays in the store: open
+// (connect, schema check), one Get, close.
+func BenchmarkOpenGet(b *testing.B) {
+	eachBenchDialect(b, func(b *testing.B, bs *benchStore) {
+		ctx := context.Background()
+		for i := 0; i < b.N; i++ {
+			s, err := Open(ctx, bs.cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := s.Get(ctx, bs.recs[(i*7919)%len(bs.recs)].Milestone.ID); err != nil {
+				b.Fatal(err)
+			}
+			s.Close()
+		}
+	})
+}
+
+func benchList(b *testing.B, q storage.Query) {
+	eachBenchDialect(b, func(b *testing.B, bs *benchStore) {
+		ctx := context.Background()
+		total := 0
+		for i := 0; i < b.N; i++ {
+			recs, _, err := bs.s.List(ctx, q)
+			if err != nil {
+				b.Fatal(err)
+			}
+			total += len(recs)
+		}
+		b.ReportMetric(float64(total)/float64(b.N), "rows/op")
+	})
+}
+
+func BenchmarkListStatusLimit50(b *testing.B) {
+	benchList(b, storage.Query{Statuses: []milestone.Status{milestone.Blocked}, Limit: 50})
+}
+
+func BenchmarkListOpenAll(b *testing.B) { benchList(b, storage.Query{}) }
+
+func BenchmarkListLabelOwner(b *testing.B) {
+	benchList(b, storage.Query{All: true, Labels: []string{"web"}, Owner: "user3@example.com"})
+}
+
+// A word of the generated vocabulary: in about 4 % of the milestones.
+func benchWord() string { return newGenerator(1).words[17] }
+
+func BenchmarkSearch(b *testing.B) { benchList(b, storage.Query{Text: benchWord()}) }
+
+func BenchmarkSearchLimit50(b *testing.B) { benchList(b, storage.Query{Text: benchWord(), Limit: 50}) }
+
+func BenchmarkSearchTwoWords(b *testing.B) {
+	g := newGenerator(1)
+	benchList(b, storage.Query{Text: g.words[17] + " " + g.words[18], All: true})
+}
+
+func BenchmarkUpdate(b *testing.B) {
+	eachBenchDialect(b, func(b *testing.B, bs *benchStore) {
+		ctx := context.Background()
+		for i := 0; i < b.N; i++ {
+			id := bs.recs[(i*7919)%len(bs.recs)].Milestone.ID
+			_, err := bs.s.Update(ctx, storage.UpdateOptions{}, func(tx storage.Tx) error {
+				r, err := tx.Get(id)
+				if err != nil {
+					return err
+				}
+				m := r.Milestone.Clone()
+				p := i % 101
+				m.Progress = &p
+				return tx.Put(m, fastSource(&m))
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func BenchmarkImport(b *testing.B) {
+	n := envInt("DBSTORE_IMPORT_N", 100000)
+	recs := newGenerator(2).records(n)
+	for _, kind := range []string{TypeSQLite, TypePostgreSQL} {
+		b.Run(fmt.Sprintf("%s-%d", kind, n), func(b *testing.B) {
+			if kind == TypePostgreSQL {
+				pgBaseURL(b)
+			}
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				cfg := benchDB(b, kind)
+				s, err := Open(context.Background(), cfg)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				if err := s.Import(context.Background(), recs, nil); err != nil {
+					b.Fatal(err)
+				}
+				b.StopTimer()
+				s.Close()
+				b.StartTimer()
+			}
+		})
+	}
+}
