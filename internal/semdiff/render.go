@@ -282,10 +282,10 @@ func WriteMarkdown(w io.Writer, entries []Entry, problems []Problem, opt RenderO
 			case c.Field == milestone.KeyDescription && e.Kind != Added && e.Kind != Removed:
 				desc = &e.Changes[i]
 				_, added, removed := descriptionDelta(c)
-				rows = append(rows, fmt.Sprintf("| description | %s |", fmt.Sprintf("+%d −%d lines (below)", added, removed)))
+				rows = append(rows, fmt.Sprintf("| `description` | +%d −%d lines (below) |", added, removed))
 				continue
 			}
-			rows = append(rows, "| "+mdEscape(c.Field)+" | "+changeText(c, e.Kind, func(old, new string) string {
+			rows = append(rows, "| "+mdCode(c.Field)+" | "+changeText(c, e.Kind, func(old, new string) string {
 				return mdEscape(old) + " → " + mdEscape(new)
 			})+" |")
 		}
