@@ -191,7 +191,8 @@ func (r *Repo) PathLog(start string, paths []string) ([]PathCommit, error) {
 	if !isHexID(start) {
 		return nil, fmt.Errorf("path log: start %q is not a commit id", start)
 	}
-	args := []string{"-c", "core.quotePath=false", "log",
+	args := []string{"-c", "core.quotePath=false", "-c", "diff.suppressBlankEmpty=false", "-c", "diff.mnemonicPrefix=false",
+		"-c", "diff.noprefix=false", "log", "--root",
 		"--format=%x01%H%x02%P%x02%an%x02%ae%x02%at %ai%x02%s",
 		"-p", "--full-index", "-U2147483647", "--text", "--no-renames", "--no-ext-diff", "--no-textconv",
 		"--no-color", "--diff-merges=first-parent", "--src-prefix=a/", "--dst-prefix=b/", "--no-relative",
@@ -259,6 +260,11 @@ func parsePathLog(out []byte, paths []string) ([]PathCommit, error) {
 				new.Write(text)
 			}
 			last = line[0]
+		case inHunk && len(line) == 1 && line[0] == '\n':
+			// An empty context line written without its leading space.
+			old.WriteByte('\n')
+			new.WriteByte('\n')
+			last = ' '
 		case inHunk && len(line) > 0 && line[0] == '\\':
 			// "\ No newline at end of file": the previous line had none.
 			for _, b := range []*bytes.Buffer{old, new} {
