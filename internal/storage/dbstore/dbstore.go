@@ -16,6 +16,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -95,6 +96,9 @@ var ErrQueryTimeout = errors.New("query_timeout exceeded")
 func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.ProjectKey == "" {
 		return nil, errors.New("open database: the project key is empty")
+	}
+	if strings.ContainsRune(cfg.ProjectKey, 0) || !utf8.ValidString(cfg.ProjectKey) {
+		return nil, fmt.Errorf("open database: the project key %q is not valid UTF-8 text", cfg.ProjectKey)
 	}
 	if cfg.ConnectTimeout <= 0 {
 		cfg.ConnectTimeout = DefaultConnectTimeout

@@ -64,6 +64,10 @@ func (s *Store) importPostgres(ctx context.Context, rows []row, progress func(in
 	// Into an empty table, building the GIN index once after the load is
 	// several times cheaper than maintaining it row by row. DROP and CREATE
 	// are part of the transaction: on failure the index is back as it was.
+	// A bulk load is not a slow query: query_timeout does not apply.
+	if _, err := tx.Exec(ctx, `SET LOCAL statement_timeout = 0`); err != nil {
+		return s.wrap(ctx, "import", err)
+	}
 	var empty bool
 	if err := tx.QueryRow(ctx, `SELECT NOT EXISTS (SELECT 1 FROM milestones)`).Scan(&empty); err != nil {
 		return s.wrap(ctx, "import", err)

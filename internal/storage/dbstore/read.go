@@ -27,6 +27,9 @@ const selectRecord = `SELECT source, doc, version FROM milestones WHERE project 
 // get reads one record and its version; a *milestone.NotFoundError when
 // the id is absent.
 func (s *Store) get(ctx context.Context, q queryer, id string) (storage.Record, int64, error) {
+	if milestone.ValidateID(id) != nil {
+		return storage.Record{}, 0, &milestone.NotFoundError{ID: id} // no stored id is invalid
+	}
 	sctx, cancel := s.stmtCtx(ctx)
 	defer cancel()
 	var source, doc string

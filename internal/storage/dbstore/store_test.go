@@ -695,3 +695,37 @@ func TestOpenConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+// VACUUM renumbers implicit rowids; the FTS rows must still point at the
+// right milestones afterwards.
+func TestSQLiteVacuumKeepsSearch(t *testing.T) {
+	d := newTestDB(t, TypeSQLite)
+	ctx := context.Background()
+	s := d.open(t, "v")
+	var recs []storage.Record
+	for i := 0; i < 50; i++ {
+		recs = append(recs, rec(t, milestone.Milestone{ID: fmt.Sprintf("m%02d", i), Title: fmt.Sprintf("word%02d", i),
+			Status: milestone.Active, Priority: milestone.Low}))
+	}
+	create(t, s, recs...)
+	_, err := s.Update(ctx, storage.UpdateOptions{}, func(tx storage.Tx) error {
+		for i := 0; i < 50; i += 2 {
+			if err := tx.Delete(fmt.Sprintf("m%02d", i)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.db.ExecContext(ctx, `VACUUM`); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i < 50; i += 2 {
+		got, _, err := s.List(ctx, storage.Query{Text: fmt.Sprintf("word%02d", i)})
+		if err != nil || !slices.Equal(ids(got), []string{fmt.Sprintf("m%02d", i)}) {
+			t.Fatalf("search word%02d after VACUUM = %v %v", i, ids(got), err)
+		}
+	}
+}

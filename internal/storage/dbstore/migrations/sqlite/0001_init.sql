@@ -1,12 +1,14 @@
 -- git-milestone database schema, version 1 (SQLite).
--- milestones is a rowid table: milestones_fts (contentless FTS5) shares its
--- rowid. doc holds the exact milestone JSON, source the YAML document.
+-- milestones_fts (contentless FTS5) shares the rowid of milestones, which
+-- is an explicit INTEGER PRIMARY KEY so that VACUUM never renumbers it.
+-- doc holds the exact milestone JSON, source the YAML document.
 CREATE TABLE milestone_schema (
     version    INTEGER PRIMARY KEY,
     applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 );
 
 CREATE TABLE milestones (
+    rid        INTEGER PRIMARY KEY,
     project    TEXT NOT NULL,
     id         TEXT NOT NULL,
     title      TEXT NOT NULL,
@@ -19,7 +21,7 @@ CREATE TABLE milestones (
     source     TEXT NOT NULL,
     doc        TEXT NOT NULL,
     version    INTEGER NOT NULL DEFAULT 1,
-    PRIMARY KEY (project, id)
+    UNIQUE (project, id)
 );
 CREATE INDEX milestones_status   ON milestones (project, status, id);
 CREATE INDEX milestones_priority ON milestones (project, priority, id);
