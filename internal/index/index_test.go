@@ -247,9 +247,9 @@ func TestRacyRule(t *testing.T) {
 	// An entry whose stat data matches the file but whose content does
 	// not: what a write in the same timestamp tick as the check leaves.
 	stale := func(checked int64) *snapshot {
-		e := &entry{path: rel, kind: kindDoc, st: st, checked: checked}
+		e := entry{path: rel, kind: kindDoc, st: st, checked: checked}
 		e.hash[0] = 1
-		return &snapshot{dirs: map[string]entry{}, files: map[string]*entry{rel: e}}
+		return &snapshot{dirs: map[string]entry{}, files: []entry{e}}
 	}
 	for _, tc := range []struct {
 		name    string
@@ -267,6 +267,9 @@ func TestRacyRule(t *testing.T) {
 			}
 			if len(p.actions) != tc.want {
 				t.Fatalf("%d actions, want %d", len(p.actions), tc.want)
+			}
+			if tc.want == 1 {
+				p.actions[0].prepare(fs)
 			}
 			if tc.want == 1 && (p.actions[0].op != opUpdate || p.actions[0].row == nil || p.racy != 1) {
 				t.Fatalf("action %+v racy %d", p.actions[0], p.racy)
@@ -581,5 +584,30 @@ func TestWaitsForAnotherWriter(t *testing.T) {
 	<-done
 	if _, err := short.Refresh(ctx, fs); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestUnknownKeysRoundTrip(t *testing.T) {
+	dir, fs := newRepo(t)
+	writeFile(t, dir, ".milestones/active/ex.yaml", "title: Extras\nx-map: {a: 1, b: [x, 2.5]}\nid: not-the-id\nx-null: null\nx-when: 2026-01-02\nx-str: \"<b>&\"\n")
+	writeFile(t, dir, ".milestones/active/inf.yaml", "title: Infinite\nx-inf: .inf\n")
+	ix, _ := openIndex(t, dir)
+	refresh(t, ix, fs)
+	for _, id := range []string{"ex", "inf"} {
+		got, err := ix.Get(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := fs.Get(ctx, id)
+		if id == "inf" {
+			if !reflect.DeepEqual(got.Milestone, want.Milestone) {
+				t.Fatalf("%s:\n got %+v\nwant %+v", id, got.Milestone, want.Milestone)
+			}
+			continue
+		}
+		sameRecords(t, id, []storage.Record{got}, []storage.Record{want})
+		if len(got.Milestone.Extra) != 5 || got.Milestone.Extra[1].Key != "id" || got.Milestone.ID != "ex" {
+			t.Fatalf("extra %+v", got.Milestone.Extra)
+		}
 	}
 }

@@ -147,6 +147,7 @@ func (ix *Index) List(ctx context.Context, q storage.Query) ([]storage.Record, [
 		args = append(args, q.Today)
 	}
 	from := "milestones m"
+	join := ""
 	order := orderBy(q.Sort)
 	rankInGo := false
 	if q.Text != "" {
@@ -154,9 +155,10 @@ func (ix *Index) List(ctx context.Context, q storage.Query) ([]storage.Record, [
 		if len(words) == 0 {
 			return nil, problems, nil // storage.TextScore matches nothing
 		}
+		join = " JOIN docs d ON d.rid = m.rid"
 		var phrases []string
 		for _, w := range words {
-			where = append(where, "instr(m.search, ?) > 0")
+			where = append(where, "instr(d.search, ?) > 0")
 			args = append(args, []byte(w))
 			if utf8.RuneCountInString(w) >= 3 { // shorter words have no trigram
 				phrases = append(phrases, ftsPhrase(w))
@@ -173,7 +175,7 @@ func (ix *Index) List(ctx context.Context, q storage.Query) ([]storage.Record, [
 			rankInGo = true
 		}
 	}
-	query := "SELECT m.id, m.file_path, m.doc, m.source FROM " + from
+	query := "SELECT " + recordColumns + " FROM " + from + join
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -197,7 +199,7 @@ func (ix *Index) List(ctx context.Context, q storage.Query) ([]storage.Record, [
 	return recs, problems, nil
 }
 
-// records runs a query selecting id, file_path, doc, source.
+// records runs a query selecting recordColumns.
 func (ix *Index) records(ctx context.Context, query string, args ...any) ([]storage.Record, error) {
 	rows, err := ix.db.QueryContext(ctx, query, args...)
 	if err != nil {
@@ -206,17 +208,11 @@ func (ix *Index) records(ctx context.Context, query string, args ...any) ([]stor
 	defer rows.Close()
 	var out []storage.Record
 	for rows.Next() {
-		var id, p, doc string
-		var src []byte
-		if err := rows.Scan(&id, &p, &doc, &src); err != nil {
+		r, err := scanRecord(rows)
+		if err != nil {
 			return nil, ix.wrap("query", err)
 		}
-		m, err := milestone.FromJSON([]byte(doc))
-		if err != nil {
-			return nil, ix.wrap("query", &corruptError{err: fmt.Errorf("milestone %s: %w", id, err)})
-		}
-		m.ID = id
-		out = append(out, storage.Record{Milestone: m, Source: src, Path: p})
+		out = append(out, r)
 	}
 	return out, ix.wrap("query", rows.Err())
 }
@@ -230,7 +226,7 @@ func (ix *Index) Get(ctx context.Context, id string) (storage.Record, error) {
 	}
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	recs, err := ix.records(ctx, `SELECT m.id, m.file_path, m.doc, m.source FROM milestones m WHERE m.id = ?`, id)
+	recs, err := ix.records(ctx, `SELECT `+recordColumns+` FROM milestones m WHERE m.id = ?`, id)
 	if err != nil {
 		return storage.Record{}, err
 	}

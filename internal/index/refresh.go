@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/git-milestone/git-milestone/internal/format"
-	"github.com/git-milestone/git-milestone/internal/milestone"
 	"github.com/git-milestone/git-milestone/internal/storage"
 	"github.com/git-milestone/git-milestone/internal/storage/filestore"
 )
@@ -72,15 +71,15 @@ type querier interface {
 // snapshot is the freshness state as stored.
 type snapshot struct {
 	gen   int64
-	dirs  map[string]entry  // folder path -> its stat data at the last scan
-	files map[string]*entry // document path -> entry, for the loaded buckets
+	dirs  map[string]entry // folder path -> its stat data at the last scan
+	files []entry          // the documents' entries, for the loaded buckets
 	// loaded lists the buckets read (nil: all of them).
 	loaded map[int]bool
 }
 
 // load reads the snapshot: every bucket, or only those of paths.
 func load(ctx context.Context, q querier, paths []string) (*snapshot, error) {
-	s := &snapshot{dirs: map[string]entry{}, files: map[string]*entry{}}
+	s := &snapshot{dirs: map[string]entry{}}
 	var dirs []byte
 	rows, err := q.QueryContext(ctx, `SELECT key, value FROM meta WHERE key IN ('gen', 'dirs')`)
 	if err != nil {
@@ -141,7 +140,7 @@ func load(ctx context.Context, q querier, paths []string) (*snapshot, error) {
 		if err := rows.Scan(&b, &data); err != nil {
 			return nil, err
 		}
-		if err := decodeEntries(data, func(e entry) { s.files[e.path] = &e }); err != nil {
+		if err := decodeEntries(data, func(e entry) { s.files = append(s.files, e) }); err != nil {
 			return nil, &corruptError{err: err}
 		}
 	}
@@ -163,6 +162,77 @@ type action struct {
 	e    entry   // the new entry (opAdd, opUpdate, opTouch)
 	row  *docRow // the document (opAdd, opUpdate), nil if it is a problem
 	err  error   // why the document cannot be indexed
+
+	src      []byte // the content, once read
+	wasRead  bool
+	prepared bool // row or err is set (or nothing to parse)
+}
+
+// read reads the file (after its stat data was taken, so that a later
+// write changes the stat data) and records its content hash.
+func (a *action) read(fs *filestore.Store) {
+	a.wasRead = true
+	src, err := fs.ReadFile(a.path)
+	if err != nil {
+		a.err = fmt.Errorf("read %s: %w", a.path, err)
+		return
+	}
+	a.src = src
+	sum := sha256.Sum256(src)
+	copy(a.e.hash[:], sum[:])
+}
+
+// prepare reads (if not yet) and parses the document.
+func (a *action) prepare(fs *filestore.Store) {
+	if a.prepared || a.op == opRemove || a.op == opTouch {
+		a.prepared = true
+		return
+	}
+	if !a.wasRead {
+		a.read(fs)
+	}
+	if a.err == nil {
+		m, err := format.Decode(a.path, a.src)
+		if err == nil {
+			a.row = newDocRow(m, a.src, a.path)
+		}
+		a.err = err
+	}
+	if a.err != nil {
+		a.e.kind = kindBad
+		a.row = nil
+	}
+	a.src = nil
+	a.prepared = true
+}
+
+// prepareAll prepares the actions on workers goroutines, in order, and
+// returns a function that waits until action i is prepared: apply can
+// write the first documents while the next ones are being parsed.
+func prepareAll(ctx context.Context, fs *filestore.Store, actions []*action, workers int) (wait func(i int)) {
+	if workers <= 0 {
+		workers = max(1, runtime.GOMAXPROCS(0)-1) // one core is left to SQLite
+	}
+	ready := make([]chan struct{}, len(actions))
+	for i := range ready {
+		ready[i] = make(chan struct{})
+	}
+	var next atomic.Int64
+	for w := 0; w < min(workers, len(actions)); w++ {
+		go func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(actions) {
+					return
+				}
+				if ctx.Err() == nil {
+					actions[i].prepare(fs)
+				}
+				close(ready[i])
+			}
+		}()
+	}
+	return func(i int) { <-ready[i] }
 }
 
 // plan is what a refresh writes.
@@ -176,7 +246,8 @@ type plan struct {
 	scan    []storage.Problem
 	setScan bool
 	actions []*action
-	racy    int // entries re-checked by content
+	racy    int  // entries re-checked by content
+	blank   bool // the index is empty (first build, rebuild): nothing to drop first
 }
 
 func (p *plan) empty() bool { return len(p.actions) == 0 && !p.writeDirs && !p.setScan }
@@ -186,9 +257,6 @@ type candidate struct {
 	path string
 	st   fileStat
 	old  *entry
-	src  []byte
-	hash [16]byte
-	err  error // reading it
 }
 
 // diffOptions select what diff looks at.
@@ -221,11 +289,10 @@ var errUnusual = errors.New("unusual directory entry")
 // folders).
 func diff(ctx context.Context, fs *filestore.Store, snap *snapshot, opts diffOptions) (*plan, error) {
 	root := fs.Repo().WorkTree
-	p := &plan{t0: opts.clock(), snap: snap}
-	var paths []string
-	if opts.paths != nil {
-		paths = opts.paths
-	} else {
+	p := &plan{t0: opts.clock(), snap: snap, blank: opts.paths == nil && len(snap.files) == 0}
+	if opts.paths == nil {
+		// The folders: when neither changed since the last scan (and the
+		// scan is not racy), their listing is the one indexed.
 		for _, folder := range filestore.Folders {
 			rel := filestore.Dir + "/" + folder
 			st, err := lstat(filepath.Join(root, filepath.FromSlash(rel)))
@@ -245,28 +312,55 @@ func diff(ctx context.Context, fs *filestore.Store, snap *snapshot, opts diffOpt
 			}
 			p.dirs = append(p.dirs, ne)
 		}
-		if p.rescan {
-			files, problems, err := fs.Scan()
-			if err != nil {
-				return nil, err
-			}
-			for _, f := range files {
-				paths = append(paths, f.Path)
-			}
-			p.scan = problems
-		} else {
-			for path := range snap.files {
-				paths = append(paths, path)
-			}
+	}
+	var cands []candidate
+	var byPath map[string]*entry
+	if opts.paths != nil || p.rescan {
+		byPath = make(map[string]*entry, len(snap.files))
+		for i := range snap.files {
+			byPath[snap.files[i].path] = &snap.files[i]
+		}
+	}
+	switch {
+	case opts.paths != nil:
+		for _, path := range opts.paths {
+			cands = append(cands, candidate{path: path, old: byPath[path]})
+		}
+	case p.rescan:
+		files, problems, err := fs.Scan()
+		if err != nil {
+			return nil, err
+		}
+		cands = make([]candidate, len(files))
+		for i, f := range files {
+			cands[i] = candidate{path: f.Path, old: byPath[f.Path]}
+		}
+		p.scan = problems
+	default:
+		cands = make([]candidate, len(snap.files))
+		for i := range snap.files {
+			cands[i] = candidate{path: snap.files[i].path, old: &snap.files[i]}
 		}
 	}
 
-	// Stat every document, in parallel: at 10,000 files this is the cost
-	// of a freshness check.
-	cands := make([]candidate, len(paths))
-	err := parallel(ctx, opts.workers, len(paths), func(i int) error {
-		st, err := lstat(filepath.Join(root, filepath.FromSlash(paths[i])))
-		cands[i] = candidate{path: paths[i], st: st, old: snap.files[paths[i]]}
+	// Stat every document, in parallel, relative to its folder: at 10,000
+	// files this is the cost of a freshness check.
+	dirs := map[string]*dirStatter{}
+	for i := range cands {
+		dir, _ := path.Split(cands[i].path)
+		if dirs[dir] == nil {
+			dirs[dir] = openDirStatter(filepath.Join(root, filepath.FromSlash(dir)))
+		}
+	}
+	defer func() {
+		for _, d := range dirs {
+			d.close()
+		}
+	}()
+	err := parallel(ctx, opts.workers, len(cands), func(i int) error {
+		dir, name := path.Split(cands[i].path)
+		var err error
+		cands[i].st, err = dirs[dir].stat(name)
 		return err
 	})
 	if err != nil {
@@ -297,51 +391,41 @@ func diff(ctx context.Context, fs *filestore.Store, snap *snapshot, opts diffOpt
 		}
 	}
 	if opts.paths == nil {
-		for path := range snap.files {
-			if !seen[path] {
+		for i := range snap.files {
+			if path := snap.files[i].path; !seen[path] {
 				p.actions = append(p.actions, &action{op: opRemove, path: path})
 			}
 		}
 	}
-	var mu sync.Mutex
-	err = parallel(ctx, opts.workers, len(read), func(k int) error {
-		c := &cands[read[k]]
-		c.src, c.err = fs.ReadFile(c.path)
-		if c.err != nil {
-			c.err = fmt.Errorf("read %s: %w", c.path, c.err)
-		} else {
-			sum := sha256.Sum256(c.src)
-			copy(c.hash[:], sum[:])
+	// New files are read when they are parsed (prepare); the others now,
+	// to compare their content.
+	var reread []int
+	for _, i := range read {
+		c := &cands[i]
+		if c.old == nil {
+			p.actions = append(p.actions, &action{op: opAdd, path: c.path,
+				e: entry{path: c.path, kind: kindDoc, st: c.st, checked: p.t0}})
+			continue
 		}
-		ne := entry{path: c.path, kind: kindDoc, st: c.st, hash: c.hash, checked: p.t0}
-		a := &action{path: c.path, e: ne}
+		reread = append(reread, i)
+	}
+	var mu sync.Mutex
+	err = parallel(ctx, opts.workers, len(reread), func(k int) error {
+		c := &cands[reread[k]]
+		a := &action{path: c.path, e: entry{path: c.path, kind: kindDoc, st: c.st, checked: p.t0}}
+		a.read(fs)
 		switch {
-		case c.old == nil:
-			a.op = opAdd
-		case c.err == nil && c.old.hash == c.hash:
+		case a.err == nil && c.old.hash == a.e.hash:
 			// Same content: record the new stat data if it differs, or
 			// when the entry stops being racy.
-			if c.old.st == c.st && ne.racy() {
+			if c.old.st == c.st && a.e.racy() {
 				return nil
 			}
 			a.op = opTouch
 			a.e.kind = c.old.kind
+			a.src, a.prepared = nil, true
 		default:
 			a.op = opUpdate
-		}
-		if a.op != opTouch && !opts.noParse {
-			a.err = c.err
-			if a.err == nil {
-				m, err := format.Decode(c.path, c.src)
-				if err == nil {
-					a.row, err = newDocRow(m, c.src, c.path)
-				}
-				a.err = err
-			}
-			if a.err != nil {
-				a.e.kind = kindBad
-				a.row = nil
-			}
 		}
 		mu.Lock()
 		p.actions = append(p.actions, a)
@@ -425,39 +509,9 @@ func parallel(ctx context.Context, workers, n int, fn func(i int) error) error {
 	return ctx.Err()
 }
 
-// docRow is one milestone in the form the index stores it.
-type docRow struct {
-	m      milestone.Milestone
-	path   string
-	src    []byte
-	doc    string // milestone.JSON
-	search []byte // what instr() matches: lower-cased title, description, labels, owner
-	fts    [4]string
-	labels []string
-}
-
-func newDocRow(m milestone.Milestone, src []byte, path string) (*docRow, error) {
-	doc, err := m.JSON()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	r := &docRow{m: m, path: path, src: src, doc: string(doc), labels: m.Labels}
-	r.fts = [4]string{
-		strings.ToLower(m.Title),
-		strings.ToLower(m.Description),
-		strings.ToLower(strings.Join(m.Labels, " ")),
-		strings.ToLower(m.Owner),
-	}
-	// storage.TextScore matches a word in the title or in
-	// description + "\n" + labels + "\n" + owner; a word has no
-	// newline, so one instr over the four joined by newlines is the same.
-	r.search = []byte(r.fts[0] + "\n" + r.fts[1] + "\n" + r.fts[2] + "\n" + r.fts[3])
-	return r, nil
-}
-
 // apply writes plan p in tx; progress (may be nil) is told about each
 // document written.
-func apply(ctx context.Context, tx *sql.Tx, p *plan, progress func()) error {
+func apply(ctx context.Context, tx *sql.Tx, p *plan, wait func(i int), progress func()) error {
 	var nextRid int64
 	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(rid), 0) + 1 FROM milestones`).Scan(&nextRid); err != nil {
 		return err
@@ -517,6 +571,9 @@ func apply(ctx context.Context, tx *sql.Tx, p *plan, progress func()) error {
 			if err := exec(`DELETE FROM milestones_fts WHERE rowid = ?`, v.rid); err != nil {
 				return err
 			}
+			if err := exec(`DELETE FROM docs WHERE rid = ?`, v.rid); err != nil {
+				return err
+			}
 			if err := exec(`DELETE FROM labels WHERE id = ?`, v.id); err != nil {
 				return err
 			}
@@ -526,29 +583,39 @@ func apply(ctx context.Context, tx *sql.Tx, p *plan, progress func()) error {
 		}
 		return exec(`DELETE FROM problems WHERE path = ?`, path)
 	}
-	dirty := map[int]bool{}
+	// The buckets the actions touch, as they are now.
+	buckets := map[int]map[string]entry{}
 	for _, a := range p.actions {
+		buckets[bucketOf(a.path)] = map[string]entry{}
+	}
+	for _, e := range p.snap.files {
+		if m, ok := buckets[bucketOf(e.path)]; ok {
+			m[e.path] = e
+		}
+	}
+	for i, a := range p.actions {
+		wait(i)
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		id := strings.TrimSuffix(path.Base(a.path), ".yaml")
-		dirty[bucketOf(a.path)] = true
+		bucket := buckets[bucketOf(a.path)]
 		switch a.op {
 		case opRemove:
-			delete(p.snap.files, a.path)
+			delete(bucket, a.path)
 			if err := drop(a.path, ""); err != nil {
 				return err
 			}
 			continue
 		case opTouch:
-			e := a.e
-			p.snap.files[a.path] = &e
+			bucket[a.path] = a.e
 			continue
 		}
-		e := a.e
-		p.snap.files[a.path] = &e
-		if err := drop(a.path, id); err != nil {
-			return err
+		bucket[a.path] = a.e
+		if !p.blank {
+			if err := drop(a.path, id); err != nil {
+				return err
+			}
 		}
 		if a.row == nil {
 			msg := "cannot be indexed"
@@ -558,7 +625,7 @@ func apply(ctx context.Context, tx *sql.Tx, p *plan, progress func()) error {
 			if err := exec(`INSERT OR REPLACE INTO problems (path, id, kind, message) VALUES (?, ?, 'doc', ?)`, a.path, id, msg); err != nil {
 				return err
 			}
-		} else if err := insertDoc(exec, a.row, nextRid); err != nil {
+		} else if err := a.row.insert(exec, nextRid); err != nil {
 			return err
 		} else {
 			nextRid++
@@ -568,12 +635,18 @@ func apply(ctx context.Context, tx *sql.Tx, p *plan, progress func()) error {
 		}
 	}
 	data := map[int][]byte{}
-	for _, e := range p.snap.files {
-		if b := bucketOf(e.path); dirty[b] {
-			data[b] = appendEntry(data[b], e)
+	for b, m := range buckets {
+		paths := make([]string, 0, len(m))
+		for p := range m {
+			paths = append(paths, p)
+		}
+		sort.Strings(paths)
+		for _, p := range paths {
+			e := m[p]
+			data[b] = appendEntry(data[b], &e)
 		}
 	}
-	for b := range dirty {
+	for b := range buckets {
 		data := data[b]
 		var err error
 		if len(data) == 0 {
@@ -606,38 +679,6 @@ func apply(ctx context.Context, tx *sql.Tx, p *plan, progress func()) error {
 		}
 	}
 	return exec(`UPDATE meta SET value = value + 1 WHERE key = 'gen'`)
-}
-
-// insertDoc writes one milestone row, its labels and its full-text row.
-func insertDoc(exec func(string, ...any) error, r *docRow, rid int64) error {
-	m := &r.m
-	var progress any
-	if m.Progress != nil {
-		progress = *m.Progress
-	}
-	err := exec(`INSERT INTO milestones (id, title, status, priority, created_at, updated_at, file_path,
-	    owner, start, due, progress, closed_at, doc, source, search, rid)
-	    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		m.ID, m.Title, string(m.Status), string(m.Priority), null(m.CreatedAt), null(m.UpdatedAt), r.path,
-		null(m.Owner), null(m.Start), null(m.Due), progress, null(m.ClosedAt), r.doc, string(r.src), r.search, rid)
-	if err != nil {
-		return err
-	}
-	for _, l := range r.labels {
-		if err := exec(`INSERT OR IGNORE INTO labels (label, id) VALUES (?, ?)`, l, m.ID); err != nil {
-			return err
-		}
-	}
-	return exec(`INSERT INTO milestones_fts (rowid, title, description, labels, owner) VALUES (?, ?, ?, ?, ?)`,
-		rid, r.fts[0], r.fts[1], r.fts[2], r.fts[3])
-}
-
-// null maps "" to SQL NULL.
-func null(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
 }
 
 // scanProblemsChanged reports whether the stored scan problems differ from ps.
@@ -807,6 +848,13 @@ func (ix *Index) refreshOnce(ctx context.Context, fs *filestore.Store, paths []s
 			err := ix.db.QueryRowContext(ctx, `SELECT count(*) FROM problems`).Scan(&rep.Problems)
 			return rep, ix.wrap("refresh", err)
 		}
+		wait := prepareAll(ctx, fs, p.actions, runtime.GOMAXPROCS(0))
+		for i := range p.actions {
+			wait(i)
+		}
+		if err := ctx.Err(); err != nil {
+			return Report{}, err
+		}
 	}
 	tx, err := ix.db.BeginTx(ctx, nil) // BEGIN IMMEDIATE
 	if err != nil {
@@ -819,7 +867,7 @@ func (ix *Index) refreshOnce(ctx context.Context, fs *filestore.Store, paths []s
 	}
 	var progress func()
 	if rebuild != nil {
-		for _, q := range []string{`DELETE FROM milestones`, `DELETE FROM labels`, `DELETE FROM problems`,
+		for _, q := range []string{`DELETE FROM milestones`, `DELETE FROM docs`, `DELETE FROM labels`, `DELETE FROM problems`,
 			`DELETE FROM stat`, `DELETE FROM meta WHERE key = 'dirs'`,
 			`INSERT INTO milestones_fts (milestones_fts) VALUES ('delete-all')`} {
 			if _, err := tx.ExecContext(ctx, q); err != nil {
@@ -848,7 +896,9 @@ func (ix *Index) refreshOnce(ctx context.Context, fs *filestore.Store, paths []s
 		rebuild(0, total)
 		progress = func() { done++; rebuild(done, total) }
 	}
-	if err := apply(ctx, tx, p, progress); err != nil {
+	// Parse while writing (prepared actions pass straight through).
+	wait := prepareAll(ctx, fs, p.actions, 0)
+	if err := apply(ctx, tx, p, wait, progress); err != nil {
 		return Report{}, ix.wrap("refresh", err)
 	}
 	rep := Report{Rescanned: p.rescan}

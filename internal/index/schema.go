@@ -6,7 +6,9 @@ package index
 //
 //	1: milestones (the seed's columns first) + labels + milestones_fts
 //	   (trigram) + problems + stat (git-index-like freshness data) + meta.
-const SchemaVersion = 1
+//	2: every field in its own column (a Record is built without JSON
+//	   decoding); the JSON document and the search text in docs.
+const SchemaVersion = 2
 
 // applicationID marks index.db as ours (PRAGMA application_id, "mile").
 const applicationID = 0x6d696c65
@@ -16,13 +18,13 @@ const applicationID = 0x6d696c65
 // idx_status, idx_priority and idx_created_at keep their names and columns
 // (scripts read them with sqlite3); the columns after file_path are ours.
 //
-// milestones.rid is the rowid of the milestone's row in milestones_fts. It
-// is an explicit column because VACUUM may renumber implicit rowids.
-// milestones.search is the lower-cased text full-text search must match
-// (title, description, labels, owner, one per line), kept as a BLOB so
-// instr() compares bytes; milestones_fts indexes the same lower-cased text
-// with the trigram tokenizer, so any substring of 3+ characters is found
-// and ranked by bm25.
+// milestones.rid is the rowid of the milestone's rows in docs and
+// milestones_fts. It is an explicit column because VACUUM may renumber
+// implicit rowids. docs.search is the lower-cased text full-text search
+// must match (title, description, labels, owner, one per line), kept as a
+// BLOB so instr() compares bytes; milestones_fts indexes the same
+// lower-cased text with the trigram tokenizer, so any substring of 3+
+// characters is found, and ranked by bm25.
 const schema = `
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
@@ -30,22 +32,24 @@ CREATE TABLE meta (
 ) WITHOUT ROWID;
 
 CREATE TABLE milestones (
-    id         TEXT PRIMARY KEY,
-    title      TEXT NOT NULL,
-    status     TEXT NOT NULL,
-    priority   TEXT NOT NULL,
-    created_at TEXT,
-    updated_at TEXT,
-    file_path  TEXT NOT NULL UNIQUE,
-    owner      TEXT,
-    start      TEXT,
-    due        TEXT,
-    progress   INTEGER,
-    closed_at  TEXT,
-    doc        TEXT NOT NULL,
-    source     TEXT NOT NULL,
-    search     BLOB NOT NULL,
-    rid        INTEGER NOT NULL UNIQUE
+    id          TEXT PRIMARY KEY,
+    title       TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    priority    TEXT NOT NULL,
+    created_at  TEXT,
+    updated_at  TEXT,
+    file_path   TEXT NOT NULL UNIQUE,
+    owner       TEXT,
+    start       TEXT,
+    due         TEXT,
+    progress    INTEGER,
+    closed_at   TEXT,
+    labels      TEXT,    -- one per line
+    depends_on  TEXT,    -- one per line
+    description TEXT,
+    extra       TEXT,    -- unknown keys: JSON array of [key, value], in document order
+    source      TEXT NOT NULL,
+    rid         INTEGER NOT NULL UNIQUE
 );
 CREATE INDEX idx_status     ON milestones (status);
 CREATE INDEX idx_priority   ON milestones (priority);
@@ -59,6 +63,14 @@ CREATE TABLE labels (
     PRIMARY KEY (label, id)
 ) WITHOUT ROWID;
 CREATE INDEX idx_labels_id ON labels (id);
+
+-- The milestone as one JSON object (the show --json object, without path),
+-- and the lower-cased text full-text search matches.
+CREATE TABLE docs (
+    rid    INTEGER PRIMARY KEY,
+    doc    TEXT NOT NULL,
+    search BLOB NOT NULL
+);
 
 CREATE VIRTUAL TABLE milestones_fts USING fts5(
     title, description, labels, owner,

@@ -88,13 +88,15 @@ var errBadStat = errors.New("stat data is malformed")
 
 // decodeEntries decodes a sequence of appendEntry encodings.
 func decodeEntries(b []byte, fn func(e entry)) error {
+	str := string(b) // one allocation for every path
 	for len(b) > 0 {
 		var e entry
 		n, k := binary.Uvarint(b)
 		if k <= 0 || uint64(len(b)-k) < n+2 {
 			return errBadStat
 		}
-		e.path = string(b[k : k+int(n)])
+		off := len(str) - len(b) + k
+		e.path = str[off : off+int(n)]
 		b = b[k+int(n):]
 		e.kind, e.st.Type = b[0], b[1]
 		b = b[2:]

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"path/filepath"
 )
 
 // lstat returns the stat data of path without following a symbolic link;
@@ -32,3 +33,12 @@ func lstat(path string) (fileStat, error) {
 	}
 	return s, nil
 }
+
+// dirStatter stats the entries of one folder.
+type dirStatter struct{ dir string }
+
+func openDirStatter(dir string) *dirStatter { return &dirStatter{dir: dir} }
+
+func (d *dirStatter) stat(name string) (fileStat, error) { return lstat(filepath.Join(d.dir, name)) }
+
+func (d *dirStatter) close() {}

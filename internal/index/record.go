@@ -1,0 +1,194 @@
+package index
+
+import (
+	"bytes"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/git-milestone/git-milestone/internal/format"
+	"github.com/git-milestone/git-milestone/internal/milestone"
+	"github.com/git-milestone/git-milestone/internal/storage"
+)
+
+// docRow is one milestone in the form the index stores it.
+type docRow struct {
+	m      milestone.Milestone
+	path   string
+	src    []byte
+	doc    string // milestone.JSON, or "null" if a value has no JSON form
+	extra  any    // the extra column: nil, the JSON pairs, or extraInSource
+	search []byte // what instr() matches: lower-cased title, description, labels, owner
+	fts    [4]string
+}
+
+// extraInSource marks a milestone whose unknown keys have no JSON form
+// (YAML .inf, say): a read decodes its source again.
+const extraInSource = "!"
+
+func newDocRow(m milestone.Milestone, src []byte, path string) *docRow {
+	r := &docRow{m: m, path: path, src: src, doc: "null"}
+	if doc, err := m.JSON(); err == nil {
+		r.doc = string(doc)
+	}
+	if len(m.Extra) > 0 {
+		if b, err := encodeExtra(m.Extra); err == nil {
+			r.extra = b
+		} else {
+			r.extra = extraInSource
+		}
+	}
+	r.fts = [4]string{
+		strings.ToLower(m.Title),
+		strings.ToLower(m.Description),
+		strings.ToLower(strings.Join(m.Labels, " ")),
+		strings.ToLower(m.Owner),
+	}
+	// storage.TextScore matches a word in the title or in
+	// description + "\n" + labels + "\n" + owner; a word has no
+	// newline, so one instr over the four joined by newlines is the same.
+	r.search = []byte(r.fts[0] + "\n" + r.fts[1] + "\n" + r.fts[2] + "\n" + r.fts[3])
+	return r
+}
+
+// insert writes the row, its labels, its JSON document and its full-text row.
+func (r *docRow) insert(exec func(string, ...any) error, rid int64) error {
+	m := &r.m
+	var progress any
+	if m.Progress != nil {
+		progress = *m.Progress
+	}
+	err := exec(`INSERT INTO milestones (id, title, status, priority, created_at, updated_at, file_path,
+	    owner, start, due, progress, closed_at, labels, depends_on, description, extra, source, rid)
+	    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		m.ID, m.Title, string(m.Status), string(m.Priority), null(m.CreatedAt), null(m.UpdatedAt), r.path,
+		null(m.Owner), null(m.Start), null(m.Due), progress, null(m.ClosedAt),
+		null(strings.Join(m.Labels, "\n")), null(strings.Join(m.DependsOn, "\n")), null(m.Description),
+		r.extra, string(r.src), rid)
+	if err != nil {
+		return err
+	}
+	for _, l := range m.Labels {
+		if err := exec(`INSERT OR IGNORE INTO labels (label, id) VALUES (?, ?)`, l, m.ID); err != nil {
+			return err
+		}
+	}
+	if err := exec(`INSERT INTO docs (rid, doc, search) VALUES (?, ?, ?)`, rid, r.doc, r.search); err != nil {
+		return err
+	}
+	return exec(`INSERT INTO milestones_fts (rowid, title, description, labels, owner) VALUES (?, ?, ?, ?, ?)`,
+		rid, r.fts[0], r.fts[1], r.fts[2], r.fts[3])
+}
+
+// null maps "" to SQL NULL.
+func null(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// recordColumns are what scanRecord reads, from milestones m.
+const recordColumns = `m.id, m.file_path, m.title, m.status, m.priority, m.owner, m.start, m.due,
+    m.progress, m.labels, m.depends_on, m.description, m.created_at, m.updated_at, m.closed_at, m.extra, m.source`
+
+// scanRecord builds a Record from a row of recordColumns.
+func scanRecord(rows *sql.Rows) (storage.Record, error) {
+	var r storage.Record
+	m := &r.Milestone
+	var status, priority string
+	var owner, start, due, labels, deps, desc, created, updated, closed, extra sql.NullString
+	var progress sql.NullInt64
+	err := rows.Scan(&m.ID, &r.Path, &m.Title, &status, &priority, &owner, &start, &due,
+		&progress, &labels, &deps, &desc, &created, &updated, &closed, &extra, &r.Source)
+	if err != nil {
+		return r, err
+	}
+	m.Status, m.Priority = milestone.Status(status), milestone.Priority(priority)
+	m.Owner, m.Start, m.Due, m.Description = owner.String, start.String, due.String, desc.String
+	m.CreatedAt, m.UpdatedAt, m.ClosedAt = created.String, updated.String, closed.String
+	if progress.Valid {
+		p := int(progress.Int64)
+		m.Progress = &p
+	}
+	if labels.Valid {
+		m.Labels = strings.Split(labels.String, "\n")
+	}
+	if deps.Valid {
+		m.DependsOn = strings.Split(deps.String, "\n")
+	}
+	switch {
+	case !extra.Valid:
+	case extra.String == extraInSource:
+		full, err := format.Decode(r.Path, r.Source)
+		if err != nil {
+			return r, fmt.Errorf("milestone %s: %w", m.ID, err)
+		}
+		m.Extra = full.Extra
+	default:
+		if m.Extra, err = decodeExtra(extra.String); err != nil {
+			return r, &corruptError{err: fmt.Errorf("milestone %s: extra: %w", m.ID, err)}
+		}
+	}
+	return r, nil
+}
+
+// encodeExtra writes unknown keys as a JSON array of [key, value] pairs
+// (an array: keys keep their order and may repeat names JSON objects
+// would treat specially).
+func encodeExtra(fields []milestone.Field) (string, error) {
+	pairs := make([][2]any, len(fields))
+	for i, f := range fields {
+		pairs[i] = [2]any{f.Key, jsonable(f.Value)}
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(pairs); err != nil {
+		return "", err
+	}
+	return strings.TrimSuffix(b.String(), "\n"), nil
+}
+
+// jsonable turns the map[any]any values YAML may decode into map[string]any.
+func jsonable(v any) any {
+	switch t := v.(type) {
+	case map[any]any:
+		m := make(map[string]any, len(t))
+		for k, e := range t {
+			m[fmt.Sprint(k)] = jsonable(e)
+		}
+		return m
+	case map[string]any:
+		m := make(map[string]any, len(t))
+		for k, e := range t {
+			m[k] = jsonable(e)
+		}
+		return m
+	case []any:
+		s := make([]any, len(t))
+		for i, e := range t {
+			s[i] = jsonable(e)
+		}
+		return s
+	}
+	return v
+}
+
+// decodeExtra reverses encodeExtra; numbers decode as json.Number, as in
+// milestone.FromJSON.
+func decodeExtra(s string) ([]milestone.Field, error) {
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	var pairs [][2]any
+	if err := dec.Decode(&pairs); err != nil {
+		return nil, err
+	}
+	out := make([]milestone.Field, len(pairs))
+	for i, p := range pairs {
+		k, _ := p[0].(string)
+		out[i] = milestone.Field{Key: k, Value: p[1]}
+	}
+	return out, nil
+}
