@@ -3,6 +3,7 @@ package txn_test
 import (
 	"bufio"
 	"context"
+	"crypto/sha1"
 	"fmt"
 	"os"
 	"os/exec"
@@ -19,7 +20,7 @@ import (
 // benchRepo builds a repository whose HEAD has milestones files in
 // .milestones/active plus others other tracked files, packed by
 // fast-import (like a fresh clone), with the index and work tree checked out.
-func benchRepo(b *testing.B, milestones, others int) string {
+func benchRepo(b *testing.B, milestones, others int, path func(id string) string) string {
 	b.Helper()
 	dir := gittest.Init(b)
 	cmd := exec.Command("git", "fast-import", "--quiet")
@@ -38,8 +39,9 @@ func benchRepo(b *testing.B, milestones, others int) string {
 		fmt.Fprintf(w, "M 100644 inline src/d%03d/f%05d.go\ndata %d\n%s\n", i/100, i, len(content), content)
 	}
 	for i := 0; i < milestones; i++ {
-		content := milestoneYAML(fmt.Sprintf("m-%05d", i))
-		fmt.Fprintf(w, "M 100644 inline .milestones/active/m-%05d.yaml\ndata %d\n%s\n", i, len(content), content)
+		id := fmt.Sprintf("m-%05d", i)
+		content := milestoneYAML(id)
+		fmt.Fprintf(w, "M 100644 inline %s\ndata %d\n%s\n", path(id), len(content), content)
 	}
 	if err := w.Flush(); err != nil {
 		b.Fatal(err)
@@ -58,8 +60,8 @@ func milestoneYAML(id string) string {
 		"created_at: 2026-11-26T07:00:00Z\nupdated_at: 2026-11-26T07:00:00Z\n", id, id)
 }
 
-func benchmarkCreate(b *testing.B, milestones int) {
-	dir := benchRepo(b, milestones, 20000)
+func benchmarkCreate(b *testing.B, milestones int, path func(id string) string) {
+	dir := benchRepo(b, milestones, 20000, path)
 	r, err := gitrepo.Open(dir)
 	if err != nil {
 		b.Fatal(err)
@@ -81,7 +83,7 @@ func benchmarkCreate(b *testing.B, milestones int) {
 		id := fmt.Sprintf("new-%06d", i)
 		i++
 		_, err = tx.Commit("milestone("+id+"): create\n\nMilestone-Id: "+id+"\n",
-			[]txn.Change{{Path: ".milestones/active/" + id + ".yaml", Content: []byte(milestoneYAML(id))}})
+			[]txn.Change{{Path: path(id), Content: []byte(milestoneYAML(id))}})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -97,13 +99,28 @@ func benchmarkCreate(b *testing.B, milestones int) {
 	os.RemoveAll(filepath.Join(dir, ".git", "objects")) // speed up TempDir cleanup
 }
 
-// BenchmarkCommitCreate1k: one new milestone file committed in a repository
-// with 1,000 milestones and 20,000 other tracked files.
-func BenchmarkCommitCreate1k(b *testing.B) { benchmarkCreate(b, 1000) }
+// flat is the layout of SPEC section 2: .milestones/active/<id>.yaml.
+func flat(id string) string { return ".milestones/active/" + id + ".yaml" }
 
-// BenchmarkCommitCreate10k: the same with 10,000 milestones in one flat
-// directory (a ~400 KB tree rewritten on every commit).
-func BenchmarkCommitCreate10k(b *testing.B) { benchmarkCreate(b, 10000) }
+// sharded spreads files over 256 directories by a hash of the id
+// (.milestones/active/<2 hex>/<id>.yaml): each commit then rewrites a
+// ~10 KB directory tree and a small shard instead of one big tree.
+func sharded(id string) string {
+	h := sha1.Sum([]byte(id))
+	return fmt.Sprintf(".milestones/active/%02x/%s.yaml", h[0], id)
+}
+
+// BenchmarkCommitCreate100 .. 10k: one new milestone file committed in a
+// repository with N milestones and 20,000 other tracked files.
+func BenchmarkCommitCreate100(b *testing.B) { benchmarkCreate(b, 100, flat) }
+func BenchmarkCommitCreate1k(b *testing.B)  { benchmarkCreate(b, 1000, flat) }
+
+// BenchmarkCommitCreate10k has 10,000 milestones in one flat directory
+// (a ~400 KB tree rewritten on every commit).
+func BenchmarkCommitCreate10k(b *testing.B) { benchmarkCreate(b, 10000, flat) }
+
+// BenchmarkCommitCreate10kSharded is the same with the sharded layout.
+func BenchmarkCommitCreate10kSharded(b *testing.B) { benchmarkCreate(b, 10000, sharded) }
 
 // cpuTime returns the user+system CPU time of this process and of its
 // waited-for children (the git update-index runs), which stays meaningful

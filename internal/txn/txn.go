@@ -75,7 +75,9 @@ type Result struct {
 }
 
 // Tx is a transaction: it holds the milestone flock and .git/index.lock
-// from Begin to Close. It is not safe for concurrent use.
+// from Begin to Close, so callers should Close as soon as the commit is
+// made (git commands fail while index.lock exists). It is not safe for
+// concurrent use.
 type Tx struct {
 	ctx       context.Context
 	repo      *gitrepo.Repo
@@ -118,7 +120,19 @@ func Begin(ctx context.Context, repo *gitrepo.Repo, opts Options) (*Tx, error) {
 		release()
 		return nil, err
 	}
+	tx.removeStaleTemps()
 	return tx, nil
+}
+
+// removeStaleTemps removes index copies left in the git directory by a
+// transaction that crashed (ours are removed as we go).
+func (tx *Tx) removeStaleTemps() {
+	old, _ := filepath.Glob(filepath.Join(tx.repo.GitDir, "milestone-index-*"))
+	for _, p := range old {
+		if fi, err := os.Stat(p); err == nil && time.Since(fi.ModTime()) > time.Hour {
+			os.Remove(p)
+		}
+	}
 }
 
 // lockIndex creates index.lock with O_EXCL, as git does, with backoff.
@@ -337,9 +351,11 @@ func (tx *Tx) Commit(message string, changes []Change) (Result, error) {
 			if err != nil {
 				return fail(err)
 			}
-			if inst, err = tx.installIndex(updated, inst); err != nil {
+			next, err := tx.installIndex(updated, inst)
+			if err != nil {
 				return fail(err)
 			}
+			inst = next
 		}
 		if res.NoChange {
 			break
@@ -434,7 +450,7 @@ func isStaged(idx []gitrepo.IndexEntry, e gitrepo.TreeEntry, found bool) bool {
 	if len(idx) > 1 || idx[0].Stage != 0 {
 		return true // unresolved conflict
 	}
-	return !found || idx[0].Blob != e.Blob
+	return !found || idx[0].Blob != e.Blob || idx[0].Mode != e.Mode
 }
 
 // reflogMessage is what git commit writes: "commit: <subject>".
@@ -594,10 +610,16 @@ func (tx *Tx) Close() error {
 	tx.closed = true
 	var err error
 	if tx.indexLock != nil {
+		// Remove the lock file only if it is still ours (someone may have
+		// deleted it and another git process created its own).
+		fi, ferr := tx.indexLock.Stat()
+		cur, serr := os.Stat(tx.lockPath)
 		tx.indexLock.Close()
 		tx.indexLock = nil
-		if rerr := os.Remove(tx.lockPath); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
-			err = fmt.Errorf("remove %s: %w", tx.lockPath, rerr)
+		if ferr == nil && serr == nil && os.SameFile(fi, cur) {
+			if rerr := os.Remove(tx.lockPath); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
+				err = fmt.Errorf("remove %s: %w", tx.lockPath, rerr)
+			}
 		}
 	}
 	tx.release()

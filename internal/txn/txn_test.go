@@ -672,3 +672,26 @@ func TestCancelledWhileQueued(t *testing.T) {
 		t.Fatalf("err = %v, want deadline exceeded", err)
 	}
 }
+
+// TestRefLockedElsewhereRollsBack makes the branch update fail after our
+// index is in place: the user's index must come back byte for byte.
+func TestRefLockedElsewhereRollsBack(t *testing.T) {
+	dir := gittest.Init(t)
+	gittest.Commit(t, dir, "init", map[string]string{"README": "r\n", ".milestones/active/a.yaml": "title: A\n"})
+	gittest.WriteFile(t, dir, "staged.txt", "s\n")
+	git(t, dir, "add", "staged.txt")
+	before := snapshot(t, dir, ".milestones/active/a.yaml", ".milestones/active/b.yaml")
+	refLock := filepath.Join(dir, ".git", "refs", "heads", "main.lock")
+	os.WriteFile(refLock, nil, 0o666)
+	_, err := commit(t, dir, "milestone(b): create\n", put(".milestones/active/b.yaml", "title: B\n"), put(".milestones/active/a.yaml", "title: A2\n"))
+	if err == nil || !strings.Contains(err.Error(), refLock) {
+		t.Fatalf("err = %v, want one naming %s", err, refLock)
+	}
+	os.Remove(refLock)
+	sameState(t, dir, before)
+	left, _ := filepath.Glob(filepath.Join(dir, ".git", "milestone-index-*"))
+	tmps, _ := filepath.Glob(filepath.Join(dir, ".milestones", "active", ".*.tmp-*"))
+	if len(left)+len(tmps) != 0 {
+		t.Errorf("temporary files left: %v %v", left, tmps)
+	}
+}
