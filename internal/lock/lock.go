@@ -248,3 +248,34 @@ func sameFile(f *os.File, path string) bool {
 	}
 	return os.SameFile(a, b)
 }
+
+// State is what Probe finds at a lock path.
+type State struct {
+	Exists  bool // the lock file exists
+	Held    bool // a live process holds the lock
+	Info    Info // what the file records (zero if empty or malformed)
+	HasInfo bool
+}
+
+// Probe reports the state of the lock at path without keeping it, for
+// fsck and status output. A file that exists with holder information but
+// is not held was left by a process that died; Acquire takes such a lock
+// over with a warning.
+func Probe(path string) (State, error) {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if errors.Is(err, os.ErrNotExist) {
+		return State{}, nil
+	}
+	if err != nil {
+		return State{}, fmt.Errorf("probe lock %s: %w", path, err)
+	}
+	defer f.Close() // also drops the lock if we got it
+	st := State{Exists: true}
+	st.Info, st.HasInfo = ReadInfo(path)
+	ok, err := tryLock(f)
+	if err != nil {
+		return st, fmt.Errorf("probe lock %s: %w", path, err)
+	}
+	st.Held = !ok
+	return st, nil
+}

@@ -241,3 +241,26 @@ func TestMutualExclusion(t *testing.T) {
 		t.Errorf("max holders at once = %d, acquisitions = %d", max.Load(), total.Load())
 	}
 }
+
+func TestProbe(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "m.lock")
+	if st, err := lock.Probe(path); err != nil || st.Exists || st.Held {
+		t.Errorf("no file: %+v %v", st, err)
+	}
+	c := startChild(t, path, "hold")
+	st, err := lock.Probe(path)
+	if err != nil || !st.Exists || !st.Held || !st.HasInfo || st.Info.PID != c.cmd.Process.Pid {
+		t.Errorf("held: %+v %v", st, err)
+	}
+	// Probing did not disturb the holder.
+	if _, err := lock.Acquire(context.Background(), path, 50*time.Millisecond, nil); !errors.Is(err, lock.ErrLocked) {
+		t.Errorf("after probe: %v", err)
+	}
+	c.release(t)
+	dead := filepath.Join(t.TempDir(), "d.lock")
+	d := startChild(t, dead, "die")
+	d.cmd.Wait()
+	if st, err := lock.Probe(dead); err != nil || !st.Exists || st.Held || st.Info.PID != d.cmd.Process.Pid {
+		t.Errorf("left by a dead process: %+v %v", st, err)
+	}
+}
