@@ -1,7 +1,6 @@
 package merge
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 
@@ -126,7 +125,9 @@ func FuzzMergeFields(f *testing.F) {
 			ol, _ := get(&mo, k).v.([]string)
 			tl, _ := get(&mt, k).v.([]string)
 			gl, _ := get(&m, k).v.([]string)
-			has := func(l []string, s string) bool { return strings.Contains("\x00"+strings.Join(l, "\x00")+"\x00", "\x00"+s+"\x00") }
+			has := func(l []string, s string) bool {
+				return strings.Contains("\x00"+strings.Join(l, "\x00")+"\x00", "\x00"+s+"\x00")
+			}
 			for _, s := range append(append([]string{}, ol...), tl...) {
 				added := !has(bl, s)
 				removed := has(bl, s) && (!has(ol, s) || !has(tl, s))
@@ -161,6 +162,5 @@ func FuzzMergeFields(f *testing.F) {
 				t.Errorf("closed_at %q does not follow status %s (side has %q)", m.ClosedAt, m.Status, from.ClosedAt)
 			}
 		}
-		_ = fmt.Sprint
 	})
 }
