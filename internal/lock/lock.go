@@ -253,8 +253,8 @@ func sameFile(f *os.File, path string) bool {
 type State struct {
 	Exists  bool // the lock file exists
 	Held    bool // a live process holds the lock
-	Info    Info // what the file records (zero if empty or malformed)
-	HasInfo bool
+	Info    Info // what the file records
+	HasInfo bool // Info was read (the file is not empty or malformed)
 }
 
 // Probe reports the state of the lock at path without keeping it, for

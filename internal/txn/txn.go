@@ -323,15 +323,15 @@ func (tx *Tx) Commit(message string, changes []Change) (Result, error) {
 		if modes, err = tx.check(oldTree, chs, staged, inst != nil); err != nil {
 			return fail(err)
 		}
-		if attempt == 1 {
-			if _, err := tx.repo.WriteObjects(blobs...); err != nil {
-				return fail(err)
-			}
-		}
 		if (inst == nil && job == nil) || (inst != nil && !maps.Equal(jobModes, modes)) {
 			// First attempt, or the branch moved and changed a file mode
 			// (rare): update the current index.
 			job, jobModes = tx.startIndexUpdate(chs, modes), modes
+		}
+		if attempt == 1 { // the blobs, before the index names them
+			if _, err := tx.repo.WriteObjects(blobs...); err != nil {
+				return fail(err)
+			}
 		}
 		var objs []gitrepo.Object
 		if res, objs, err = tx.buildCommit(head, oldTree, chs, modes, message, author, committer); err != nil {
