@@ -190,6 +190,11 @@ func initChanges(repo *gitrepo.Repo, backend, dbType string) ([]txn.Change, erro
 	}
 	changes := []txn.Change{
 		{Path: ".milestones/.gitignore", Content: []byte(gitignore)},
+		// Both folders are always tracked: when one branch empties active/,
+		// git would otherwise see active/ renamed to completed/ and turn a
+		// milestone another branch added to active/ into a conflict.
+		{Path: ".milestones/active/.keep", Content: nil},
+		{Path: ".milestones/completed/.keep", Content: nil},
 		{Path: config.BackendPath, Content: []byte(live + "\n")},
 	}
 	if _, err := os.Stat(filepath.Join(repo.WorkTree, config.ConfigPath)); errors.Is(err, fs.ErrNotExist) {
