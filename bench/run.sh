@@ -84,6 +84,22 @@ for n in "${sizes[@]}"; do
       "git-milestone create 'Bench milestone'"
       "git-milestone update $mid --progress \$((RANDOM % 100))"
     )
+    if [ "$backend" = file ]; then
+      # review: a range changing 100 milestones, a milestone with a long history, one merge
+      git tag -f bench-base >/dev/null
+      for i in $(seq 1 100); do sed -i 's/^priority: .*/priority: critical/' ".milestones/active/$(printf 'm-%05d' $((i * 5)))".yaml 2>/dev/null || true; done
+      git commit -q -a -m "bench: 100 changes" && git tag -f bench-head >/dev/null
+      lid=$(printf 'm-%05d' $((n / 2 + 10)))
+      if [ "$(git rev-list --count HEAD -- .milestones/active/$lid.yaml)" -lt 1000 ]; then
+        for i in $(seq 1 1000); do sed -i "s/^progress: .*/progress: $((i % 100))/" ".milestones/active/$lid.yaml"; git commit -q -a -m "step $i"; done
+      fi
+      mkdir -p "$work/merge"; cp ".milestones/active/$lid.yaml" "$work/merge/base.yaml"
+      sed 's/^priority: .*/priority: critical/' "$work/merge/base.yaml" > "$work/merge/theirs.yaml"
+      sed 's/^owner: .*/owner: merged@example.com/' "$work/merge/base.yaml" > "$work/merge/ours.yaml"
+      names+=("diff (100 of N changed)" "log ID (1,000 commits)" "merge-driver (1 document)")
+      cmds+=("git-milestone diff bench-base..bench-head --format json" "git-milestone log $lid"
+        "git-milestone merge-driver $work/merge/base.yaml $work/merge/ours.yaml $work/merge/theirs.yaml .milestones/active/$lid.yaml")
+    fi
     if [ "$backend" = hybrid ]; then
       names+=("index rebuild" "pre-commit hook (1 file)")
       # one staged milestone, as in a commit touching one file
