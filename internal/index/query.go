@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/git-milestone/git-milestone/internal/milestone"
 	"github.com/git-milestone/git-milestone/internal/storage"
@@ -94,9 +93,6 @@ func orderBy(key string) string {
 	return "m.id"
 }
 
-// ftsPhrase quotes a word for an FTS5 MATCH expression.
-func ftsPhrase(w string) string { return `"` + strings.ReplaceAll(w, `"`, `""`) + `"` }
-
 // List returns the milestones q selects, with exactly the filters, order
 // and limit of storage.Match, storage.Less and storage.Limit, plus every
 // recorded problem. With q.Text, a milestone matches as in
@@ -156,23 +152,30 @@ func (ix *Index) List(ctx context.Context, q storage.Query) ([]storage.Record, [
 			return nil, problems, nil // storage.TextScore matches nothing
 		}
 		join = " JOIN docs d ON d.rid = m.rid"
-		var phrases []string
+		var groups []string
 		for _, w := range words {
 			where = append(where, "instr(d.search, ?) > 0")
 			args = append(args, []byte(w))
-			if utf8.RuneCountInString(w) >= 3 { // shorter words have no trigram
-				phrases = append(phrases, ftsPhrase(w))
+			keys, ok, err := ix.expand(ctx, w)
+			switch {
+			case err != nil:
+				return nil, nil, ix.wrap("search", err)
+			case !ok:
+				continue // too many words contain it: the instr check alone
+			case len(keys) == 0:
+				return nil, problems, nil // no indexed word contains it
 			}
+			groups = append(groups, "("+strings.Join(keys, " OR ")+")")
 		}
-		if len(phrases) > 0 {
+		if len(groups) > 0 {
 			from = "milestones_fts f JOIN milestones m ON m.rid = f.rowid"
 			where = append([]string{"milestones_fts MATCH ?"}, where...)
-			args = append([]any{strings.Join(phrases, " AND ")}, args...)
+			args = append([]any{strings.Join(groups, " AND ")}, args...)
 			if q.Sort == "" {
 				order = "bm25(milestones_fts, 3.0, 1.0, 1.0, 1.0), m.id"
 			}
 		} else if q.Sort == "" {
-			rankInGo = true
+			rankInGo = true // only fragments in most words: rank as file mode does
 		}
 	}
 	query := "SELECT " + recordColumns + " FROM " + from + join

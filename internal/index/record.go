@@ -17,10 +17,17 @@ type docRow struct {
 	m      milestone.Milestone
 	path   string
 	src    []byte
-	doc    string // milestone.JSON, or "null" if a value has no JSON form
-	extra  any    // the extra column: nil, the JSON pairs, or extraInSource
-	search []byte // what instr() matches: lower-cased title, description, labels, owner
-	fts    [4]string
+	doc    string    // milestone.JSON, or "null" if a value has no JSON form
+	extra  any       // the extra column: nil, the JSON pairs, or extraInSource
+	search []byte    // what instr() matches: lower-cased title, description, labels, owner
+	fts    [4]string // milestones_fts: the word keys of title, description, labels, owner
+}
+
+// words adds the row's words to set.
+func (r *docRow) words(set map[string]bool) {
+	for _, w := range strings.Fields(string(r.search)) {
+		set[w] = true
+	}
 }
 
 // extraInSource marks a milestone whose unknown keys have no JSON form
@@ -39,7 +46,7 @@ func newDocRow(m milestone.Milestone, src []byte, path string) *docRow {
 			r.extra = extraInSource
 		}
 	}
-	r.fts = [4]string{
+	lower := [4]string{
 		strings.ToLower(m.Title),
 		strings.ToLower(m.Description),
 		strings.ToLower(strings.Join(m.Labels, " ")),
@@ -48,7 +55,10 @@ func newDocRow(m milestone.Milestone, src []byte, path string) *docRow {
 	// storage.TextScore matches a word in the title or in
 	// description + "\n" + labels + "\n" + owner; a word has no
 	// newline, so one instr over the four joined by newlines is the same.
-	r.search = []byte(r.fts[0] + "\n" + r.fts[1] + "\n" + r.fts[2] + "\n" + r.fts[3])
+	r.search = []byte(lower[0] + "\n" + lower[1] + "\n" + lower[2] + "\n" + lower[3])
+	for i, l := range lower {
+		r.fts[i] = keys(l)
+	}
 	return r
 }
 

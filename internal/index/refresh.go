@@ -271,6 +271,8 @@ type tuning struct {
 	now        func() time.Time // clock for the racy rule; nil: time.Now
 	workers    int              // lstat/read/parse goroutines; 0: GOMAXPROCS
 	alwaysScan bool             // list the folders even when their stat data is unchanged
+	// maxExpansion overrides the constant of the same name.
+	maxExpansion int
 }
 
 func (t tuning) clock() int64 {
@@ -634,6 +636,31 @@ func apply(ctx context.Context, tx *sql.Tx, p *plan, wait func(i int), progress 
 			progress()
 		}
 	}
+	words := map[string]bool{}
+	for _, a := range p.actions {
+		if a.row != nil {
+			a.row.words(words)
+		}
+	}
+	insertID := func(q string, args ...any) (int64, bool, error) {
+		s, err := prep(q)
+		if err != nil {
+			return 0, false, err
+		}
+		res, err := s.ExecContext(ctx, args...)
+		if err != nil {
+			return 0, false, err
+		}
+		n, err := res.RowsAffected()
+		if err != nil || n != 1 {
+			return 0, false, err
+		}
+		id, err := res.LastInsertId()
+		return id, err == nil, err
+	}
+	if err := addVocab(exec, insertID, words); err != nil {
+		return err
+	}
 	data := map[int][]byte{}
 	for b, m := range buckets {
 		paths := make([]string, 0, len(m))
@@ -868,8 +895,9 @@ func (ix *Index) refreshOnce(ctx context.Context, fs *filestore.Store, paths []s
 	var progress func()
 	if rebuild != nil {
 		for _, q := range []string{`DELETE FROM milestones`, `DELETE FROM docs`, `DELETE FROM labels`, `DELETE FROM problems`,
-			`DELETE FROM stat`, `DELETE FROM meta WHERE key = 'dirs'`,
-			`INSERT INTO milestones_fts (milestones_fts) VALUES ('delete-all')`} {
+			`DELETE FROM stat`, `DELETE FROM meta WHERE key = 'dirs'`, `DELETE FROM vocab`,
+			`INSERT INTO milestones_fts (milestones_fts) VALUES ('delete-all')`,
+			`INSERT INTO vocab_fts (vocab_fts) VALUES ('delete-all')`} {
 			if _, err := tx.ExecContext(ctx, q); err != nil {
 				return Report{}, ix.wrap("rebuild", err)
 			}

@@ -7,7 +7,8 @@ package index
 //	1: milestones (the seed's columns first) + labels + milestones_fts
 //	   (trigram) + problems + stat (git-index-like freshness data) + meta.
 //	2: every field in its own column (a Record is built without JSON
-//	   decoding); the JSON document and the search text in docs.
+//	   decoding); the JSON document and the search text in docs;
+//	   milestones_fts over word keys, vocab + vocab_fts (see search.go).
 const SchemaVersion = 2
 
 // applicationID marks index.db as ours (PRAGMA application_id, "mile").
@@ -22,9 +23,10 @@ const applicationID = 0x6d696c65
 // milestones_fts. It is an explicit column because VACUUM may renumber
 // implicit rowids. docs.search is the lower-cased text full-text search
 // must match (title, description, labels, owner, one per line), kept as a
-// BLOB so instr() compares bytes; milestones_fts indexes the same
-// lower-cased text with the trigram tokenizer, so any substring of 3+
-// characters is found, and ranked by bm25.
+// BLOB so instr() compares bytes. Full-text search (search.go) finds the
+// words of the vocabulary that contain a query word with the trigram index
+// vocab_fts, then the milestones that use those words, ranked by bm25, with
+// milestones_fts, which indexes each word of a milestone by a short key.
 const schema = `
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
@@ -74,7 +76,18 @@ CREATE TABLE docs (
 
 CREATE VIRTUAL TABLE milestones_fts USING fts5(
     title, description, labels, owner,
-    content = '', contentless_delete = 1, tokenize = 'trigram'
+    content = '', contentless_delete = 1, tokenize = 'ascii'
+);
+
+-- Every lower-cased word (run of non-space characters) of the indexed
+-- milestones' title, description, labels and owner. It only grows between
+-- rebuilds: a word no milestone uses any more matches nothing.
+CREATE TABLE vocab (
+    id   INTEGER PRIMARY KEY,
+    term TEXT NOT NULL UNIQUE
+);
+CREATE VIRTUAL TABLE vocab_fts USING fts5(
+    term, content = '', tokenize = 'trigram'
 );
 
 -- Documents that could not be indexed: kind 'doc' is a document file that
