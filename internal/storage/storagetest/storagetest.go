@@ -392,7 +392,7 @@ func testRename(t *testing.T, b storage.Backend) {
 			return err
 		}
 		if got := ids(all); len(got) != 2 {
-			return fmt.Errorf("All inside the update = %v, want the renamed one and beta", got)
+			return fmt.Errorf("tx.All inside the update = %v, want the renamed one and beta", got)
 		}
 		d, err := tx.Get("beta")
 		if err != nil {
