@@ -68,6 +68,7 @@ func benchmarkCreate(b *testing.B, milestones int, path func(id string) string) 
 	}
 	ctx := context.Background()
 	i := 0
+	steps := map[string]time.Duration{}
 	self0, kids0 := cpuTime()
 	b.ResetTimer()
 	for b.Loop() {
@@ -76,7 +77,7 @@ func benchmarkCreate(b *testing.B, milestones int, path func(id string) string) 
 		if err != nil {
 			b.Fatal(err)
 		}
-		tx, err := txn.Begin(ctx, r, txn.Options{})
+		tx, err := txn.Begin(ctx, r, txn.Options{Trace: func(step string, d time.Duration) { steps[step] += d }})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -93,6 +94,9 @@ func benchmarkCreate(b *testing.B, milestones int, path func(id string) string) 
 	self1, kids1 := cpuTime()
 	b.ReportMetric(float64(self1-self0)/float64(b.N)/1e6, "cpu-ms/op")
 	b.ReportMetric(float64(kids1-kids0)/float64(b.N)/1e6, "git-cpu-ms/op")
+	for step, d := range steps { // mean time since Begin at the end of each step
+		b.ReportMetric(float64(d)/float64(b.N)/1e6, step+"-ms")
+	}
 	if out := gittest.Git(b, dir, "status", "--porcelain", "--", ".milestones"); out != "" {
 		b.Fatalf("status not clean: %s", out)
 	}

@@ -61,6 +61,10 @@ type Options struct {
 	LockTimeout time.Duration
 	// Warn receives warnings (a lock taken over); nil drops them.
 	Warn func(string)
+	// Trace, if set, receives the time since Begin at the end of each step
+	// ("locked", "checked", "index", "objects", "ref", "worktree"), for
+	// diagnostics and benchmarks.
+	Trace func(step string, sinceBegin time.Duration)
 }
 
 // Result describes a commit made by Tx.Commit.
@@ -85,6 +89,7 @@ type Tx struct {
 	release   func()
 	indexLock *os.File // nil when not held
 	lockPath  string
+	start     time.Time
 	closed    bool
 }
 
@@ -110,18 +115,26 @@ func Begin(ctx context.Context, repo *gitrepo.Repo, opts Options) (*Tx, error) {
 	if opts.Warn == nil {
 		opts.Warn = func(string) {}
 	}
+	start := time.Now()
 	release, err := lock.Acquire(ctx, filepath.Join(repo.CommonDir, "milestone.lock"), opts.LockTimeout, opts.Warn)
 	if err != nil {
 		return nil, fmt.Errorf("wait for other git-milestone processes: %w", err)
 	}
-	tx := &Tx{ctx: ctx, repo: repo, opts: opts, release: release,
+	tx := &Tx{ctx: ctx, repo: repo, opts: opts, release: release, start: start,
 		lockPath: filepath.Join(repo.GitDir, "index.lock")}
 	if err := tx.lockIndex(); err != nil {
 		release()
 		return nil, err
 	}
 	tx.removeStaleTemps()
+	tx.trace("locked")
 	return tx, nil
+}
+
+func (tx *Tx) trace(step string) {
+	if tx.opts.Trace != nil {
+		tx.opts.Trace(step, time.Since(tx.start))
+	}
 }
 
 // removeStaleTemps removes index copies left in the git directory by a
@@ -260,6 +273,21 @@ func (tx *Tx) Commit(message string, changes []Change) (Result, error) {
 			return Result{}, err
 		}
 	}
+	// git update-index (on a copy of the index) is the slowest step: start
+	// it now, guessing that every file is a regular one; if HEAD says a
+	// file is executable it is run again with the right modes.
+	guess := make(map[string]uint32, len(chs))
+	for _, c := range chs {
+		if !c.Delete {
+			guess[c.path] = gitrepo.ModeFile
+		}
+	}
+	job, jobModes := tx.startIndexUpdate(chs, guess), guess
+	defer func() {
+		if job != nil {
+			job.discard()
+		}
+	}()
 	author, committer, err := tx.repo.Identity(tx.opts.Getenv)
 	if err != nil {
 		return Result{}, err
@@ -284,8 +312,6 @@ func (tx *Tx) Commit(message string, changes []Change) (Result, error) {
 	}
 
 	var (
-		job       *indexJob // git update-index on a copy of the index
-		jobModes  map[string]uint32
 		inst      *installedIndex // our index, once in place
 		pending   []pendingFile   // work-tree files under temporary names
 		prepModes map[string]uint32
@@ -294,9 +320,6 @@ func (tx *Tx) Commit(message string, changes []Change) (Result, error) {
 		modes     map[string]uint32
 	)
 	fail := func(err error) (Result, error) {
-		if job != nil {
-			job.discard()
-		}
 		discardPending(tx.repo.WorkTree, pending)
 		if inst != nil {
 			if rerr := inst.rollback(); rerr != nil {
@@ -323,9 +346,13 @@ func (tx *Tx) Commit(message string, changes []Change) (Result, error) {
 		if modes, err = tx.check(oldTree, chs, staged, inst != nil); err != nil {
 			return fail(err)
 		}
-		if (inst == nil && job == nil) || (inst != nil && !maps.Equal(jobModes, modes)) {
-			// First attempt, or the branch moved and changed a file mode
-			// (rare): update the current index.
+		tx.trace("checked")
+		if !maps.Equal(jobModes, modes) {
+			// An executable file, or the branch moved and changed a file
+			// mode (rare): update the current index again.
+			if job != nil {
+				job.discard()
+			}
 			job, jobModes = tx.startIndexUpdate(chs, modes), modes
 		}
 		if attempt == 1 { // the blobs, before the index names them
@@ -356,6 +383,7 @@ func (tx *Tx) Commit(message string, changes []Change) (Result, error) {
 				return fail(err)
 			}
 			inst = next
+			tx.trace("index")
 		}
 		if res.NoChange {
 			break
@@ -364,6 +392,7 @@ func (tx *Tx) Commit(message string, changes []Change) (Result, error) {
 		if _, err := tx.repo.WriteObjects(objs...); err != nil {
 			return fail(err)
 		}
+		tx.trace("objects")
 		u := gitrepo.RefUpdate{Name: head.Ref, Old: head.Hash, New: res.Commit,
 			Message: reflogMessage(message, head.Unborn), Committer: committer, LogHEAD: true}
 		if head.Detached {
@@ -372,6 +401,7 @@ func (tx *Tx) Commit(message string, changes []Change) (Result, error) {
 		err = tx.repo.UpdateRef(u)
 		if err == nil {
 			res.Retries = attempt - 1
+			tx.trace("ref")
 			break
 		}
 		if !errors.Is(err, gitrepo.ErrRefChanged) || attempt >= maxAttempts {
@@ -385,6 +415,7 @@ func (tx *Tx) Commit(message string, changes []Change) (Result, error) {
 		return res, fmt.Errorf("commit %s was made, but the work tree could not be updated: %w; "+
 			"run `git checkout -- %s`", short(res.Commit), err, strings.Join(paths, " "))
 	}
+	tx.trace("worktree")
 	return res, nil
 }
 
