@@ -19,8 +19,8 @@ type problemError string
 func (e problemError) Error() string { return string(e) }
 
 // problems returns every recorded problem, by path.
-func (ix *Index) problems(ctx context.Context) ([]storage.Problem, error) {
-	rows, err := ix.db.QueryContext(ctx, `SELECT path, message FROM problems ORDER BY path`)
+func (ix *Index) problems(ctx context.Context, db querier) ([]storage.Problem, error) {
+	rows, err := db.QueryContext(ctx, `SELECT path, message FROM problems ORDER BY path`)
 	if err != nil {
 		return nil, ix.wrap("list problems", err)
 	}
@@ -40,7 +40,7 @@ func (ix *Index) problems(ctx context.Context) ([]storage.Problem, error) {
 func (ix *Index) Problems(ctx context.Context) ([]storage.Problem, error) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	return ix.problems(ctx)
+	return ix.problems(ctx, ix.db)
 }
 
 // sqlList builds a SQL list of string literals (fixed domain values only).
@@ -103,7 +103,14 @@ func orderBy(key string) string {
 func (ix *Index) List(ctx context.Context, q storage.Query) ([]storage.Record, []storage.Problem, error) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	problems, err := ix.problems(ctx)
+	// One read transaction: the selection and the records it fetches
+	// come from the same snapshot.
+	db, err := ix.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, nil, ix.wrap("query", err)
+	}
+	defer db.Rollback()
+	problems, err := ix.problems(ctx, db)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -151,17 +158,18 @@ func (ix *Index) List(ctx context.Context, q storage.Query) ([]storage.Record, [
 		if len(words) == 0 {
 			return nil, problems, nil // storage.TextScore matches nothing
 		}
-		join = " JOIN docs d ON d.rid = m.rid"
 		var groups []string
 		for _, w := range words {
-			where = append(where, "instr(d.search, ?) > 0")
-			args = append(args, []byte(w))
-			keys, ok, err := ix.expand(ctx, w)
+			keys, ok, err := ix.expand(ctx, db, w)
 			switch {
 			case err != nil:
 				return nil, nil, ix.wrap("search", err)
 			case !ok:
-				continue // too many words contain it: the instr check alone
+				// Too many words contain it: check the text itself.
+				join = " JOIN docs d ON d.rid = m.rid"
+				where = append(where, "instr(d.search, ?) > 0")
+				args = append(args, []byte(w))
+				continue
 			case len(keys) == 0:
 				return nil, problems, nil // no indexed word contains it
 			}
@@ -178,7 +186,9 @@ func (ix *Index) List(ctx context.Context, q storage.Query) ([]storage.Record, [
 			rankInGo = true // only fragments in most words: rank as file mode does
 		}
 	}
-	query := "SELECT " + recordColumns + " FROM " + from + join
+	// First the selection, narrow (filters, order and limit read only the
+	// milestones table and the indexes), then the records it selects.
+	query := "SELECT m.rid FROM " + from + join
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -187,7 +197,11 @@ func (ix *Index) List(ctx context.Context, q storage.Query) ([]storage.Record, [
 		query += " LIMIT ?"
 		args = append(args, q.Limit)
 	}
-	recs, err := ix.records(ctx, query, args...)
+	rids, err := ix.rids(ctx, db, query, args...)
+	if err != nil {
+		return nil, nil, err
+	}
+	recs, err := ix.fetch(ctx, db, rids)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -202,9 +216,71 @@ func (ix *Index) List(ctx context.Context, q storage.Query) ([]storage.Record, [
 	return recs, problems, nil
 }
 
+// rids runs a query selecting rids.
+func (ix *Index) rids(ctx context.Context, db querier, query string, args ...any) ([]int64, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, ix.wrap("query", err)
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var rid int64
+		if err := rows.Scan(&rid); err != nil {
+			return nil, ix.wrap("query", err)
+		}
+		out = append(out, rid)
+	}
+	return out, ix.wrap("query", rows.Err())
+}
+
+// fetch returns the records of rids, in that order.
+func (ix *Index) fetch(ctx context.Context, db querier, rids []int64) ([]storage.Record, error) {
+	if len(rids) == 0 {
+		return nil, nil
+	}
+	pos := make(map[int64]int, len(rids))
+	var list strings.Builder
+	list.WriteByte('[')
+	for i, r := range rids {
+		pos[r] = i
+		if i > 0 {
+			list.WriteByte(',')
+		}
+		list.WriteString(strconv.FormatInt(r, 10))
+	}
+	list.WriteByte(']')
+	rows, err := db.QueryContext(ctx, `SELECT m.rid, `+recordColumns+` FROM milestones m JOIN docs d ON d.rid = m.rid
+	    WHERE m.rid IN (SELECT value FROM json_each(?))`, list.String())
+	if err != nil {
+		return nil, ix.wrap("query", err)
+	}
+	defer rows.Close()
+	out := make([]storage.Record, len(rids))
+	found := 0
+	for rows.Next() {
+		var rid int64
+		r, err := scanRecord(rows, &rid)
+		if err != nil {
+			return nil, ix.wrap("query", err)
+		}
+		if i, ok := pos[rid]; ok {
+			out[i] = r
+			found++
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, ix.wrap("query", err)
+	}
+	if found != len(rids) {
+		return nil, ix.wrap("query", &corruptError{err: fmt.Errorf("%d of %d milestones have no document row", len(rids)-found, len(rids))})
+	}
+	return out, nil
+}
+
 // records runs a query selecting recordColumns.
-func (ix *Index) records(ctx context.Context, query string, args ...any) ([]storage.Record, error) {
-	rows, err := ix.db.QueryContext(ctx, query, args...)
+func (ix *Index) records(ctx context.Context, db querier, query string, args ...any) ([]storage.Record, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, ix.wrap("query", err)
 	}
@@ -229,11 +305,16 @@ func (ix *Index) Get(ctx context.Context, id string) (storage.Record, error) {
 	}
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	recs, err := ix.records(ctx, `SELECT `+recordColumns+` FROM milestones m WHERE m.id = ?`, id)
+	db, err := ix.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return storage.Record{}, ix.wrap("get", err)
+	}
+	defer db.Rollback()
+	recs, err := ix.records(ctx, db, `SELECT `+recordColumns+` FROM milestones m JOIN docs d ON d.rid = m.rid WHERE m.id = ?`, id)
 	if err != nil {
 		return storage.Record{}, err
 	}
-	rows, err := ix.db.QueryContext(ctx, `SELECT path, message FROM problems WHERE id = ? ORDER BY path`, id)
+	rows, err := db.QueryContext(ctx, `SELECT path, message FROM problems WHERE id = ? ORDER BY path`, id)
 	if err != nil {
 		return storage.Record{}, ix.wrap("get", err)
 	}
@@ -295,6 +376,11 @@ func (ix *Index) Stats(ctx context.Context, today string) (storage.Stats, error)
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	s := storage.Stats{ByStatus: map[string]int{}, ByPriority: map[string]int{}}
+	db, err := ix.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return s, ix.wrap("stats", err)
+	}
+	defer db.Rollback()
 	for _, st := range milestone.Statuses {
 		s.ByStatus[string(st)] = 0
 	}
@@ -305,7 +391,7 @@ func (ix *Index) Stats(ctx context.Context, today string) (storage.Stats, error)
 		col string
 		m   map[string]int
 	}{{"status", s.ByStatus}, {"priority", s.ByPriority}} {
-		rows, err := ix.db.QueryContext(ctx, `SELECT `+g.col+`, count(*) FROM milestones GROUP BY `+g.col)
+		rows, err := db.QueryContext(ctx, `SELECT `+g.col+`, count(*) FROM milestones GROUP BY `+g.col)
 		if err != nil {
 			return s, ix.wrap("stats", err)
 		}
@@ -325,7 +411,7 @@ func (ix *Index) Stats(ctx context.Context, today string) (storage.Stats, error)
 			return s, ix.wrap("stats", err)
 		}
 	}
-	err := ix.db.QueryRowContext(ctx, `SELECT count(*) FROM milestones m WHERE m.status IN (`+openStatuses()+`) AND m.due < ?`, today).Scan(&s.Overdue)
+	err = db.QueryRowContext(ctx, `SELECT count(*) FROM milestones m WHERE m.status IN (`+openStatuses()+`) AND m.due < ?`, today).Scan(&s.Overdue)
 	if err != nil {
 		return s, ix.wrap("stats", err)
 	}
@@ -336,7 +422,7 @@ func (ix *Index) Stats(ctx context.Context, today string) (storage.Stats, error)
 		order string
 	}{{&s.Oldest, "created_at, id"}, {&s.Newest, "created_at DESC, id"}} {
 		var se storage.StatsEntry
-		err := ix.db.QueryRowContext(ctx, `SELECT id, title, created_at FROM milestones
+		err := db.QueryRowContext(ctx, `SELECT id, title, created_at FROM milestones
 		    WHERE created_at IS NOT NULL ORDER BY `+e.order+` LIMIT 1`).Scan(&se.ID, &se.Title, &se.CreatedAt)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):

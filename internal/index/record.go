@@ -70,12 +70,11 @@ func (r *docRow) insert(exec func(string, ...any) error, rid int64) error {
 		progress = *m.Progress
 	}
 	err := exec(`INSERT INTO milestones (id, title, status, priority, created_at, updated_at, file_path,
-	    owner, start, due, progress, closed_at, labels, depends_on, description, extra, source, rid)
-	    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	    owner, start, due, progress, closed_at, labels, depends_on, rid)
+	    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		m.ID, m.Title, string(m.Status), string(m.Priority), null(m.CreatedAt), null(m.UpdatedAt), r.path,
 		null(m.Owner), null(m.Start), null(m.Due), progress, null(m.ClosedAt),
-		null(strings.Join(m.Labels, "\n")), null(strings.Join(m.DependsOn, "\n")), null(m.Description),
-		r.extra, string(r.src), rid)
+		null(strings.Join(m.Labels, "\n")), null(strings.Join(m.DependsOn, "\n")), rid)
 	if err != nil {
 		return err
 	}
@@ -84,7 +83,9 @@ func (r *docRow) insert(exec func(string, ...any) error, rid int64) error {
 			return err
 		}
 	}
-	if err := exec(`INSERT INTO docs (rid, doc, search) VALUES (?, ?, ?)`, rid, r.doc, r.search); err != nil {
+	err = exec(`INSERT INTO docs (rid, description, extra, source, doc, search) VALUES (?, ?, ?, ?, ?, ?)`,
+		rid, null(m.Description), r.extra, string(r.src), r.doc, r.search)
+	if err != nil {
 		return err
 	}
 	return exec(`INSERT INTO milestones_fts (rowid, title, description, labels, owner) VALUES (?, ?, ?, ?, ?)`,
@@ -99,19 +100,20 @@ func null(s string) any {
 	return s
 }
 
-// recordColumns are what scanRecord reads, from milestones m.
+// recordColumns are what scanRecord reads, from milestones m JOIN docs d.
 const recordColumns = `m.id, m.file_path, m.title, m.status, m.priority, m.owner, m.start, m.due,
-    m.progress, m.labels, m.depends_on, m.description, m.created_at, m.updated_at, m.closed_at, m.extra, m.source`
+    m.progress, m.labels, m.depends_on, d.description, m.created_at, m.updated_at, m.closed_at, d.extra, d.source`
 
-// scanRecord builds a Record from a row of recordColumns.
-func scanRecord(rows *sql.Rows) (storage.Record, error) {
+// scanRecord builds a Record from a row of recordColumns, preceded by
+// the columns in pre.
+func scanRecord(rows *sql.Rows, pre ...any) (storage.Record, error) {
 	var r storage.Record
 	m := &r.Milestone
 	var status, priority string
 	var owner, start, due, labels, deps, desc, created, updated, closed, extra sql.NullString
 	var progress sql.NullInt64
-	err := rows.Scan(&m.ID, &r.Path, &m.Title, &status, &priority, &owner, &start, &due,
-		&progress, &labels, &deps, &desc, &created, &updated, &closed, &extra, &r.Source)
+	err := rows.Scan(append(pre, &m.ID, &r.Path, &m.Title, &status, &priority, &owner, &start, &due,
+		&progress, &labels, &deps, &desc, &created, &updated, &closed, &extra, &r.Source)...)
 	if err != nil {
 		return r, err
 	}

@@ -1030,6 +1030,6 @@ func (ix *Index) Status(ctx context.Context, fs *filestore.Store) (Status, error
 	if err := ix.db.QueryRowContext(ctx, `SELECT count(*) FROM milestones`).Scan(&st.Milestones); err != nil {
 		return st, ix.wrap("index status", err)
 	}
-	st.Problems, err = ix.problems(ctx)
+	st.Problems, err = ix.problems(ctx, ix.db)
 	return st, err
 }

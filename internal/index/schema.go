@@ -7,7 +7,8 @@ package index
 //	1: milestones (the seed's columns first) + labels + milestones_fts
 //	   (trigram) + problems + stat (git-index-like freshness data) + meta.
 //	2: every field in its own column (a Record is built without JSON
-//	   decoding); the JSON document and the search text in docs;
+//	   decoding), the large ones in docs with the source, the JSON
+//	   document and the search text;
 //	   milestones_fts over word keys, vocab + vocab_fts (see search.go).
 const SchemaVersion = 2
 
@@ -48,9 +49,6 @@ CREATE TABLE milestones (
     closed_at   TEXT,
     labels      TEXT,    -- one per line
     depends_on  TEXT,    -- one per line
-    description TEXT,
-    extra       TEXT,    -- unknown keys: JSON array of [key, value], in document order
-    source      TEXT NOT NULL,
     rid         INTEGER NOT NULL UNIQUE
 );
 CREATE INDEX idx_status     ON milestones (status);
@@ -66,12 +64,18 @@ CREATE TABLE labels (
 ) WITHOUT ROWID;
 CREATE INDEX idx_labels_id ON labels (id);
 
--- The milestone as one JSON object (the show --json object, without path),
--- and the lower-cased text full-text search matches.
+-- The large parts of a milestone, apart so that milestones stays narrow
+-- (filters, sorts and counts read few pages): its description, unknown
+-- keys (a JSON array of [key, value] in document order), the document
+-- itself, the milestone as one JSON object (the show --json object,
+-- without path), and the lower-cased text full-text search matches.
 CREATE TABLE docs (
-    rid    INTEGER PRIMARY KEY,
-    doc    TEXT NOT NULL,
-    search BLOB NOT NULL
+    rid         INTEGER PRIMARY KEY,
+    description TEXT,
+    extra       TEXT,
+    source      TEXT NOT NULL,
+    doc         TEXT NOT NULL,
+    search      BLOB NOT NULL
 );
 
 CREATE VIRTUAL TABLE milestones_fts USING fts5(

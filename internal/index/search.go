@@ -68,7 +68,7 @@ func addVocab(exec func(string, ...any) error, insertID func(string, ...any) (in
 
 // expand returns the keys of the vocabulary words containing word, or
 // ok=false when there are more than maxExpansion of them.
-func (ix *Index) expand(ctx context.Context, word string) (keys []string, ok bool, err error) {
+func (ix *Index) expand(ctx context.Context, db querier, word string) (keys []string, ok bool, err error) {
 	limit := maxExpansion
 	if ix.tuning.maxExpansion > 0 {
 		limit = ix.tuning.maxExpansion
@@ -83,7 +83,7 @@ func (ix *Index) expand(ctx context.Context, word string) (keys []string, ok boo
 		query = `SELECT term FROM vocab WHERE instr(term, ?) > 0 LIMIT ?`
 		args = []any{word, limit + 1}
 	}
-	rows, err := ix.db.QueryContext(ctx, query, args...)
+	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, false, err
 	}
