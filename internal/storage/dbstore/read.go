@@ -32,7 +32,7 @@ func (s *Store) get(ctx context.Context, q queryer, id string) (storage.Record, 
 	}
 	sctx, cancel := s.stmtCtx(ctx)
 	defer cancel()
-	var source, doc string
+	var source, doc []byte
 	var version int64
 	err := q.QueryRowContext(sctx, selectRecord, s.project, id).Scan(&source, &doc, &version)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -41,11 +41,11 @@ func (s *Store) get(ctx context.Context, q queryer, id string) (storage.Record, 
 	if err != nil {
 		return storage.Record{}, 0, s.wrap(sctx, "get milestone "+id, err)
 	}
-	m, src, err := decodeRecord(id, source, doc)
+	rec, err := decodeRecord(id, source, doc)
 	if err != nil {
 		return storage.Record{}, 0, err
 	}
-	return storage.Record{Milestone: m, Source: src}, version, nil
+	return rec, version, nil
 }
 
 // IDs returns every milestone id of the project, sorted.
@@ -146,7 +146,8 @@ func (s *Store) listSQL(q storage.Query) (string, args, error) {
 	}
 	var a args
 	var from, order string
-	where := []string{"m.project = " + a.add(s.project)}
+	proj := a.add(s.project)
+	where := []string{"m.project = " + proj}
 	text := strings.TrimSpace(q.Text)
 	if text != "" {
 		if s.kind == TypePostgreSQL {
@@ -200,7 +201,8 @@ func (s *Store) listSQL(q storage.Query) (string, args, error) {
 		inList("m.priority", vals)
 	}
 	for _, l := range q.Labels {
-		where = append(where, "m.id IN (SELECT l.id FROM milestone_labels l WHERE l.project = m.project AND l.label = "+a.add(escapeText(l))+")")
+		// Uncorrelated, so both planners can drive it from the label index.
+		where = append(where, "m.id IN (SELECT l.id FROM milestone_labels l WHERE l.project = "+proj+" AND l.label = "+a.add(escapeText(l))+")")
 	}
 	if q.Owner != "" {
 		where = append(where, "m.owner = "+a.add(escapeText(q.Owner)))
@@ -237,16 +239,18 @@ func (s *Store) List(ctx context.Context, q storage.Query) ([]storage.Record, []
 	var recs []storage.Record
 	var probs []storage.Problem
 	for rows.Next() {
-		var id, source, doc string
+		var id string
+		var source []byte
+		var doc sql.RawBytes // decoded before the next row
 		if err := rows.Scan(&id, &source, &doc); err != nil {
 			return nil, nil, s.wrap(sctx, "list milestones", err)
 		}
-		m, src, err := decodeRecord(id, source, doc)
+		rec, err := decodeRecord(id, source, doc)
 		if err != nil {
 			probs = append(probs, storage.Problem{Path: id, Err: err})
 			continue
 		}
-		recs = append(recs, storage.Record{Milestone: m, Source: src})
+		recs = append(recs, rec)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, nil, s.wrap(sctx, "list milestones", err)

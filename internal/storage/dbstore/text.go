@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/git-milestone/git-milestone/internal/milestone"
+	"github.com/git-milestone/git-milestone/internal/storage"
 )
 
 // escapeText makes s storable in a PostgreSQL text column, which cannot
@@ -127,11 +128,11 @@ func newRow(m *milestone.Milestone, src []byte) (row, error) {
 }
 
 // decodeRecord rebuilds a record from its stored source and JSON document.
-func decodeRecord(id, source, doc string) (milestone.Milestone, []byte, error) {
-	m, err := milestone.FromJSON([]byte(doc))
+func decodeRecord(id string, source, doc []byte) (storage.Record, error) {
+	m, err := decodeDoc(doc)
 	if err != nil {
-		return m, nil, fmt.Errorf("milestone %s: stored document: %w", id, err)
+		return storage.Record{}, fmt.Errorf("milestone %s: stored document: %w", id, err)
 	}
 	m.ID = id
-	return m, []byte(source), nil
+	return storage.Record{Milestone: m, Source: source}, nil
 }

@@ -129,18 +129,20 @@ func (t *dbTx) All() ([]storage.Record, []storage.Problem, error) {
 	var recs []storage.Record
 	var probs []storage.Problem
 	for rows.Next() {
-		var id, source, doc string
+		var id string
+		var source []byte
+		var doc sql.RawBytes
 		var v int64
 		if err := rows.Scan(&id, &source, &doc, &v); err != nil {
 			return nil, nil, t.fail(t.s.wrap(sctx, "read all milestones", err))
 		}
 		t.see(id, v)
-		m, src, err := decodeRecord(id, source, doc)
+		rec, err := decodeRecord(id, source, doc)
 		if err != nil {
 			probs = append(probs, storage.Problem{Path: id, Err: err})
 			continue
 		}
-		recs = append(recs, storage.Record{Milestone: m, Source: src})
+		recs = append(recs, rec)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, nil, t.fail(t.s.wrap(sctx, "read all milestones", err))
