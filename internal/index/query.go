@@ -354,20 +354,34 @@ func (ix *Index) Get(ctx context.Context, id string) (storage.Record, error) {
 func (ix *Index) IDs(ctx context.Context) ([]string, error) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	rows, err := ix.db.QueryContext(ctx, `SELECT id FROM milestones UNION SELECT id FROM problems WHERE kind = 'doc' ORDER BY 1`)
+	db, err := ix.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, ix.wrap("list ids", err)
 	}
-	defer rows.Close()
+	defer db.Rollback()
 	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
+	for _, q := range []string{`SELECT id FROM milestones ORDER BY id`, `SELECT id FROM problems WHERE kind = 'doc'`} {
+		rows, err := db.QueryContext(ctx, q)
+		if err != nil {
 			return nil, ix.wrap("list ids", err)
 		}
-		ids = append(ids, id)
+		n := len(ids)
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, ix.wrap("list ids", err)
+			}
+			ids = append(ids, id)
+		}
+		if err := rows.Close(); err != nil {
+			return nil, ix.wrap("list ids", err)
+		}
+		if n > 0 && len(ids) > n { // documents that do not parse: rare
+			sort.Strings(ids)
+		}
 	}
-	return ids, ix.wrap("list ids", rows.Err())
+	return ids, nil
 }
 
 // Stats computes storage.Summarize over every indexed milestone in SQL;

@@ -859,6 +859,8 @@ func (ix *Index) refresh(ctx context.Context, fs *filestore.Store, paths []strin
 }
 
 func (ix *Index) refreshOnce(ctx context.Context, fs *filestore.Store, paths []string, rebuild func(done, total int)) (Report, error) {
+	ctx, cancel := context.WithCancel(ctx) // stops the parsers if we give up
+	defer cancel()
 	var p *plan
 	if rebuild == nil {
 		// Optimistic: compare and parse without holding the write lock.
