@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	_ "modernc.org/sqlite"
 
@@ -371,4 +372,95 @@ func TestFallsBackToFiles(t *testing.T) {
 	if _, err := s.Get(ctx, "nope"); err == nil {
 		t.Fatal("get missing: no error")
 	}
+}
+
+// TestProcessesCommitAndQuery runs real processes (this test binary) that
+// commit through the hybrid store while others query it: no query fails,
+// and each writer sees its own commits at once.
+func TestProcessesCommitAndQuery(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns processes")
+	}
+	dir, s, _ := setup(t, filestore.Options{})
+	create(t, s, ms("seed", "Seed", milestone.Active))
+	s.Close()
+	var wg sync.WaitGroup
+	outs := make([]bytes.Buffer, 4)
+	errs := make([]error, 4)
+	for k := range outs {
+		role := "reader"
+		if k < 2 {
+			role = "writer"
+		}
+		cmd := exec.Command(os.Args[0], "-test.run=^TestHybridHelper$", "-test.count=1")
+		cmd.Env = append(os.Environ(), "HYBRID_HELPER="+role, "HYBRID_DIR="+dir, fmt.Sprintf("HYBRID_K=%d", k))
+		cmd.Stdout, cmd.Stderr = &outs[k], &outs[k]
+		wg.Add(1)
+		go func(k int) { defer wg.Done(); errs[k] = cmd.Run() }(k)
+	}
+	wg.Wait()
+	for k := range outs {
+		if errs[k] != nil || strings.Contains(outs[k].String(), "locked") || !strings.Contains(outs[k].String(), "DONE") {
+			t.Errorf("process %d: %v\n%s", k, errs[k], outs[k].String())
+		}
+	}
+	s, _ = open(t, dir, filestore.Options{})
+	same(t, "after the processes", s)
+	if n, _ := s.IDs(ctx); len(n) < 5 {
+		t.Fatalf("only %d milestones", len(n))
+	}
+}
+
+// TestHybridHelper is one process of TestProcessesCommitAndQuery.
+func TestHybridHelper(t *testing.T) {
+	role := os.Getenv("HYBRID_HELPER")
+	if role == "" {
+		t.Skip("helper process")
+	}
+	dir := os.Getenv("HYBRID_DIR")
+	k := os.Getenv("HYBRID_K")
+	fail := func(format string, args ...any) {
+		fmt.Printf("process %s: "+format+"\n", append([]any{k}, args...)...)
+		os.Exit(1)
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for i := 0; time.Now().Before(deadline); i++ {
+		s, w := open(t, dir, filestore.Options{})
+		switch role {
+		case "writer":
+			id := fmt.Sprintf("w%s-%d", k, i)
+			m := ms(id, "Written "+id, milestone.Active)
+			_, err := s.Update(ctx, storage.UpdateOptions{Lock: []string{id}, Message: "create " + id}, func(tx storage.Tx) error {
+				return tx.Create(m, format.Encode(m))
+			})
+			if err != nil {
+				fail("create: %v", err)
+			}
+			got, err := s.Get(ctx, id)
+			if err != nil || got.Milestone.Title != m.Title {
+				fail("get own commit %s: %v", id, err)
+			}
+			recs, _, err := s.List(ctx, storage.Query{Text: "written " + id, Sort: "id"})
+			if err != nil || len(recs) != 1 {
+				fail("search own commit %s: %v %v", id, ids(recs), err)
+			}
+		default:
+			if _, _, err := s.List(ctx, storage.Query{All: true}); err != nil {
+				fail("list: %v", err)
+			}
+			if _, err := s.IDs(ctx); err != nil {
+				fail("ids: %v", err)
+			}
+			if _, _, err := s.Stats(ctx, "2026-06-01"); err != nil {
+				fail("stats: %v", err)
+			}
+		}
+		for _, l := range w.take() {
+			if !strings.Contains(l, "missing") {
+				fail("warning: %s", l)
+			}
+		}
+		s.Close()
+	}
+	fmt.Println("DONE")
 }
