@@ -44,7 +44,8 @@ type Status struct {
 	Generation    int64 // counts the index's write transactions
 	// Fresh: every document is indexed as it is in the work tree.
 	Fresh bool
-	// Rescan: a folder changed since it was last listed.
+	// Rescan: a folder changed since it was last listed (a refresh will
+	// list it again).
 	Rescan bool
 	// Added, Changed and Removed name the document files that are new,
 	// modified and gone since they were indexed.
@@ -237,11 +238,12 @@ func prepareAll(ctx context.Context, fs *filestore.Store, actions []*action, wor
 
 // plan is what a refresh writes.
 type plan struct {
-	t0        int64
-	snap      *snapshot
-	rescan    bool
-	dirs      []entry // new folder stat data (when writeDirs)
-	writeDirs bool
+	t0          int64
+	snap        *snapshot
+	rescan      bool    // the folders are listed (they changed, or could have)
+	dirsChanged bool    // a folder's stat data changed
+	dirs        []entry // new folder stat data (when writeDirs)
+	writeDirs   bool
 	// scan problems replace the stored ones when setScan.
 	scan    []storage.Problem
 	setScan bool
@@ -305,7 +307,7 @@ func diff(ctx context.Context, fs *filestore.Store, snap *snapshot, opts diffOpt
 			old, ok := snap.dirs[rel]
 			switch {
 			case !ok || old.st != st || opts.alwaysScan:
-				p.rescan, p.writeDirs = true, true
+				p.rescan, p.writeDirs, p.dirsChanged = true, true, true
 			case old.racy():
 				p.rescan = true
 				if !ne.racy() {
@@ -1006,7 +1008,7 @@ func (ix *Index) Status(ctx context.Context, fs *filestore.Store) (Status, error
 		return st, err
 	}
 	st.Generation = snap.gen
-	st.Rescan = p.rescan
+	st.Rescan = p.dirsChanged
 	st.Racy = p.racy
 	st.Files = len(snap.files)
 	for _, a := range p.actions {
