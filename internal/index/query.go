@@ -98,8 +98,9 @@ func orderBy(key string) string {
 // recorded problem. With q.Text, a milestone matches as in
 // storage.TextScore (every word a case-insensitive substring of the title,
 // description, labels or owner); unless q.Sort is set, the order is the
-// full-text rank (bm25 over the trigram index, the title weighing three),
-// then the id. The index is read as it is: Refresh it first.
+// full-text rank (bm25 over the words that contain the query words, the
+// title weighing three), then the id. The index is read as it is:
+// Refresh it first.
 func (ix *Index) List(ctx context.Context, q storage.Query) ([]storage.Record, []storage.Problem, error) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()

@@ -160,10 +160,14 @@ func (s *Store) Get(ctx context.Context, id string) (storage.Record, error) {
 		}
 		return nil
 	})
+	var nf *milestone.NotFoundError
 	switch {
 	case err != nil:
 		return storage.Record{}, err
-	case !ok:
+	case !ok, answer != nil && !errors.As(answer, &nf):
+		// No index, or a document that cannot be read (or an id in both
+		// folders): the file store names the problem with its own error
+		// (a *format.Error for a document that does not parse).
 		return s.fs.Get(ctx, id)
 	}
 	return rec, answer

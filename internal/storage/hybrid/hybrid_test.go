@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -312,6 +313,9 @@ func TestWorkTreeChangesSeenWithoutHooks(t *testing.T) {
 		t.Fatalf("broken document: %v %q %v", ids(got), problems(ps), err)
 	}
 	same(t, "broken", s)
+	if _, err := s.Get(ctx, "gamma"); !errors.As(err, new(*format.Error)) {
+		t.Fatalf("get broken document: %T %v, want a *format.Error", err, err)
+	}
 	if l := w.take(); len(l) != 1 {
 		t.Fatalf("warnings %q", l)
 	}
