@@ -45,6 +45,16 @@ func (r *Repo) ReadObject(id string) (Object, error) {
 	if o, ok, err := r.readLoose(id); ok || err != nil {
 		return o, err
 	}
+	for try := 0; try < 2; try++ {
+		o, ok, err := r.readPacked(id)
+		if ok && err == nil {
+			return o, nil
+		}
+		if err != nil || try == 1 {
+			break // let go-git try (and report)
+		}
+		r.closePacks() // a pack may have appeared since we listed them
+	}
 	gr, err := r.goGit()
 	if err != nil {
 		return Object{}, err
@@ -236,9 +246,16 @@ func (r *Repo) resolve(rev string) (string, error) {
 		}
 		return h.Hash, nil
 	}
-	if strings.HasPrefix(rev, "refs/") {
-		if id, err := r.ResolveRef(rev); err != nil || id != "" {
-			return id, err
+	if rev != "" && !strings.ContainsAny(rev, "~^:@{}* \\") && checkRefName("refs/"+rev) == nil {
+		// A plain name: look it up the way git does (refs/<rev>,
+		// refs/tags/<rev>, refs/heads/<rev>, refs/remotes/<rev>).
+		for _, candidate := range []string{rev, "refs/" + rev, "refs/tags/" + rev, "refs/heads/" + rev, "refs/remotes/" + rev} {
+			if !strings.HasPrefix(candidate, "refs/") {
+				continue
+			}
+			if id, err := r.ResolveRef(candidate); err != nil || id != "" {
+				return id, err
+			}
 		}
 	}
 	gr, err := r.goGit()

@@ -48,6 +48,14 @@ type Repo struct {
 	trees     map[string][]byte // raw tree cache, by id
 	treeBytes int
 	zlibPool  sync.Pool // *zlib.Writer at level 1, reused across objects
+	packList  *[]*packIndex
+}
+
+// Close releases the files the Repo keeps open (pack files). The Repo stays
+// usable: they are reopened when needed.
+func (r *Repo) Close() error {
+	r.closePacks()
+	return nil
 }
 
 // Open finds the repository containing dir (any folder inside the work tree,

@@ -1,0 +1,66 @@
+package gitrepo_test
+
+import (
+	"bufio"
+	"fmt"
+	"os/exec"
+	"testing"
+
+	"github.com/git-milestone/git-milestone/internal/gitrepo"
+	"github.com/git-milestone/git-milestone/internal/gitrepo/gittest"
+)
+
+// packedRepo has n files in .milestones/active plus 20,000 others, all in
+// one pack (as after a clone), HEAD on a loose ref.
+func packedRepo(b *testing.B, n int) string {
+	dir := gittest.Init(b)
+	cmd := exec.Command("git", "fast-import", "--quiet")
+	cmd.Dir = dir
+	in, _ := cmd.StdinPipe()
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	w := bufio.NewWriter(in)
+	fmt.Fprintf(w, "commit refs/heads/main\ncommitter B <b@example.com> 1700000000 +0000\ndata 4\nseed\n")
+	for i := 0; i < 20000; i++ {
+		c := fmt.Sprintf("package p\n// %d\n", i)
+		fmt.Fprintf(w, "M 100644 inline src/d%03d/f%05d.go\ndata %d\n%s\n", i/100, i, len(c), c)
+	}
+	for i := 0; i < n; i++ {
+		c := fmt.Sprintf("title: Milestone %d\nstatus: active\n", i)
+		fmt.Fprintf(w, "M 100644 inline .milestones/active/m-%05d.yaml\ndata %d\n%s\n", i, len(c), c)
+	}
+	w.Flush()
+	in.Close()
+	if err := cmd.Wait(); err != nil {
+		b.Fatal(err)
+	}
+	return dir
+}
+
+// BenchmarkOpenReadFile is what `git milestone show` costs in git access:
+// open the repository and read one milestone at HEAD from a pack.
+func BenchmarkOpenReadFile10k(b *testing.B) {
+	dir := packedRepo(b, 10000)
+	for b.Loop() {
+		r, err := gitrepo.Open(dir)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := r.ReadFile("HEAD", ".milestones/active/m-05000.yaml"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkListTree10k lists .milestones at HEAD (10,000 entries, packed).
+func BenchmarkListTree10k(b *testing.B) {
+	dir := packedRepo(b, 10000)
+	for b.Loop() {
+		r, _ := gitrepo.Open(dir)
+		list, err := r.ListTree("HEAD", ".milestones")
+		if err != nil || len(list) != 10000 {
+			b.Fatal(len(list), err)
+		}
+	}
+}
