@@ -206,6 +206,16 @@ func (ix *Index) List(ctx context.Context, q storage.Query) ([]storage.Record, [
 	if err != nil {
 		return nil, nil, err
 	}
+	if q.Text != "" && !rankInGo {
+		// A word key collision could only add a milestone: drop it.
+		kept := recs[:0]
+		for i := range recs {
+			if storage.TextScore(&recs[i].Milestone, q.Text) > 0 {
+				kept = append(kept, recs[i])
+			}
+		}
+		recs = kept
+	}
 	if rankInGo {
 		scores := make(map[string]int, len(recs))
 		for i := range recs {

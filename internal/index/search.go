@@ -20,8 +20,11 @@ import (
 //   - milestones_fts indexes each milestone's words by a short key (an
 //     FNV-64 hash, so that any word is one token of the ascii tokenizer):
 //     the milestones using any of those words are one MATCH away, ranked
-//     by bm25. A key collision can only add candidates, which the exact
-//     instr() check over docs.search removes.
+//     by bm25. A key collision could only add a candidate, which the
+//     exact check of the records (storage.TextScore) drops.
+//   - Words of 1 or 2 characters are looked up by scanning the vocabulary;
+//     a fragment contained in more than maxExpansion words is checked with
+//     instr() over docs.search instead.
 //
 // Building this costs about a tenth of a trigram index over the whole text.
 
