@@ -129,4 +129,3 @@ func (in *installedIndex) done() {
 		os.Remove(in.orig)
 	}
 }
-
