@@ -15,7 +15,10 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -218,14 +221,54 @@ func BenchmarkImport(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
+				cpu0, pg0 := selfCPU(), postgresCPU()
 				b.StartTimer()
 				if err := s.Import(context.Background(), recs, nil); err != nil {
 					b.Fatal(err)
 				}
 				b.StopTimer()
+				b.ReportMetric((selfCPU() - cpu0).Seconds(), "go-cpu-s/op")
+				if kind == TypePostgreSQL {
+					b.ReportMetric((postgresCPU() - pg0).Seconds(), "pg-cpu-s/op")
+				}
 				s.Close()
 				b.StartTimer()
 			}
 		})
 	}
+}
+
+// selfCPU is this process's user+system CPU time.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// postgresCPU sums the CPU time of the local postgres processes (Linux
+// /proc; 0 elsewhere): with the machine shared, CPU is a steadier figure
+// than wall time.
+func postgresCPU() time.Duration {
+	var ticks int64
+	dirs, _ := filepath.Glob("/proc/[0-9]*/stat")
+	for _, d := range dirs {
+		b, err := os.ReadFile(d)
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		i := strings.LastIndexByte(s, ')')
+		if i < 0 || !strings.Contains(s[:i], "(postgres") {
+			continue
+		}
+		f := strings.Fields(s[i+1:])
+		if len(f) > 12 {
+			u, _ := strconv.ParseInt(f[11], 10, 64)
+			st, _ := strconv.ParseInt(f[12], 10, 64)
+			ticks += u + st
+		}
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond // USER_HZ is 100 on Linux
 }

@@ -19,6 +19,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/git-milestone/git-milestone/internal/storage"
 )
@@ -124,11 +125,29 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.migrateRetry(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}
 	return s, nil
+}
+
+// migrateRetry runs migrate, again while SQLite answers SQLITE_BUSY
+// without waiting (it does so to connections that open a new database
+// while another one is switching it to WAL).
+func (s *Store) migrateRetry(ctx context.Context) error {
+	deadline := time.Now().Add(sqliteBusyTimeoutMS * time.Millisecond)
+	for {
+		err := s.migrate(ctx)
+		if s.kind != TypeSQLite || sqliteCode(err) != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }
 
 // Name reports "database".

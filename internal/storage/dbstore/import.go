@@ -2,8 +2,12 @@ package dbstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"runtime"
+	"strings"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -13,6 +17,10 @@ import (
 
 // importChunk is how many rows Import writes between progress reports.
 const importChunk = 5000
+
+// rebuildIndexRows is the import size from which the secondary indexes of
+// an empty database are dropped for the load and built after it.
+const rebuildIndexRows = 1000
 
 func (s *Store) chunk() int {
 	if s.importChunk > 0 {
@@ -24,21 +32,12 @@ func (s *Store) chunk() int {
 // Import adds recs in one transaction (binary COPY on PostgreSQL), for
 // migration into the database. An id that is already stored, or given
 // twice, fails the whole import with storage.ErrExists and nothing is
-// written. progress, if not nil, is called with the number of records
-// written so far.
+// written. progress, if not nil, is called now and then with how much is
+// done, counted in records: it grows to len(recs).
 func (s *Store) Import(ctx context.Context, recs []storage.Record, progress func(done int)) error {
-	rows := make([]row, len(recs))
-	seen := make(map[string]bool, len(recs))
-	for i := range recs {
-		r, err := newRow(&recs[i].Milestone, recs[i].Source)
-		if err != nil {
-			return fmt.Errorf("import: %w", err)
-		}
-		if seen[r.id] {
-			return fmt.Errorf("import: %w: %s is given twice", storage.ErrExists, r.id)
-		}
-		seen[r.id] = true
-		rows[i] = r
+	rows, err := prepareRows(recs)
+	if err != nil {
+		return err
 	}
 	if progress == nil {
 		progress = func(int) {}
@@ -47,6 +46,66 @@ func (s *Store) Import(ctx context.Context, recs []storage.Record, progress func
 		return s.importPostgres(ctx, rows, progress)
 	}
 	return s.importSQLite(ctx, rows, progress)
+}
+
+// prepareRows checks and encodes recs, on every CPU.
+func prepareRows(recs []storage.Record) ([]row, error) {
+	rows := make([]row, len(recs))
+	errs := make([]error, len(recs))
+	workers := min(runtime.GOMAXPROCS(0), 1+len(recs)/1000)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(recs); i += workers {
+				rows[i], errs[i] = newRow(&recs[i].Milestone, recs[i].Source)
+			}
+		}()
+	}
+	wg.Wait()
+	seen := make(map[string]bool, len(recs))
+	for i := range rows {
+		if errs[i] != nil {
+			return nil, fmt.Errorf("import: %w", errs[i])
+		}
+		if seen[rows[i].id] {
+			return nil, fmt.Errorf("import: %w: %s is given twice", storage.ErrExists, rows[i].id)
+		}
+		seen[rows[i].id] = true
+	}
+	return rows, nil
+}
+
+// secondaryIndex is an index that is not part of a constraint, as the
+// catalog describes it.
+type secondaryIndex struct{ name, def string }
+
+// Both dialects: the indexes of milestones and milestone_labels that no
+// constraint owns, with the statements that create them.
+const (
+	pgSecondaryIndexes = `SELECT indexname, indexdef FROM pg_indexes
+ WHERE schemaname = current_schema() AND tablename IN ('milestones', 'milestone_labels')
+ AND indexname NOT IN (SELECT conname FROM pg_constraint WHERE conrelid IN ('milestones'::regclass, 'milestone_labels'::regclass))
+ ORDER BY indexname`
+	sqliteSecondaryIndexes = `SELECT name, sql FROM sqlite_schema
+ WHERE type = 'index' AND tbl_name IN ('milestones', 'milestone_labels') AND sql IS NOT NULL ORDER BY name`
+)
+
+func scanIndexes(rows interface {
+	Next() bool
+	Scan(...any) error
+	Err() error
+}) ([]secondaryIndex, error) {
+	var idx []secondaryIndex
+	for rows.Next() {
+		var i secondaryIndex
+		if err := rows.Scan(&i.name, &i.def); err != nil {
+			return nil, err
+		}
+		idx = append(idx, i)
+	}
+	return idx, rows.Err()
 }
 
 var (
@@ -61,21 +120,34 @@ func (s *Store) importPostgres(ctx context.Context, rows []row, progress func(in
 		return s.wrap(ctx, "import: begin", err)
 	}
 	defer tx.Rollback(ctx)
-	// Into an empty table, building the GIN index once after the load is
-	// several times cheaper than maintaining it row by row. DROP and CREATE
-	// are part of the transaction: on failure the index is back as it was.
 	// A bulk load is not a slow query: query_timeout does not apply.
 	if _, err := tx.Exec(ctx, `SET LOCAL statement_timeout = 0`); err != nil {
 		return s.wrap(ctx, "import", err)
 	}
+	// Into an empty database, building the indexes once after the load is
+	// several times cheaper than maintaining them row by row (the GIN
+	// search index above all). DROP and CREATE are part of the
+	// transaction: on failure the indexes are back as they were. The table
+	// is empty, so the lock this takes blocks nobody's rows.
 	var empty bool
 	if err := tx.QueryRow(ctx, `SELECT NOT EXISTS (SELECT 1 FROM milestones)`).Scan(&empty); err != nil {
 		return s.wrap(ctx, "import", err)
 	}
-	rebuild := empty && len(rows) >= rebuildIndexRows
-	if rebuild {
-		if _, err := tx.Exec(ctx, `DROP INDEX milestones_search`); err != nil {
-			return s.wrap(ctx, "import: drop search index", err)
+	var rebuild []secondaryIndex
+	if empty && len(rows) >= rebuildIndexRows {
+		r, err := tx.Query(ctx, pgSecondaryIndexes)
+		if err != nil {
+			return s.wrap(ctx, "import: list indexes", err)
+		}
+		rebuild, err = scanIndexes(r)
+		r.Close()
+		if err != nil {
+			return s.wrap(ctx, "import: list indexes", err)
+		}
+		for _, i := range rebuild {
+			if _, err := tx.Exec(ctx, `DROP INDEX `+pgx.Identifier{i.name}.Sanitize()); err != nil {
+				return s.wrap(ctx, "import: drop index "+i.name, err)
+			}
 		}
 	}
 	for start := 0; start < len(rows); start += s.chunk() {
@@ -102,12 +174,14 @@ func (s *Store) importPostgres(ctx context.Context, rows []row, progress func(in
 		}
 		progress(start + len(chunk))
 	}
-	if rebuild {
+	if len(rebuild) > 0 {
 		if _, err := tx.Exec(ctx, `SET LOCAL maintenance_work_mem = '256MB'`); err != nil {
 			return s.wrap(ctx, "import", err)
 		}
-		if _, err := tx.Exec(ctx, createSearchIndex); err != nil {
-			return s.wrap(ctx, "import: build search index", err)
+		for _, i := range rebuild {
+			if _, err := tx.Exec(ctx, i.def); err != nil {
+				return s.wrap(ctx, "import: build index "+i.name, err)
+			}
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -120,13 +194,6 @@ func (s *Store) importPostgres(ctx context.Context, rows []row, progress func(in
 	}
 	return nil
 }
-
-// rebuildIndexRows is the import size from which an empty table's search
-// index is dropped and built after the load.
-const rebuildIndexRows = 1000
-
-// createSearchIndex is the search index of migration 0001.
-const createSearchIndex = `CREATE INDEX milestones_search ON milestones USING GIN (search)`
 
 func (s *Store) importErr(ctx context.Context, err error) error {
 	if s.uniqueViolation(err) {
@@ -146,11 +213,32 @@ func (s *Store) importSQLite(ctx context.Context, rows []row, progress func(int)
 		return s.wrap(ctx, "import: begin", err)
 	}
 	defer tx.Rollback()
-	ins, err := tx.PrepareContext(ctx, sqliteInsert)
-	if err != nil {
+	var base int64
+	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(rid), 0) FROM milestones`).Scan(&base); err != nil {
 		return s.wrap(ctx, "import", err)
 	}
-	fts, err := tx.PrepareContext(ctx, sqliteInsertFTS)
+	var rebuild []secondaryIndex
+	if base == 0 && len(rows) >= rebuildIndexRows {
+		r, err := tx.QueryContext(ctx, sqliteSecondaryIndexes)
+		if err != nil {
+			return s.wrap(ctx, "import: list indexes", err)
+		}
+		rebuild, err = scanIndexes(r)
+		r.Close()
+		if err != nil {
+			return s.wrap(ctx, "import: list indexes", err)
+		}
+		for _, i := range rebuild {
+			if _, err := tx.ExecContext(ctx, `DROP INDEX `+quoteSQLite(i.name)); err != nil {
+				return s.wrap(ctx, "import: drop index "+i.name, err)
+			}
+		}
+	}
+	// Rows get explicit rowids, and the FTS rows are written after all of
+	// them: FTS5 flushes its pending terms at every statement savepoint,
+	// so interleaving the two made the load several times slower.
+	ins, err := tx.PrepareContext(ctx, `INSERT INTO milestones (rid, project, id, title, status, priority, owner, due,
+ created_at, updated_at, source, doc, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1)`)
 	if err != nil {
 		return s.wrap(ctx, "import", err)
 	}
@@ -160,14 +248,11 @@ func (s *Store) importSQLite(ctx context.Context, rows []row, progress func(int)
 	}
 	for i := range rows {
 		r := &rows[i]
-		var rowid int64
-		if err := ins.QueryRowContext(ctx, s.rowArgs(*r)...).Scan(&rowid); err != nil {
+		if _, err := ins.ExecContext(ctx, base+int64(i)+1, s.project, r.id, r.title, r.status, r.priority, r.owner,
+			r.due, r.created, r.updated, r.source, r.doc); err != nil {
 			if s.uniqueViolation(err) {
 				return fmt.Errorf("import: %w: %s", storage.ErrExists, r.id)
 			}
-			return s.wrap(ctx, "import "+r.id, err)
-		}
-		if _, err := fts.ExecContext(ctx, rowid, r.ftsTitle, r.ftsDescription, r.ftsLabels, r.ftsOwner); err != nil {
 			return s.wrap(ctx, "import "+r.id, err)
 		}
 		for _, l := range r.labels {
@@ -175,12 +260,42 @@ func (s *Store) importSQLite(ctx context.Context, rows []row, progress func(int)
 				return s.wrap(ctx, "import "+r.id, err)
 			}
 		}
-		if (i+1)%s.chunk() == 0 || i+1 == len(rows) {
-			progress(i + 1)
+		if (i+1)%s.chunk() == 0 {
+			progress((i + 1) / 2)
 		}
+	}
+	fts, err := tx.PrepareContext(ctx, sqliteInsertFTS)
+	if err != nil {
+		return s.wrap(ctx, "import", err)
+	}
+	for i := range rows {
+		r := &rows[i]
+		if _, err := fts.ExecContext(ctx, base+int64(i)+1, r.ftsTitle, r.ftsDescription, r.ftsLabels, r.ftsOwner); err != nil {
+			return s.wrap(ctx, "import "+r.id, err)
+		}
+		if (i+1)%s.chunk() == 0 || i+1 == len(rows) {
+			progress((len(rows) + i + 1) / 2)
+		}
+	}
+	if err := recreate(ctx, tx, rebuild); err != nil {
+		return s.wrap(ctx, "import", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return s.wrap(ctx, "import: commit", err)
 	}
 	return nil
+}
+
+func recreate(ctx context.Context, tx *sql.Tx, idx []secondaryIndex) error {
+	for _, i := range idx {
+		if _, err := tx.ExecContext(ctx, i.def); err != nil {
+			return fmt.Errorf("build index %s: %w", i.name, err)
+		}
+	}
+	return nil
+}
+
+// quoteSQLite quotes an identifier taken from the schema.
+func quoteSQLite(name string) string {
+	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
 }

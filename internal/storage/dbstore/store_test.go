@@ -569,7 +569,7 @@ func TestImport(t *testing.T) {
 		if err := s.Import(ctx, recs, func(n int) { progress = append(progress, n) }); err != nil {
 			t.Fatal(err)
 		}
-		if !slices.Equal(progress, []int{1000, 2000, 2500}) {
+		if len(progress) < 3 || progress[len(progress)-1] != len(recs) || !slices.IsSorted(progress) {
 			t.Errorf("progress = %v", progress)
 		}
 		all, _, err := s.List(ctx, storage.Query{All: true})
