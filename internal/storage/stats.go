@@ -44,7 +44,7 @@ func Summarize(recs []Record, today string) Stats {
 		if s.Oldest == nil || m.CreatedAt < s.Oldest.CreatedAt {
 			s.Oldest = e
 		}
-		if s.Newest == nil || m.CreatedAt > s.Newest.CreatedAt {
+		if s.Newest == nil || m.CreatedAt >= s.Newest.CreatedAt {
 			s.Newest = e
 		}
 	}
