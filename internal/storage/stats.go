@@ -20,7 +20,8 @@ type StatsEntry struct {
 }
 
 // Summarize computes Stats over every record (open and closed); today is
-// YYYY-MM-DD for the overdue count. Oldest and newest go by created_at.
+// YYYY-MM-DD for the overdue count. Oldest and newest go by created_at;
+// ties go to the smallest id (recs are in id order).
 func Summarize(recs []Record, today string) Stats {
 	s := Stats{ByStatus: map[string]int{}, ByPriority: map[string]int{}}
 	for _, st := range milestone.Statuses {
@@ -44,7 +45,7 @@ func Summarize(recs []Record, today string) Stats {
 		if s.Oldest == nil || m.CreatedAt < s.Oldest.CreatedAt {
 			s.Oldest = e
 		}
-		if s.Newest == nil || m.CreatedAt >= s.Newest.CreatedAt {
+		if s.Newest == nil || m.CreatedAt > s.Newest.CreatedAt {
 			s.Newest = e
 		}
 	}

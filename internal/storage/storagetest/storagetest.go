@@ -38,6 +38,7 @@ func Run(t *testing.T, newBackend Factory) {
 		{"HostileText", testHostileText},
 		{"ConcurrentLabels", testConcurrentLabels},
 		{"RenameInOneUpdate", testRename},
+		{"Stats", testStats},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -415,5 +416,43 @@ func testRename(t *testing.T, b storage.Backend) {
 	}
 	if r := mustGet(t, b, "beta"); !reflect.DeepEqual(r.Milestone.DependsOn, []string{"api-v2"}) {
 		t.Fatalf("depends_on = %v", r.Milestone.DependsOn)
+	}
+}
+
+// statser is a backend that computes stats itself; they must equal
+// storage.Summarize over every record.
+type statser interface {
+	Stats(ctx context.Context, today string) (storage.Stats, []storage.Problem, error)
+}
+
+func testStats(t *testing.T, b storage.Backend) {
+	for i, st := range []milestone.Status{milestone.Active, milestone.Completed, milestone.Blocked, milestone.Active} {
+		id := fmt.Sprintf("s%d", i)
+		m, src := doc(id, "Stats "+id, st, milestone.Priorities[i], func(m *milestone.Milestone) {
+			m.Due = fmt.Sprintf("2026-0%d-01", i+1)
+			if i == 3 {
+				m.CreatedAt = "2026-10-01T00:00:00Z" // ties with s0..s2 broken by id
+			}
+		})
+		create(t, b, m, src)
+	}
+	all, _, err := b.List(ctx, storage.Query{All: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := storage.Summarize(all, "2026-03-15")
+	if want.Total != 4 || want.Overdue != 2 || want.Oldest.ID != "s3" || want.Newest.ID != "s0" {
+		t.Fatalf("Summarize = %+v", want)
+	}
+	s, ok := b.(statser)
+	if !ok {
+		return
+	}
+	got, _, err := s.Stats(ctx, "2026-03-15")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("Stats = %+v\nwant %+v", got, want)
 	}
 }
