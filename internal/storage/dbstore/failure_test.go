@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/git-milestone/git-milestone/internal/milestone"
 	"github.com/git-milestone/git-milestone/internal/storage"
@@ -303,4 +304,24 @@ func toString(v any) string {
 		return string(x)
 	}
 	return ""
+}
+
+func TestIndexKey(t *testing.T) {
+	base := strings.Repeat("é", 300) // 600 bytes
+	vals := []string{"", "a", base, base + base, base + base + "x", base + base + "y", strings.Repeat("\x00", 600),
+		strings.Repeat("\x00", 601), strings.Repeat("\x01", 600), base[:2] + strings.Repeat("z", 2000)}
+	for _, a := range vals {
+		ka := indexKey(a)
+		if len(ka) > maxIndexKey+100 || strings.Contains(ka, "\x00") || !utf8.ValidString(ka) {
+			t.Errorf("indexKey(%.10q...) = %d bytes %q", a, len(ka), ka[:20])
+		}
+		if len(escapeText(a)) <= maxIndexKey && strings.Contains(ka, "\x01\x03") {
+			t.Errorf("short key %q has the long-key marker", ka)
+		}
+		for _, b := range vals {
+			if (a == b) != (ka == indexKey(b)) {
+				t.Errorf("indexKey equality of %.10q and %.10q", a, b)
+			}
+		}
+	}
 }

@@ -173,7 +173,7 @@ func (s *Store) listSQL(q storage.Query) (string, args, error) {
 	inList := func(col string, vals []string) {
 		ph := make([]string, len(vals))
 		for i, v := range vals {
-			ph[i] = a.add(escapeText(v))
+			ph[i] = a.add(indexKey(v))
 		}
 		where = append(where, col+" IN ("+strings.Join(ph, ", ")+")")
 	}
@@ -202,17 +202,17 @@ func (s *Store) listSQL(q storage.Query) (string, args, error) {
 	}
 	for _, l := range q.Labels {
 		// Uncorrelated, so both planners can drive it from the label index.
-		where = append(where, "m.id IN (SELECT l.id FROM milestone_labels l WHERE l.project = "+proj+" AND l.label = "+a.add(escapeText(l))+")")
+		where = append(where, "m.id IN (SELECT l.id FROM milestone_labels l WHERE l.project = "+proj+" AND l.label = "+a.add(indexKey(l))+")")
 	}
 	if q.Owner != "" {
-		where = append(where, "m.owner = "+a.add(escapeText(q.Owner)))
+		where = append(where, "m.owner = "+a.add(indexKey(q.Owner)))
 	}
 	if q.DueBefore != "" {
-		where = append(where, "m.due <> '' AND m.due < "+a.add(escapeText(q.DueBefore)))
+		where = append(where, "m.due <> '' AND m.due < "+a.add(indexKey(q.DueBefore)))
 	}
 	if q.Overdue {
 		notClosed()
-		where = append(where, "m.due <> '' AND m.due < "+a.add(escapeText(q.Today)))
+		where = append(where, "m.due <> '' AND m.due < "+a.add(indexKey(q.Today)))
 	}
 	stmt := "SELECT m.id, m.source, m.doc FROM " + from + " WHERE " + strings.Join(where, " AND ") + " ORDER BY " + order
 	if q.Limit > 0 {

@@ -170,7 +170,18 @@ func ids(recs []storage.Record) []string {
 
 func TestHostileText(t *testing.T) {
 	long := strings.Repeat("long line with 'quotes' and \"double\" and \\ backslash; ", 20000) // ~1 MB
+	// ~1.5 MB of distinct words: its whole tsvector would pass PostgreSQL's
+	// 1 MB limit; and long owner and label values (B-tree entries are
+	// limited to about 2.7 kB).
+	g := newGenerator(4)
+	var w []string
+	for i := 0; len(w) < 110000; i++ {
+		w = append(w, fmt.Sprintf("%s%d", g.words[g.r.IntN(len(g.words))], i))
+	}
+	distinct := strings.Join(w, " ")
 	hostile := []milestone.Milestone{
+		{ID: "huge", Title: distinct[:9000], Owner: distinct[:6000], Labels: []string{distinct[1000:7000], distinct[1000:7001]},
+			Description: distinct},
 		{ID: "sql", Title: `'); DROP TABLE milestones; --`, Owner: `o'brien"; DELETE FROM milestones --`,
 			Labels: []string{`' OR '1'='1`, `$1`, `?`, `%`, `_`}, Description: `SELECT * FROM milestones WHERE project = '' OR 1=1; --`},
 		{ID: "nul", Title: "nul\x00in title", Owner: "a\x00b", Labels: []string{"x\x00y", "\x01", "\x01\x02"},
@@ -215,9 +226,16 @@ func TestHostileText(t *testing.T) {
 				}
 			}
 		}
-		// Owner "a" must not match "a\x00b" (no truncation at NUL).
-		if got, _, _ := s.List(ctx, storage.Query{Owner: "a"}); len(got) != 0 {
-			t.Errorf("owner a matched %v", ids(got))
+		// Owner "a" must not match "a\x00b" (no truncation at NUL), nor a
+		// long owner one with the same first kilobytes.
+		for _, o := range []string{"a", distinct[:5999], distinct[:6000] + "x", distinct[:1024]} {
+			if got, _, _ := s.List(ctx, storage.Query{Owner: o}); len(got) != 0 {
+				t.Errorf("owner %.20q... matched %v", o, ids(got))
+			}
+		}
+		// Words early in the huge description are found.
+		if got, _, err := s.List(ctx, storage.Query{Text: w[5]}); err != nil || !slices.Equal(ids(got), []string{"huge"}) {
+			t.Errorf("search %s = %v %v", w[5], ids(got), err)
 		}
 		// Title order is byte order, NUL included.
 		got, _, err := s.List(ctx, storage.Query{Sort: "title"})

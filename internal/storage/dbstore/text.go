@@ -1,6 +1,8 @@
 package dbstore
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strings"
 	"unicode"
@@ -50,6 +52,52 @@ func unescapeText(s string) string {
 		b.WriteByte(s[i])
 	}
 	return b.String()
+}
+
+// maxIndexKey is the longest value indexKey keeps whole. PostgreSQL
+// refuses B-tree entries past about 2.7 kB.
+const maxIndexKey = 1024
+
+// indexKey is escapeText(s) for an indexed column. A value longer than
+// maxIndexKey keeps its first 256 bytes, then the marker "\x01\x03" (which
+// escapeText never writes) and the SHA-256 of the whole value: equality
+// stays exact, and order is kept up to the first 256 bytes.
+func indexKey(s string) string {
+	e := escapeText(s)
+	if len(e) <= maxIndexKey {
+		return e
+	}
+	cut := 256 // cut the original, so that no escape pair is split
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	sum := sha256.Sum256([]byte(s))
+	return escapeText(s[:cut]) + "\x01\x03" + hex.EncodeToString(sum[:])
+}
+
+// Full-text input is capped so that a PostgreSQL tsvector (1 MB at most)
+// always fits: search covers the first maxFTSBody characters of a
+// description.
+const (
+	maxFTSBody   = 100000
+	maxFTSLabels = 16384
+	maxFTSOwner  = 4096
+	maxFTSTitle  = 4096
+)
+
+// capRunes cuts s to at most n characters.
+func capRunes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	i := 0
+	for j := range s {
+		if i == n {
+			return s[:j]
+		}
+		i++
+	}
+	return s
 }
 
 // ftsText makes s safe for a full-text column: NUL becomes a space.
@@ -102,23 +150,23 @@ func newRow(m *milestone.Milestone, src []byte) (row, error) {
 	r := row{
 		id:       m.ID,
 		title:    escapeText(m.Title),
-		status:   escapeText(string(m.Status)),
-		priority: escapeText(string(m.Priority)),
-		owner:    escapeText(m.Owner),
-		due:      escapeText(m.Due),
-		created:  escapeText(m.CreatedAt),
-		updated:  escapeText(m.UpdatedAt),
+		status:   indexKey(string(m.Status)),
+		priority: indexKey(string(m.Priority)),
+		owner:    indexKey(m.Owner),
+		due:      indexKey(m.Due),
+		created:  indexKey(m.CreatedAt),
+		updated:  indexKey(m.UpdatedAt),
 		source:   string(src),
 		doc:      string(doc),
 
-		ftsTitle:       ftsText(m.Title),
-		ftsDescription: ftsText(m.Description),
-		ftsLabels:      ftsText(strings.Join(m.Labels, " ")),
-		ftsOwner:       ownerWords(m.Owner),
+		ftsTitle:       ftsText(capRunes(m.Title, maxFTSTitle)),
+		ftsDescription: ftsText(capRunes(m.Description, maxFTSBody)),
+		ftsLabels:      ftsText(capRunes(strings.Join(m.Labels, " "), maxFTSLabels)),
+		ftsOwner:       ownerWords(capRunes(m.Owner, maxFTSOwner)),
 	}
 	seen := make(map[string]bool, len(m.Labels))
 	for _, l := range m.Labels {
-		e := escapeText(l)
+		e := indexKey(l)
 		if !seen[e] {
 			seen[e] = true
 			r.labels = append(r.labels, e)

@@ -1,8 +1,10 @@
 -- git-milestone database schema, version 1 (PostgreSQL).
 -- Text columns use the "C" collation so that ORDER BY is byte order, the
 -- order the file backends sort in. title, owner and label hold the text
--- escaped by dbstore (NUL cannot be stored in PostgreSQL text); doc holds
--- the exact milestone JSON (type json keeps key order and \u0000 escapes).
+-- escaped by dbstore (NUL cannot be stored in PostgreSQL text), and the
+-- indexed ones are shortened when very long (B-tree entries are limited);
+-- doc holds the exact milestone JSON (type json keeps key order and \u0000
+-- escapes). The fts_* columns hold capped text for the tsvector (1 MB max).
 CREATE TABLE milestone_schema (
     version    INTEGER PRIMARY KEY,
     applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
@@ -25,7 +27,7 @@ CREATE TABLE milestones (
     fts_owner  TEXT NOT NULL DEFAULT '',
     fts_body   TEXT NOT NULL DEFAULT '',
     search     TSVECTOR GENERATED ALWAYS AS (
-        setweight(to_tsvector('english', title), 'A') ||
+        setweight(to_tsvector('english', left(title, 4096)), 'A') ||
         setweight(to_tsvector('english', fts_labels), 'B') ||
         setweight(to_tsvector('english', fts_owner), 'C') ||
         setweight(to_tsvector('english', fts_body), 'D')) STORED,
@@ -56,4 +58,4 @@ CREATE TABLE milestone_events (
     details      JSON NOT NULL DEFAULT '{}'
 );
 CREATE INDEX milestone_events_project ON milestone_events (project, seq);
-CREATE INDEX milestone_events_actor   ON milestone_events (project, ts, actor);
+CREATE INDEX milestone_events_time    ON milestone_events (project, ts);

@@ -53,4 +53,4 @@ CREATE TABLE milestone_events (
     details      TEXT NOT NULL DEFAULT '{}'
 );
 CREATE INDEX milestone_events_project ON milestone_events (project, seq);
-CREATE INDEX milestone_events_actor   ON milestone_events (project, ts, actor);
+CREATE INDEX milestone_events_time    ON milestone_events (project, ts);
