@@ -13,7 +13,9 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -271,4 +273,74 @@ func postgresCPU() time.Duration {
 		}
 	}
 	return time.Duration(ticks) * 10 * time.Millisecond // USER_HZ is 100 on Linux
+}
+
+// childOp is one short-lived process doing one operation, as the CLI does:
+// open, DBSTORE_OP (get, list, search or update) on DBSTORE_ARG, close.
+func childOp() int {
+	if os.Getenv("DBSTORE_OP") == "noop" {
+		return 0
+	}
+	ctx := context.Background()
+	cfg := Config{Type: os.Getenv("DBSTORE_TYPE"), URL: os.Getenv("DBSTORE_URL"), Path: os.Getenv("DBSTORE_PATH"),
+		ProjectKey: "bench"}
+	s, err := Open(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer s.Close()
+	arg := os.Getenv("DBSTORE_ARG")
+	switch os.Getenv("DBSTORE_OP") {
+	case "get":
+		_, err = s.Get(ctx, arg)
+	case "list":
+		_, _, err = s.List(ctx, storage.Query{Statuses: []milestone.Status{milestone.Status(arg)}, Limit: 50})
+	case "search":
+		_, _, err = s.List(ctx, storage.Query{Text: arg})
+	case "update":
+		_, err = s.Update(ctx, storage.UpdateOptions{}, func(tx storage.Tx) error {
+			r, err := tx.Get(arg)
+			if err != nil {
+				return err
+			}
+			m := r.Milestone.Clone()
+			m.Owner = "someone@example.com"
+			return tx.Put(m, fastSource(&m))
+		})
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
+}
+
+// BenchmarkProcess is the whole-process cost of one operation: start the
+// (test) binary, open the store, do it, exit. The CLI adds its own
+// start-up and output on top.
+func BenchmarkProcess(b *testing.B) {
+	for _, op := range []string{"noop", "get", "list", "search", "update"} {
+		b.Run(op, func(b *testing.B) {
+			eachBenchDialect(b, func(b *testing.B, bs *benchStore) {
+				var times []time.Duration
+				defer func() {
+					slices.Sort(times)
+					b.ReportMetric(float64(times[len(times)/2].Microseconds())/1000, "median-ms")
+				}()
+				for i := 0; i < b.N; i++ {
+					start := time.Now()
+					arg := map[string]string{"get": bs.recs[(i*7919)%len(bs.recs)].Milestone.ID, "list": "blocked",
+						"search": benchWord(), "update": bs.recs[(i*7919)%len(bs.recs)].Milestone.ID}[op]
+					cmd := exec.Command(os.Args[0], "-test.run=^$")
+					cmd.Env = append(os.Environ(), childEnv+"=op", "DBSTORE_OP="+op, "DBSTORE_ARG="+arg,
+						"DBSTORE_TYPE="+bs.cfg.Type, "DBSTORE_URL="+bs.cfg.URL, "DBSTORE_PATH="+bs.cfg.Path)
+					if out, err := cmd.CombinedOutput(); err != nil {
+						b.Fatalf("%s: %v\n%s", op, err, out)
+					}
+					times = append(times, time.Since(start))
+				}
+			})
+		})
+	}
 }

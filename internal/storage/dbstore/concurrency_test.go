@@ -25,6 +25,9 @@ import (
 const childEnv = "DBSTORE_CHILD"
 
 func childMain() int {
+	if os.Getenv(childEnv) == "op" {
+		return childOp()
+	}
 	cfg := Config{Type: os.Getenv("DBSTORE_TYPE"), URL: os.Getenv("DBSTORE_URL"), Path: os.Getenv("DBSTORE_PATH"),
 		ProjectKey: "proc", PoolSize: 2}
 	ctx := context.Background()

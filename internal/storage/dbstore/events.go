@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -30,24 +31,47 @@ func (s *Store) timeArg(t time.Time) any {
 	return t
 }
 
-// AppendEvent adds one event to the project's event log.
-func (s *Store) AppendEvent(ctx context.Context, e Event) error {
-	if e.Timestamp.IsZero() {
-		e.Timestamp = time.Now()
+// AppendEvent adds one event to the project's event log. On SQLite, do
+// not call it from inside an Update's fn: the transaction holds the one
+// writer connection.
+func (s *Store) AppendEvent(ctx context.Context, e Event) error { return s.AppendEvents(ctx, e) }
+
+// AppendEvents adds events to the project's event log in one statement
+// (one round trip).
+func (s *Store) AppendEvents(ctx context.Context, evs ...Event) error {
+	if len(evs) == 0 {
+		return nil
 	}
-	details := []byte("{}")
-	if e.Details != nil {
-		var err error
-		if details, err = json.Marshal(e.Details); err != nil {
-			return fmt.Errorf("append event %s: details: %w", e.Event, err)
+	const batch = 1000 // 7 parameters each: well below SQLite's limit
+	if len(evs) > batch {
+		if err := s.AppendEvents(ctx, evs[:batch]...); err != nil {
+			return err
 		}
+		return s.AppendEvents(ctx, evs[batch:]...)
+	}
+	var a args
+	var values []string
+	now := time.Now()
+	for _, e := range evs {
+		if e.Timestamp.IsZero() {
+			e.Timestamp = now
+		}
+		details := []byte("{}")
+		if e.Details != nil {
+			var err error
+			if details, err = json.Marshal(e.Details); err != nil {
+				return fmt.Errorf("append event %s: details: %w", e.Event, err)
+			}
+		}
+		values = append(values, "("+strings.Join([]string{a.add(s.project), a.add(s.timeArg(e.Timestamp)),
+			a.add(escapeText(e.Event)), a.add(escapeText(e.MilestoneID)), a.add(escapeText(e.Backend)),
+			a.add(escapeText(e.Actor)), a.add(string(details))}, ", ")+")")
 	}
 	sctx, cancel := s.stmtCtx(ctx)
 	defer cancel()
 	_, err := s.db.ExecContext(sctx, `INSERT INTO milestone_events (project, ts, event, milestone_id, backend, actor, details)
- VALUES ($1, $2, $3, $4, $5, $6, $7)`, s.project, s.timeArg(e.Timestamp), escapeText(e.Event),
-		escapeText(e.MilestoneID), escapeText(e.Backend), escapeText(e.Actor), string(details))
-	return s.wrap(sctx, "append event "+e.Event, err)
+ VALUES `+strings.Join(values, ", "), a...)
+	return s.wrap(sctx, "append event "+evs[0].Event, err)
 }
 
 // Events returns the project's last tail events (all when tail <= 0),

@@ -43,14 +43,16 @@ func (e *notSQLiteError) Unwrap() error { return e.err }
 
 // sqliteDSN is the URI for path: WAL, a long busy timeout, immediate
 // write transactions (deferred ones fail with SQLITE_BUSY_SNAPSHOT despite
-// the timeout) and full fsync on commit, since this file is the store.
+// the timeout) and synchronous=NORMAL: in WAL mode a commit then survives
+// any process crash and never corrupts the file; only an OS crash or power
+// loss can lose the last commits (FULL cost 1.6 ms more per update).
 func sqliteDSN(path string, readOnly bool) string {
 	esc := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(filepath.ToSlash(path))
 	dsn := fmt.Sprintf("file:%s?_pragma=busy_timeout(%d)", esc, sqliteBusyTimeoutMS)
 	if readOnly {
 		return dsn + "&mode=ro"
 	}
-	return dsn + "&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate"
+	return dsn + "&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 }
 
 func openSQLite(ctx context.Context, cfg Config) (*Store, error) {

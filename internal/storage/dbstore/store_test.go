@@ -532,10 +532,11 @@ func TestEvents(t *testing.T) {
 			{Timestamp: t0.Add(48 * time.Hour), Event: "performance_metric", Backend: "database", Actor: "carol\x00x",
 				Details: map[string]any{"operation": "list", "duration_ms": 1.5, "success": true}},
 		}
-		for _, e := range in {
-			if err := s.AppendEvent(ctx, e); err != nil {
-				t.Fatal(err)
-			}
+		if err := s.AppendEvent(ctx, in[0]); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AppendEvents(ctx, in[1:]...); err != nil {
+			t.Fatal(err)
 		}
 		all, err := s.Events(ctx, 0)
 		if err != nil || len(all) != 4 {
@@ -559,6 +560,17 @@ func TestEvents(t *testing.T) {
 			if n, err := s.Actors(ctx, c.since); err != nil || n != c.want {
 				t.Errorf("Actors(%s) = %d %v, want %d", c.since, n, err, c.want)
 			}
+		}
+		// Many at once (in batches), zero timestamps meaning now.
+		many := make([]Event, 2500)
+		for i := range many {
+			many[i] = Event{Event: fmt.Sprint("bulk", i)}
+		}
+		if err := s.AppendEvents(ctx, many...); err != nil {
+			t.Fatal(err)
+		}
+		if evs, _ := s.Events(ctx, 0); len(evs) != 4+len(many) || evs[len(evs)-1].Event != "bulk2499" {
+			t.Errorf("after bulk append: %d events", len(evs))
 		}
 		// A zero timestamp means now.
 		before := time.Now().Add(-time.Second)
