@@ -209,3 +209,54 @@ func TestConflictGivesUp(t *testing.T) {
 		t.Fatalf("Update = %v after %d calls, want ErrConflict after %d", err, calls, maxAttempts)
 	}
 }
+
+// Two writers that each read everything, see no "leader" and create one:
+// with row versions alone both would commit (write skew); SERIALIZABLE
+// makes one of them retry, see the other's leader and stand down.
+// PostgreSQL only: SQLite's BEGIN IMMEDIATE never lets the second read
+// before the first commits.
+func TestNoWriteSkew(t *testing.T) {
+	d := newTestDB(t, TypePostgreSQL)
+	ctx := context.Background()
+	stores := []*Store{d.open(t, "ws"), d.open(t, "ws")}
+	read := []chan struct{}{make(chan struct{}), make(chan struct{})}
+	errs := make(chan error, 2)
+	for i, s := range stores {
+		go func() {
+			first := true
+			_, err := s.Update(ctx, storage.UpdateOptions{}, func(tx storage.Tx) error {
+				all, _, err := tx.All()
+				if err != nil {
+					return err
+				}
+				if first { // both read before either writes
+					first = false
+					close(read[i])
+					select {
+					case <-read[1-i]:
+					case <-time.After(10 * time.Second):
+						return errors.New("the other writer never read")
+					}
+				}
+				for _, r := range all {
+					if r.Milestone.HasLabel("leader") {
+						return nil
+					}
+				}
+				m := milestone.Milestone{ID: fmt.Sprint("leader-", i), Title: "Leader", Status: milestone.Active,
+					Priority: milestone.High, Labels: []string{"leader"}}
+				return tx.Create(m, fastSource(&m))
+			})
+			errs <- err
+		}()
+	}
+	for range stores {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, _, err := stores[0].List(ctx, storage.Query{Labels: []string{"leader"}})
+	if err != nil || len(got) != 1 {
+		t.Errorf("leaders = %v, %v; want exactly one", ids(got), err)
+	}
+}

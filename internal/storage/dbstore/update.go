@@ -44,8 +44,26 @@ func (s *Store) Update(ctx context.Context, opts storage.UpdateOptions, fn func(
 	}
 }
 
+// updateTxOptions: on PostgreSQL, SERIALIZABLE on top of the row versions,
+// so that what fn read but did not write (tx.All for a rename, say) cannot
+// change under it either; a serialization failure is retried like a
+// version conflict. SQLite write transactions are serialised anyway
+// (BEGIN IMMEDIATE).
+func (s *Store) updateTxOptions() *sql.TxOptions {
+	if s.kind == TypePostgreSQL {
+		return &sql.TxOptions{Isolation: sql.LevelSerializable}
+	}
+	return nil
+}
+
+// serializationFailure reports a PostgreSQL error that means "retry".
+func serializationFailure(err error) bool {
+	c := pgCode(err)
+	return c == "40001" || c == "40P01"
+}
+
 func (s *Store) updateOnce(ctx context.Context, fn func(tx storage.Tx) error) error {
-	sqlTx, err := s.db.BeginTx(ctx, nil)
+	sqlTx, err := s.db.BeginTx(ctx, s.updateTxOptions())
 	if err != nil {
 		return s.wrap(ctx, "begin transaction", err)
 	}
@@ -53,7 +71,7 @@ func (s *Store) updateOnce(ctx context.Context, fn func(tx storage.Tx) error) er
 	t := &dbTx{s: s, ctx: ctx, tx: sqlTx, versions: map[string]int64{}}
 	ferr := fn(t)
 	switch {
-	case t.conflict:
+	case t.conflict, serializationFailure(ferr), serializationFailure(t.failed):
 		return errRetry
 	case ferr != nil:
 		return ferr
@@ -62,7 +80,7 @@ func (s *Store) updateOnce(ctx context.Context, fn func(tx storage.Tx) error) er
 		return t.failed
 	}
 	if err := sqlTx.Commit(); err != nil {
-		if c := pgCode(err); c == "40001" || c == "40P01" {
+		if serializationFailure(err) {
 			return errRetry
 		}
 		return s.wrap(ctx, "commit", err)
