@@ -36,7 +36,7 @@ make_repo() {
   for d in $(seq -f 'src/pkg%03g' 0 199); do mkdir -p "$d"; done
   awk -v n="$code_files" 'BEGIN { for (i = 0; i < n; i++) { f = sprintf("src/pkg%03d/file%05d.go", i % 200, i); printf "package pkg\n\n// file %d\n", i > f; close(f) } }'
   git add -A && git commit -q -m "code tree"
-  git milestone init >/dev/null 2>&1
+  git milestone init --backend file >/dev/null 2>&1
   awk -v n="$n" 'BEGIN {
     split("planned active blocked completed cancelled", st, " "); split("low medium high critical", pr, " ");
     for (i = 1; i <= n; i++) {
