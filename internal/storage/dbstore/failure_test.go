@@ -170,6 +170,12 @@ func TestQueryTimeout(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer s.Close()
+		if d.kind == TypePostgreSQL {
+			// pool_size is honoured too.
+			if got := s.pool.Config().MaxConns; got != int32(cfg.PoolSize) {
+				t.Errorf("pool size %d, want %d", got, cfg.PoolSize)
+			}
+		}
 		slow := `SELECT pg_sleep(5)`
 		if d.kind == TypeSQLite {
 			slow = `WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 2000000000) SELECT count(*) FROM c`
