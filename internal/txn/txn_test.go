@@ -695,3 +695,39 @@ func TestRefLockedElsewhereRollsBack(t *testing.T) {
 		t.Errorf("temporary files left: %v %v", left, tmps)
 	}
 }
+
+// TestIndexNeverBehindHEAD checks, at every step of a transaction, the
+// invariant that protects a racing `git commit` (which reads HEAD, then the
+// index without the lock): whenever HEAD already has our commit, the index
+// already has our entry.
+func TestIndexNeverBehindHEAD(t *testing.T) {
+	dir := gittest.Init(t)
+	base := gittest.Commit(t, dir, "init", map[string]string{"README": "r\n"})
+	const path = ".milestones/active/x.yaml"
+	blob := gitrepo.NewBlob([]byte("title: X\n")).ID()
+	var steps []string
+	check := func(step string, _ time.Duration) {
+		steps = append(steps, step)
+		head := git(t, dir, "rev-parse", "HEAD")
+		idx := git(t, dir, "ls-files", "-s", "--", path)
+		if head != base && !strings.Contains(idx, blob) {
+			t.Errorf("after %q HEAD has our commit but the index does not have our entry (%q)", step, idx)
+		}
+	}
+	tx, err := txn.Begin(context.Background(), open(t, dir), txn.Options{Trace: check})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Commit("milestone(x): create\n", []txn.Change{put(path, "title: X\n")}); err != nil {
+		t.Fatal(err)
+	}
+	check("before close", 0)
+	// A `git commit -a` waiting for index.lock must find our file content.
+	if b, err := os.ReadFile(filepath.Join(dir, path)); err != nil || string(b) != "title: X\n" {
+		t.Errorf("work tree not written before index.lock is released: %q %v", b, err)
+	}
+	tx.Close()
+	if got := strings.Join(steps, ","); got != "locked,checked,index,objects,ref,worktree,before close" {
+		t.Errorf("steps = %s", got)
+	}
+}
