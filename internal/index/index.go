@@ -184,6 +184,10 @@ func (ix *Index) openLocked(ctx context.Context, broken *brokenError) error {
 				ix.db, ix.ident = db, id
 				return nil
 			}
+			if errors.Is(err, errReplaced) && attempt < 3 {
+				unflock(lf)
+				continue // someone else (rm, say) replaced it: look again
+			}
 			if !errors.As(err, &broken) {
 				unflock(lf)
 				return err
@@ -198,12 +202,13 @@ func (ix *Index) openLocked(ctx context.Context, broken *brokenError) error {
 		if err := ix.flock(ctx, lf, true, changed); err != nil {
 			return fmt.Errorf("%s; cannot repair it now: %w", broken.reason, err)
 		}
+		var rerr error
 		if !changed() {
-			err = ix.replace(ctx, broken)
+			rerr = ix.replace(ctx, broken)
 		}
 		unflock(lf)
-		if err != nil {
-			return err
+		if rerr != nil {
+			return rerr
 		}
 		broken = nil
 	}
@@ -279,17 +284,22 @@ func (ix *Index) tryOpen(ctx context.Context) (*sql.DB, fileID, error) {
 	if err := verify(ctx, db); err != nil {
 		db.Close()
 		var b *brokenError
-		if errors.As(err, &b) {
+		switch {
+		case identify(ix.path) != id:
+			return nil, id, fmt.Errorf("%w: %v", errReplaced, err)
+		case errors.As(err, &b):
 			b.ident = id
 			return nil, id, b
-		}
-		if isCorrupt(err) {
+		case isCorrupt(err):
 			return bad("%v", err)
 		}
 		return nil, id, err
 	}
 	return db, id, nil
 }
+
+// errReplaced says the index file changed while it was being opened.
+var errReplaced = errors.New("the index file was replaced while being opened")
 
 // verify checks that db is an index of our schema version.
 func verify(ctx context.Context, db *sql.DB) error {
