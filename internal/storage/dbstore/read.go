@@ -71,6 +71,39 @@ func (s *Store) IDs(ctx context.Context) ([]string, error) {
 	return ids, nil
 }
 
+// ResolveID resolves an id or unique id prefix exactly as milestone.Resolve
+// does over IDs, but reads only the ids that start with prefix (an index
+// range), so it costs O(matches), not O(milestones).
+func (s *Store) ResolveID(ctx context.Context, prefix string) (string, error) {
+	for _, r := range prefix {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
+			return "", &milestone.NotFoundError{ID: prefix} // no valid id starts with it
+		}
+	}
+	sctx, cancel := s.stmtCtx(ctx)
+	defer cancel()
+	// Ids use [a-z0-9._-], all below '~': [prefix, prefix+"~") holds exactly
+	// the ids that start with prefix.
+	rows, err := s.rdb.QueryContext(sctx, `SELECT id FROM milestones WHERE project = $1 AND id >= $2 AND id < $3 ORDER BY id`,
+		s.project, prefix, prefix+"~")
+	if err != nil {
+		return "", s.wrap(sctx, "resolve id "+prefix, err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return "", s.wrap(sctx, "resolve id "+prefix, err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return "", s.wrap(sctx, "resolve id "+prefix, err)
+	}
+	return milestone.Resolve(ids, prefix)
+}
+
 // orderBy maps each sort key to a fixed ORDER BY clause that sorts exactly
 // as storage.Less does (byte order, ties by id). No value ever reaches SQL
 // text: keys only select one of these constants.

@@ -759,3 +759,24 @@ func TestSQLiteVacuumKeepsSearch(t *testing.T) {
 		}
 	}
 }
+
+func TestResolveIDMatchesResolve(t *testing.T) {
+	eachDialect(t, func(t *testing.T, d testDB) {
+		ctx := context.Background()
+		s := d.open(t, "r")
+		var recs []storage.Record
+		for _, id := range []string{"a", "ab", "abc", "abd", "b-1", "b.2", "b_3", "b10", "z9", "zz"} {
+			recs = append(recs, rec(t, milestone.Milestone{ID: id, Title: id, Status: milestone.Active, Priority: milestone.Low}))
+		}
+		create(t, s, recs...)
+		all, _ := s.IDs(ctx)
+		for _, p := range []string{"", "a", "ab", "abc", "abe", "b", "b-", "b.", "b_", "b1", "z", "zz", "zzz", "~", "A", "a%", "b_%",
+			"'; --", "\x00", "é"} {
+			want, werr := milestone.Resolve(all, p)
+			got, gerr := s.ResolveID(ctx, p)
+			if got != want || fmt.Sprint(gerr) != fmt.Sprint(werr) {
+				t.Errorf("ResolveID(%q) = %q, %v; want %q, %v", p, got, gerr, want, werr)
+			}
+		}
+	})
+}
