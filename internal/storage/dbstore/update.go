@@ -24,7 +24,10 @@ var errRetry = fmt.Errorf("%w: a row changed since it was read (retrying)", stor
 // carry a version: every write checks that the row still has the version
 // fn read (UPDATE ... WHERE version = $n); when another writer got there
 // first the transaction is rolled back and fn runs again, up to a bound,
-// then storage.ErrConflict. No update is ever lost.
+// then storage.ErrConflict. No update is ever lost. opts has no effect in
+// database mode (rows, not lock files, carry the concurrency). fn must use
+// only tx: on SQLite the transaction holds the one writer connection, so a
+// write through the Store from inside fn would wait for itself.
 func (s *Store) Update(ctx context.Context, opts storage.UpdateOptions, fn func(tx storage.Tx) error) (storage.Result, error) {
 	for attempt := 1; ; attempt++ {
 		err := s.updateOnce(ctx, fn)
