@@ -111,6 +111,11 @@ func (s *session) resolve(ctx context.Context, arg string) (string, error) {
 	if arg == "" {
 		return "", refused("a milestone id is required")
 	}
+	if r, ok := s.backend.(interface {
+		ResolveID(ctx context.Context, prefix string) (string, error)
+	}); ok {
+		return r.ResolveID(ctx, arg) // reads only the ids under the prefix
+	}
 	ids, err := s.backend.IDs(ctx)
 	if err != nil {
 		return "", err
@@ -139,12 +144,13 @@ func (s *session) record(op string, success bool, events ...eventlog.Event) {
 		if a, _, err := s.repo.Identity(s.env.Getenv); err == nil {
 			actor = a.Email
 		}
-		for _, e := range events {
-			if err := db.AppendEvent(context.Background(), dbstore.Event{Timestamp: e.Timestamp, Event: e.Event,
-				MilestoneID: e.MilestoneID, Backend: e.Backend, Actor: actor, Details: e.Details}); err != nil {
-				s.warn(err.Error())
-				break
-			}
+		rows := make([]dbstore.Event, len(events))
+		for i, e := range events {
+			rows[i] = dbstore.Event{Timestamp: e.Timestamp, Event: e.Event,
+				MilestoneID: e.MilestoneID, Backend: e.Backend, Actor: actor, Details: e.Details}
+		}
+		if err := db.AppendEvents(context.Background(), rows...); err != nil {
+			s.warn(err.Error())
 		}
 	}
 }
