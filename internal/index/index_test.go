@@ -128,6 +128,15 @@ func TestSearchRanksTitleFirst(t *testing.T) {
 	if g := strings.Join(ids(got), ","); g != "b,a" {
 		t.Fatalf("ranked %s, want b,a", g)
 	}
+	// A candidate whose text lacks the word (what a word key collision
+	// would give) is dropped.
+	if _, err := ix.db.Exec(`UPDATE docs SET search = CAST('other' AS BLOB) WHERE rid = (SELECT rid FROM milestones WHERE id = 'a')`); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err = ix.List(ctx, storage.Query{Text: "zanzibar"})
+	if g := strings.Join(ids(got), ","); err != nil || g != "b" {
+		t.Fatalf("after the text changed: %s %v, want b", g, err)
+	}
 }
 
 func TestRefreshLifecycle(t *testing.T) {

@@ -1,6 +1,7 @@
 package index
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -202,19 +203,16 @@ func (ix *Index) List(ctx context.Context, q storage.Query) ([]storage.Record, [
 	if err != nil {
 		return nil, nil, err
 	}
-	recs, err := ix.fetch(ctx, db, rids)
+	var must [][]byte
+	if q.Text != "" && !rankInGo {
+		// A word key collision could only add a milestone: check the text.
+		for _, w := range strings.Fields(strings.ToLower(q.Text)) {
+			must = append(must, []byte(w))
+		}
+	}
+	recs, err := ix.fetch(ctx, db, rids, must)
 	if err != nil {
 		return nil, nil, err
-	}
-	if q.Text != "" && !rankInGo {
-		// A word key collision could only add a milestone: drop it.
-		kept := recs[:0]
-		for i := range recs {
-			if storage.TextScore(&recs[i].Milestone, q.Text) > 0 {
-				kept = append(kept, recs[i])
-			}
-		}
-		recs = kept
 	}
 	if rankInGo {
 		scores := make(map[string]int, len(recs))
@@ -245,8 +243,9 @@ func (ix *Index) rids(ctx context.Context, db querier, query string, args ...any
 	return out, ix.wrap("query", rows.Err())
 }
 
-// fetch returns the records of rids, in that order.
-func (ix *Index) fetch(ctx context.Context, db querier, rids []int64) ([]storage.Record, error) {
+// fetch returns the records of rids, in that order, leaving out those
+// whose search text lacks one of the words in must.
+func (ix *Index) fetch(ctx context.Context, db querier, rids []int64, must [][]byte) ([]storage.Record, error) {
 	if len(rids) == 0 {
 		return nil, nil
 	}
@@ -261,23 +260,30 @@ func (ix *Index) fetch(ctx context.Context, db querier, rids []int64) ([]storage
 		list.WriteString(strconv.FormatInt(r, 10))
 	}
 	list.WriteByte(']')
-	rows, err := db.QueryContext(ctx, `SELECT m.rid, `+recordColumns+` FROM milestones m JOIN docs d ON d.rid = m.rid
+	rows, err := db.QueryContext(ctx, `SELECT m.rid, d.search, `+recordColumns+` FROM milestones m JOIN docs d ON d.rid = m.rid
 	    WHERE m.rid IN (SELECT value FROM json_each(?))`, list.String())
 	if err != nil {
 		return nil, ix.wrap("query", err)
 	}
 	defer rows.Close()
 	out := make([]storage.Record, len(rids))
+	keep := make([]bool, len(rids))
 	found := 0
 	for rows.Next() {
 		var rid int64
-		r, err := scanRecord(rows, &rid)
+		var search sql.RawBytes
+		r, err := scanRecord(rows, &rid, &search)
 		if err != nil {
 			return nil, ix.wrap("query", err)
 		}
-		if i, ok := pos[rid]; ok {
-			out[i] = r
-			found++
+		i, ok := pos[rid]
+		if !ok {
+			continue
+		}
+		found++
+		out[i], keep[i] = r, true
+		for _, w := range must {
+			keep[i] = keep[i] && bytes.Contains(search, w)
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -286,7 +292,13 @@ func (ix *Index) fetch(ctx context.Context, db querier, rids []int64) ([]storage
 	if found != len(rids) {
 		return nil, ix.wrap("query", &corruptError{err: fmt.Errorf("%d of %d milestones have no document row", len(rids)-found, len(rids))})
 	}
-	return out, nil
+	kept := out[:0]
+	for i := range out {
+		if keep[i] {
+			kept = append(kept, out[i])
+		}
+	}
+	return kept, nil
 }
 
 // records runs a query selecting recordColumns.
