@@ -12,10 +12,10 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/git-milestone/git-milestone/internal/lock"
+	"github.com/git-milestone/git-milestone/internal/storage"
 	"github.com/git-milestone/git-milestone/internal/storage/dbstore"
 	"github.com/git-milestone/git-milestone/internal/storage/filestore"
 	"github.com/git-milestone/git-milestone/internal/storage/hybrid"
-	"github.com/git-milestone/git-milestone/internal/storage"
 )
 
 func newFsckCommand(env *Env) *cli.Command {
