@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -84,6 +85,13 @@ func scanIndex(data []byte, want map[string]bool, out map[string][]IndexEntry) e
 	end := len(data) - hashLen
 	pos := 12
 	var prev []byte // v4: previous path, for prefix compression
+	// Entries are sorted by path, so are the wanted paths: merge them.
+	wanted := make([][]byte, 0, len(want))
+	for p := range want {
+		wanted = append(wanted, []byte(p))
+	}
+	sort.Slice(wanted, func(i, j int) bool { return bytes.Compare(wanted[i], wanted[j]) < 0 })
+	next := 0 // wanted[next] is the smallest path not yet passed
 	corrupt := errors.New("corrupt index entry")
 	for i := 0; i < count; i++ {
 		const fixed = 62 // stat data (40) + id (20) + flags (2)
@@ -114,18 +122,26 @@ func scanIndex(data []byte, want map[string]bool, out map[string][]IndexEntry) e
 			entryLen = nameAt + n + nul + 1
 			prev = name
 		} else {
-			rest := e[nameAt : end-pos]
-			nul := bytes.IndexByte(rest, 0)
-			if nul < 0 {
+			n := int(flags & 0xfff) // the name length, unless it is 0xfff or more
+			if n == 0xfff {
+				n = bytes.IndexByte(e[nameAt:end-pos], 0)
+				if n < 0 {
+					return corrupt
+				}
+			}
+			if nameAt+n > end-pos {
 				return corrupt
 			}
-			name = rest[:nul]
-			entryLen = (nameAt + nul + 8) &^ 7 // 1-8 NULs pad to a multiple of 8
+			name = e[nameAt : nameAt+n]
+			entryLen = (nameAt + n + 8) &^ 7 // 1-8 NULs pad to a multiple of 8
 		}
 		if pos+entryLen > end {
 			return corrupt
 		}
-		if want[string(name)] {
+		for next < len(wanted) && bytes.Compare(wanted[next], name) < 0 {
+			next++
+		}
+		if next < len(wanted) && bytes.Equal(wanted[next], name) {
 			p := string(name)
 			out[p] = append(out[p], IndexEntry{Path: p, Blob: hex.EncodeToString(id), Mode: mode, Stage: int(flags>>12) & 3})
 		}
