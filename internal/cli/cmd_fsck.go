@@ -2,12 +2,10 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -191,18 +189,17 @@ func (s *session) lockFindings() []string {
 	return out
 }
 
-// lockHeld reports whether a milestone lock is held right now, and by whom.
+// lockHeld reports whether a milestone lock is held right now, and by
+// whom, without touching it.
 func lockHeld(path string) (bool, string) {
-	release, err := lock.Acquire(context.Background(), path, time.Millisecond, nil)
-	if err == nil {
-		release()
+	st, err := lock.Probe(path)
+	if err != nil || !st.Held {
 		return false, ""
 	}
-	var held *lock.HeldError
-	if errors.As(err, &held) {
-		return true, strings.TrimPrefix(held.Error(), held.Path+" is locked by ")
+	if st.HasInfo {
+		return true, strings.TrimSpace(st.Info.String())
 	}
-	return false, ""
+	return true, "another process"
 }
 
 // backendFindings checks what belongs to the backend: the hybrid index,
