@@ -81,44 +81,10 @@ func normalized(m milestone.Milestone) milestone.Milestone {
 // fieldValue returns the value of key in m as Encode sees it (string,
 // []string, int or an Extra value) and whether the key is present.
 func fieldValue(m *milestone.Milestone, key string) (any, bool) {
-	str := func(s string) (any, bool) { return s, s != "" }
-	switch key {
-	case milestone.KeyTitle:
-		return m.Title, true
-	case milestone.KeyStatus:
-		return str(string(m.Status))
-	case milestone.KeyPriority:
-		return str(string(m.Priority))
-	case milestone.KeyOwner:
-		return str(m.Owner)
-	case milestone.KeyStart:
-		return str(m.Start)
-	case milestone.KeyDue:
-		return str(m.Due)
-	case milestone.KeyLabels:
-		return m.Labels, len(m.Labels) > 0
-	case milestone.KeyDependsOn:
-		return m.DependsOn, len(m.DependsOn) > 0
-	case milestone.KeyProgress:
-		if m.Progress == nil {
-			return nil, false
-		}
-		return *m.Progress, true
-	case milestone.KeyDescription:
-		return str(m.Description)
-	case milestone.KeyCreatedAt:
-		return str(m.CreatedAt)
-	case milestone.KeyUpdatedAt:
-		return str(m.UpdatedAt)
-	case milestone.KeyClosedAt:
-		return str(m.ClosedAt)
+	if key == milestone.KeyTitle {
+		return m.Title, true // required: written even when empty
 	}
-	for _, f := range m.Extra {
-		if f.Key == key {
-			return f.Value, true
-		}
-	}
-	return nil, false
+	return m.Get(key)
 }
 
 // sameField reports whether key has the same value (or is absent) in a and b.

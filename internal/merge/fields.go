@@ -22,44 +22,8 @@ type val struct {
 // get returns the value of key in m. Empty strings and lists are absent,
 // as Decode reads them.
 func get(m *milestone.Milestone, key string) val {
-	str := func(s string) val { return val{s, s != ""} }
-	switch key {
-	case milestone.KeyTitle:
-		return str(m.Title)
-	case milestone.KeyStatus:
-		return str(string(m.Status))
-	case milestone.KeyPriority:
-		return str(string(m.Priority))
-	case milestone.KeyOwner:
-		return str(m.Owner)
-	case milestone.KeyStart:
-		return str(m.Start)
-	case milestone.KeyDue:
-		return str(m.Due)
-	case milestone.KeyLabels:
-		return val{m.Labels, len(m.Labels) > 0}
-	case milestone.KeyDependsOn:
-		return val{m.DependsOn, len(m.DependsOn) > 0}
-	case milestone.KeyProgress:
-		if m.Progress == nil {
-			return val{}
-		}
-		return val{*m.Progress, true}
-	case milestone.KeyDescription:
-		return str(m.Description)
-	case milestone.KeyCreatedAt:
-		return str(m.CreatedAt)
-	case milestone.KeyUpdatedAt:
-		return str(m.UpdatedAt)
-	case milestone.KeyClosedAt:
-		return str(m.ClosedAt)
-	}
-	for _, f := range m.Extra {
-		if f.Key == key {
-			return val{f.Value, true}
-		}
-	}
-	return val{}
+	v, ok := m.Get(key)
+	return val{v, ok}
 }
 
 // set stores v as the value of key in m (an absent v removes the key).

@@ -11,26 +11,14 @@ import (
 // are strings, []string, int or the decoded YAML value of an unknown key.
 func (m *Milestone) Fields() []Field {
 	var fs []Field
-	add := func(k string, v any, present bool) {
-		if present {
+	for _, k := range Keys {
+		if v, ok := m.Get(k); ok {
 			fs = append(fs, Field{k, v})
 		}
 	}
-	add(KeyTitle, m.Title, true)
-	add(KeyStatus, string(m.Status), m.Status != "")
-	add(KeyPriority, string(m.Priority), m.Priority != "")
-	add(KeyOwner, m.Owner, m.Owner != "")
-	add(KeyStart, m.Start, m.Start != "")
-	add(KeyDue, m.Due, m.Due != "")
-	add(KeyLabels, nonNil(m.Labels), len(m.Labels) > 0)
-	add(KeyDependsOn, nonNil(m.DependsOn), len(m.DependsOn) > 0)
-	if m.Progress != nil {
-		add(KeyProgress, *m.Progress, true)
+	if m.Title == "" { // required: always written
+		fs = append([]Field{{KeyTitle, ""}}, fs...)
 	}
-	add(KeyDescription, m.Description, m.Description != "")
-	add(KeyCreatedAt, m.CreatedAt, m.CreatedAt != "")
-	add(KeyUpdatedAt, m.UpdatedAt, m.UpdatedAt != "")
-	add(KeyClosedAt, m.ClosedAt, m.ClosedAt != "")
 	return append(fs, m.Extra...)
 }
 

@@ -390,3 +390,47 @@ func Resolve(ids []string, prefix string) (string, error) {
 	sort.Strings(matches)
 	return "", &AmbiguousError{Prefix: prefix, Matches: matches}
 }
+
+// Get returns the value of key in m as a document holds it (string,
+// []string, int, or an unknown key's decoded value) and whether it is
+// present: empty strings, empty lists and a nil progress are absent.
+func (m *Milestone) Get(key string) (any, bool) {
+	str := func(s string) (any, bool) { return s, s != "" }
+	switch key {
+	case KeyTitle:
+		return str(m.Title)
+	case KeyStatus:
+		return str(string(m.Status))
+	case KeyPriority:
+		return str(string(m.Priority))
+	case KeyOwner:
+		return str(m.Owner)
+	case KeyStart:
+		return str(m.Start)
+	case KeyDue:
+		return str(m.Due)
+	case KeyLabels:
+		return m.Labels, len(m.Labels) > 0
+	case KeyDependsOn:
+		return m.DependsOn, len(m.DependsOn) > 0
+	case KeyProgress:
+		if m.Progress == nil {
+			return nil, false
+		}
+		return *m.Progress, true
+	case KeyDescription:
+		return str(m.Description)
+	case KeyCreatedAt:
+		return str(m.CreatedAt)
+	case KeyUpdatedAt:
+		return str(m.UpdatedAt)
+	case KeyClosedAt:
+		return str(m.ClosedAt)
+	}
+	for _, f := range m.Extra {
+		if f.Key == key {
+			return f.Value, true
+		}
+	}
+	return nil, false
+}

@@ -323,46 +323,7 @@ func FieldChanges(a, b *milestone.Milestone) []Change {
 
 // value returns the value of key in m and whether it is present. Status
 // and priority are always present on a decoded milestone (they default).
-func value(m *milestone.Milestone, key string) (any, bool) {
-	str := func(s string) (any, bool) { return s, s != "" }
-	switch key {
-	case milestone.KeyTitle:
-		return str(m.Title)
-	case milestone.KeyStatus:
-		return str(string(m.Status))
-	case milestone.KeyPriority:
-		return str(string(m.Priority))
-	case milestone.KeyOwner:
-		return str(m.Owner)
-	case milestone.KeyStart:
-		return str(m.Start)
-	case milestone.KeyDue:
-		return str(m.Due)
-	case milestone.KeyLabels:
-		return m.Labels, len(m.Labels) > 0
-	case milestone.KeyDependsOn:
-		return m.DependsOn, len(m.DependsOn) > 0
-	case milestone.KeyProgress:
-		if m.Progress == nil {
-			return nil, false
-		}
-		return *m.Progress, true
-	case milestone.KeyDescription:
-		return str(m.Description)
-	case milestone.KeyCreatedAt:
-		return str(m.CreatedAt)
-	case milestone.KeyUpdatedAt:
-		return str(m.UpdatedAt)
-	case milestone.KeyClosedAt:
-		return str(m.ClosedAt)
-	}
-	for _, f := range m.Extra {
-		if f.Key == key {
-			return f.Value, true
-		}
-	}
-	return nil, false
-}
+func value(m *milestone.Milestone, key string) (any, bool) { return m.Get(key) }
 
 // equalValues compares field values: strings, lists and numbers directly,
 // other values (unknown keys) by their canonical rendering.
