@@ -1,0 +1,116 @@
+package milestone
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestValidateID(t *testing.T) {
+	for _, tc := range []struct {
+		id string
+		ok bool
+	}{
+		{"beta", true}, {"v1.2-rc_3", true}, {"0day", true}, {strings.Repeat("a", 64), true},
+		{"", false}, {"a/b", false}, {"..", false}, {"a..b", false}, {"Upper", false}, {"has space", false},
+		{"-lead", false}, {".hidden", false}, {strings.Repeat("a", 65), false}, {"ünï", false}, {"a\nb", false},
+	} {
+		if err := ValidateID(tc.id); (err == nil) != tc.ok {
+			t.Errorf("ValidateID(%q) = %v, want ok=%v", tc.id, err, tc.ok)
+		}
+	}
+}
+
+func TestSlug(t *testing.T) {
+	for title, want := range map[string]string{
+		"Public beta":               "public-beta",
+		"  API -- freeze!! ":        "api-freeze",
+		"Ünïcode & 🚀 rocket":        "n-code-rocket",
+		"!!!":                       "milestone",
+		strings.Repeat("word ", 30): strings.TrimRight(strings.Repeat("word-", 12)[:56], "-"),
+	} {
+		if got := Slug(title); got != want {
+			t.Errorf("Slug(%q) = %q, want %q", title, got, want)
+		}
+		if err := ValidateID(Slug(title)); err != nil {
+			t.Errorf("Slug(%q) is not a valid id: %v", title, err)
+		}
+	}
+	taken := map[string]bool{"beta": true, "beta-2": true}
+	if got := UniqueSlug("Beta", func(id string) bool { return taken[id] }); got != "beta-3" {
+		t.Errorf("UniqueSlug = %q, want beta-3", got)
+	}
+}
+
+func TestResolve(t *testing.T) {
+	ids := []string{"beta", "beta-2", "gamma"}
+	for _, tc := range []struct {
+		arg, want, err string
+	}{
+		{"beta", "beta", ""}, {"gam", "gamma", ""}, {"beta-", "beta-2", ""},
+		{"bet", "", "ambiguous: it matches beta, beta-2"}, {"zzz", "", `no milestone "zzz"`},
+	} {
+		got, err := Resolve(ids, tc.arg)
+		if got != tc.want || (err == nil) != (tc.err == "") || (err != nil && !strings.Contains(err.Error(), tc.err)) {
+			t.Errorf("Resolve(%q) = %q, %v; want %q, %q", tc.arg, got, err, tc.want, tc.err)
+		}
+	}
+	_, err := Resolve(ids, "bet")
+	var amb *AmbiguousError
+	if !errors.As(err, &amb) || len(amb.Matches) != 2 {
+		t.Errorf("ambiguous error = %#v", err)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	p := func(n int) *int { return &n }
+	ok := Milestone{ID: "m", Title: "T", Status: Active, Priority: High, Due: "2026-12-15", Progress: p(100),
+		CreatedAt: "2026-11-26T07:00:00Z", Labels: []string{"a"}, DependsOn: []string{"x"}}
+	if err := ok.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for name, mod := range map[string]func(*Milestone){
+		"status":     func(m *Milestone) { m.Status = "nonsense" },
+		"priority":   func(m *Milestone) { m.Priority = "urgent" },
+		"date":       func(m *Milestone) { m.Due = "2026-13-45" },
+		"timestamp":  func(m *Milestone) { m.CreatedAt = "yesterday" },
+		"progress":   func(m *Milestone) { m.Progress = p(101) },
+		"title":      func(m *Milestone) { m.Title = "two\nlines" },
+		"long title": func(m *Milestone) { m.Title = strings.Repeat("x", 201) },
+		"label":      func(m *Milestone) { m.Labels = []string{" "} },
+		"depends_on": func(m *Milestone) { m.DependsOn = []string{"../x"} },
+	} {
+		m := ok.Clone()
+		mod(&m)
+		if err := m.Validate(); err == nil {
+			t.Errorf("%s: invalid milestone accepted", name)
+		}
+	}
+}
+
+func TestJSONRoundTrip(t *testing.T) {
+	p := 40
+	m := Milestone{ID: "beta", Title: `"quoted" <b>&`, Status: Active, Priority: High, Labels: []string{"a", "b"},
+		Progress: &p, Description: "two\nlines", Extra: []Field{{"x-n", 3}, {"x-map", map[string]any{"k": []any{"v"}}}}}
+	data, err := m.JSON(Field{"path", ".milestones/active/beta.yaml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(data), `{"id":"beta","title":"\"quoted\" <b>&",`) {
+		t.Fatalf("JSON = %s", data)
+	}
+	back, err := FromJSON(data, "path")
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := back.JSON(Field{"path", ".milestones/active/beta.yaml"})
+	if string(again) != string(data) {
+		t.Fatalf("round trip:\n%s\n%s", data, again)
+	}
+	if v, ok := back.Get("x-n"); !ok || v == nil {
+		t.Fatalf("Get(x-n) = %v %v", v, ok)
+	}
+	if _, ok := back.Get(KeyOwner); ok {
+		t.Fatal("empty owner reported present")
+	}
+}
