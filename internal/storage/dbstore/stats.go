@@ -1,0 +1,76 @@
+package dbstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"github.com/git-milestone/git-milestone/internal/milestone"
+	"github.com/git-milestone/git-milestone/internal/storage"
+)
+
+// Stats computes storage.Summarize in SQL (counts by status and priority,
+// overdue before today, oldest and newest by created_at with ties to the
+// smallest id), without reading any document but those two.
+func (s *Store) Stats(ctx context.Context, today string) (storage.Stats, []storage.Problem, error) {
+	st := storage.Stats{ByStatus: map[string]int{}, ByPriority: map[string]int{}}
+	for _, v := range milestone.Statuses {
+		st.ByStatus[string(v)] = 0
+	}
+	for _, v := range milestone.Priorities {
+		st.ByPriority[string(v)] = 0
+	}
+	sctx, cancel := s.stmtCtx(ctx)
+	defer cancel()
+	for _, g := range []struct {
+		col string
+		m   map[string]int
+	}{{"status", st.ByStatus}, {"priority", st.ByPriority}} {
+		// col is one of two fixed column names, never input.
+		rows, err := s.rdb.QueryContext(sctx, `SELECT `+g.col+`, count(*) FROM milestones WHERE project = $1 GROUP BY `+g.col, s.project)
+		if err != nil {
+			return st, nil, s.wrap(ctx, "stats", err)
+		}
+		for rows.Next() {
+			var k string
+			var n int
+			if err := rows.Scan(&k, &n); err != nil {
+				rows.Close()
+				return st, nil, s.wrap(ctx, "stats", err)
+			}
+			g.m[k] = n
+			if g.col == "status" {
+				st.Total += n
+			}
+		}
+		if err := rows.Close(); err != nil {
+			return st, nil, s.wrap(ctx, "stats", err)
+		}
+	}
+	err := s.rdb.QueryRowContext(sctx, `SELECT count(*) FROM milestones WHERE project = $1
+		AND status IN ('planned', 'active', 'blocked') AND due <> '' AND due < $2`, s.project, today).Scan(&st.Overdue)
+	if err != nil {
+		return st, nil, s.wrap(ctx, "stats", err)
+	}
+	for _, e := range []struct {
+		dst   **storage.StatsEntry
+		order string
+	}{{&st.Oldest, "created_at, id"}, {&st.Newest, "created_at DESC, id"}} {
+		var id string
+		// order is one of two fixed clauses, never input.
+		err := s.rdb.QueryRowContext(sctx, `SELECT id FROM milestones WHERE project = $1 AND created_at <> ''
+			ORDER BY `+e.order+` LIMIT 1`, s.project).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return st, nil, s.wrap(ctx, "stats", err)
+		}
+		rec, err := s.Get(ctx, id) // ids are plain: [a-z0-9._-]
+		if err != nil {
+			return st, nil, err
+		}
+		*e.dst = &storage.StatsEntry{ID: rec.Milestone.ID, Title: rec.Milestone.Title, CreatedAt: rec.Milestone.CreatedAt}
+	}
+	return st, nil, nil
+}
