@@ -1,0 +1,19 @@
+//go:build !unix
+
+package filestore
+
+import (
+	"io"
+	"os"
+	"syscall"
+)
+
+// readNoFollow reads a whole file without following a final symlink.
+func readNoFollow(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(f)
+}
