@@ -4,6 +4,7 @@ package main
 
 import (
 	"os"
+	"runtime/pprof"
 
 	"golang.org/x/term"
 
@@ -16,7 +17,13 @@ func main() {
 		os.Stderr.WriteString("git-milestone: " + err.Error() + "\n")
 		os.Exit(cli.ExitFailed)
 	}
-	os.Exit(cli.Main(os.Args, cli.Env{
+	if path := os.Getenv("GIT_MILESTONE_CPUPROFILE"); path != "" {
+		// For performance work: a CPU profile of this one command.
+		if f, err := os.Create(path); err == nil {
+			pprof.StartCPUProfile(f)
+		}
+	}
+	code := cli.Main(os.Args, cli.Env{
 		Stdin:     os.Stdin,
 		Stdout:    os.Stdout,
 		Stderr:    os.Stderr,
@@ -25,5 +32,7 @@ func main() {
 		StdinTTY:  term.IsTerminal(int(os.Stdin.Fd())),
 		StdoutTTY: term.IsTerminal(int(os.Stdout.Fd())),
 		StderrTTY: term.IsTerminal(int(os.Stderr.Fd())),
-	}))
+	})
+	pprof.StopCPUProfile()
+	os.Exit(code)
 }
