@@ -117,7 +117,7 @@ document).`,
 		EnableBashCompletion: false,
 		ExitErrHandler:       func(*cli.Context, error) {},
 		OnUsageError: func(c *cli.Context, err error, isSub bool) error {
-			return refused("%v (see `git milestone %s --help`)", err, c.Command.Name)
+			return refused("%v (see `git milestone -h`)", err)
 		},
 	}
 	app.Commands = commands(env)

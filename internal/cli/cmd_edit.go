@@ -76,6 +76,13 @@ func newEditCommand(env *Env) *cli.Command {
 					return fmt.Errorf("%s changed while it was being edited; your edit was not saved", cur.Path)
 				}
 				m.ID = id
+				// closed_at follows the status, as with close and reopen.
+				switch {
+				case m.Status.Closed() && m.ClosedAt == "":
+					m.ClosedAt = s.now()
+				case !m.Status.Closed():
+					m.ClosedAt = ""
+				}
 				m.UpdatedAt = s.now()
 				src, err := format.Rewrite(cur.Path, edited, m)
 				if err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/git-milestone/git-milestone/internal/format"
 	"github.com/git-milestone/git-milestone/internal/lock"
 	"github.com/git-milestone/git-milestone/internal/storage"
 	"github.com/git-milestone/git-milestone/internal/storage/dbstore"
@@ -21,7 +22,7 @@ func newFsckCommand(env *Env) *cli.Command {
 		Name:  "fsck",
 		Usage: "check every document, folders, dependencies and locks; --repair fixes what is safe",
 		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "repair", Usage: "move documents whose folder disagrees with their status (one commit)"},
+			&cli.BoolFlag{Name: "repair", Usage: "move documents whose folder disagrees with their status, set a missing closed_at (one commit)"},
 			&cli.BoolFlag{Name: "json", Usage: "print the findings as JSON"},
 		},
 		Action: func(c *cli.Context) error {
@@ -46,12 +47,20 @@ func newFsckCommand(env *Env) *cli.Command {
 			for i := range recs {
 				r := &recs[i]
 				byID[r.Milestone.ID] = r
+				misfiled := false
 				if r.Path != "" {
 					want := ".milestones/" + r.Milestone.Status.Folder() + "/"
 					if !strings.HasPrefix(r.Path, want) {
 						findings = append(findings, fmt.Sprintf("%s: status %s belongs in %s", r.Path, r.Milestone.Status, want))
-						misplaced = append(misplaced, *r)
+						misfiled = true
 					}
+				}
+				if r.Milestone.Status.Closed() && r.Milestone.ClosedAt == "" {
+					findings = append(findings, fmt.Sprintf("%s: status %s but no closed_at", where(*r), r.Milestone.Status))
+					misfiled = true
+				}
+				if misfiled {
+					misplaced = append(misplaced, *r)
 				}
 			}
 			findings = append(findings, dependencyFindings(recs, byID)...)
@@ -64,14 +73,26 @@ func newFsckCommand(env *Env) *cli.Command {
 					ids[i] = r.Milestone.ID
 				}
 				res, err := s.update(c.Context, storage.UpdateOptions{Lock: ids,
-					Message: fmt.Sprintf("milestone: fsck --repair moves %d document(s) to the folder of their status\n", len(ids))},
+					Message: fmt.Sprintf("milestone: fsck --repair files %d document(s) by their status\n", len(ids))},
 					func(tx storage.Tx) error {
 						for _, id := range ids {
 							r, err := tx.Get(id)
 							if err != nil {
 								return err
 							}
-							if err := tx.Put(r.Milestone, r.Source); err != nil {
+							src := r.Source
+							if r.Milestone.Status.Closed() && r.Milestone.ClosedAt == "" {
+								m := r.Milestone.Clone()
+								m.ClosedAt = m.UpdatedAt
+								if m.ClosedAt == "" {
+									m.ClosedAt = s.now()
+								}
+								if src, err = format.Rewrite(r.Path, r.Source, m); err != nil {
+									return err
+								}
+								r.Milestone = m
+							}
+							if err := tx.Put(r.Milestone, src); err != nil {
 								return err
 							}
 						}

@@ -191,6 +191,9 @@ func (m *migration) run(ctx context.Context) (err error) {
 		if _, err := migrate.Backup(backupDir, recs); err != nil {
 			return m.fail(src, dst, err)
 		}
+		if err := backupInvalid(s.repo.WorkTree, backupDir, problems); err != nil {
+			return m.fail(src, dst, err)
+		}
 		m.say("backed up %d milestone(s) to %s", len(recs), relPath(s.repo.WorkTree, backupDir))
 	}
 	m.crashPoint(stepBackup)
@@ -215,6 +218,33 @@ func (m *migration) run(ctx context.Context) (err error) {
 	s.logEvent(eventlog.MigrationCompleted, map[string]any{"from": src, "to": dst, "milestones": len(recs),
 		"backup": relPath(s.repo.WorkTree, backupDir), "duration_ms": time.Since(started).Milliseconds()})
 	s.reportCommit(fmt.Sprintf("Migrated %d milestone(s) from %s to %s", len(recs), src, dst), storageResult(res))
+	return nil
+}
+
+// backupInvalid copies the documents that could not be read, byte for
+// byte, into <dir>/invalid/<their path>.
+func backupInvalid(root, dir string, problems []storage.Problem) error {
+	for _, p := range problems {
+		rel := filepath.FromSlash(p.Path)
+		if p.Path == "" || filepath.IsAbs(rel) || !filepath.IsLocal(rel) {
+			continue
+		}
+		path := filepath.Join(root, rel)
+		if fi, err := os.Lstat(path); err != nil || !fi.Mode().IsRegular() {
+			continue // a symlink (never followed) or a vanished file
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("backup %s: %w", p.Path, err)
+		}
+		dst := filepath.Join(dir, "invalid", rel)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return fmt.Errorf("backup %s: %w", p.Path, err)
+		}
+		if err := os.WriteFile(dst, data, 0o644); err != nil {
+			return fmt.Errorf("backup %s: %w", p.Path, err)
+		}
+	}
 	return nil
 }
 
@@ -384,15 +414,11 @@ func (m *migration) toDatabase(ctx context.Context, recs []storage.Record, from,
 		rollback()
 		return txn.Result{}, err
 	}
-	if from != config.Database {
-		fs := filestore.Open(s.repo, fsOptions(s.env, s.warn))
-		files, _, err := fs.Scan()
-		if err != nil {
-			rollback()
-			return txn.Result{}, err
-		}
-		for _, f := range files {
-			extra = append(extra, txn.Change{Path: f.Path, Delete: true})
+	// The files of the milestones now in the database go; a document left
+	// behind by --skip-invalid stays where it is.
+	for _, r := range recs {
+		if r.Path != "" {
+			extra = append(extra, txn.Change{Path: r.Path, Delete: true})
 		}
 	}
 	res, err := m.switchCommit(config.Database, extra,

@@ -151,6 +151,9 @@ func mutate(c *cli.Context, env *Env, op, event, what string, change func(s *ses
 		if err := change(s, &m); err != nil {
 			return err
 		}
+		if sameContent(rec.Milestone, m) {
+			return errNothingChanged
+		}
 		m.UpdatedAt = s.now()
 		if err := m.Validate(); err != nil {
 			return err
@@ -161,12 +164,27 @@ func mutate(c *cli.Context, env *Env, op, event, what string, change func(s *ses
 		}
 		return tx.Put(m, src)
 	})
+	if errors.Is(err, errNothingChanged) {
+		fmt.Fprintf(env.Stderr, "%s: nothing to change (%s is already so); no commit\n", id, what)
+		return nil
+	}
 	s.record(op, err == nil, eventlog.Event{Event: event, MilestoneID: id, Details: map[string]any{"change": what}})
 	if err != nil {
 		return err
 	}
 	s.reportCommit(fmt.Sprintf("%s: %s", id, what), res)
 	return nil
+}
+
+// errNothingChanged stops an update whose edits leave the milestone as it was.
+var errNothingChanged = errors.New("nothing to change")
+
+// sameContent reports whether two versions differ only (if at all) in updated_at.
+func sameContent(a, b milestone.Milestone) bool {
+	a.UpdatedAt, b.UpdatedAt = "", ""
+	ja, err1 := a.JSON()
+	jb, err2 := b.JSON()
+	return err1 == nil && err2 == nil && string(ja) == string(jb)
 }
 
 // commitFlags are --no-commit and -m, for commands without edit flags.

@@ -267,6 +267,9 @@ func newEventsCommand(env *Env) *cli.Command {
 			if err := nArgs(c, 0, 0, "[--tail N] [--json]"); err != nil {
 				return err
 			}
+			if c.Int("tail") < 0 {
+				return refused("--tail %d: must be 0 (all) or more", c.Int("tail"))
+			}
 			s, err := open(c.Context, env)
 			if err != nil {
 				return err

@@ -164,8 +164,10 @@ func (e *fieldEdits) check() error {
 			}
 		}
 	}
-	if e.owner != nil && strings.ContainsAny(*e.owner, "\r\n") {
-		return refused("owner %q has more than one line", *e.owner)
+	if e.owner != nil {
+		if err := milestone.ValidateOwner(*e.owner); err != nil {
+			return err
+		}
 	}
 	if e.progress != nil {
 		if err := milestone.ValidateProgress(*e.progress); err != nil {

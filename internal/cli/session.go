@@ -125,6 +125,9 @@ func (s *session) resolve(ctx context.Context, arg string) (string, error) {
 
 // record appends events plus a performance_metric for op.
 func (s *session) record(op string, success bool, events ...eventlog.Event) {
+	if !success {
+		events = nil // a refused or failed operation changed nothing: only its metric is logged
+	}
 	for i := range events {
 		events[i].Backend = s.kind
 		events[i].Timestamp = s.env.Now()

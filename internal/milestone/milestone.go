@@ -193,8 +193,30 @@ func ValidateTitle(t string) error {
 		return fieldErr(KeyTitle, "title is empty")
 	case strings.ContainsAny(t, "\r\n"):
 		return fieldErr(KeyTitle, "title %q has more than one line", t)
+	case hasControl(t):
+		return fieldErr(KeyTitle, "title %q contains a control character", t)
 	case utf8.RuneCountInString(t) > 200:
 		return fieldErr(KeyTitle, "title is %d characters long (at most 200)", utf8.RuneCountInString(t))
+	}
+	return nil
+}
+
+// hasControl reports a control character (C0 other than tab, DEL, C1):
+// one-line fields are printed in tables, where escape sequences would
+// reach the user's terminal.
+func hasControl(s string) bool {
+	for _, r := range s {
+		if (r < 0x20 && r != '\t') || (r >= 0x7f && r < 0xa0) {
+			return true
+		}
+	}
+	return false
+}
+
+// ValidateOwner checks an owner: one line, no control characters.
+func ValidateOwner(o string) error {
+	if strings.ContainsAny(o, "\r\n") || hasControl(o) {
+		return fieldErr(KeyOwner, "owner %q must be one line without control characters", o)
 	}
 	return nil
 }
@@ -241,7 +263,7 @@ func ValidateProgress(p int) error {
 
 // ValidateLabel checks one label: non-empty, one line.
 func ValidateLabel(field, l string) error {
-	if strings.TrimSpace(l) == "" || strings.ContainsAny(l, "\r\n") {
+	if strings.TrimSpace(l) == "" || strings.ContainsAny(l, "\r\n") || hasControl(l) {
 		return fieldErr(field, "%s entry %q must be non-empty and one line", field, l)
 	}
 	return nil
@@ -261,6 +283,9 @@ func (m *Milestone) Validate() error {
 		return err
 	}
 	if err := ValidatePriority(string(m.Priority)); err != nil {
+		return err
+	}
+	if err := ValidateOwner(m.Owner); err != nil {
 		return err
 	}
 	for _, d := range []struct{ field, v string }{{KeyStart, m.Start}, {KeyDue, m.Due}} {
