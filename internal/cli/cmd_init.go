@@ -89,6 +89,7 @@ func newInitCommand(env *Env) *cli.Command {
 			if err != nil {
 				return err
 			}
+			attrsBefore, attrsErr := os.ReadFile(filepath.Join(repo.WorkTree, ".gitattributes"))
 			tx, err := txn.Begin(c.Context, repo, txn.Options{Getenv: env.Getenv})
 			if err != nil {
 				return err
@@ -103,6 +104,9 @@ func newInitCommand(env *Env) *cli.Command {
 				return err
 			}
 			tx.Close()
+			if err := restoreAttributes(repo.WorkTree, attrsBefore, attrsErr == nil); err != nil {
+				return fmt.Errorf("restore your .gitattributes edits: %w", err)
+			}
 			for _, d := range []string{"active", "completed"} {
 				if err := os.MkdirAll(filepath.Join(repo.WorkTree, ".milestones", d), 0o755); err != nil {
 					return err
@@ -200,18 +204,50 @@ func initChanges(repo *gitrepo.Repo, backend, dbType string) ([]txn.Change, erro
 	if _, err := os.Stat(filepath.Join(repo.WorkTree, config.ConfigPath)); errors.Is(err, fs.ErrNotExist) {
 		changes = append(changes, txn.Change{Path: config.ConfigPath, Content: []byte(cfg)})
 	}
-	attrs, err := os.ReadFile(filepath.Join(repo.WorkTree, ".gitattributes"))
+	// .gitattributes: our line is added to the committed version, so the
+	// commit carries nothing of the user's own uncommitted edits.
+	attrs, err := repo.ReadFile("HEAD", ".gitattributes")
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("read .gitattributes: %w", err)
-	}
-	if !strings.Contains(string(attrs), attributesLine) {
-		if len(attrs) > 0 && !strings.HasSuffix(string(attrs), "\n") {
-			attrs = append(attrs, '\n')
+		if head, herr := repo.Head(); herr != nil || !head.Unborn {
+			return nil, fmt.Errorf("read HEAD:.gitattributes: %w", err)
 		}
-		attrs = append(attrs, []byte(attributesLine+"\n")...)
-		changes = append(changes, txn.Change{Path: ".gitattributes", Content: attrs})
+	}
+	if withLine, added := addAttributesLine(attrs); added {
+		changes = append(changes, txn.Change{Path: ".gitattributes", Content: withLine})
 	}
 	return changes, nil
+}
+
+// addAttributesLine appends attributesLine to a .gitattributes content
+// unless it is there already.
+func addAttributesLine(attrs []byte) ([]byte, bool) {
+	if strings.Contains(string(attrs), attributesLine) {
+		return attrs, false
+	}
+	out := append([]byte(nil), attrs...)
+	if len(out) > 0 && !strings.HasSuffix(string(out), "\n") {
+		out = append(out, '\n')
+	}
+	return append(out, []byte(attributesLine+"\n")...), true
+}
+
+// restoreAttributes puts the user's own uncommitted .gitattributes back
+// in the work tree after init's commit, with our line added: their edit
+// is still an unstaged change, as it was before.
+func restoreAttributes(root string, before []byte, existed bool) error {
+	if !existed {
+		return nil
+	}
+	path := filepath.Join(root, ".gitattributes")
+	now, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	want, _ := addAttributesLine(before)
+	if string(now) == string(want) {
+		return nil
+	}
+	return os.WriteFile(path, want, 0o644)
 }
 
 // configureDrivers registers the merge driver and the textconv in the
