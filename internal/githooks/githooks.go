@@ -53,18 +53,18 @@ const (
 
 // HookChange is the outcome for one hook.
 type HookChange struct {
-	Name     string // hook name, e.g. "pre-commit"
-	Path     string // the hook file git runs
-	Action   Action
-	UserHook string // the user's hook chained beside ours (Install) or put back (Uninstall), "" if none
+	Name     string `json:"name"` // hook name, e.g. "pre-commit"
+	Path     string `json:"path"` // the hook file git runs
+	Action   Action `json:"action"`
+	UserHook string `json:"user_hook"` // the user's hook chained beside ours (Install) or put back (Uninstall), "" if none
 }
 
 // Report is the outcome of Install or Uninstall.
 type Report struct {
-	Dir      string   // the folder git runs hooks from
-	Manager  *Manager // non-nil when a hook manager owns the hooks; Install then writes nothing
-	Hooks    []HookChange
-	Warnings []string // things worth telling the user; nothing failed
+	Dir      string       `json:"dir"`     // the folder git runs hooks from
+	Manager  *Manager     `json:"manager"` // non-nil when a hook manager owns the hooks; Install then writes nothing
+	Hooks    []HookChange `json:"hooks"`
+	Warnings []string     `json:"warnings"` // things worth telling the user; nothing failed
 }
 
 // gitTimeout bounds every git command this package runs.

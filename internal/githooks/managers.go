@@ -22,18 +22,18 @@ const (
 // Manager is a hook manager that owns the repository's hooks, with the lines
 // that make it call git-milestone.
 type Manager struct {
-	Name     string // Husky, PreCommit or Lefthook
-	Evidence string // what showed it, e.g. ".pre-commit-config.yaml" or "core.hooksPath=.husky/_"
-	Lines    []ManagerLine
+	Name     string        `json:"name"`     // Husky, PreCommit or Lefthook
+	Evidence string        `json:"evidence"` // what showed it, e.g. ".pre-commit-config.yaml" or "core.hooksPath=.husky/_"
+	Lines    []ManagerLine `json:"lines"`
 }
 
 // ManagerLine is one line to add to a manager's configuration.
 type ManagerLine struct {
-	Hook    string // the git hook it serves
-	File    string // the file to edit, relative to the work tree
-	Where   string // where in the file, "" meaning anywhere (e.g. at the end)
-	Line    string // the line itself
-	Present bool   // the file already calls "git-milestone hook <Hook>"
+	Hook    string `json:"hook"`    // the git hook it serves
+	File    string `json:"file"`    // the file to edit, relative to the work tree
+	Where   string `json:"where"`   // where in the file, "" meaning anywhere (e.g. at the end)
+	Line    string `json:"line"`    // the line itself
+	Present bool   `json:"present"` // the file already calls "git-milestone hook <Hook>"
 }
 
 // Missing returns the lines not yet present.

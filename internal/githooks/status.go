@@ -16,13 +16,13 @@ import (
 // StatusReport is what Status found. The hooks really fire when Problems
 // is empty.
 type StatusReport struct {
-	Dir        string      // the folder git runs hooks from (as git itself reports it)
-	FromConfig bool        // Dir comes from core.hooksPath
-	Manager    *Manager    // a hook manager owning the hooks, if any
-	Binary     string      // the git-milestone the hooks run (first on PATH), "" if none
-	Hooks      []HookState // one per hook, empty when a manager owns the hooks
-	Problems   []string    // each names what is wrong and where
-	Warnings   []string    // worth knowing; the hooks still fire
+	Dir        string      `json:"dir"`         // the folder git runs hooks from (as git itself reports it)
+	FromConfig bool        `json:"from_config"` // Dir comes from core.hooksPath
+	Manager    *Manager    `json:"manager"`     // a hook manager owning the hooks, if any
+	Binary     string      `json:"binary"`      // the git-milestone the hooks run (first on PATH), "" if none
+	Hooks      []HookState `json:"hooks"`       // one per hook, empty when a manager owns the hooks
+	Problems   []string    `json:"problems"`    // each names what is wrong and where
+	Warnings   []string    `json:"warnings"`    // worth knowing; the hooks still fire
 }
 
 // OK reports whether nothing is wrong.
@@ -30,14 +30,14 @@ func (s StatusReport) OK() bool { return len(s.Problems) == 0 }
 
 // HookState is the state of one hook.
 type HookState struct {
-	Name       string
-	Path       string
-	Installed  bool   // the file exists and carries hooks.Marker
-	Current    bool   // it is this version's script
-	Executable bool   // it has an execute bit (git skips it otherwise)
-	Fires      bool   // git ran it ("git hook run" with the canary set)
-	UserHook   string // the user's hook chained beside it, "" if none
-	UserOK     bool   // that hook exists and is executable
+	Name       string `json:"name"`
+	Path       string `json:"path"`
+	Installed  bool   `json:"installed"`  // the file exists and carries hooks.Marker
+	Current    bool   `json:"current"`    // it is this version's script
+	Executable bool   `json:"executable"` // it has an execute bit (git skips it otherwise)
+	Fires      bool   `json:"fires"`      // git ran it ("git hook run" with the canary set)
+	UserHook   string `json:"user_hook"`  // the user's hook chained beside it, "" if none
+	UserOK     bool   `json:"user_hook_ok"`   // that hook exists and is executable
 }
 
 // Status proves the hooks would really fire, and names each thing that
