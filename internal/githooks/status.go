@@ -32,12 +32,12 @@ func (s StatusReport) OK() bool { return len(s.Problems) == 0 }
 type HookState struct {
 	Name       string `json:"name"`
 	Path       string `json:"path"`
-	Installed  bool   `json:"installed"`  // the file exists and carries hooks.Marker
-	Current    bool   `json:"current"`    // it is this version's script
-	Executable bool   `json:"executable"` // it has an execute bit (git skips it otherwise)
-	Fires      bool   `json:"fires"`      // git ran it ("git hook run" with the canary set)
-	UserHook   string `json:"user_hook"`  // the user's hook chained beside it, "" if none
-	UserOK     bool   `json:"user_hook_ok"`   // that hook exists and is executable
+	Installed  bool   `json:"installed"`    // the file exists and carries hooks.Marker
+	Current    bool   `json:"current"`      // it is this version's script
+	Executable bool   `json:"executable"`   // it has an execute bit (git skips it otherwise)
+	Fires      bool   `json:"fires"`        // git ran it ("git hook run" with the canary set)
+	UserHook   string `json:"user_hook"`    // the user's hook chained beside it, "" if none
+	UserOK     bool   `json:"user_hook_ok"` // that hook exists and is executable
 }
 
 // Status proves the hooks would really fire, and names each thing that
