@@ -2,7 +2,10 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -67,11 +70,29 @@ func projectKey(repo *gitrepo.Repo, cfg config.Config) (string, error) {
 	return key, nil
 }
 
-// openDatabase opens the database backend of repo.
+// openDatabase opens (or, for init and migrate, creates) the database
+// backend of repo.
 func openDatabase(ctx context.Context, env *Env, repo *gitrepo.Repo, cfg config.Config, dbType string, warn func(string)) (*dbstore.Store, error) {
 	dc, err := databaseConfig(env, repo, cfg, dbType, warn)
 	if err != nil {
 		return nil, err
+	}
+	return dbstore.Open(ctx, dc)
+}
+
+// openLiveDatabase opens the database that is the live store. Its SQLite
+// file must exist: a missing one is not an empty store (a fresh clone, a
+// deleted file), and creating it would hide that every milestone is gone.
+func openLiveDatabase(ctx context.Context, env *Env, repo *gitrepo.Repo, cfg config.Config, warn func(string)) (*dbstore.Store, error) {
+	dc, err := databaseConfig(env, repo, cfg, "", warn)
+	if err != nil {
+		return nil, err
+	}
+	if dc.Type == dbstore.TypeSQLite {
+		if _, err := os.Stat(dc.Path); errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%s is missing, and it is the store of this repository's milestones (backend database, sqlite): "+
+				"restore it (backups of every migration are in .milestones/backups/), or, in a fresh clone, get it from whoever holds it", EnterpriseDB)
+		}
 	}
 	return dbstore.Open(ctx, dc)
 }

@@ -79,7 +79,7 @@ func (s *session) openBackend(ctx context.Context, kind string) (storage.Backend
 	case config.Hybrid:
 		return hybrid.Open(ctx, s.repo, fsOptions(s.env, s.warn), s.warn)
 	case config.Database:
-		return openDatabase(ctx, s.env, s.repo, s.cfg, "", s.warn)
+		return openLiveDatabase(ctx, s.env, s.repo, s.cfg, s.warn)
 	}
 	return nil, fmt.Errorf("the %s backend is not available in this build", kind)
 }
