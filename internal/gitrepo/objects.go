@@ -113,16 +113,19 @@ func (r *Repo) readLoose(id string) (Object, bool, error) {
 }
 
 // WriteObjects stores objects as loose objects, as git does (zlib level 1,
-// or stored for big objects, see storeAbove; read-only files). Each is written to a temporary file and fsynced (all in
-// parallel, so they share journal commits) before any is renamed into
-// place, so a ref written afterwards never points at a torn object. Objects
-// already stored loose are skipped. It returns their ids in order.
+// or stored for big objects, see storeAbove; read-only files). Each is
+// written to a temporary file and fsynced (all in parallel, so they share
+// journal commits) before any is renamed into place, so a ref written
+// afterwards never points at a torn object. Objects already stored loose
+// are skipped. When more than packAbove objects are new (a bulk import),
+// those not already packed are written as one pack instead, which costs
+// three fsyncs instead of one per object. It returns their ids in order.
 func (r *Repo) WriteObjects(objs ...Object) ([]string, error) {
 	ids := make([]string, len(objs))
 	type pending struct {
-		obj        Object
-		tmp, final string
-		err        error
+		obj            Object
+		id, tmp, final string
+		err            error
 	}
 	var todo []*pending
 	seen := make(map[string]bool, len(objs))
@@ -137,7 +140,32 @@ func (r *Repo) WriteObjects(objs ...Object) ([]string, error) {
 		if _, err := os.Stat(final); err == nil {
 			continue
 		}
-		todo = append(todo, &pending{obj: o, final: final})
+		todo = append(todo, &pending{obj: o, id: id, final: final})
+	}
+	if len(todo) > packAbove {
+		// A bulk write: leave out what the packs already have (as git
+		// does), then pack the rest if there is still much of it.
+		kept := todo[:0]
+		for _, p := range todo {
+			if !r.inPacks(p.id) {
+				kept = append(kept, p)
+			}
+		}
+		todo = kept
+	}
+	if len(todo) > packAbove {
+		packObjs := make([]Object, len(todo))
+		packIDs := make([]string, len(todo))
+		for i, p := range todo {
+			if packTypeCode(p.obj.Type) == 0 {
+				return nil, fmt.Errorf("write object %s: invalid type %q", p.id, p.obj.Type)
+			}
+			packObjs[i], packIDs[i] = p.obj, p.id
+		}
+		if err := r.writePack(packObjs, packIDs); err != nil {
+			return nil, err
+		}
+		return ids, nil
 	}
 	var wg sync.WaitGroup
 	for _, p := range todo {

@@ -1,7 +1,8 @@
 // Package gitrepo is the project's only door to git: it finds a repository,
-// reads refs, trees and blobs, writes loose objects, moves refs with git's
-// lock-file protocol, reads git configuration and identity, and reads or
-// updates the index through the real git CLI where go-git cannot be trusted.
+// reads refs, trees and blobs, writes loose objects (one pack for a bulk
+// write), moves refs with git's lock-file protocol, reads git configuration
+// and identity, and reads or updates the index through the real git CLI
+// where go-git cannot be trusted.
 // It is the only package that imports go-git.
 package gitrepo
 

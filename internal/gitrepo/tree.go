@@ -134,6 +134,72 @@ func (r *Repo) lookup(root, path string) (mode uint32, id string, found bool, er
 	return mode, id, true, nil
 }
 
+// LookupPaths is Lookup for many paths at once: it reads every directory
+// on the way once, where a Lookup per path would scan a big directory once
+// per path. The result is keyed by the cleaned path; paths not found have
+// no key.
+func (r *Repo) LookupPaths(tree string, paths []string) (map[string]TreeEntry, error) {
+	type node struct {
+		files map[string]string // entry name -> the path asked for
+		dirs  map[string]*node
+	}
+	out := make(map[string]TreeEntry, len(paths))
+	top := &node{}
+	for _, path := range paths {
+		p, err := cleanPath(path)
+		if err != nil {
+			return nil, err
+		}
+		if p == "" {
+			if tree != "" {
+				out[""] = TreeEntry{Blob: tree, Mode: ModeTree}
+			}
+			continue
+		}
+		parts := strings.Split(p, "/")
+		n := top
+		for _, c := range parts[:len(parts)-1] {
+			if n.dirs == nil {
+				n.dirs = map[string]*node{}
+			}
+			if n.dirs[c] == nil {
+				n.dirs[c] = &node{}
+			}
+			n = n.dirs[c]
+		}
+		if n.files == nil {
+			n.files = map[string]string{}
+		}
+		n.files[parts[len(parts)-1]] = p
+	}
+	var walk func(id string, n *node) error
+	walk = func(id string, n *node) error {
+		data, err := r.readTree(id)
+		if err != nil {
+			return err
+		}
+		for len(data) > 0 {
+			var e rawEntry
+			if e, data, err = nextEntry(data); err != nil {
+				return fmt.Errorf("tree %s: %w", id, err)
+			}
+			if p, ok := n.files[string(e.name)]; ok {
+				out[p] = TreeEntry{Path: p, Blob: hex.EncodeToString(e.id), Mode: e.modeBits()}
+			}
+			if sub, ok := n.dirs[string(e.name)]; ok && e.isTree() {
+				if err := walk(hex.EncodeToString(e.id), sub); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	if tree == "" {
+		return out, nil
+	}
+	return out, walk(tree, top)
+}
+
 // cleanPath checks a repository-relative path ("" allowed for the root).
 func cleanPath(p string) (string, error) {
 	p = strings.Trim(p, "/")

@@ -145,3 +145,77 @@ func cpuTime() (self, children time.Duration) {
 	children = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	return self, children
 }
+
+// benchmarkBulk commits n new milestone files in ONE Commit (what
+// `migrate --to file` does from a database), then removes them all in one
+// Commit (`migrate --to database`), in a repository with 20,000 other
+// tracked files. It reports the median wall time of each.
+func benchmarkBulk(b *testing.B, n int, path func(id string) string) {
+	dir := benchRepo(b, 0, 20000, path)
+	ctx := context.Background()
+	adds := make([]txn.Change, n)
+	dels := make([]txn.Change, n)
+	for i := range adds {
+		id := fmt.Sprintf("m-%05d", i)
+		adds[i] = txn.Change{Path: path(id), Content: []byte(milestoneYAML(id))}
+		dels[i] = txn.Change{Path: path(id), Delete: true}
+	}
+	steps := map[string]time.Duration{}
+	run := func(msg string, changes []txn.Change) time.Duration {
+		t0 := time.Now()
+		kind := "add-"
+		if changes[0].Delete {
+			kind = "del-"
+		}
+		r, err := gitrepo.Open(dir)
+		if err != nil {
+			b.Fatal(err)
+		}
+		tx, err := txn.Begin(ctx, r, txn.Options{Trace: func(step string, d time.Duration) { steps[kind+step] += d }})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := tx.Commit(msg, changes); err != nil {
+			b.Fatal(err)
+		}
+		if err := tx.Close(); err != nil {
+			b.Fatal(err)
+		}
+		return time.Since(t0)
+	}
+	var addWalls, delWalls []time.Duration
+	self0, kids0 := cpuTime()
+	for b.Loop() {
+		addWalls = append(addWalls, run("milestones: import\n", adds))
+		if out := gittest.Git(b, dir, "status", "--porcelain", "--", ".milestones"); out != "" {
+			b.Fatalf("status not clean after the import: %.200s", out)
+		}
+		delWalls = append(delWalls, run("milestones: move to the database\n", dels))
+	}
+	b.StopTimer()
+	self1, kids1 := cpuTime()
+	b.ReportMetric(float64(self1-self0)/float64(len(addWalls))/1e6, "cpu-ms/op")
+	b.ReportMetric(float64(kids1-kids0)/float64(len(addWalls))/1e6, "git-cpu-ms/op")
+	for _, m := range []struct {
+		name  string
+		walls []time.Duration
+	}{{"add", addWalls}, {"del", delWalls}} {
+		sort.Slice(m.walls, func(i, j int) bool { return m.walls[i] < m.walls[j] })
+		b.ReportMetric(float64(m.walls[len(m.walls)/2])/1e6, m.name+"-p50-ms")
+		b.ReportMetric(float64(m.walls[0])/1e6, m.name+"-min-ms")
+	}
+	for step, d := range steps { // mean time since Begin at the end of each step
+		b.ReportMetric(float64(d)/float64(len(addWalls))/1e6, step+"-ms")
+	}
+	if out := gittest.Git(b, dir, "status", "--porcelain"); out != "" {
+		b.Fatalf("status not clean: %.200s", out)
+	}
+	os.RemoveAll(filepath.Join(dir, ".git", "objects"))
+}
+
+// BenchmarkCommitBulk10k adds 10,000 milestone files in one commit, then
+// removes them in one commit (ns/op is the pair).
+func BenchmarkCommitBulk10k(b *testing.B) { benchmarkBulk(b, 10000, flat) }
+
+// BenchmarkCommitBulk1k is the same with 1,000 files.
+func BenchmarkCommitBulk1k(b *testing.B) { benchmarkBulk(b, 1000, flat) }

@@ -241,7 +241,7 @@ func checkPath(p string) (string, error) {
 //     update-index on a copy) and the copy replaces the index, while
 //     index.lock is held (from Begin to Close);
 //  2. then the trees and the commit are stored and the branch moves;
-//  3. then the work-tree files, already written and fsynced under
+//  3. then the work-tree files, already written and made durable under
 //     temporary names, are renamed into place.
 //
 // A git commit that sees our new HEAD read HEAD before the index, so it
@@ -266,8 +266,9 @@ func (tx *Tx) Commit(message string, changes []Change) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	dirs := dirChecker{root: tx.repo.WorkTree}
 	for _, c := range chs {
-		if err := checkNoSymlinkDirs(tx.repo.WorkTree, c.path); err != nil {
+		if err := dirs.check(c.path); err != nil {
 			return Result{}, err
 		}
 	}
@@ -424,12 +425,17 @@ func (tx *Tx) indexPath() string { return filepath.Join(tx.repo.GitDir, "index")
 // else a regular file. Once our own index is in place (ours), the staged
 // test has been passed and is not repeated.
 func (tx *Tx) check(oldTree string, chs []change, staged map[string][]gitrepo.IndexEntry, ours bool) (map[string]uint32, error) {
+	paths := make([]string, len(chs))
+	for i, c := range chs {
+		paths[i] = c.path
+	}
+	entries, err := tx.repo.LookupPaths(oldTree, paths)
+	if err != nil {
+		return nil, err
+	}
 	modes := make(map[string]uint32, len(chs))
 	for _, c := range chs {
-		e, found, err := tx.repo.Lookup(oldTree, c.path)
-		if err != nil {
-			return nil, err
-		}
+		e, found := entries[c.path]
 		if !ours && isStaged(staged[c.path], e, found) {
 			return nil, &StagedError{Path: c.path}
 		}
