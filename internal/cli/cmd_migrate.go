@@ -20,6 +20,7 @@ import (
 	"github.com/git-milestone/git-milestone/internal/lock"
 	"github.com/git-milestone/git-milestone/internal/migrate"
 	"github.com/git-milestone/git-milestone/internal/storage"
+	"github.com/git-milestone/git-milestone/internal/storage/cache"
 	"github.com/git-milestone/git-milestone/internal/storage/dbstore"
 	"github.com/git-milestone/git-milestone/internal/storage/filestore"
 	"github.com/git-milestone/git-milestone/internal/storage/hybrid"
@@ -214,6 +215,9 @@ func (m *migration) run(ctx context.Context) (err error) {
 	}
 	if err != nil {
 		return m.fail(src, dst, err)
+	}
+	if err := cache.Invalidate(s.cacheDir()); err != nil {
+		s.warn(err.Error())
 	}
 	s.logEvent(eventlog.MigrationCompleted, map[string]any{"from": src, "to": dst, "milestones": len(recs),
 		"backup": relPath(s.repo.WorkTree, backupDir), "duration_ms": time.Since(started).Milliseconds()})

@@ -21,6 +21,7 @@ func newShowCommand(env *Env) *cli.Command {
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "json", Usage: "print the milestone as a JSON object"},
 			&cli.BoolFlag{Name: "yaml", Usage: "print the document exactly as stored"},
+			noCacheFlag(),
 		},
 		Action: func(c *cli.Context) error {
 			if err := nArgs(c, 1, 1, "ID [--json|--yaml]"); err != nil {
@@ -29,7 +30,7 @@ func newShowCommand(env *Env) *cli.Command {
 			if c.Bool("json") && c.Bool("yaml") {
 				return refused("show: --json and --yaml exclude each other")
 			}
-			s, err := open(c.Context, env)
+			s, err := openReader(c.Context, env, c.Bool("no-cache"))
 			if err != nil {
 				return err
 			}
@@ -38,7 +39,7 @@ func newShowCommand(env *Env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			rec, err := s.backend.Get(c.Context, id)
+			rec, err := s.read.Get(c.Context, id)
 			if err != nil {
 				return err
 			}
@@ -73,7 +74,13 @@ func queryFlags() []cli.Flag {
 		&cli.StringFlag{Name: "sort", Usage: "order by " + strings.Join(storage.SortKeys, ", ")},
 		&cli.IntFlag{Name: "limit", Aliases: []string{"n"}, Usage: "at most this many"},
 		&cli.BoolFlag{Name: "json", Usage: "print a JSON array"},
+		noCacheFlag(),
 	}
+}
+
+// noCacheFlag bypasses the database read cache (performance.cache_enabled).
+func noCacheFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "no-cache", Usage: "ask the database, not the read cache (database mode with performance.cache_enabled)"}
 }
 
 func splitList(values []string) []string {
@@ -120,7 +127,7 @@ func parseQuery(c *cli.Context, today string) (storage.Query, error) {
 }
 
 func runList(c *cli.Context, env *Env, text string) error {
-	s, err := open(c.Context, env)
+	s, err := openReader(c.Context, env, c.Bool("no-cache"))
 	if err != nil {
 		return err
 	}
@@ -130,7 +137,7 @@ func runList(c *cli.Context, env *Env, text string) error {
 		return err
 	}
 	q.Text = text
-	recs, problems, err := s.backend.List(c.Context, q)
+	recs, problems, err := s.read.List(c.Context, q)
 	if err != nil {
 		return err
 	}
@@ -182,17 +189,17 @@ func newStatsCommand(env *Env) *cli.Command {
 	return &cli.Command{
 		Name:  "stats",
 		Usage: "totals by status and priority, overdue, oldest and newest",
-		Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print a JSON object"}},
+		Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print a JSON object"}, noCacheFlag()},
 		Action: func(c *cli.Context) error {
 			if err := nArgs(c, 0, 0, "[--json]"); err != nil {
 				return err
 			}
-			s, err := open(c.Context, env)
+			s, err := openReader(c.Context, env, c.Bool("no-cache"))
 			if err != nil {
 				return err
 			}
 			defer s.close()
-			st, problems, err := stats(c.Context, s.backend, s.today())
+			st, problems, err := stats(c.Context, s.read, s.today())
 			if err != nil {
 				return err
 			}
@@ -244,7 +251,7 @@ type statser interface {
 }
 
 // stats asks the backend for stats, or computes them from every record.
-func stats(ctx context.Context, b storage.Backend, today string) (storage.Stats, []storage.Problem, error) {
+func stats(ctx context.Context, b storage.Reader, today string) (storage.Stats, []storage.Problem, error) {
 	if s, ok := b.(statser); ok {
 		return s.Stats(ctx, today)
 	}

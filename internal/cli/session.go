@@ -13,6 +13,7 @@ import (
 	"github.com/git-milestone/git-milestone/internal/lock"
 	"github.com/git-milestone/git-milestone/internal/milestone"
 	"github.com/git-milestone/git-milestone/internal/storage"
+	"github.com/git-milestone/git-milestone/internal/storage/cache"
 	"github.com/git-milestone/git-milestone/internal/storage/dbstore"
 	"github.com/git-milestone/git-milestone/internal/storage/filestore"
 	"github.com/git-milestone/git-milestone/internal/storage/hybrid"
@@ -24,7 +25,9 @@ type session struct {
 	repo    *gitrepo.Repo
 	cfg     config.Config
 	kind    string // file | hybrid | database
-	backend storage.Backend
+	backend storage.Backend // nil when a cache answers (openReader)
+	read    storage.Reader  // what queries use: the backend, or the cache
+	cache   *cache.Store
 	log     *eventlog.Log
 	started time.Time
 }
@@ -40,8 +43,53 @@ func openRepo(env *Env) (*gitrepo.Repo, error) {
 	return repo, nil
 }
 
-// open opens the repository and its backend. Commands close it with done.
+// open opens the repository and its backend. Commands close it with close.
 func open(ctx context.Context, env *Env) (*session, error) {
+	s, err := prepare(env)
+	if err != nil {
+		return nil, err
+	}
+	if s.backend, err = s.openBackend(ctx, s.kind); err != nil {
+		return nil, err
+	}
+	s.read = s.backend
+	return s, nil
+}
+
+// openReader opens a session for a read-only command. In database mode
+// with performance.cache_enabled (and without --no-cache), queries are
+// answered from .milestones/cache/ while younger than cache_ttl, and the
+// database is only connected to on a miss.
+func openReader(ctx context.Context, env *Env, noCache bool) (*session, error) {
+	s, err := prepare(env)
+	if err != nil {
+		return nil, err
+	}
+	perf := s.cfg.Storage.Performance
+	if s.kind != config.Database || !perf.CacheEnabled || perf.CacheTTL <= 0 || noCache {
+		if s.backend, err = s.openBackend(ctx, s.kind); err != nil {
+			return nil, err
+		}
+		s.read = s.backend
+		return s, nil
+	}
+	dc, err := databaseConfig(s.env, s.repo, s.cfg, "", s.warn)
+	if err != nil {
+		return nil, err
+	}
+	scope := dc.Type + " " + dbstore.RedactURL(dc.URL) + " " + dc.ProjectKey
+	c := cache.New(s.cacheDir(), time.Duration(perf.CacheTTL)*time.Second, scope, func() (storage.Backend, error) {
+		return s.openBackend(ctx, s.kind)
+	})
+	s.cache, s.read = c, c
+	return s, nil
+}
+
+// cacheDir holds the read cache.
+func (s *session) cacheDir() string { return filepath.Join(s.repo.WorkTree, ".milestones", "cache") }
+
+// prepare opens the repository and reads its configuration.
+func prepare(env *Env) (*session, error) {
 	started := time.Now()
 	repo, err := openRepo(env)
 	if err != nil {
@@ -58,13 +106,8 @@ func open(ctx context.Context, env *Env) (*session, error) {
 	if err != nil {
 		return nil, &refusedError{err}
 	}
-	s := &session{env: env, repo: repo, cfg: cfg, kind: kind, started: started,
-		log: eventlog.Open(filepath.Join(repo.WorkTree, ".milestones", "logs", "storage-events.jsonl"))}
-	s.backend, err = s.openBackend(ctx, kind)
-	if err != nil {
-		return nil, err
-	}
-	return s, nil
+	return &session{env: env, repo: repo, cfg: cfg, kind: kind, started: started,
+		log: eventlog.Open(filepath.Join(repo.WorkTree, ".milestones", "logs", "storage-events.jsonl"))}, nil
 }
 
 // fsOptions are the file store options of a command run in env.
@@ -87,6 +130,9 @@ func (s *session) openBackend(ctx context.Context, kind string) (storage.Backend
 func (s *session) close() {
 	if s.backend != nil {
 		s.backend.Close()
+	}
+	if s.cache != nil {
+		s.cache.Close()
 	}
 }
 
@@ -111,12 +157,12 @@ func (s *session) resolve(ctx context.Context, arg string) (string, error) {
 	if arg == "" {
 		return "", refused("a milestone id is required")
 	}
-	if r, ok := s.backend.(interface {
+	if r, ok := s.read.(interface {
 		ResolveID(ctx context.Context, prefix string) (string, error)
 	}); ok {
 		return r.ResolveID(ctx, arg) // reads only the ids under the prefix
 	}
-	ids, err := s.backend.IDs(ctx)
+	ids, err := s.read.IDs(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -202,5 +248,12 @@ func (s *session) update(ctx context.Context, opts storage.UpdateOptions, fn fun
 		return storage.Result{}, fmt.Errorf("a migration is running: %w", err)
 	}
 	defer release()
-	return s.backend.Update(ctx, opts, fn)
+	res, err := s.backend.Update(ctx, opts, fn)
+	if err == nil {
+		// Our own writes are never hidden by our read cache.
+		if cerr := cache.Invalidate(s.cacheDir()); cerr != nil {
+			s.warn(cerr.Error())
+		}
+	}
+	return res, err
 }
