@@ -24,7 +24,7 @@ type session struct {
 	env     *Env
 	repo    *gitrepo.Repo
 	cfg     config.Config
-	kind    string // file | hybrid | database
+	kind    string          // file | hybrid | database
 	backend storage.Backend // nil when a cache answers (openReader)
 	read    storage.Reader  // what queries use: the backend, or the cache
 	cache   *cache.Store
