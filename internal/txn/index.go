@@ -83,8 +83,10 @@ type installedIndex struct {
 
 // installIndex renames the updated copy over the index (index.lock stays
 // held), keeping a link to the user's index for rollback (prev's, if one
-// of ours is already in place).
-func (tx *Tx) installIndex(updated string, prev *installedIndex) (*installedIndex, error) {
+// of ours is already in place). Before the rename it adds note ("commit
+// <ref> <old> <new>") and the name of that link to the index.lock record,
+// so that a successor can roll back or forward if we die.
+func (tx *Tx) installIndex(updated string, prev *installedIndex, note string) (*installedIndex, error) {
 	in := &installedIndex{indexPath: tx.indexPath()}
 	if prev != nil {
 		in.orig = prev.orig
@@ -103,6 +105,11 @@ func (tx *Tx) installIndex(updated string, prev *installedIndex) (*installedInde
 			}
 		}
 	}
+	origName := "-"
+	if in.orig != "" {
+		origName = filepath.Base(in.orig)
+	}
+	tx.record(note + " " + origName + "\n")
 	// Like git (core.fsync default), the index is not fsynced: it is
 	// derived data, rebuilt from HEAD by `git reset` if ever lost.
 	if err := os.Rename(updated, in.indexPath); err != nil {

@@ -16,6 +16,12 @@ import (
 // TestMain doubles as the worker process of the concurrency tests: when
 // TXN_TEST_WORKER is set, the test binary makes commits and exits.
 func TestMain(m *testing.M) {
+	if os.Getenv("TXN_TEST_KILLPOINT") != "" {
+		if err := killWorker(); err != nil {
+			fmt.Fprintln(os.Stderr, "kill worker:", err)
+		}
+		os.Exit(1)
+	}
 	if os.Getenv("TXN_TEST_WORKER") != "" {
 		if err := worker(); err != nil {
 			fmt.Fprintln(os.Stderr, "worker:", err)

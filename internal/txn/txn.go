@@ -87,8 +87,10 @@ type Tx struct {
 	release   func()
 	indexLock *os.File // nil when not held
 	lockPath  string
-	start     time.Time
-	closed    bool
+	// recordBroken: a write to the index.lock record failed (see record).
+	recordBroken bool
+	start        time.Time
+	closed       bool
 }
 
 // maxAttempts bounds the rebuild-and-retry loop when the branch moves
@@ -99,7 +101,11 @@ const maxAttempts = 20
 // the flock <CommonDir>/milestone.lock (honouring ctx), then creates
 // <GitDir>/index.lock exclusively, retrying with backoff for up to
 // IndexLockTimeout. If index.lock stays taken it fails with an error naming
-// the file (wrapping ErrIndexLocked) before anything has changed.
+// the file (wrapping ErrIndexLocked) before anything has changed. An
+// index.lock left by a git-milestone process that died (killed, crashed) is
+// recovered instead, with a warning through Options.Warn: what that process
+// left half done is undone or completed first (see owner.go); a lock of
+// git or of any live process is never touched.
 func Begin(ctx context.Context, repo *gitrepo.Repo, opts Options) (*Tx, error) {
 	if opts.Getenv == nil {
 		opts.Getenv = os.Getenv
@@ -146,7 +152,8 @@ func (tx *Tx) removeStaleTemps() {
 	}
 }
 
-// lockIndex creates index.lock with O_EXCL, as git does, with backoff.
+// lockIndex creates index.lock with O_EXCL, as git does, with backoff, and
+// writes our record into it; or takes over a stale one of ours.
 func (tx *Tx) lockIndex() error {
 	deadline := time.Now().Add(tx.opts.IndexLockTimeout)
 	delay := time.Millisecond
@@ -154,15 +161,22 @@ func (tx *Tx) lockIndex() error {
 		f, err := os.OpenFile(tx.lockPath, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
 		if err == nil {
 			tx.indexLock = f
+			tx.record(thisProcess().record())
 			return nil
 		}
 		if !errors.Is(err, os.ErrExist) {
 			return fmt.Errorf("create %s: %w", tx.lockPath, err)
 		}
+		if ok, err := tx.recoverStale(); err != nil {
+			return err
+		} else if ok {
+			tx.record(thisProcess().record())
+			return nil
+		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%w: unable to create %s: file exists (waited %s). Another git process seems "+
+			return fmt.Errorf("%w: unable to create %s: file exists (waited %s)%s. Another git process seems "+
 				"to be running in this repository; if none is, remove that file and retry",
-				ErrIndexLocked, tx.lockPath, tx.opts.IndexLockTimeout)
+				ErrIndexLocked, tx.lockPath, tx.opts.IndexLockTimeout, lockHolder(tx.lockPath))
 		}
 		select {
 		case <-tx.ctx.Done():
@@ -299,6 +313,7 @@ func (tx *Tx) Commit(message string, changes []Change) (Result, error) {
 	for i, c := range chs {
 		paths[i] = c.path
 	}
+	tx.recordPaths(paths) // before any work-tree file is written
 	staged, err := tx.repo.IndexEntries(tx.indexPath(), indexData, paths)
 	if err != nil {
 		return Result{}, err
@@ -324,6 +339,8 @@ func (tx *Tx) Commit(message string, changes []Change) (Result, error) {
 			if rerr := inst.rollback(); rerr != nil {
 				err = fmt.Errorf("%w; restoring the index also failed: %v (run `git reset -q -- %s`)",
 					err, rerr, strings.Join(paths, " "))
+			} else {
+				tx.record("settled\n")
 			}
 		}
 		return Result{}, err
@@ -377,7 +394,12 @@ func (tx *Tx) Commit(message string, changes []Change) (Result, error) {
 			if err != nil {
 				return fail(err)
 			}
-			next, err := tx.installIndex(updated, inst)
+			ref := head.Ref
+			if head.Detached {
+				ref = "HEAD"
+			}
+			note := fmt.Sprintf("commit %s %s %s", ref, orDash(head.Hash), res.Commit)
+			next, err := tx.installIndex(updated, inst, note)
 			if err != nil {
 				return fail(err)
 			}
@@ -410,7 +432,9 @@ func (tx *Tx) Commit(message string, changes []Change) (Result, error) {
 	}
 	inst.done()
 	// Step 3: the work tree.
-	if err := tx.finishWorkTree(chs, pending); err != nil {
+	err = tx.finishWorkTree(chs, pending)
+	tx.record("settled\n")
+	if err != nil {
 		return res, fmt.Errorf("commit %s was made, but the work tree could not be updated: %w; "+
 			"run `git checkout -- %s`", short(res.Commit), err, strings.Join(paths, " "))
 	}
@@ -514,6 +538,11 @@ func (tx *Tx) WriteWorkTree(changes []Change) error {
 	if err != nil {
 		return err
 	}
+	paths := make([]string, len(chs))
+	for i, c := range chs {
+		paths[i] = c.path
+	}
+	tx.recordPaths(paths) // a successor removes our temporary files if we die
 	return tx.writeWorkTree(chs, nil)
 }
 
