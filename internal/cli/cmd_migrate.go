@@ -188,7 +188,7 @@ func (m *migration) run(ctx context.Context) (err error) {
 
 	var backupDir string
 	if m.backup {
-		backupDir = filepath.Join(s.repo.WorkTree, ".milestones", "backups", time.Now().UTC().Format("20060102T150405Z")+"-"+from)
+		backupDir = newBackupDir(filepath.Join(s.repo.WorkTree, ".milestones", "backups"), time.Now().UTC().Format("20060102T150405Z")+"-"+from)
 		if _, err := migrate.Backup(backupDir, recs); err != nil {
 			return m.fail(src, dst, err)
 		}
@@ -223,6 +223,18 @@ func (m *migration) run(ctx context.Context) (err error) {
 		"backup": relPath(s.repo.WorkTree, backupDir), "duration_ms": time.Since(started).Milliseconds()})
 	s.reportCommit(fmt.Sprintf("Migrated %d milestone(s) from %s to %s", len(recs), src, dst), storageResult(res))
 	return nil
+}
+
+// newBackupDir returns base/name, or base/name-N when a backup of the same
+// second (a re-run) already took that name.
+func newBackupDir(base, name string) string {
+	dir := filepath.Join(base, name)
+	for n := 2; ; n++ {
+		if _, err := os.Lstat(dir); errors.Is(err, os.ErrNotExist) {
+			return dir
+		}
+		dir = filepath.Join(base, fmt.Sprintf("%s-%d", name, n))
+	}
 }
 
 // backupInvalid copies the documents that could not be read, byte for

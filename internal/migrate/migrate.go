@@ -4,6 +4,8 @@
 package migrate
 
 import (
+	"archive/tar"
+	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
@@ -82,27 +84,54 @@ func Verify(src, dst []storage.Record) error {
 	return nil
 }
 
-// Backup writes every record's document into dir as <folder>/<id>.yaml
-// (the layout of .milestones/), plus a MANIFEST of ids and content hashes,
-// and returns how many files it wrote.
+// BackupFile is the archive Backup writes in its folder.
+const BackupFile = "milestones.tar"
+
+// Backup writes every record's document into dir/milestones.tar as
+// <folder>/<id>.yaml (the layout of .milestones/, so `tar -xf` restores
+// it), plus a MANIFEST of content hashes, synced to disk, and returns how
+// many documents it wrote. One archive, not one file per milestone:
+// creating 10,000 files costs seconds.
 func Backup(dir string, recs []storage.Record) (int, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return 0, fmt.Errorf("backup: %w", err)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, BackupFile), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return 0, fmt.Errorf("backup: %w", err)
+	}
+	defer f.Close()
+	bw := bufio.NewWriterSize(f, 1<<20)
+	tw := tar.NewWriter(bw)
 	var manifest strings.Builder
+	add := func(name string, data []byte) error {
+		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(data)), Typeflag: tar.TypeReg}); err != nil {
+			return err
+		}
+		_, err := tw.Write(data)
+		return err
+	}
 	for _, r := range recs {
 		if err := milestone.ValidateID(r.Milestone.ID); err != nil {
 			return 0, fmt.Errorf("backup: %w", err)
 		}
-		rel := filepath.Join(r.Milestone.Status.Folder(), r.Milestone.ID+".yaml")
-		p := filepath.Join(dir, rel)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return 0, fmt.Errorf("backup: %w", err)
-		}
-		if err := os.WriteFile(p, r.Source, 0o644); err != nil {
+		name := r.Milestone.Status.Folder() + "/" + r.Milestone.ID + ".yaml"
+		if err := add(name, r.Source); err != nil {
 			return 0, fmt.Errorf("backup %s: %w", r.Milestone.ID, err)
 		}
-		fmt.Fprintf(&manifest, "%s  %s\n", Hash(r), filepath.ToSlash(rel))
+		fmt.Fprintf(&manifest, "%s  %s\n", Hash(r), name)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "MANIFEST"), []byte(manifest.String()), 0o644); err != nil {
+	if err := add("MANIFEST", []byte(manifest.String())); err != nil {
 		return 0, fmt.Errorf("backup: %w", err)
 	}
-	return len(recs), nil
+	if err := tw.Close(); err != nil {
+		return 0, fmt.Errorf("backup: %w", err)
+	}
+	if err := bw.Flush(); err != nil {
+		return 0, fmt.Errorf("backup: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		return 0, fmt.Errorf("backup: %w", err)
+	}
+	return len(recs), f.Close()
 }

@@ -2,6 +2,7 @@ package migrate
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -57,15 +58,19 @@ func TestBackup(t *testing.T) {
 	if err != nil || n != 2 {
 		t.Fatal(n, err)
 	}
-	if b, _ := os.ReadFile(filepath.Join(dir, "completed", "c.yaml")); string(b) != "title: T c\nstatus: completed\n" {
+	// tar -xf restores the layout of .milestones/
+	out := t.TempDir()
+	if b, err := exec.Command("tar", "-xf", filepath.Join(dir, BackupFile), "-C", out).CombinedOutput(); err != nil {
+		t.Fatalf("tar: %v %s", err, b)
+	}
+	if b, _ := os.ReadFile(filepath.Join(out, "completed", "c.yaml")); string(b) != "title: T c\nstatus: completed\n" {
 		t.Fatalf("backup content %q", b)
 	}
-	m, _ := os.ReadFile(filepath.Join(dir, "MANIFEST"))
+	m, _ := os.ReadFile(filepath.Join(out, "MANIFEST"))
 	if !strings.Contains(string(m), "active/a.yaml") || !strings.Contains(string(m), Hash(closed)) {
 		t.Fatalf("manifest %s", m)
 	}
-	bad := rec("../evil", "x")
-	if _, err := Backup(dir, []storage.Record{bad}); err == nil {
+	if _, err := Backup(t.TempDir(), []storage.Record{rec("../evil", "x")}); err == nil {
 		t.Fatal("a hostile id was written")
 	}
 }
