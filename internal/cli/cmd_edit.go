@@ -38,18 +38,11 @@ func newEditCommand(env *Env) *cli.Command {
 		ArgsUsage: "ID",
 		Flags:     commitFlags(),
 		Action: func(c *cli.Context) error {
-			if err := nArgs(c, 1, 1, "ID"); err != nil {
-				return err
-			}
-			s, err := open(c.Context, env)
+			s, id, err := openWithID(c, env, "ID", open)
 			if err != nil {
 				return err
 			}
 			defer s.close()
-			id, err := s.resolve(c.Context, c.Args().First())
-			if err != nil {
-				return err
-			}
 			rec, err := s.backend.Get(c.Context, id)
 			if err != nil {
 				return err

@@ -128,18 +128,11 @@ func (s *session) checkDependencies(ctx context.Context, deps []string) error {
 // its lock and writes the result: the common body of update, close, reopen.
 // what says the change in the commit message.
 func mutate(c *cli.Context, env *Env, op, event, what string, change func(s *session, m *milestone.Milestone) error) error {
-	if err := nArgs(c, 1, 1, "ID [options]"); err != nil {
-		return err
-	}
-	s, err := open(c.Context, env)
+	s, id, err := openWithID(c, env, "ID [options]", open)
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	id, err := s.resolve(c.Context, c.Args().First())
-	if err != nil {
-		return err
-	}
 	res, err := s.update(c.Context, storage.UpdateOptions{
 		Lock: []string{id}, NoCommit: c.Bool("no-commit"), Message: commitMessage(c.String("message"), id, what),
 	}, func(tx storage.Tx) error {
@@ -280,18 +273,11 @@ func newRmCommand(env *Env) *cli.Command {
 		ArgsUsage: "ID",
 		Flags:     commitFlags(),
 		Action: func(c *cli.Context) error {
-			if err := nArgs(c, 1, 1, "ID"); err != nil {
-				return err
-			}
-			s, err := open(c.Context, env)
+			s, id, err := openWithID(c, env, "ID", open)
 			if err != nil {
 				return err
 			}
 			defer s.close()
-			id, err := s.resolve(c.Context, c.Args().First())
-			if err != nil {
-				return err
-			}
 			res, err := s.update(c.Context, storage.UpdateOptions{
 				Lock: []string{id}, NoCommit: c.Bool("no-commit"), Message: commitMessage(c.String("message"), id, "remove"),
 			}, func(tx storage.Tx) error { return tx.Delete(id) })

@@ -24,21 +24,16 @@ func newShowCommand(env *Env) *cli.Command {
 			noCacheFlag(),
 		},
 		Action: func(c *cli.Context) error {
-			if err := nArgs(c, 1, 1, "ID [--json|--yaml]"); err != nil {
-				return err
-			}
 			if c.Bool("json") && c.Bool("yaml") {
 				return refused("show: --json and --yaml exclude each other")
 			}
-			s, err := openReader(c.Context, env, c.Bool("no-cache"))
+			s, id, err := openWithID(c, env, "ID [--json|--yaml]", func(ctx context.Context, env *Env) (*session, error) {
+				return openReader(ctx, env, c.Bool("no-cache"))
+			})
 			if err != nil {
 				return err
 			}
 			defer s.close()
-			id, err := s.resolve(c.Context, c.Args().First())
-			if err != nil {
-				return err
-			}
 			rec, err := s.read.Get(c.Context, id)
 			if err != nil {
 				return err
