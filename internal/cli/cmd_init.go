@@ -167,7 +167,8 @@ func isSQLite(env *Env, flag string) bool {
 // buildIndex creates the hybrid index of a freshly set-up repository.
 func buildIndex(ctx context.Context, env *Env, repo *gitrepo.Repo) error {
 	warn := func(s string) { fmt.Fprintf(env.Stderr, "warning: %s\n", s) }
-	st, err := hybrid.Open(ctx, repo, fsOptions(env, warn), warn)
+	// No index exists yet: that is the point, not worth a warning.
+	st, err := hybrid.Open(ctx, repo, fsOptions(env, warn), nil)
 	if err != nil {
 		return err
 	}
