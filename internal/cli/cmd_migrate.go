@@ -331,7 +331,7 @@ func (m *migration) betweenFileModes(ctx context.Context, recs []storage.Record)
 	s := m.s
 	indexPath := filepath.Join(s.repo.WorkTree, filepath.FromSlash(hybrid.IndexFile))
 	if m.to == config.Hybrid {
-		h, err := hybrid.Open(ctx, s.repo, fsOptions(s.env, s.warn), s.warn)
+		h, err := hybrid.Open(ctx, s.repo, fsOptions(s.env, s.warn), nil) // building the index is the point: no "missing" warning
 		if err != nil {
 			return txn.Result{}, err
 		}
