@@ -194,7 +194,7 @@ func newStatsCommand(env *Env) *cli.Command {
 				return err
 			}
 			defer s.close()
-			st, problems, err := stats(c.Context, s.read, s.today())
+			st, problems, err := storage.ReadStats(c.Context, s.read, s.today())
 			if err != nil {
 				return err
 			}
@@ -238,23 +238,6 @@ func (s *session) events(ctx context.Context, tail int) ([]eventlog.Event, []err
 		out[i] = eventlog.Event{Timestamp: e.Timestamp, Event: e.Event, MilestoneID: e.MilestoneID, Backend: e.Backend, Details: e.Details}
 	}
 	return out, nil, nil
-}
-
-// statser is a backend that computes stats itself (in SQL).
-type statser interface {
-	Stats(ctx context.Context, today string) (storage.Stats, []storage.Problem, error)
-}
-
-// stats asks the backend for stats, or computes them from every record.
-func stats(ctx context.Context, b storage.Reader, today string) (storage.Stats, []storage.Problem, error) {
-	if s, ok := b.(statser); ok {
-		return s.Stats(ctx, today)
-	}
-	recs, problems, err := b.List(ctx, storage.Query{All: true})
-	if err != nil {
-		return storage.Stats{}, nil, err
-	}
-	return storage.Summarize(recs, today), problems, nil
 }
 
 func newEventsCommand(env *Env) *cli.Command {

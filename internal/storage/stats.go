@@ -1,6 +1,10 @@
 package storage
 
-import "github.com/git-milestone/git-milestone/internal/milestone"
+import (
+	"context"
+
+	"github.com/git-milestone/git-milestone/internal/milestone"
+)
 
 // Stats is the `stats --json` object (SPEC section 4).
 type Stats struct {
@@ -50,4 +54,22 @@ func Summarize(recs []Record, today string) Stats {
 		}
 	}
 	return s
+}
+
+// Statser is a Reader that computes Stats itself (in SQL) instead of
+// reading every record. Its answer must equal Summarize over List(All).
+type Statser interface {
+	Stats(ctx context.Context, today string) (Stats, []Problem, error)
+}
+
+// ReadStats asks r for its own Stats, or summarizes every record.
+func ReadStats(ctx context.Context, r Reader, today string) (Stats, []Problem, error) {
+	if s, ok := r.(Statser); ok {
+		return s.Stats(ctx, today)
+	}
+	recs, problems, err := r.List(ctx, Query{All: true})
+	if err != nil {
+		return Stats{}, nil, err
+	}
+	return Summarize(recs, today), problems, nil
 }

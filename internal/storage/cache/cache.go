@@ -24,7 +24,7 @@ import (
 // Reader is what the cache answers: storage.Reader plus stats.
 type Reader interface {
 	storage.Reader
-	Stats(ctx context.Context, today string) (storage.Stats, []storage.Problem, error)
+	storage.Statser
 }
 
 // Store answers reads from files in Dir younger than TTL, and from the
@@ -222,17 +222,7 @@ func (s *Store) Stats(ctx context.Context, today string) (storage.Stats, []stora
 	if err != nil {
 		return storage.Stats{}, nil, err
 	}
-	var st storage.Stats
-	var problems []storage.Problem
-	if sb, ok := b.(interface {
-		Stats(context.Context, string) (storage.Stats, []storage.Problem, error)
-	}); ok {
-		st, problems, err = sb.Stats(ctx, today)
-	} else {
-		var recs []storage.Record
-		recs, problems, err = b.List(ctx, storage.Query{All: true})
-		st = storage.Summarize(recs, today)
-	}
+	st, problems, err := storage.ReadStats(ctx, b, today)
 	if err == nil && len(problems) == 0 {
 		s.save(p, entry{Stats: &st})
 	}

@@ -419,12 +419,6 @@ func testRename(t *testing.T, b storage.Backend) {
 	}
 }
 
-// statser is a backend that computes stats itself; they must equal
-// storage.Summarize over every record.
-type statser interface {
-	Stats(ctx context.Context, today string) (storage.Stats, []storage.Problem, error)
-}
-
 func testStats(t *testing.T, b storage.Backend) {
 	for i, st := range []milestone.Status{milestone.Active, milestone.Completed, milestone.Blocked, milestone.Active} {
 		id := fmt.Sprintf("s%d", i)
@@ -444,7 +438,7 @@ func testStats(t *testing.T, b storage.Backend) {
 	if want.Total != 4 || want.Overdue != 2 || want.Oldest.ID != "s3" || want.Newest.ID != "s0" {
 		t.Fatalf("Summarize = %+v", want)
 	}
-	s, ok := b.(statser)
+	s, ok := b.(storage.Statser)
 	if !ok {
 		return
 	}
