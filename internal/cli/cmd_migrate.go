@@ -497,13 +497,5 @@ func (m *migration) fromDatabase(ctx context.Context, recs []storage.Record) (tx
 
 // logEvent appends one event (and, in database mode, to the events table).
 func (s *session) logEvent(name string, details map[string]any) {
-	e := eventlog.Event{Timestamp: s.env.Now(), Event: name, Backend: s.kind, Details: details}
-	if err := s.log.Append(e); err != nil {
-		s.warn(err.Error())
-	}
-	if db, ok := s.backend.(*dbstore.Store); ok {
-		if err := db.AppendEvent(context.Background(), dbstore.Event{Timestamp: e.Timestamp, Event: e.Event, Backend: e.Backend, Details: details}); err != nil {
-			s.warn(err.Error())
-		}
-	}
+	s.appendEvents("", eventlog.Event{Timestamp: s.env.Now(), Event: name, Backend: s.kind, Details: details})
 }

@@ -203,25 +203,37 @@ func (s *session) record(op string, success bool, events ...eventlog.Event) {
 		Timestamp: s.env.Now(), Event: eventlog.PerformanceMetric, Backend: s.kind,
 		Details: map[string]any{"operation": op, "duration_ms": float64(time.Since(s.started).Microseconds()) / 1000, "success": success},
 	})
-	if err := s.log.Append(events...); err != nil {
-		s.warn(err.Error())
-	}
 	if success {
 		defer s.autoSwitch(context.Background())
 	}
-	if db, ok := s.backend.(*dbstore.Store); ok {
-		actor := s.env.Getenv("GIT_AUTHOR_EMAIL")
+	actor := ""
+	if _, ok := s.backend.(*dbstore.Store); ok {
+		actor = s.env.Getenv("GIT_AUTHOR_EMAIL")
 		if a, _, err := s.repo.Identity(s.env.Getenv); err == nil {
 			actor = a.Email
 		}
-		rows := make([]dbstore.Event, len(events))
-		for i, e := range events {
-			rows[i] = dbstore.Event{Timestamp: e.Timestamp, Event: e.Event,
-				MilestoneID: e.MilestoneID, Backend: e.Backend, Actor: actor, Details: e.Details}
-		}
-		if err := db.AppendEvents(context.Background(), rows...); err != nil {
-			s.warn(err.Error())
-		}
+	}
+	s.appendEvents(actor, events...)
+}
+
+// appendEvents writes events to the JSONL log and, in database mode, to
+// the database's events table (with actor, who made the change; "" for
+// the tool's own events). A failure is a warning: the change is made.
+func (s *session) appendEvents(actor string, events ...eventlog.Event) {
+	if err := s.log.Append(events...); err != nil {
+		s.warn(err.Error())
+	}
+	db, ok := s.backend.(*dbstore.Store)
+	if !ok {
+		return
+	}
+	rows := make([]dbstore.Event, len(events))
+	for i, e := range events {
+		rows[i] = dbstore.Event{Timestamp: e.Timestamp, Event: e.Event,
+			MilestoneID: e.MilestoneID, Backend: e.Backend, Actor: actor, Details: e.Details}
+	}
+	if err := db.AppendEvents(context.Background(), rows...); err != nil {
+		s.warn(err.Error())
 	}
 }
 
