@@ -10,7 +10,6 @@ import (
 
 	"github.com/git-milestone/git-milestone/internal/config"
 	"github.com/git-milestone/git-milestone/internal/githooks"
-	"github.com/git-milestone/git-milestone/internal/storage/hybrid"
 )
 
 // hookOptions finds where this repository's hooks live.
@@ -231,15 +230,11 @@ func refreshHook(ctx context.Context, env *Env, name string, args []string) erro
 		stdin, _ = io.ReadAll(env.Stdin)
 	}
 	warn := func(s string) { fmt.Fprintf(env.Stderr, "git-milestone: %s\n", s) }
-	st, err := hybrid.Open(ctx, repo, fsOptions(env, warn), warn)
+	st, ix, err := openIndex(ctx, repo, env, warn, warn)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	ix, err := st.Index()
-	if err != nil {
-		return err
-	}
 	if rng, ok := githooks.HookRange(repo.GitDir, name, args, stdin); ok {
 		changes, err := githooks.ChangedPaths(ctx, repo.WorkTree, rng.From, rng.To)
 		if err == nil {

@@ -1,14 +1,32 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/urfave/cli/v2"
 
+	"github.com/git-milestone/git-milestone/internal/gitrepo"
 	"github.com/git-milestone/git-milestone/internal/index"
 	"github.com/git-milestone/git-milestone/internal/storage/hybrid"
 )
+
+// openIndex opens repo's hybrid store and its index. warn receives the
+// file store's warnings; indexWarn the index's own (nil: none, for callers
+// whose point is to build it). The caller closes the store.
+func openIndex(ctx context.Context, repo *gitrepo.Repo, env *Env, warn, indexWarn func(string)) (*hybrid.Store, *index.Index, error) {
+	st, err := hybrid.Open(ctx, repo, fsOptions(env, warn), indexWarn)
+	if err != nil {
+		return nil, nil, err
+	}
+	ix, err := st.Index()
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return st, ix, nil
+}
 
 // hybridSession opens the session and checks it runs the hybrid backend.
 func hybridSession(c *cli.Context, env *Env) (*session, *hybrid.Store, *index.Index, error) {

@@ -15,7 +15,6 @@ import (
 	"github.com/git-milestone/git-milestone/internal/eventlog"
 	"github.com/git-milestone/git-milestone/internal/githooks"
 	"github.com/git-milestone/git-milestone/internal/gitrepo"
-	"github.com/git-milestone/git-milestone/internal/storage/hybrid"
 	"github.com/git-milestone/git-milestone/internal/txn"
 )
 
@@ -71,7 +70,7 @@ func newInitCommand(env *Env) *cli.Command {
 			if live == config.Auto {
 				live = config.File
 			}
-			warn := func(s string) { fmt.Fprintf(env.Stderr, "warning: %s\n", s) }
+			warn := env.warn
 			head, err := repo.Head()
 			if err != nil {
 				return err
@@ -166,17 +165,12 @@ func isSQLite(env *Env, flag string) bool {
 
 // buildIndex creates the hybrid index of a freshly set-up repository.
 func buildIndex(ctx context.Context, env *Env, repo *gitrepo.Repo) error {
-	warn := func(s string) { fmt.Fprintf(env.Stderr, "warning: %s\n", s) }
 	// No index exists yet: that is the point, not worth a warning.
-	st, err := hybrid.Open(ctx, repo, fsOptions(env, warn), nil)
+	st, ix, err := openIndex(ctx, repo, env, env.warn, nil)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	ix, err := st.Index()
-	if err != nil {
-		return err
-	}
 	return ix.Rebuild(ctx, st.Files(), nil)
 }
 

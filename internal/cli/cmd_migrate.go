@@ -331,15 +331,11 @@ func (m *migration) betweenFileModes(ctx context.Context, recs []storage.Record)
 	s := m.s
 	indexPath := filepath.Join(s.repo.WorkTree, filepath.FromSlash(hybrid.IndexFile))
 	if m.to == config.Hybrid {
-		h, err := hybrid.Open(ctx, s.repo, fsOptions(s.env, s.warn), nil) // building the index is the point: no "missing" warning
+		h, ix, err := openIndex(ctx, s.repo, s.env, s.warn, nil) // building it is the point: no "missing" warning
 		if err != nil {
 			return txn.Result{}, err
 		}
 		defer h.Close()
-		ix, err := h.Index()
-		if err != nil {
-			return txn.Result{}, err
-		}
 		bar, done := m.progress("indexing", len(recs))
 		if err := ix.Rebuild(ctx, h.Files(), func(d, _ int) { bar(d) }); err != nil {
 			return txn.Result{}, err

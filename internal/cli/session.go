@@ -139,7 +139,10 @@ func (s *session) close() {
 }
 
 // warn writes a warning line to stderr.
-func (s *session) warn(msg string) { fmt.Fprintf(s.env.Stderr, "warning: %s\n", msg) }
+func (s *session) warn(msg string) { s.env.warn(msg) }
+
+// warn writes a warning line to stderr.
+func (env *Env) warn(msg string) { fmt.Fprintf(env.Stderr, "warning: %s\n", msg) }
 
 // warnProblems names every document a query could not read.
 func (s *session) warnProblems(problems []storage.Problem) {
