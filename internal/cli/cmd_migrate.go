@@ -329,7 +329,6 @@ func (m *migration) commit(kind string, extra []txn.Change, what string) (txn.Re
 // betweenFileModes moves file <-> hybrid: the files stay the store.
 func (m *migration) betweenFileModes(ctx context.Context, recs []storage.Record) (txn.Result, error) {
 	s := m.s
-	indexPath := filepath.Join(s.repo.WorkTree, filepath.FromSlash(hybrid.IndexFile))
 	if m.to == config.Hybrid {
 		h, ix, err := openIndex(ctx, s.repo, s.env, s.warn, nil) // building it is the point: no "missing" warning
 		if err != nil {
@@ -356,12 +355,19 @@ func (m *migration) betweenFileModes(ctx context.Context, recs []storage.Record)
 	if err != nil {
 		return res, err
 	}
-	if err := os.Remove(indexPath); err != nil && !errors.Is(err, os.ErrNotExist) {
-		s.warn(fmt.Sprintf("remove %s: %v", hybrid.IndexFile, err))
-	}
-	os.Remove(indexPath + "-wal")
-	os.Remove(indexPath + "-shm")
+	s.removeIndex()
 	return res, nil
+}
+
+// removeIndex deletes the hybrid index (and its WAL files) once the
+// backend no longer uses it.
+func (s *session) removeIndex() {
+	p := filepath.Join(s.repo.WorkTree, filepath.FromSlash(hybrid.IndexFile))
+	for _, f := range []string{p, p + "-wal", p + "-shm"} {
+		if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+			s.warn(fmt.Sprintf("remove %s: %v", relPath(s.repo.WorkTree, f), err))
+		}
+	}
 }
 
 var dbTypeLine = regexp.MustCompile(`(?m)^(\s+type:\s*)"?(sqlite|postgresql)"?`)
@@ -436,16 +442,11 @@ func (m *migration) toDatabase(ctx context.Context, recs []storage.Record, from,
 	res, err := m.switchCommit(config.Database, extra,
 		fmt.Sprintf("%d milestone(s) copied into the %s database and verified; it is now the store.", len(recs), dbType))
 	if err != nil {
-		if from != config.Database || s.cfg.Storage.Database.Type != dbType {
-			rollback()
-		}
+		rollback() // the target is never the live store here: run() returned early for a no-op
 		return res, err
 	}
 	if from == config.Hybrid {
-		p := filepath.Join(s.repo.WorkTree, filepath.FromSlash(hybrid.IndexFile))
-		os.Remove(p)
-		os.Remove(p + "-wal")
-		os.Remove(p + "-shm")
+		s.removeIndex()
 	}
 	return res, nil
 }
