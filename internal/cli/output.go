@@ -111,7 +111,7 @@ func writeTable(env *Env, recs []storage.Record, today string) {
 		if m.Overdue(today) {
 			due += "!"
 		}
-		rows = append(rows, []string{m.ID, string(m.Status), string(m.Priority), due, m.Owner, m.Title})
+		rows = append(rows, []string{m.ID, string(m.Status), string(m.Priority), due, printable(m.Owner), printable(m.Title)})
 	}
 	widths := make([]int, len(rows[0]))
 	for _, row := range rows {
@@ -152,7 +152,7 @@ func writeTable(env *Env, recs []storage.Record, today string) {
 
 // tsvField keeps a value on one tab-free line.
 func tsvField(s string) string {
-	return strings.NewReplacer("\t", " ", "\n", " ", "\r", " ").Replace(s)
+	return printable(strings.NewReplacer("\t", " ", "\n", " ", "\r", " ").Replace(s))
 }
 
 // writeMilestone prints one milestone for people.
@@ -165,7 +165,7 @@ func writeMilestone(env *Env, r storage.Record, today string) {
 		}
 		return s
 	}
-	fmt.Fprintf(env.Stdout, "%s  %s\n", paint(ansiBold, m.ID), paint(ansiBold, m.Title))
+	fmt.Fprintf(env.Stdout, "%s  %s\n", paint(ansiBold, m.ID), paint(ansiBold, printable(m.Title)))
 	line := func(k, v string) {
 		if v != "" {
 			fmt.Fprintf(env.Stdout, "  %-11s %s\n", k+":", v)
@@ -173,7 +173,7 @@ func writeMilestone(env *Env, r storage.Record, today string) {
 	}
 	line("status", paint(statusColor(m.Status), string(m.Status)))
 	line("priority", paint(priorityColor(m.Priority), string(m.Priority)))
-	line("owner", m.Owner)
+	line("owner", printable(m.Owner))
 	line("start", m.Start)
 	due := m.Due
 	if m.Overdue(today) {
@@ -183,26 +183,53 @@ func writeMilestone(env *Env, r storage.Record, today string) {
 	if m.Progress != nil {
 		line("progress", fmt.Sprintf("%d%%", *m.Progress))
 	}
-	line("labels", strings.Join(m.Labels, ", "))
+	line("labels", printable(strings.Join(m.Labels, ", ")))
 	line("depends on", strings.Join(m.DependsOn, ", "))
 	line("created", m.CreatedAt)
 	line("updated", m.UpdatedAt)
 	line("closed", m.ClosedAt)
 	for _, f := range m.Extra {
-		v, err := json.Marshal(f.Value)
-		if s, ok := f.Value.(string); ok {
-			line(f.Key, s)
-		} else if err == nil {
-			line(f.Key, string(v))
-		} else {
-			line(f.Key, fmt.Sprint(f.Value))
-		}
+		line(printable(f.Key), printable(extraText(f.Value)))
 	}
 	line("file", r.Path)
 	if m.Description != "" {
 		fmt.Fprintln(env.Stdout)
 		for _, l := range strings.Split(strings.TrimRight(m.Description, "\n"), "\n") {
-			fmt.Fprintf(env.Stdout, "  %s\n", l)
+			fmt.Fprintf(env.Stdout, "  %s\n", printable(l))
 		}
 	}
+}
+
+// extraText renders an unknown key's value for people: strings as they
+// are, anything else as JSON.
+func extraText(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	if b, err := json.Marshal(v); err == nil {
+		return string(b)
+	}
+	return fmt.Sprint(v) // a YAML map with non-string keys
+}
+
+// printable escapes control characters (other than tab and newline) in
+// text shown to people, so a hostile document cannot send escape
+// sequences to their terminal. JSON and YAML output stay exact.
+func printable(s string) string {
+	if !strings.ContainsFunc(s, isControl) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if isControl(r) {
+			fmt.Fprintf(&b, "\\x%02x", r)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func isControl(r rune) bool {
+	return (r < 0x20 && r != '\t' && r != '\n') || (r >= 0x7f && r < 0xa0)
 }
