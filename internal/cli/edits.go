@@ -139,34 +139,29 @@ func (e *fieldEdits) set(kv string) error {
 
 // check validates every value before anything is read or written.
 func (e *fieldEdits) check() error {
-	if e.title != nil {
-		if err := milestone.ValidateTitle(*e.title); err != nil {
-			return err
+	date := func(key string) func(string) error {
+		return func(v string) error {
+			if v == "" {
+				return nil // clears the date
+			}
+			return milestone.ValidateDate(key, v)
 		}
 	}
-	if e.status != nil {
-		if err := milestone.ValidateStatus(*e.status); err != nil {
-			return err
-		}
-	}
-	if e.priority != nil {
-		if err := milestone.ValidatePriority(*e.priority); err != nil {
-			return err
-		}
-	}
-	for _, d := range []struct {
-		key string
-		v   *string
-	}{{milestone.KeyStart, e.start}, {milestone.KeyDue, e.due}} {
-		if d.v != nil && *d.v != "" {
-			if err := milestone.ValidateDate(d.key, *d.v); err != nil {
+	for _, c := range []struct {
+		v     *string
+		valid func(string) error
+	}{
+		{e.title, milestone.ValidateTitle},
+		{e.status, milestone.ValidateStatus},
+		{e.priority, milestone.ValidatePriority},
+		{e.start, date(milestone.KeyStart)},
+		{e.due, date(milestone.KeyDue)},
+		{e.owner, milestone.ValidateOwner},
+	} {
+		if c.v != nil {
+			if err := c.valid(*c.v); err != nil {
 				return err
 			}
-		}
-	}
-	if e.owner != nil {
-		if err := milestone.ValidateOwner(*e.owner); err != nil {
-			return err
 		}
 	}
 	if e.progress != nil {
