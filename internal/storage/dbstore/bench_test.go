@@ -22,7 +22,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/git-milestone/git-milestone/internal/pgtest"
 
 	"github.com/git-milestone/git-milestone/internal/milestone"
 	"github.com/git-milestone/git-milestone/internal/storage"
@@ -56,25 +56,19 @@ func benchDB(b *testing.B, kind string) Config {
 		benchMu.Unlock()
 		return Config{Type: kind, Path: filepath.Join(dir, "enterprise.db"), ProjectKey: "bench"}
 	}
-	base := pgBaseURL(b)
-	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, base)
+	base := pgtest.BaseURL(b)
+	name, err := pgtest.Create(base, "dbstore_bench")
 	if err != nil {
-		b.Fatal(err)
-	}
-	defer admin.Close(ctx)
-	name := fmt.Sprintf("dbstore_bench_%d_%d", os.Getpid(), len(benchCleanups))
-	if _, err := admin.Exec(ctx, `CREATE DATABASE `+pgx.Identifier{name}.Sanitize()); err != nil {
 		b.Fatal(err)
 	}
 	benchMu.Lock()
 	benchCleanups = append(benchCleanups, func() {
-		if err := dropDatabase(base, name); err != nil {
+		if err := pgtest.Drop(base, name); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 		}
 	})
 	benchMu.Unlock()
-	return Config{Type: kind, URL: withDatabase(b, base, name), ProjectKey: "bench"}
+	return Config{Type: kind, URL: pgtest.WithDatabase(base, name), ProjectKey: "bench"}
 }
 
 // loaded returns a store holding benchN generated milestones, shared by the
@@ -86,7 +80,7 @@ func loaded(b *testing.B, kind string) *benchStore {
 		return bs
 	}
 	if kind == TypePostgreSQL {
-		pgBaseURL(b)
+		pgtest.BaseURL(b)
 	}
 	cfg := benchDB(b, kind)
 	ctx := context.Background()
@@ -214,7 +208,7 @@ func BenchmarkImport(b *testing.B) {
 	for _, kind := range []string{TypeSQLite, TypePostgreSQL} {
 		b.Run(fmt.Sprintf("%s-%d", kind, n), func(b *testing.B) {
 			if kind == TypePostgreSQL {
-				pgBaseURL(b)
+				pgtest.BaseURL(b)
 			}
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()

@@ -2,11 +2,8 @@ package dbstore
 
 import (
 	"context"
-	crand "crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,14 +11,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"gopkg.in/yaml.v3"
 
 	"github.com/git-milestone/git-milestone/internal/milestone"
+	"github.com/git-milestone/git-milestone/internal/pgtest"
 	"github.com/git-milestone/git-milestone/internal/storage"
 )
-
-const pgEnv = "MILESTONE_TEST_DATABASE_URL"
 
 func TestMain(m *testing.M) {
 	if os.Getenv(childEnv) != "" {
@@ -30,69 +25,6 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	benchCleanup()
 	os.Exit(code)
-}
-
-// pgBaseURL returns the test server URL, skipping (or failing in CI) when
-// PostgreSQL tests cannot run.
-func pgBaseURL(tb testing.TB) string {
-	tb.Helper()
-	u := os.Getenv(pgEnv)
-	if u == "" {
-		tb.Skipf("PostgreSQL tests skipped: set %s=postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable to run them", pgEnv)
-	}
-	return u
-}
-
-// withDatabase returns base with its database name replaced.
-func withDatabase(tb testing.TB, base, name string) string {
-	u, err := url.Parse(base)
-	if err != nil {
-		tb.Fatalf("%s: %v", pgEnv, err)
-	}
-	u.Path = "/" + name
-	return u.String()
-}
-
-// newPGDatabase creates a fresh database for one test and drops it after.
-func newPGDatabase(tb testing.TB) string {
-	tb.Helper()
-	base := pgBaseURL(tb)
-	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, base)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			tb.Fatalf("PostgreSQL at %s is not reachable (CI=true): %v", RedactURL(base), err)
-		}
-		tb.Skipf("PostgreSQL at %s is not reachable: %v", RedactURL(base), err)
-	}
-	defer admin.Close(ctx)
-	b := make([]byte, 6)
-	crand.Read(b)
-	name := "dbstore_test_" + hex.EncodeToString(b)
-	if _, err := admin.Exec(ctx, `CREATE DATABASE `+pgx.Identifier{name}.Sanitize()); err != nil {
-		tb.Fatalf("create database %s: %v", name, err)
-	}
-	tb.Cleanup(func() { dropPGDatabase(tb, base, name) })
-	return withDatabase(tb, base, name)
-}
-
-func dropPGDatabase(tb testing.TB, base, name string) {
-	if err := dropDatabase(base, name); err != nil {
-		tb.Error(err)
-	}
-}
-
-func dropDatabase(base, name string) error {
-	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, base)
-	if err != nil {
-		return fmt.Errorf("drop database %s: %w", name, err)
-	}
-	defer admin.Close(ctx)
-	if _, err := admin.Exec(ctx, `DROP DATABASE IF EXISTS `+pgx.Identifier{name}.Sanitize()+` WITH (FORCE)`); err != nil {
-		return fmt.Errorf("drop database %s: %w", name, err)
-	}
-	return nil
 }
 
 // testDB is one fresh database of one dialect.
@@ -105,7 +37,7 @@ type testDB struct {
 func newTestDB(tb testing.TB, kind string) testDB {
 	tb.Helper()
 	if kind == TypePostgreSQL {
-		return testDB{kind: kind, url: newPGDatabase(tb)}
+		return testDB{kind: kind, url: pgtest.NewDatabase(tb, "dbstore_test")}
 	}
 	return testDB{kind: kind, path: filepath.Join(tb.TempDir(), "enterprise.db")}
 }
