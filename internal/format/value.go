@@ -152,28 +152,10 @@ func valuesEqual(a, b any) bool {
 		return true
 	case map[string]any:
 		y, ok := b.(map[string]any)
-		if !ok || len(x) != len(y) {
-			return false
-		}
-		for k, v := range x {
-			w, ok := y[k]
-			if !ok || !valuesEqual(v, w) {
-				return false
-			}
-		}
-		return true
+		return ok && mapsEqual(x, y)
 	case map[any]any:
 		y, ok := b.(map[any]any)
-		if !ok || len(x) != len(y) {
-			return false
-		}
-		for k, v := range x {
-			w, ok := y[k]
-			if !ok || !valuesEqual(v, w) {
-				return false
-			}
-		}
-		return true
+		return ok && mapsEqual(x, y)
 	}
 	if _, ok := b.(json.Number); ok {
 		a, b = b, a
@@ -209,4 +191,18 @@ func valuesEqual(a, b any) bool {
 		}
 	}
 	return reflect.DeepEqual(a, b)
+}
+
+// mapsEqual compares two decoded YAML mappings with valuesEqual.
+func mapsEqual[K comparable](x, y map[K]any) bool {
+	if len(x) != len(y) {
+		return false
+	}
+	for k, v := range x {
+		w, ok := y[k]
+		if !ok || !valuesEqual(v, w) {
+			return false
+		}
+	}
+	return true
 }
