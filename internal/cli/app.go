@@ -15,6 +15,7 @@ import (
 
 	"github.com/git-milestone/git-milestone/internal/format"
 	"github.com/git-milestone/git-milestone/internal/milestone"
+	"github.com/git-milestone/git-milestone/internal/safefs"
 	"github.com/git-milestone/git-milestone/internal/storage"
 )
 
@@ -69,7 +70,7 @@ func ExitCode(err error) int {
 		return s.code
 	case errors.As(err, &r), errors.As(err, &fe), errors.As(err, &field), errors.As(err, &amb):
 		return ExitRefused
-	case errors.Is(err, storage.ErrExists):
+	case errors.Is(err, storage.ErrExists), errors.Is(err, safefs.ErrRefused):
 		return ExitRefused
 	}
 	return ExitFailed

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"sort"
 	"strings"
 
@@ -11,6 +10,7 @@ import (
 
 	"github.com/git-milestone/git-milestone/internal/format"
 	"github.com/git-milestone/git-milestone/internal/lock"
+	"github.com/git-milestone/git-milestone/internal/safefs"
 	"github.com/git-milestone/git-milestone/internal/storage"
 	"github.com/git-milestone/git-milestone/internal/storage/dbstore"
 	"github.com/git-milestone/git-milestone/internal/storage/filestore"
@@ -200,11 +200,15 @@ func where(r storage.Record) string {
 // lockFindings reports lock files whose holder is still running, so a
 // user knows who is mid-update.
 func (s *session) lockFindings() []string {
-	matches, _ := filepath.Glob(filepath.Join(s.repo.WorkTree, ".milestones", "locks", "*.lock"))
+	t := safefs.WorkTree(s.repo.WorkTree)
+	ents, _ := t.ReadDir(".milestones/locks")
 	var out []string
-	for _, m := range matches {
-		if held, holder := lockHeld(m); held {
-			out = append(out, fmt.Sprintf(".milestones/locks/%s: held by %s", filepath.Base(m), holder))
+	for _, e := range ents {
+		if !e.Type().IsRegular() || !strings.HasSuffix(e.Name(), ".lock") {
+			continue // links and special files are reported by specialFindings
+		}
+		if held, holder := lockHeld(t, ".milestones/locks/"+e.Name()); held {
+			out = append(out, fmt.Sprintf(".milestones/locks/%s: held by %s", e.Name(), holder))
 		}
 	}
 	return out
@@ -212,8 +216,8 @@ func (s *session) lockFindings() []string {
 
 // lockHeld reports whether a milestone lock is held right now, and by
 // whom, without touching it.
-func lockHeld(path string) (bool, string) {
-	st, err := lock.Probe(path)
+func lockHeld(t safefs.Tree, rel string) (bool, string) {
+	st, err := lock.Probe(t, rel)
 	if err != nil || !st.Held {
 		return false, ""
 	}

@@ -114,7 +114,7 @@ func newInitCommand(env *Env) *cli.Command {
 			if err := configureDrivers(repo); err != nil {
 				return err
 			}
-			log := eventlog.Open(filepath.Join(repo.WorkTree, ".milestones", "logs", "storage-events.jsonl"))
+			log := eventlog.ForWorkTree(repo.WorkTree)
 			if err := log.Append(eventlog.Event{Timestamp: env.Now(), Event: eventlog.StorageInitialized, Backend: live,
 				Details: map[string]any{"configured": backend}}); err != nil {
 				fmt.Fprintf(env.Stderr, "warning: %v\n", err)

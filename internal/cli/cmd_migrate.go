@@ -19,6 +19,7 @@ import (
 	"github.com/git-milestone/git-milestone/internal/format"
 	"github.com/git-milestone/git-milestone/internal/lock"
 	"github.com/git-milestone/git-milestone/internal/migrate"
+	"github.com/git-milestone/git-milestone/internal/safefs"
 	"github.com/git-milestone/git-milestone/internal/storage"
 	"github.com/git-milestone/git-milestone/internal/storage/cache"
 	"github.com/git-milestone/git-milestone/internal/storage/dbstore"
@@ -142,7 +143,7 @@ func (m *migration) run(ctx context.Context) (err error) {
 		m.say("already on the %s backend: nothing to do", describe(from, fromType))
 		return nil
 	}
-	release, err := lock.Acquire(ctx, filepath.Join(s.repo.WorkTree, MigrationLock), 0, s.warn)
+	release, err := lock.Acquire(ctx, safefs.WorkTree(s.repo.WorkTree), MigrationLock, 0, s.warn)
 	if err != nil {
 		return fmt.Errorf("another migration is running: %w", err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/git-milestone/git-milestone/internal/gitrepo"
 	"github.com/git-milestone/git-milestone/internal/lock"
 	"github.com/git-milestone/git-milestone/internal/milestone"
+	"github.com/git-milestone/git-milestone/internal/safefs"
 	"github.com/git-milestone/git-milestone/internal/storage"
 	"github.com/git-milestone/git-milestone/internal/storage/cache"
 	"github.com/git-milestone/git-milestone/internal/storage/dbstore"
@@ -109,7 +110,7 @@ func prepare(env *Env) (*session, error) {
 		return nil, &refusedError{err}
 	}
 	return &session{env: env, repo: repo, cfg: cfg, kind: kind, started: started,
-		log: eventlog.Open(filepath.Join(repo.WorkTree, ".milestones", "logs", "storage-events.jsonl"))}, nil
+		log: eventlog.ForWorkTree(repo.WorkTree)}, nil
 }
 
 // fsOptions are the file store options of a command run in env.
@@ -279,7 +280,7 @@ func commitMessage(override, id, what string) string {
 // so a migration never misses a change made during it (our processes
 // already queue on one lock per repository, so this costs no concurrency).
 func (s *session) update(ctx context.Context, opts storage.UpdateOptions, fn func(storage.Tx) error) (storage.Result, error) {
-	release, err := lock.Acquire(ctx, filepath.Join(s.repo.WorkTree, MigrationLock), 60*time.Second, s.warn)
+	release, err := lock.Acquire(ctx, safefs.WorkTree(s.repo.WorkTree), MigrationLock, 60*time.Second, s.warn)
 	if err != nil {
 		return storage.Result{}, fmt.Errorf("a migration is running: %w", err)
 	}

@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/git-milestone/git-milestone/internal/safefs"
 )
 
 // Event names written by the tool.
@@ -41,23 +43,37 @@ type Event struct {
 // DefaultMaxSize is the size past which the log is rotated to <name>.1.
 const DefaultMaxSize = 10 << 20
 
-// Log is an append-only JSONL file.
+// Rel is where a repository keeps its log, relative to the work tree.
+const Rel = ".milestones/logs/storage-events.jsonl"
+
+// Log is an append-only JSONL file in an untrusted folder: it is opened
+// through safefs, so a link at the log or its folder is refused.
 type Log struct {
-	Path    string
-	MaxSize int64 // rotate past this many bytes; 0 means DefaultMaxSize
+	Tree    safefs.Tree
+	Rel     string // the log's path in Tree
+	MaxSize int64  // rotate past this many bytes; 0 means DefaultMaxSize
 }
 
-// Open returns the log at path (created on first append).
-func Open(path string) *Log { return &Log{Path: path} }
+// Open returns the log at path (created on first append), its folder
+// trusted.
+func Open(path string) *Log {
+	return &Log{Tree: safefs.New(filepath.Dir(path), ""), Rel: filepath.Base(path)}
+}
+
+// ForWorkTree returns the log of the repository whose work tree is dir.
+func ForWorkTree(dir string) *Log { return &Log{Tree: safefs.WorkTree(dir), Rel: Rel} }
+
+// Path is the log's absolute path.
+func (l *Log) Path() string { return l.Tree.Path(l.Rel) }
 
 // Append writes events, each as one write(2) with O_APPEND so concurrent
 // writers never interleave within a line.
 func (l *Log) Append(events ...Event) error {
-	if err := os.MkdirAll(filepath.Dir(l.Path), 0o755); err != nil {
+	if err := l.Tree.MkdirAll(filepath.Dir(l.Rel), 0o755); err != nil {
 		return fmt.Errorf("event log: %w", err)
 	}
 	l.rotate()
-	f, err := os.OpenFile(l.Path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	f, err := l.Tree.OpenFile(l.Rel, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
 		return fmt.Errorf("event log: %w", err)
 	}
@@ -72,7 +88,7 @@ func (l *Log) Append(events ...Event) error {
 			return fmt.Errorf("event log: encode %s: %w", e.Event, err)
 		}
 		if _, err := f.Write(append(line, '\n')); err != nil {
-			return fmt.Errorf("event log: write %s: %w", l.Path, err)
+			return fmt.Errorf("event log: write %s: %w", l.Tree.Show(l.Rel), err)
 		}
 	}
 	return nil
@@ -85,15 +101,15 @@ func (l *Log) rotate() {
 	if max <= 0 {
 		max = DefaultMaxSize
 	}
-	if fi, err := os.Stat(l.Path); err == nil && fi.Size() > max {
-		_ = os.Rename(l.Path, l.Path+".1")
+	if fi, err := l.Tree.Lstat(l.Rel); err == nil && fi.Mode().IsRegular() && fi.Size() > max {
+		_ = l.Tree.Rename(l.Rel, l.Rel+".1")
 	}
 }
 
 // Tail returns the last n events (all when n <= 0), oldest first. Lines that
 // do not parse are returned as errors in bad, with their line numbers.
 func (l *Log) Tail(n int) (events []Event, bad []error, err error) {
-	f, err := os.Open(l.Path)
+	f, err := l.Tree.Open(l.Rel)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, nil
 	}
@@ -109,7 +125,7 @@ func (l *Log) Tail(n int) (events []Event, bad []error, err error) {
 		}
 		var e Event
 		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-			bad = append(bad, fmt.Errorf("%s:%d: %w", l.Path, line, err))
+			bad = append(bad, fmt.Errorf("%s:%d: %w", l.Tree.Show(l.Rel), line, err))
 			continue
 		}
 		events = append(events, e)
@@ -118,7 +134,7 @@ func (l *Log) Tail(n int) (events []Event, bad []error, err error) {
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return nil, bad, fmt.Errorf("event log: read %s: %w", l.Path, err)
+		return nil, bad, fmt.Errorf("event log: read %s: %w", l.Tree.Show(l.Rel), err)
 	}
 	if n > 0 && len(events) > n {
 		events = events[len(events)-n:]

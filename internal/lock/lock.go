@@ -1,7 +1,10 @@
 // Package lock provides cross-process locks: an OS advisory lock (flock)
 // held on an open file, so the kernel releases it if the holder dies. The
-// file records "pid host time" for error messages and fsck; a lock whose
-// holder still holds it after StaleAfter (hung) is taken over with a warning.
+// file records "pid host time" for error messages and fsck only: a lock is
+// taken over only when the kernel says its holder is gone (its flock is
+// free), never because of what the file claims, which anyone can write.
+// Lock files live in an untrusted folder: they are opened through safefs,
+// so a link or a fifo planted at a lock path is refused, never followed.
 package lock
 
 import (
@@ -9,18 +12,15 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/git-milestone/git-milestone/internal/safefs"
 )
 
 // ErrLocked is wrapped by *HeldError when a lock could not be acquired in time.
 var ErrLocked = errors.New("locked")
-
-// StaleAfter is the age after which a held lock is considered hung and is
-// taken over.
-const StaleAfter = 10 * time.Minute
 
 // HeldError says who holds a lock we gave up waiting for.
 type HeldError struct {
@@ -82,94 +82,79 @@ func ParseInfo(b []byte) (Info, bool) {
 	return Info{PID: pid, Host: f[1], Since: t}, true
 }
 
-// ReadInfo reads the holder recorded in the lock file at path.
-func ReadInfo(path string) (Info, bool) {
-	b, err := os.ReadFile(path)
+// ReadInfo reads the holder recorded in the lock file rel of t.
+func ReadInfo(t safefs.Tree, rel string) (Info, bool) {
+	b, err := t.ReadFile(rel)
 	if err != nil {
 		return Info{}, false
 	}
 	return ParseInfo(b)
 }
 
-// Acquire takes the lock at path, creating parent directories, waiting up
-// to timeout (and while ctx is live). The kernel queues waiters, so our own
-// processes are served roughly in order. A lock file left by a dead process
-// is simply taken (with a warning); one held for longer than StaleAfter is
-// hung: its file is unlinked and recreated, with a warning. On timeout the
-// error is a *HeldError (wrapping ErrLocked) naming the holder. warn may be
-// nil. release unlinks the file (only if it is still ours) and unlocks.
-func Acquire(ctx context.Context, path string, timeout time.Duration, warn func(string)) (release func(), err error) {
+// Acquire takes the lock rel of the tree t, creating parent directories,
+// waiting up to timeout (and while ctx is live). The kernel queues
+// waiters, so our own processes are served roughly in order. A lock file
+// left by a dead process (its flock is free) is simply taken, with a
+// warning; a live holder is never taken over, however old the time in its
+// file. On timeout the error is a *HeldError (wrapping ErrLocked) naming
+// the holder. warn may be nil. release unlinks the file (only if it is
+// still ours) and unlocks.
+func Acquire(ctx context.Context, t safefs.Tree, rel string, timeout time.Duration, warn func(string)) (release func(), err error) {
 	if warn == nil {
 		warn = func(string) {}
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o777); err != nil {
-		return nil, fmt.Errorf("lock %s: %w", path, err)
-	}
+	show := t.Show(rel)
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
 	for {
-		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o666)
+		f, err := t.OpenFile(rel, os.O_RDWR|os.O_CREATE, 0o666)
 		if err != nil {
-			return nil, fmt.Errorf("lock %s: %w", path, err)
+			return nil, fmt.Errorf("lock %s: %w", show, err)
 		}
 		ok, err := tryLock(f)
 		if err != nil {
 			f.Close()
-			return nil, fmt.Errorf("lock %s: %w", path, err)
+			return nil, fmt.Errorf("lock %s: %w", show, err)
 		}
 		if ok {
-			if !sameFile(f, path) {
+			if !sameFile(f, t, rel) {
 				f.Close() // released and unlinked under us: try the new file
 				continue
 			}
-			return claim(f, path, warn)
+			return claim(f, t, rel, warn)
 		}
-		// Held by someone else.
-		if takeOverIfHung(path, warn) {
-			f.Close()
-			continue
-		}
+		// Held by a live process: wait for the kernel to hand it over.
 		res := make(chan error, 1)
 		go func() { res <- waitLock(f) }()
-	wait:
-		for {
-			select {
-			case err := <-res:
-				if err != nil {
-					f.Close()
-					return nil, fmt.Errorf("lock %s: %w", path, err)
-				}
-				if !sameFile(f, path) {
-					f.Close()
-					break wait
-				}
-				return claim(f, path, warn)
-			case <-ctx.Done():
-				abandon(f, res)
-				return nil, fmt.Errorf("lock %s: %w", path, ctx.Err())
-			case <-timer.C:
-				abandon(f, res)
-				return nil, heldError(path)
-			case <-tick.C:
-				if takeOverIfHung(path, warn) {
-					abandon(f, res)
-					break wait
-				}
+		select {
+		case err := <-res:
+			if err != nil {
+				f.Close()
+				return nil, fmt.Errorf("lock %s: %w", show, err)
 			}
+			if !sameFile(f, t, rel) {
+				f.Close()
+				continue
+			}
+			return claim(f, t, rel, warn)
+		case <-ctx.Done():
+			abandon(f, res)
+			return nil, fmt.Errorf("lock %s: %w", show, ctx.Err())
+		case <-timer.C:
+			abandon(f, res)
+			return nil, heldError(t, rel)
 		}
 	}
 }
 
 // claim records us as the holder in the locked file f.
-func claim(f *os.File, path string, warn func(string)) (func(), error) {
+func claim(f *os.File, t safefs.Tree, rel string, warn func(string)) (func(), error) {
 	buf := make([]byte, 256)
 	n, _ := f.ReadAt(buf, 0)
 	if prev, ok := ParseInfo(buf[:n]); ok && prev.PID != os.Getpid() {
 		// A released lock is unlinked, so content means the holder died.
 		warn(fmt.Sprintf("taking over lock %s left by process %d on %s (since %s), which exited without releasing it",
-			path, prev.PID, prev.Host, prev.Since.Format(time.RFC3339)))
+			t.Show(rel), prev.PID, prev.Host, prev.Since.Format(time.RFC3339)))
 	}
 	host, _ := os.Hostname()
 	info := Info{PID: os.Getpid(), Host: host, Since: time.Now()}
@@ -179,7 +164,7 @@ func claim(f *os.File, path string, warn func(string)) (func(), error) {
 	}
 	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("lock %s: %w", path, err)
+		return nil, fmt.Errorf("lock %s: %w", t.Show(rel), err)
 	}
 	released := false
 	return func() {
@@ -190,32 +175,11 @@ func claim(f *os.File, path string, warn func(string)) (func(), error) {
 		// Unlink before unlocking, and only our own file: a waiter that
 		// then gets the lock on the unlinked file sees it is stale
 		// (sameFile) and retries on a fresh one.
-		if sameFile(f, path) {
-			os.Remove(path)
+		if sameFile(f, t, rel) {
+			t.Remove(rel)
 		}
 		f.Close()
 	}, nil
-}
-
-// takeOverIfHung unlinks the lock file at path if its recorded holder took
-// it more than StaleAfter ago, and says so.
-func takeOverIfHung(path string, warn func(string)) bool {
-	info, ok := ReadInfo(path)
-	var since time.Time
-	if ok {
-		since = info.Since
-	} else if fi, err := os.Stat(path); err == nil && fi.Size() > 0 {
-		since = fi.ModTime()
-	}
-	if since.IsZero() || time.Since(since) < StaleAfter {
-		return false
-	}
-	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return false
-	}
-	warn(fmt.Sprintf("taking over lock %s held by process %d on %s since %s (over %s: presumed hung)",
-		path, info.PID, info.Host, since.Format(time.RFC3339), StaleAfter))
-	return true
 }
 
 // abandon gives up a pending blocking lock: whenever it completes, the
@@ -227,22 +191,22 @@ func abandon(f *os.File, res chan error) {
 	}()
 }
 
-func heldError(path string) error {
-	e := &HeldError{Path: path}
-	if info, ok := ReadInfo(path); ok {
+func heldError(t safefs.Tree, rel string) error {
+	e := &HeldError{Path: t.Show(rel)}
+	if info, ok := ReadInfo(t, rel); ok {
 		e.PID, e.Host, e.Since = info.PID, info.Host, info.Since
 	}
 	return e
 }
 
-// sameFile reports whether f is still the file at path (not unlinked or
+// sameFile reports whether f is still the file at rel (not unlinked or
 // replaced).
-func sameFile(f *os.File, path string) bool {
+func sameFile(f *os.File, t safefs.Tree, rel string) bool {
 	a, err := f.Stat()
 	if err != nil {
 		return false
 	}
-	b, err := os.Stat(path)
+	b, err := t.Lstat(rel)
 	if err != nil {
 		return false
 	}
@@ -257,24 +221,24 @@ type State struct {
 	HasInfo bool // Info was read (the file is not empty or malformed)
 }
 
-// Probe reports the state of the lock at path without keeping it, for
+// Probe reports the state of the lock rel of t without keeping it, for
 // fsck and status output. A file that exists with holder information but
 // is not held was left by a process that died; Acquire takes such a lock
 // over with a warning.
-func Probe(path string) (State, error) {
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
+func Probe(t safefs.Tree, rel string) (State, error) {
+	f, err := t.OpenFile(rel, os.O_RDWR, 0)
 	if errors.Is(err, os.ErrNotExist) {
 		return State{}, nil
 	}
 	if err != nil {
-		return State{}, fmt.Errorf("probe lock %s: %w", path, err)
+		return State{}, fmt.Errorf("probe lock %s: %w", t.Show(rel), err)
 	}
 	defer f.Close() // also drops the lock if we got it
 	st := State{Exists: true}
-	st.Info, st.HasInfo = ReadInfo(path)
+	st.Info, st.HasInfo = ReadInfo(t, rel)
 	ok, err := tryLock(f)
 	if err != nil {
-		return st, fmt.Errorf("probe lock %s: %w", path, err)
+		return st, fmt.Errorf("probe lock %s: %w", t.Show(rel), err)
 	}
 	st.Held = !ok
 	return st, nil

@@ -16,7 +16,28 @@ import (
 	"time"
 
 	"github.com/git-milestone/git-milestone/internal/lock"
+	"github.com/git-milestone/git-milestone/internal/safefs"
 )
+
+// at splits an absolute lock path into its folder's tree and its name.
+func at(path string) (safefs.Tree, string) {
+	return safefs.New(filepath.Dir(path), ""), filepath.Base(path)
+}
+
+func acquire(ctx context.Context, path string, timeout time.Duration, warn func(string)) (func(), error) {
+	t, rel := at(path)
+	return lock.Acquire(ctx, t, rel, timeout, warn)
+}
+
+func readInfo(path string) (lock.Info, bool) {
+	t, rel := at(path)
+	return lock.ReadInfo(t, rel)
+}
+
+func probe(path string) (lock.State, error) {
+	t, rel := at(path)
+	return lock.Probe(t, rel)
+}
 
 // TestMain doubles as a lock-holding child process: LOCK_TEST_PATH names the
 // lock, LOCK_TEST_MODE says what to do with it ("hold": until stdin closes;
@@ -24,7 +45,7 @@ import (
 // ago, then hold).
 func TestMain(m *testing.M) {
 	if path := os.Getenv("LOCK_TEST_PATH"); path != "" {
-		release, err := lock.Acquire(context.Background(), path, 10*time.Second, nil)
+		release, err := acquire(context.Background(), path, 10*time.Second, nil)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
@@ -85,12 +106,13 @@ func (c *child) release(t *testing.T) {
 }
 
 func TestAcquireRelease(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "locks", "deep", "x.lock")
-	release, err := lock.Acquire(context.Background(), path, time.Second, nil)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "locks", "deep", "x.lock")
+	release, err := lock.Acquire(context.Background(), safefs.New(dir, ""), "locks/deep/x.lock", time.Second, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	info, ok := lock.ReadInfo(path)
+	info, ok := readInfo(path)
 	host, _ := os.Hostname()
 	if !ok || info.PID != os.Getpid() || info.Host != host || time.Since(info.Since) > time.Minute {
 		t.Errorf("lock file says %+v (ok %v)", info, ok)
@@ -100,7 +122,7 @@ func TestAcquireRelease(t *testing.T) {
 	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("released lock file still there")
 	}
-	release, err = lock.Acquire(context.Background(), path, time.Second, nil)
+	release, err = acquire(context.Background(), path, time.Second, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +133,7 @@ func TestHeldByAnotherProcess(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "m.lock")
 	c := startChild(t, path, "hold")
 	start := time.Now()
-	_, err := lock.Acquire(context.Background(), path, 300*time.Millisecond, nil)
+	_, err := acquire(context.Background(), path, 300*time.Millisecond, nil)
 	var he *lock.HeldError
 	if !errors.As(err, &he) || !errors.Is(err, lock.ErrLocked) {
 		t.Fatalf("err = %v, want *HeldError wrapping ErrLocked", err)
@@ -131,7 +153,7 @@ func TestHeldByAnotherProcess(t *testing.T) {
 	// A waiter gets the lock as soon as the holder lets go.
 	done := make(chan error, 1)
 	go func() {
-		release, err := lock.Acquire(context.Background(), path, 10*time.Second, nil)
+		release, err := acquire(context.Background(), path, 10*time.Second, nil)
 		if err == nil {
 			release()
 		}
@@ -154,7 +176,7 @@ func TestDeadHolderIsTakenOver(t *testing.T) {
 	c.cmd.Wait()
 	var warnings []string
 	start := time.Now()
-	release, err := lock.Acquire(context.Background(), path, 5*time.Second, func(s string) { warnings = append(warnings, s) })
+	release, err := acquire(context.Background(), path, 5*time.Second, func(s string) { warnings = append(warnings, s) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,46 +188,68 @@ func TestDeadHolderIsTakenOver(t *testing.T) {
 		!strings.Contains(warnings[0], "exited without releasing") {
 		t.Errorf("warnings = %q", warnings)
 	}
-	if info, _ := lock.ReadInfo(path); info.PID != os.Getpid() {
+	if info, _ := readInfo(path); info.PID != os.Getpid() {
 		t.Errorf("lock file not rewritten: %+v", info)
 	}
 }
 
-func TestHungHolderIsTakenOver(t *testing.T) {
+// TestLiveHolderWithOldTimeIsNeverTakenOver: the time in a lock file is
+// anyone's to write; only the kernel's flock says whether the holder lives.
+func TestLiveHolderWithOldTimeIsNeverTakenOver(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "m.lock")
-	c := startChild(t, path, "hung")
-	var warnings []string
-	release, err := lock.Acquire(context.Background(), path, 5*time.Second, func(s string) { warnings = append(warnings, s) })
-	if err != nil {
+	c := startChild(t, path, "hung") // a live holder whose file claims 11 minutes, then a year
+	old := lock.Info{PID: c.cmd.Process.Pid, Host: "elsewhere", Since: time.Now().AddDate(-1, 0, 0)}
+	if err := os.WriteFile(path, []byte(old.String()), 0o666); err != nil {
 		t.Fatal(err)
 	}
-	if len(warnings) != 1 || !strings.Contains(warnings[0], "presumed hung") ||
-		!strings.Contains(warnings[0], fmt.Sprintf("process %d", c.cmd.Process.Pid)) {
+	var warnings []string
+	_, err := acquire(context.Background(), path, 1500*time.Millisecond, func(s string) { warnings = append(warnings, s) })
+	var he *lock.HeldError
+	if !errors.As(err, &he) || he.PID != c.cmd.Process.Pid {
+		t.Fatalf("err = %v, want *HeldError naming process %d", err, c.cmd.Process.Pid)
+	}
+	if len(warnings) != 0 {
 		t.Errorf("warnings = %q", warnings)
 	}
-	// When the hung process finally releases, it must not remove our file.
-	c.release(t)
-	if info, ok := lock.ReadInfo(path); !ok || info.PID != os.Getpid() {
-		t.Errorf("our lock file was disturbed by the old holder: %+v %v", info, ok)
+	if info, ok := readInfo(path); !ok || info.PID != c.cmd.Process.Pid {
+		t.Errorf("the holder's file was disturbed: %+v %v", info, ok)
 	}
-	// And we really hold it: another process cannot take it.
-	_, err = lock.Acquire(context.Background(), path, 100*time.Millisecond, nil)
-	if !errors.Is(err, lock.ErrLocked) {
-		t.Errorf("second acquire: %v, want ErrLocked", err)
+	// Once the holder lets go, the lock is ours.
+	c.release(t)
+	release, err := acquire(context.Background(), path, 5*time.Second, nil)
+	if err != nil {
+		t.Fatal(err)
 	}
 	release()
 }
 
+// TestPlantedLinkIsRefused: a link committed at a lock path is refused and
+// the file it points to is untouched.
+func TestPlantedLinkIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	victim := filepath.Join(dir, "victim")
+	os.WriteFile(victim, []byte("precious"), 0o644)
+	os.Mkdir(filepath.Join(dir, "locks"), 0o755)
+	os.Symlink(victim, filepath.Join(dir, "locks", "x.lock"))
+	_, err := lock.Acquire(context.Background(), safefs.New(dir, ".milestones"), "locks/x.lock", time.Second, nil)
+	if !errors.Is(err, safefs.ErrRefused) || !strings.Contains(err.Error(), ".milestones/locks/x.lock") {
+		t.Fatalf("err = %v, want a refusal naming the path", err)
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "precious" {
+		t.Fatalf("victim changed: %q", b)
+	}
+}
+
 func TestContextCancelled(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "m.lock")
-	release, err := lock.Acquire(context.Background(), path, time.Second, nil)
+	release, err := acquire(context.Background(), path, time.Second, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer release()
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { time.Sleep(50 * time.Millisecond); cancel() }()
-	_, err = lock.Acquire(ctx, path, 10*time.Second, nil)
+	_, err = acquire(ctx, path, 10*time.Second, nil)
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v, want context.Canceled", err)
 	}
@@ -220,7 +264,7 @@ func TestMutualExclusion(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; i < 20; i++ {
-				release, err := lock.Acquire(context.Background(), path, 10*time.Second, nil)
+				release, err := acquire(context.Background(), path, 10*time.Second, nil)
 				if err != nil {
 					t.Error(err)
 					return
@@ -244,23 +288,23 @@ func TestMutualExclusion(t *testing.T) {
 
 func TestProbe(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "m.lock")
-	if st, err := lock.Probe(path); err != nil || st.Exists || st.Held {
+	if st, err := probe(path); err != nil || st.Exists || st.Held {
 		t.Errorf("no file: %+v %v", st, err)
 	}
 	c := startChild(t, path, "hold")
-	st, err := lock.Probe(path)
+	st, err := probe(path)
 	if err != nil || !st.Exists || !st.Held || !st.HasInfo || st.Info.PID != c.cmd.Process.Pid {
 		t.Errorf("held: %+v %v", st, err)
 	}
 	// Probing did not disturb the holder.
-	if _, err := lock.Acquire(context.Background(), path, 50*time.Millisecond, nil); !errors.Is(err, lock.ErrLocked) {
+	if _, err := acquire(context.Background(), path, 50*time.Millisecond, nil); !errors.Is(err, lock.ErrLocked) {
 		t.Errorf("after probe: %v", err)
 	}
 	c.release(t)
 	dead := filepath.Join(t.TempDir(), "d.lock")
 	d := startChild(t, dead, "die")
 	d.cmd.Wait()
-	if st, err := lock.Probe(dead); err != nil || !st.Exists || st.Held || st.Info.PID != d.cmd.Process.Pid {
+	if st, err := probe(dead); err != nil || !st.Exists || st.Held || st.Info.PID != d.cmd.Process.Pid {
 		t.Errorf("left by a dead process: %+v %v", st, err)
 	}
 }

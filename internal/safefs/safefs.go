@@ -53,12 +53,21 @@ type Tree struct {
 // New returns the tree at dir, named name in messages.
 func New(dir, name string) Tree { return Tree{Dir: dir, Name: name} }
 
+// WorkTree is the tree of a repository's work tree, for paths such as
+// ".milestones/locks/x.lock": messages name them as given, and every
+// component is checked, ".milestones" included. The work tree itself is
+// the user's choice and is trusted.
+func WorkTree(dir string) Tree { return Tree{Dir: dir, Name: "."} }
+
 // Path is the absolute path of rel.
 func (t Tree) Path(rel string) string { return filepath.Join(t.Dir, filepath.FromSlash(rel)) }
 
 // Show is how messages name rel.
 func (t Tree) Show(rel string) string {
 	name := t.Name
+	if name == "." && rel != "" && rel != "." {
+		return filepath.ToSlash(rel)
+	}
 	if name == "" {
 		name = t.Dir
 	}

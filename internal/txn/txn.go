@@ -21,6 +21,7 @@ import (
 
 	"github.com/git-milestone/git-milestone/internal/gitrepo"
 	"github.com/git-milestone/git-milestone/internal/lock"
+	"github.com/git-milestone/git-milestone/internal/safefs"
 )
 
 // ErrIndexLocked is wrapped by Begin's error when .git/index.lock stayed
@@ -120,7 +121,7 @@ func Begin(ctx context.Context, repo *gitrepo.Repo, opts Options) (*Tx, error) {
 		opts.Warn = func(string) {}
 	}
 	start := time.Now()
-	release, err := lock.Acquire(ctx, filepath.Join(repo.CommonDir, "milestone.lock"), opts.LockTimeout, opts.Warn)
+	release, err := lock.Acquire(ctx, safefs.New(repo.CommonDir, ""), "milestone.lock", opts.LockTimeout, opts.Warn)
 	if err != nil {
 		return nil, fmt.Errorf("wait for other git-milestone processes: %w", err)
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/git-milestone/git-milestone/internal/gitrepo"
 	"github.com/git-milestone/git-milestone/internal/lock"
 	"github.com/git-milestone/git-milestone/internal/milestone"
+	"github.com/git-milestone/git-milestone/internal/safefs"
 	"github.com/git-milestone/git-milestone/internal/storage"
 	"github.com/git-milestone/git-milestone/internal/txn"
 )
@@ -266,7 +267,7 @@ func (s *Store) Update(ctx context.Context, opts storage.UpdateOptions, fn func(
 		if err := milestone.ValidateID(id); err != nil {
 			return storage.Result{}, err
 		}
-		release, err := lock.Acquire(ctx, filepath.Join(s.repo.WorkTree, LocksDir, id+".lock"), s.opts.LockTimeout, s.opts.Warn)
+		release, err := lock.Acquire(ctx, safefs.WorkTree(s.repo.WorkTree), LocksDir+"/"+id+".lock", s.opts.LockTimeout, s.opts.Warn)
 		if err != nil {
 			return storage.Result{}, fmt.Errorf("lock milestone %s: %w", id, err)
 		}
