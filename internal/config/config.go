@@ -10,12 +10,14 @@ import (
 	"io"
 	"io/fs"
 	"net/url"
-	"os"
-	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/git-milestone/git-milestone/internal/safefs"
 )
 
 // Backend names.
@@ -104,39 +106,223 @@ func Default() Config {
 	return c
 }
 
-// Parse reads a config document over the defaults; path names it in errors.
+// MaxSize bounds storage-config.yaml: anything larger is refused unread.
+const MaxSize = 1 << 20
+
+// Error is a problem in the config file at a position (1-based; 0 unknown).
+type Error struct {
+	Path      string
+	Line, Col int
+	Msg       string
+}
+
+func (e *Error) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d:%d: %s", e.Path, e.Line, e.Col, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", e.Path, e.Msg)
+}
+
+// field is one typed setting: its kind and, for ints, its bounds.
+type field struct {
+	kind     string // "int", "bool", "string"
+	min, max int64
+}
+
+// schema lists the settings the tool reads, by dotted key. Other keys are
+// kept (unknown keys are allowed) but not typed.
+var schema = map[string]field{
+	"storage.backend": {kind: "string"},
+	"storage.thresholds.milestone_count.file_to_hybrid":      {kind: "int", min: 1, max: 1_000_000},
+	"storage.thresholds.milestone_count.hybrid_to_database":  {kind: "int", min: 1, max: 1_000_000},
+	"storage.thresholds.concurrent_users.file_to_hybrid":     {kind: "int", min: 1, max: 1_000_000},
+	"storage.thresholds.concurrent_users.hybrid_to_database": {kind: "int", min: 1, max: 1_000_000},
+	"storage.database.type":                                  {kind: "string"},
+	"storage.database.url":                                   {kind: "string"},
+	"storage.database.pool_size":                             {kind: "int", min: 1, max: 1000},
+	"storage.database.project_key":                           {kind: "string"},
+	"storage.performance.cache_enabled":                      {kind: "bool"},
+	"storage.performance.cache_ttl":                          {kind: "int", min: 0, max: 30 * 86400},
+	"storage.performance.query_timeout":                      {kind: "int", min: 0, max: 86400},
+	"storage.migration.auto_migrate":                         {kind: "bool"},
+	"storage.migration.backup_before_migration":              {kind: "bool"},
+	"storage.migration.rollback_on_failure":                  {kind: "bool"},
+}
+
+// Parse reads a config document over the defaults; path names it in
+// errors. The input is bounded (size, alias expansion) and every setting
+// the tool reads is type- and range-checked, each problem as an *Error at
+// path:line:col.
 func Parse(path string, data []byte) (Config, error) {
 	var c Config
 	if err := yaml.Unmarshal([]byte(DefaultYAML), &c); err != nil {
 		return c, err
 	}
+	if len(data) > MaxSize {
+		return c, &Error{Path: path, Msg: fmt.Sprintf("the file is %d bytes, over the limit of %d", len(data), MaxSize)}
+	}
+	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
-		return c, fmt.Errorf("%s: %w", path, err)
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return c, nil
+		}
+		return c, syntaxError(path, err)
+	}
+	if len(doc.Content) == 0 {
+		return c, nil
+	}
+	root := doc.Content[0]
+	if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
+		return c, nil
+	}
+	if root.Kind != yaml.MappingNode {
+		return c, &Error{Path: path, Line: root.Line, Col: root.Column, Msg: "the file must be a mapping (storage: ...)"}
+	}
+	if err := check(path, "", root, 0); err != nil {
+		return c, err
+	}
+	if err := root.Decode(&c); err != nil {
+		return c, syntaxError(path, err)
 	}
 	if err := c.validate(); err != nil {
-		return c, fmt.Errorf("%s: %w", path, err)
+		return c, &Error{Path: path, Line: err.line, Col: err.col, Msg: err.msg}
 	}
 	return c, nil
 }
 
-func (c *Config) validate() error {
+// check walks the mappings that lead to known settings and checks each
+// setting's type and range. Aliases are refused in the settings the tool
+// reads (a config file has no need of them; they are how "billion laughs"
+// documents grow).
+func check(path, prefix string, n *yaml.Node, depth int) error {
+	errAt := func(n *yaml.Node, format string, args ...any) error {
+		return &Error{Path: path, Line: n.Line, Col: n.Column, Msg: fmt.Sprintf(format, args...)}
+	}
+	if depth > 8 {
+		return errAt(n, "nested too deeply")
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		key := k.Value
+		if prefix != "" {
+			key = prefix + "." + k.Value
+		}
+		f, known := schema[key]
+		parent := false
+		for s := range schema {
+			if strings.HasPrefix(s, key+".") {
+				parent = true
+				break
+			}
+		}
+		if !known && !parent {
+			continue // an unknown key: kept, not read
+		}
+		if v.Kind == yaml.AliasNode {
+			return errAt(v, "%s: aliases are not allowed here", key)
+		}
+		if parent {
+			if v.Kind == yaml.ScalarNode && v.Tag == "!!null" {
+				continue
+			}
+			if v.Kind != yaml.MappingNode {
+				return errAt(v, "%s must be a mapping, not %s", key, describe(v))
+			}
+			if err := check(path, key, v, depth+1); err != nil {
+				return err
+			}
+			continue
+		}
+		if v.Kind != yaml.ScalarNode {
+			return errAt(v, "%s must be %s, not %s", key, want(f.kind), describe(v))
+		}
+		switch f.kind {
+		case "int":
+			if v.ShortTag() != "!!int" {
+				return errAt(v, "%s must be a whole number, not %q", key, v.Value)
+			}
+			n, err := strconv.ParseInt(strings.ReplaceAll(v.Value, "_", ""), 0, 64)
+			if err != nil || n < f.min || n > f.max {
+				return errAt(v, "%s %s is out of range (%d to %d)", key, v.Value, f.min, f.max)
+			}
+		case "bool":
+			if v.ShortTag() != "!!bool" {
+				return errAt(v, "%s must be true or false, not %q", key, v.Value)
+			}
+		case "string":
+			if t := v.ShortTag(); t != "!!str" && t != "!!null" {
+				return errAt(v, "%s must be a string, not %q", key, v.Value)
+			}
+		}
+	}
+	return nil
+}
+
+func want(kind string) string {
+	switch kind {
+	case "int":
+		return "a whole number"
+	case "bool":
+		return "true or false"
+	}
+	return "a string"
+}
+
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.AliasNode:
+		return "an alias"
+	}
+	return fmt.Sprintf("%q", n.Value)
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// syntaxError turns a yaml.v3 error into an *Error with its line.
+func syntaxError(path string, err error) error {
+	msg := err.Error()
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return &Error{Path: path, Line: line, Col: 1, Msg: m[2]}
+	}
+	return &Error{Path: path, Msg: strings.TrimPrefix(msg, "yaml: ")}
+}
+
+type posError struct {
+	line, col int
+	msg       string
+}
+
+func (c *Config) validate() *posError {
 	switch c.Storage.Backend {
 	case Auto, File, Hybrid, Database:
 	default:
-		return fmt.Errorf("storage.backend %q is not one of auto, file, hybrid, database", c.Storage.Backend)
+		return &posError{msg: fmt.Sprintf("storage.backend %q is not one of auto, file, hybrid, database", c.Storage.Backend)}
 	}
 	switch c.Storage.Database.Type {
 	case "sqlite", "postgresql":
 	default:
-		return fmt.Errorf("storage.database.type %q is not one of sqlite, postgresql", c.Storage.Database.Type)
+		return &posError{msg: fmt.Sprintf("storage.database.type %q is not one of sqlite, postgresql", c.Storage.Database.Type)}
+	}
+	t := c.Storage.Thresholds
+	if t.MilestoneCount.FileToHybrid > t.MilestoneCount.HybridToDatabase {
+		return &posError{msg: "storage.thresholds.milestone_count: file_to_hybrid is above hybrid_to_database"}
+	}
+	if t.ConcurrentUsers.FileToHybrid > t.ConcurrentUsers.HybridToDatabase {
+		return &posError{msg: "storage.thresholds.concurrent_users: file_to_hybrid is above hybrid_to_database"}
 	}
 	return nil
 }
 
 // Load reads the config of the work tree at root (defaults when absent).
+// The file is read through safefs: a link or special file is refused.
 func Load(root string) (Config, error) {
-	data, err := os.ReadFile(filepath.Join(root, ConfigPath))
+	data, err := safefs.WorkTree(root).ReadFile(ConfigPath)
 	if errors.Is(err, fs.ErrNotExist) {
 		return Default(), nil
 	}
@@ -154,7 +340,7 @@ func (c *Config) QueryTimeout() time.Duration {
 // ReadBackend returns the content of storage-backend.txt under root, or
 // "" when the file does not exist (not initialised).
 func ReadBackend(root string) (string, error) {
-	data, err := os.ReadFile(filepath.Join(root, BackendPath))
+	data, err := safefs.WorkTree(root).ReadFile(BackendPath)
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", nil
 	}

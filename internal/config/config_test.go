@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -67,4 +68,84 @@ func TestResolveDatabase(t *testing.T) {
 	if s := c.ResolveDatabase(getenv, "postgres://git/db", warn); s.URL != "postgres://env/db" || s.Type != "postgresql" {
 		t.Fatal(s)
 	}
+}
+
+func TestParseRefusesBadValuesWithPosition(t *testing.T) {
+	cases := []struct{ doc, want string }{
+		{"storage:\n  database:\n    pool_size: 4294967296\n", "x.yaml:3:16: storage.database.pool_size 4294967296 is out of range"},
+		{"storage:\n  database:\n    pool_size: -1\n", "x.yaml:3:16: storage.database.pool_size -1 is out of range"},
+		{"storage:\n  database:\n    pool_size: ten\n", "x.yaml:3:16: storage.database.pool_size must be a whole number"},
+		{"storage:\n  database:\n    pool_size: 99999999999999999999999\n", "x.yaml:3:16: storage.database.pool_size must be a whole number"},
+		{"storage:\n  performance:\n    query_timeout: -5\n", "x.yaml:3:20: storage.performance.query_timeout -5 is out of range"},
+		{"storage:\n  performance:\n    cache_ttl: [1]\n", "x.yaml:3:16: storage.performance.cache_ttl must be a whole number, not a list"},
+		{"storage:\n  performance:\n    cache_enabled: maybe\n", "x.yaml:3:20: storage.performance.cache_enabled must be true or false"},
+		{"storage:\n  thresholds:\n    milestone_count:\n      file_to_hybrid: 0\n", "x.yaml:4:23: storage.thresholds.milestone_count.file_to_hybrid 0 is out of range"},
+		{"storage:\n  thresholds:\n    milestone_count: 5\n", "x.yaml:3:22: storage.thresholds.milestone_count must be a mapping"},
+		{"storage:\n  thresholds:\n    milestone_count:\n      file_to_hybrid: 500\n", "file_to_hybrid is above hybrid_to_database"},
+		{"storage: [1, 2]\n", "x.yaml:1:10: storage must be a mapping"},
+		{"- a\n- b\n", "x.yaml:1:1: the file must be a mapping"},
+		{"storage:\n  backend: {a: 1}\n", "x.yaml:2:12: storage.backend must be a string"},
+		{"storage:\n  database: &d\n    type: sqlite\n  other: *d\n", ""}, // an alias in an unknown key is kept
+		{"a: &a [x, x]\nstorage:\n  backend: *a\n", "x.yaml:3:12: storage.backend: aliases are not allowed here"},
+		{"storage:\n\tbackend: file\n", "x.yaml:2:1:"},
+	}
+	for _, c := range cases {
+		_, err := Parse("x.yaml", []byte(c.doc))
+		if c.want == "" {
+			if err != nil {
+				t.Errorf("%q: %v", c.doc, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: got %v, want %q", c.doc, err, c.want)
+		}
+	}
+}
+
+func TestParseRefusesBillionLaughs(t *testing.T) {
+	doc := "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+	prev := "a"
+	for _, n := range []string{"b", "c", "d", "e", "f", "g", "h", "i"} {
+		doc += n + ": &" + n + " [" + strings.Repeat("*"+prev+", ", 8) + "*" + prev + "]\n"
+		prev = n
+	}
+	for _, d := range []string{doc + "storage:\n  backend: *i\n", doc + "storage: *i\n", doc} {
+		c, err := Parse("x.yaml", []byte(d))
+		if d == doc {
+			// Unknown keys are not expanded: the defaults stand.
+			if err != nil || c.Storage.Backend != "auto" {
+				t.Errorf("unknown aliased keys: %v %q", err, c.Storage.Backend)
+			}
+			continue
+		}
+		if err == nil {
+			t.Errorf("billion laughs accepted")
+		}
+	}
+	if _, err := Parse("x.yaml", []byte(strings.Repeat("#", MaxSize+1))); err == nil || !strings.Contains(err.Error(), "over the limit") {
+		t.Errorf("oversized file: %v", err)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(DefaultYAML))
+	f.Add([]byte("storage:\n  database:\n    pool_size: 4294967296\n"))
+	f.Add([]byte("a: &a [x, x]\nb: &b [*a, *a]\nstorage: *b\n"))
+	f.Add([]byte("storage:\n  thresholds: {milestone_count: {file_to_hybrid: 1e9}}\n"))
+	f.Add([]byte("\xef\xbb\xbfstorage: {backend: file}\n"))
+	f.Add([]byte("storage:\n  backend: !!binary AAAA\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := Parse("x.yaml", data)
+		if err != nil {
+			var e *Error
+			if !errors.As(err, &e) || !strings.HasPrefix(err.Error(), "x.yaml") {
+				t.Fatalf("error without position type: %v", err)
+			}
+			return
+		}
+		if p := c.Storage.Database.PoolSize; p < 1 || p > 1000 {
+			t.Fatalf("pool_size %d accepted", p)
+		}
+	})
 }
