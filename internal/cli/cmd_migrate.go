@@ -217,7 +217,7 @@ func (m *migration) run(ctx context.Context) (err error) {
 	if err != nil {
 		return m.fail(src, dst, err)
 	}
-	if err := cache.Invalidate(s.cacheDir()); err != nil {
+	if err := cache.Invalidate(s.tree(), s.cacheDir()); err != nil {
 		s.warn(err.Error())
 	}
 	s.logEvent(eventlog.MigrationCompleted, map[string]any{"from": src, "to": dst, "milestones": len(recs),

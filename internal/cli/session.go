@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -81,7 +80,7 @@ func openReader(ctx context.Context, env *Env, noCache bool) (*session, error) {
 		return nil, err
 	}
 	scope := dc.Type + " " + dbstore.RedactURL(dc.URL) + " " + dc.ProjectKey
-	c := cache.New(s.cacheDir(), time.Duration(perf.CacheTTL)*time.Second, scope, func() (storage.Backend, error) {
+	c := cache.New(s.tree(), s.cacheDir(), time.Duration(perf.CacheTTL)*time.Second, scope, func() (storage.Backend, error) {
 		return s.openBackend(ctx, s.kind)
 	})
 	s.cache, s.read = c, c
@@ -89,7 +88,10 @@ func openReader(ctx context.Context, env *Env, noCache bool) (*session, error) {
 }
 
 // cacheDir holds the read cache.
-func (s *session) cacheDir() string { return filepath.Join(s.repo.WorkTree, ".milestones", "cache") }
+func (s *session) cacheDir() string { return ".milestones/cache" }
+
+// tree is the work tree as an untrusted folder: the door to .milestones/.
+func (s *session) tree() safefs.Tree { return safefs.WorkTree(s.repo.WorkTree) }
 
 // prepare opens the repository and reads its configuration.
 func prepare(env *Env) (*session, error) {
@@ -288,7 +290,7 @@ func (s *session) update(ctx context.Context, opts storage.UpdateOptions, fn fun
 	res, err := s.backend.Update(ctx, opts, fn)
 	if err == nil {
 		// Our own writes are never hidden by our read cache.
-		if cerr := cache.Invalidate(s.cacheDir()); cerr != nil {
+		if cerr := cache.Invalidate(s.tree(), s.cacheDir()); cerr != nil {
 			s.warn(cerr.Error())
 		}
 	}

@@ -13,11 +13,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
+	"path"
 	"path/filepath"
 	"time"
 
 	"github.com/git-milestone/git-milestone/internal/milestone"
+	"github.com/git-milestone/git-milestone/internal/safefs"
 	"github.com/git-milestone/git-milestone/internal/storage"
 )
 
@@ -30,7 +31,8 @@ type Reader interface {
 // Store answers reads from files in Dir younger than TTL, and from the
 // backend (opened on the first miss) otherwise.
 type Store struct {
-	Dir   string
+	Tree  safefs.Tree // the untrusted folder the cache lives in
+	Dir   string      // the cache folder in Tree
 	TTL   time.Duration
 	Scope string // part of every key: the database and project it caches
 	Now   func() time.Time
@@ -38,16 +40,18 @@ type Store struct {
 	b     storage.Backend
 }
 
-// New returns a cache in dir whose misses are served by the backend that
-// open returns (called at most once).
-func New(dir string, ttl time.Duration, scope string, open func() (storage.Backend, error)) *Store {
-	return &Store{Dir: dir, TTL: ttl, Scope: scope, Now: time.Now, open: open}
+// New returns a cache in the folder dir of t whose misses are served by
+// the backend that open returns (called at most once). Cache files are
+// read and written through safefs: a link there is never followed.
+func New(t safefs.Tree, dir string, ttl time.Duration, scope string, open func() (storage.Backend, error)) *Store {
+	return &Store{Tree: t, Dir: dir, TTL: ttl, Scope: scope, Now: time.Now, open: open}
 }
 
-// Invalidate removes every cached result in dir.
-func Invalidate(dir string) error {
-	if err := os.RemoveAll(dir); err != nil {
-		return fmt.Errorf("invalidate cache %s: %w", dir, err)
+// Invalidate removes every cached result in the folder dir of t (links
+// there are removed, not followed).
+func Invalidate(t safefs.Tree, dir string) error {
+	if err := t.RemoveAll(dir); err != nil {
+		return fmt.Errorf("invalidate cache %s: %w", t.Show(dir), err)
 	}
 	return nil
 }
@@ -116,17 +120,17 @@ type entry struct {
 func (s *Store) path(key ...any) string {
 	h := sha256.New()
 	json.NewEncoder(h).Encode(append([]any{s.Scope}, key...))
-	return filepath.Join(s.Dir, hex.EncodeToString(h.Sum(nil))[:32]+".json")
+	return path.Join(filepath.ToSlash(s.Dir), hex.EncodeToString(h.Sum(nil))[:32]+".json")
 }
 
 // load reads a fresh entry; ok is false on a miss (absent, old, unreadable).
 func (s *Store) load(path string) (entry, bool) {
 	var e entry
-	fi, err := os.Stat(path)
-	if err != nil || s.Now().Sub(fi.ModTime()) >= s.TTL {
+	fi, err := s.Tree.Lstat(path)
+	if err != nil || !fi.Mode().IsRegular() || s.Now().Sub(fi.ModTime()) >= s.TTL {
 		return e, false
 	}
-	data, err := os.ReadFile(path)
+	data, err := s.Tree.ReadFile(path)
 	if err != nil || json.Unmarshal(data, &e) != nil {
 		return e, false
 	}
@@ -136,14 +140,10 @@ func (s *Store) load(path string) (entry, bool) {
 // save writes an entry atomically; a failure only costs a later miss.
 func (s *Store) save(path string, e entry) {
 	data, err := json.Marshal(e)
-	if err != nil || os.MkdirAll(s.Dir, 0o755) != nil {
+	if err != nil || s.Tree.MkdirAll(s.Dir, 0o755) != nil {
 		return
 	}
-	tmp := fmt.Sprintf("%s.%d.tmp", path, os.Getpid())
-	if os.WriteFile(tmp, data, 0o644) == nil {
-		os.Rename(tmp, path)
-	}
-	os.Remove(tmp)
+	s.Tree.WriteFile(path, data, 0o644)
 }
 
 // Get implements storage.Reader.

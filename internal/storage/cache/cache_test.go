@@ -9,6 +9,7 @@ import (
 
 	"github.com/git-milestone/git-milestone/internal/format"
 	"github.com/git-milestone/git-milestone/internal/milestone"
+	"github.com/git-milestone/git-milestone/internal/safefs"
 	"github.com/git-milestone/git-milestone/internal/storage"
 	"github.com/git-milestone/git-milestone/internal/storage/cache"
 	"github.com/git-milestone/git-milestone/internal/storage/dbstore"
@@ -30,9 +31,9 @@ func TestCacheTTLAndMisses(t *testing.T) {
 	put("first")
 	opens := 0
 	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
-	dir := filepath.Join(t.TempDir(), "cache")
+	tree, dir := safefs.New(t.TempDir(), ""), "cache"
 	newCache := func() *cache.Store {
-		c := cache.New(dir, time.Minute, "scope", func() (storage.Backend, error) { opens++; return db, nil })
+		c := cache.New(tree, dir, time.Minute, "scope", func() (storage.Backend, error) { opens++; return db, nil })
 		c.Now = func() time.Time { return now }
 		return c
 	}
@@ -64,7 +65,7 @@ func TestCacheTTLAndMisses(t *testing.T) {
 	if _, err := c.Get(ctx, "zzz"); !errors.As(err, &nf) {
 		t.Fatalf("cached not-found: %v", err)
 	}
-	if err := cache.Invalidate(dir); err != nil {
+	if err := cache.Invalidate(tree, dir); err != nil {
 		t.Fatal(err)
 	}
 	if st, _, err := newCache().Stats(ctx, "2026-11-26"); err != nil || st.Total != 1 || st.ByPriority["high"] != 1 {
