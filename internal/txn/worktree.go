@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 
 	"github.com/git-milestone/git-milestone/internal/gitrepo"
+	"github.com/git-milestone/git-milestone/internal/safefs"
 )
 
 // pendingFile is a work-tree file already written and fsynced under a
@@ -214,6 +215,12 @@ type dirChecker struct {
 }
 
 func (d *dirChecker) check(rel string) error {
+	// The file itself is replaced by a rename (a link there is replaced,
+	// never followed); anything else than a file or a link is refused.
+	if fi, err := os.Lstat(filepath.Join(d.root, filepath.FromSlash(rel))); err == nil &&
+		!fi.Mode().IsRegular() && fi.Mode()&os.ModeSymlink == 0 {
+		return &safefs.RefusedError{Path: rel, What: safefs.Kind(fi.Mode()), Want: "a regular file"}
+	}
 	dir, _ := pathpkg.Split(rel)
 	if d.ok[dir] {
 		return nil
@@ -242,11 +249,9 @@ func checkNoSymlinkDirs(root, rel string) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", rel, err)
 		}
-		if fi.Mode()&os.ModeSymlink != 0 {
-			return fmt.Errorf("%s: %s is a symbolic link; refusing to write through it", rel, cur)
-		}
 		if !fi.IsDir() {
-			return fmt.Errorf("%s: %s is not a directory", rel, cur)
+			shown, _ := filepath.Rel(root, cur)
+			return &safefs.RefusedError{Path: filepath.ToSlash(shown), What: safefs.Kind(fi.Mode()), Want: "a directory"}
 		}
 	}
 	return nil
