@@ -94,11 +94,14 @@ func (s *Store) Scan() ([]DocFile, []storage.Problem, error) {
 	var files []DocFile
 	var problems []storage.Problem
 	seen := map[string]string{}
+	if fi, err := os.Lstat(filepath.Join(s.repo.WorkTree, Dir)); err == nil && !fi.IsDir() {
+		return nil, nil, &safefs.RefusedError{Path: Dir, What: safefs.Kind(fi.Mode()), Want: "a directory"}
+	}
 	for _, folder := range Folders {
 		rel := Dir + "/" + folder
 		dir := filepath.Join(s.repo.WorkTree, filepath.FromSlash(rel))
 		if fi, err := os.Lstat(dir); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
-			problems = append(problems, storage.Problem{Path: rel, Err: fmt.Errorf("%s is a symbolic link: refused, never followed", rel)})
+			problems = append(problems, storage.Problem{Path: rel, Err: &safefs.RefusedError{Path: rel, What: "a symbolic link", Want: "a directory"}})
 			continue
 		}
 		entries, err := os.ReadDir(dir)
@@ -115,7 +118,7 @@ func (s *Store) Scan() ([]DocFile, []storage.Problem, error) {
 			}
 			p := rel + "/" + name
 			if e.Type()&fs.ModeSymlink != 0 {
-				problems = append(problems, storage.Problem{Path: p, Err: fmt.Errorf("%s is a symbolic link: refused, never followed", p)})
+				problems = append(problems, storage.Problem{Path: p, Err: &safefs.RefusedError{Path: p, What: "a symbolic link", Want: "a regular file"}})
 				continue
 			}
 			if !e.Type().IsRegular() {
@@ -133,11 +136,25 @@ func (s *Store) Scan() ([]DocFile, []storage.Problem, error) {
 	return files, problems, nil
 }
 
-// ReadFile reads a repository-relative file without following symlinks.
+// errNotRegular is returned by readNoFollow for a fifo, device, socket or
+// directory.
+var errNotRegular = errors.New("not a regular file")
+
+// ReadFile reads a repository-relative file without following symlinks
+// and without opening anything but a regular file. Scan has checked the
+// folders above it.
 func (s *Store) ReadFile(rel string) ([]byte, error) {
 	data, err := readNoFollow(filepath.Join(s.repo.WorkTree, filepath.FromSlash(rel)))
 	if errors.Is(err, syscall.ELOOP) {
-		return nil, fmt.Errorf("%s is a symbolic link: refused, never followed", rel)
+		return nil, &safefs.RefusedError{Path: rel, What: "a symbolic link", Want: "a regular file"}
+	}
+	if errors.Is(err, errNotRegular) {
+		fi, lerr := os.Lstat(filepath.Join(s.repo.WorkTree, filepath.FromSlash(rel)))
+		what := "a special file"
+		if lerr == nil {
+			what = safefs.Kind(fi.Mode())
+		}
+		return nil, &safefs.RefusedError{Path: rel, What: what, Want: "a regular file"}
 	}
 	return data, err
 }
