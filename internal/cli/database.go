@@ -12,6 +12,7 @@ import (
 
 	"github.com/git-milestone/git-milestone/internal/config"
 	"github.com/git-milestone/git-milestone/internal/gitrepo"
+	"github.com/git-milestone/git-milestone/internal/safefs"
 	"github.com/git-milestone/git-milestone/internal/storage/dbstore"
 )
 
@@ -70,11 +71,24 @@ func projectKey(repo *gitrepo.Repo, cfg config.Config) (string, error) {
 	return key, nil
 }
 
+// checkEnterpriseDB refuses a SQLite database file (or its -wal, -shm,
+// -journal) that is a link or a special file, right before SQLite opens it
+// by name.
+func checkEnterpriseDB(repo *gitrepo.Repo, dc dbstore.Config) error {
+	if dc.Type != dbstore.TypeSQLite {
+		return nil
+	}
+	return safefs.WorkTree(repo.WorkTree).CheckSQLite(EnterpriseDB)
+}
+
 // openDatabase opens (or, for init and migrate, creates) the database
 // backend of repo.
 func openDatabase(ctx context.Context, env *Env, repo *gitrepo.Repo, cfg config.Config, dbType string, warn func(string)) (*dbstore.Store, error) {
 	dc, err := databaseConfig(env, repo, cfg, dbType, warn)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkEnterpriseDB(repo, dc); err != nil {
 		return nil, err
 	}
 	return dbstore.Open(ctx, dc)
@@ -88,8 +102,11 @@ func openLiveDatabase(ctx context.Context, env *Env, repo *gitrepo.Repo, cfg con
 	if err != nil {
 		return nil, err
 	}
+	if err := checkEnterpriseDB(repo, dc); err != nil {
+		return nil, err
+	}
 	if dc.Type == dbstore.TypeSQLite {
-		if _, err := os.Stat(dc.Path); errors.Is(err, fs.ErrNotExist) {
+		if _, err := os.Lstat(dc.Path); errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("%s is missing, and it is the store of this repository's milestones (backend database, sqlite): "+
 				"restore it (backups of every migration are in .milestones/backups/), or, in a fresh clone, get it from whoever holds it", EnterpriseDB)
 		}

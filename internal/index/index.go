@@ -27,6 +27,8 @@ import (
 	"time"
 
 	"modernc.org/sqlite"
+
+	"github.com/git-milestone/git-milestone/internal/safefs"
 )
 
 // Defaults for the Options of Open.
@@ -166,7 +168,10 @@ func (ix *Index) open(ctx context.Context, broken *brokenError) error {
 }
 
 func (ix *Index) openLocked(ctx context.Context, broken *brokenError) error {
-	lf, err := os.OpenFile(ix.path+".lock", os.O_RDWR|os.O_CREATE, 0o666)
+	if err := ix.checkFiles(); err != nil {
+		return err
+	}
+	lf, err := ix.files().OpenFile(filepath.Base(ix.path)+".lock", os.O_RDWR|os.O_CREATE, 0o666)
 	if err != nil {
 		return err
 	}
@@ -265,7 +270,7 @@ func (ix *Index) tryOpen(ctx context.Context) (*sql.DB, fileID, error) {
 	case st.Size == 0:
 		return bad("it is empty")
 	}
-	f, err := os.Open(ix.path)
+	f, err := ix.files().Open(filepath.Base(ix.path))
 	if err != nil {
 		return nil, id, err
 	}
@@ -274,6 +279,9 @@ func (ix *Index) tryOpen(ctx context.Context) (*sql.DB, fileID, error) {
 	f.Close()
 	if err != nil || string(head) != string(sqliteHeader) {
 		return bad("it is not a SQLite database")
+	}
+	if err := ix.checkFiles(); err != nil {
+		return nil, id, err
 	}
 	db, err := sql.Open("sqlite", ix.dsn(false))
 	if err != nil {
@@ -296,6 +304,19 @@ func (ix *Index) tryOpen(ctx context.Context) (*sql.DB, fileID, error) {
 		return nil, id, err
 	}
 	return db, id, nil
+}
+
+// files is the index's folder. The folder itself was checked by the
+// caller (hybrid.Open refuses a linked .milestones); the files in it are
+// checked here.
+func (ix *Index) files() safefs.Tree { return safefs.New(filepath.Dir(ix.path), "") }
+
+// checkFiles refuses a link or special file at the index, its -wal, -shm,
+// -journal or .lock, right before SQLite opens them by name. The window
+// that remains (between this check and SQLite's open) is open only to a
+// local process, not to repository content.
+func (ix *Index) checkFiles() error {
+	return ix.files().CheckSQLite(filepath.Base(ix.path))
 }
 
 // errReplaced says the index file changed while it was being opened.
@@ -364,6 +385,9 @@ func (ix *Index) replace(ctx context.Context, broken *brokenError) error {
 // create writes an empty index at ix.path.
 func (ix *Index) create(ctx context.Context) error {
 	if err := os.MkdirAll(filepath.Dir(ix.path), 0o777); err != nil {
+		return fmt.Errorf("create: %w", err)
+	}
+	if err := ix.checkFiles(); err != nil {
 		return fmt.Errorf("create: %w", err)
 	}
 	db, err := sql.Open("sqlite", ix.dsn(true))

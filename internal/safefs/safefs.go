@@ -496,3 +496,22 @@ func (t Tree) Special() ([]Entry, error) {
 	}
 	return out, nil
 }
+
+// SQLiteSuffixes are the files SQLite (and our index's repair lock) keeps
+// beside a database file.
+var SQLiteSuffixes = []string{"", "-wal", "-shm", "-journal", ".lock"}
+
+// CheckSQLite checks a SQLite database rel and the files SQLite keeps
+// beside it: each must be a regular file or absent, and the folders above
+// must be real. SQLite opens files by name, so call it right before
+// opening: what remains is the window between this check and SQLite's
+// open, in which only a local process (not repository content) can swap
+// a file for a link.
+func (t Tree) CheckSQLite(rel string) error {
+	for _, s := range SQLiteSuffixes {
+		if err := t.CheckFile(rel + s); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -88,7 +88,12 @@ func openSQLite(ctx context.Context, cfg Config) (*Store, error) {
 // new database. A database not in WAL mode is integrity-checked read-only
 // first, because switching it to WAL writes its header.
 func checkSQLiteFile(ctx context.Context, path string) error {
-	info, err := os.Stat(path)
+	for _, suffix := range []string{"-wal", "-shm", "-journal"} {
+		if fi, err := os.Lstat(path + suffix); err == nil && !fi.Mode().IsRegular() {
+			return &notSQLiteError{path: path + suffix, reason: "is not a regular file (a link or a special file): refused"}
+		}
+	}
+	info, err := os.Lstat(path)
 	if errors.Is(err, os.ErrNotExist) {
 		dir := filepath.Dir(path)
 		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
@@ -101,6 +106,9 @@ func checkSQLiteFile(ctx context.Context, path string) error {
 	}
 	if info.IsDir() {
 		return &notSQLiteError{path: path, reason: "is a directory, not a SQLite database"}
+	}
+	if !info.Mode().IsRegular() {
+		return &notSQLiteError{path: path, reason: "is not a regular file (a link or a special file): refused"}
 	}
 	if info.Size() == 0 {
 		return nil

@@ -17,6 +17,7 @@ import (
 	"github.com/git-milestone/git-milestone/internal/gitrepo"
 	"github.com/git-milestone/git-milestone/internal/index"
 	"github.com/git-milestone/git-milestone/internal/milestone"
+	"github.com/git-milestone/git-milestone/internal/safefs"
 	"github.com/git-milestone/git-milestone/internal/storage"
 	"github.com/git-milestone/git-milestone/internal/storage/filestore"
 	"github.com/git-milestone/git-milestone/internal/txn"
@@ -54,7 +55,11 @@ func Open(ctx context.Context, repo *gitrepo.Repo, opts filestore.Options, warn 
 		}
 	}
 	s.fs = filestore.Open(repo, opts)
-	s.ix, s.openErr = index.Open(ctx, filepath.Join(repo.WorkTree, filepath.FromSlash(IndexFile)), warn)
+	// The index's folder (.milestones) must be real and the index files
+	// regular: a link there is refused, never followed.
+	if s.openErr = safefs.WorkTree(repo.WorkTree).CheckSQLite(IndexFile); s.openErr == nil {
+		s.ix, s.openErr = index.Open(ctx, filepath.Join(repo.WorkTree, filepath.FromSlash(IndexFile)), warn)
+	}
 	if s.openErr != nil {
 		if err := ctx.Err(); err != nil {
 			return nil, err
