@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -189,14 +190,14 @@ func (m *migration) run(ctx context.Context) (err error) {
 
 	var backupDir string
 	if m.backup {
-		backupDir = newBackupDir(filepath.Join(s.repo.WorkTree, ".milestones", "backups"), time.Now().UTC().Format("20060102T150405Z")+"-"+from)
-		if _, err := migrate.Backup(backupDir, recs); err != nil {
+		backupDir = newBackupDir(s.tree(), ".milestones/backups", time.Now().UTC().Format("20060102T150405Z")+"-"+from)
+		if _, err := migrate.Backup(s.tree(), backupDir, recs); err != nil {
 			return m.fail(src, dst, err)
 		}
-		if err := backupInvalid(s.repo.WorkTree, backupDir, problems); err != nil {
+		if err := backupInvalid(s.tree(), backupDir, problems); err != nil {
 			return m.fail(src, dst, err)
 		}
-		m.say("backed up %d milestone(s) to %s", len(recs), relPath(s.repo.WorkTree, backupDir))
+		m.say("backed up %d milestone(s) to %s", len(recs), backupDir)
 	}
 	m.crashPoint(stepBackup)
 
@@ -221,58 +222,44 @@ func (m *migration) run(ctx context.Context) (err error) {
 		s.warn(err.Error())
 	}
 	s.logEvent(eventlog.MigrationCompleted, map[string]any{"from": src, "to": dst, "milestones": len(recs),
-		"backup": relPath(s.repo.WorkTree, backupDir), "duration_ms": time.Since(started).Milliseconds()})
+		"backup": backupDir, "duration_ms": time.Since(started).Milliseconds()})
 	s.reportCommit(fmt.Sprintf("Migrated %d milestone(s) from %s to %s", len(recs), src, dst), storageResult(res))
 	return nil
 }
 
 // newBackupDir returns base/name, or base/name-N when a backup of the same
-// second (a re-run) already took that name.
-func newBackupDir(base, name string) string {
-	dir := filepath.Join(base, name)
+// second (a re-run) already took that name (paths in t, slash-separated).
+func newBackupDir(t safefs.Tree, base, name string) string {
+	dir := base + "/" + name
 	for n := 2; ; n++ {
-		if _, err := os.Lstat(dir); errors.Is(err, os.ErrNotExist) {
-			return dir
+		if _, err := t.Lstat(dir); err != nil {
+			return dir // absent (or refused: Backup says why)
 		}
-		dir = filepath.Join(base, fmt.Sprintf("%s-%d", name, n))
+		dir = fmt.Sprintf("%s/%s-%d", base, name, n)
 	}
 }
 
 // backupInvalid copies the documents that could not be read, byte for
-// byte, into <dir>/invalid/<their path>.
-func backupInvalid(root, dir string, problems []storage.Problem) error {
+// byte, into <dir>/invalid/<their path>. Links and special files are
+// skipped (never followed).
+func backupInvalid(t safefs.Tree, dir string, problems []storage.Problem) error {
 	for _, p := range problems {
 		rel := filepath.FromSlash(p.Path)
 		if p.Path == "" || filepath.IsAbs(rel) || !filepath.IsLocal(rel) {
 			continue
 		}
-		path := filepath.Join(root, rel)
-		if fi, err := os.Lstat(path); err != nil || !fi.Mode().IsRegular() {
-			continue // a symlink (never followed) or a vanished file
+		data, err := t.ReadFile(p.Path)
+		if errors.Is(err, safefs.ErrRefused) || errors.Is(err, fs.ErrNotExist) {
+			continue // a link (never followed) or a vanished file
 		}
-		data, err := os.ReadFile(path)
 		if err != nil {
 			return fmt.Errorf("backup %s: %w", p.Path, err)
 		}
-		dst := filepath.Join(dir, "invalid", rel)
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			return fmt.Errorf("backup %s: %w", p.Path, err)
-		}
-		if err := os.WriteFile(dst, data, 0o644); err != nil {
+		if err := t.WriteFile(dir+"/invalid/"+p.Path, data, 0o644); err != nil {
 			return fmt.Errorf("backup %s: %w", p.Path, err)
 		}
 	}
 	return nil
-}
-
-func relPath(root, p string) string {
-	if p == "" {
-		return ""
-	}
-	if r, err := filepath.Rel(root, p); err == nil {
-		return filepath.ToSlash(r)
-	}
-	return p
 }
 
 func (m *migration) planSteps(from string) []string {
@@ -363,10 +350,9 @@ func (m *migration) betweenFileModes(ctx context.Context, recs []storage.Record)
 // removeIndex deletes the hybrid index (and its WAL files) once the
 // backend no longer uses it.
 func (s *session) removeIndex() {
-	p := filepath.Join(s.repo.WorkTree, filepath.FromSlash(hybrid.IndexFile))
-	for _, f := range []string{p, p + "-wal", p + "-shm"} {
-		if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
-			s.warn(fmt.Sprintf("remove %s: %v", relPath(s.repo.WorkTree, f), err))
+	for _, f := range []string{hybrid.IndexFile, hybrid.IndexFile + "-wal", hybrid.IndexFile + "-shm"} {
+		if err := s.tree().Remove(f); err != nil {
+			s.warn(fmt.Sprintf("remove %s: %v", f, err))
 		}
 	}
 }
@@ -379,8 +365,7 @@ func (m *migration) configWithType(dbType string) ([]txn.Change, error) {
 	if m.s.cfg.Storage.Database.Type == dbType {
 		return nil, nil
 	}
-	path := filepath.Join(m.s.repo.WorkTree, filepath.FromSlash(config.ConfigPath))
-	data, err := os.ReadFile(path)
+	data, err := m.s.tree().ReadFile(config.ConfigPath)
 	if errors.Is(err, os.ErrNotExist) {
 		data = []byte(config.DefaultYAML)
 	} else if err != nil {

@@ -11,11 +11,13 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/git-milestone/git-milestone/internal/milestone"
+	"github.com/git-milestone/git-milestone/internal/safefs"
 	"github.com/git-milestone/git-milestone/internal/storage"
 )
 
@@ -91,12 +93,13 @@ const BackupFile = "milestones.tar"
 // <folder>/<id>.yaml (the layout of .milestones/, so `tar -xf` restores
 // it), plus a MANIFEST of content hashes, synced to disk, and returns how
 // many documents it wrote. One archive, not one file per milestone:
-// creating 10,000 files costs seconds.
-func Backup(dir string, recs []storage.Record) (int, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+// creating 10,000 files costs seconds. dir is a folder of the untrusted
+// tree t (".milestones/backups/<name>"): a link on the way is refused.
+func Backup(t safefs.Tree, dir string, recs []storage.Record) (int, error) {
+	if err := t.MkdirAll(dir, 0o755); err != nil {
 		return 0, fmt.Errorf("backup: %w", err)
 	}
-	f, err := os.OpenFile(filepath.Join(dir, BackupFile), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	f, err := t.OpenFile(path.Join(filepath.ToSlash(dir), BackupFile), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return 0, fmt.Errorf("backup: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/git-milestone/git-milestone/internal/milestone"
+	"github.com/git-milestone/git-milestone/internal/safefs"
 	"github.com/git-milestone/git-milestone/internal/storage"
 )
 
@@ -54,7 +55,7 @@ func TestBackup(t *testing.T) {
 	dir := t.TempDir()
 	closed := rec("c", "title: T c\nstatus: completed\n")
 	closed.Milestone.Status = milestone.Completed
-	n, err := Backup(dir, []storage.Record{rec("a", "title: T a\n"), closed})
+	n, err := Backup(safefs.New(dir, ""), ".", []storage.Record{rec("a", "title: T a\n"), closed})
 	if err != nil || n != 2 {
 		t.Fatal(n, err)
 	}
@@ -70,7 +71,7 @@ func TestBackup(t *testing.T) {
 	if !strings.Contains(string(m), "active/a.yaml") || !strings.Contains(string(m), Hash(closed)) {
 		t.Fatalf("manifest %s", m)
 	}
-	if _, err := Backup(t.TempDir(), []storage.Record{rec("../evil", "x")}); err == nil {
+	if _, err := Backup(safefs.New(t.TempDir(), ""), ".", []storage.Record{rec("../evil", "x")}); err == nil {
 		t.Fatal("a hostile id was written")
 	}
 }
