@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -15,6 +13,7 @@ import (
 	"github.com/git-milestone/git-milestone/internal/eventlog"
 	"github.com/git-milestone/git-milestone/internal/githooks"
 	"github.com/git-milestone/git-milestone/internal/gitrepo"
+	"github.com/git-milestone/git-milestone/internal/safefs"
 	"github.com/git-milestone/git-milestone/internal/txn"
 )
 
@@ -88,7 +87,7 @@ func newInitCommand(env *Env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			attrsBefore, attrsErr := os.ReadFile(filepath.Join(repo.WorkTree, ".gitattributes"))
+			attrsBefore, attrsErr := safefs.WorkTree(repo.WorkTree).ReadFile(".gitattributes")
 			tx, err := txn.Begin(c.Context, repo, txn.Options{Getenv: env.Getenv})
 			if err != nil {
 				return err
@@ -107,7 +106,7 @@ func newInitCommand(env *Env) *cli.Command {
 				return fmt.Errorf("restore your .gitattributes edits: %w", err)
 			}
 			for _, d := range []string{"active", "completed"} {
-				if err := os.MkdirAll(filepath.Join(repo.WorkTree, ".milestones", d), 0o755); err != nil {
+				if err := safefs.WorkTree(repo.WorkTree).MkdirAll(".milestones/"+d, 0o755); err != nil {
 					return err
 				}
 			}
@@ -196,7 +195,7 @@ func initChanges(repo *gitrepo.Repo, backend, dbType string) ([]txn.Change, erro
 		{Path: ".milestones/completed/.keep", Content: nil},
 		{Path: config.BackendPath, Content: []byte(live + "\n")},
 	}
-	if _, err := os.Stat(filepath.Join(repo.WorkTree, config.ConfigPath)); errors.Is(err, fs.ErrNotExist) {
+	if _, err := safefs.WorkTree(repo.WorkTree).Lstat(config.ConfigPath); errors.Is(err, fs.ErrNotExist) {
 		changes = append(changes, txn.Change{Path: config.ConfigPath, Content: []byte(cfg)})
 	}
 	// .gitattributes: our line is added to the committed version, so the
@@ -233,8 +232,8 @@ func restoreAttributes(root string, before []byte, existed bool) error {
 	if !existed {
 		return nil
 	}
-	path := filepath.Join(root, ".gitattributes")
-	now, err := os.ReadFile(path)
+	t := safefs.WorkTree(root)
+	now, err := t.ReadFile(".gitattributes")
 	if err != nil {
 		return err
 	}
@@ -242,7 +241,7 @@ func restoreAttributes(root string, before []byte, existed bool) error {
 	if string(now) == string(want) {
 		return nil
 	}
-	return os.WriteFile(path, want, 0o644)
+	return t.WriteFile(".gitattributes", want, 0o644)
 }
 
 // configureDrivers registers the merge driver and the textconv in the
