@@ -4,12 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/git-milestone/git-milestone/internal/gitrepo"
+	"github.com/git-milestone/git-milestone/internal/safefs"
 )
 
 // Folders are the folders under .milestones/ that hold documents.
@@ -66,18 +65,20 @@ func TreeSnapshot(repo *gitrepo.Repo, commit, name string) (*Snapshot, error) {
 // WorkTreeSnapshot reads the documents in the work tree rooted at root.
 // Every file is read and hashed as git would hash it, so unchanged files
 // compare equal to their blobs without being decoded.
+// Links and special files are skipped (never followed); a linked
+// .milestones or folder is refused.
 func WorkTreeSnapshot(root string) (*Snapshot, error) {
+	t := safefs.WorkTree(root)
 	s := &Snapshot{Name: "the work tree", Read: func(d *Doc) ([]byte, error) {
-		return os.ReadFile(filepath.Join(root, filepath.FromSlash(d.Path)))
+		return t.ReadFile(d.Path)
 	}}
 	for _, folder := range Folders {
-		dir := filepath.Join(root, ".milestones", folder)
-		ents, err := os.ReadDir(dir)
+		ents, err := t.ReadDir(".milestones/" + folder)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", dir, err)
+			return nil, fmt.Errorf("read .milestones/%s: %w", folder, err)
 		}
 		for _, e := range ents {
 			rel := ".milestones/" + folder + "/" + e.Name()
@@ -85,7 +86,7 @@ func WorkTreeSnapshot(root string) (*Snapshot, error) {
 			if !ok || !e.Type().IsRegular() {
 				continue
 			}
-			src, err := os.ReadFile(filepath.Join(dir, e.Name()))
+			src, err := t.ReadFile(rel)
 			if err != nil {
 				return nil, fmt.Errorf("read %s: %w", rel, err)
 			}
