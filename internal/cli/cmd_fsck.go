@@ -3,6 +3,8 @@ package cli
 import (
 	"context"
 	"fmt"
+	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -22,7 +24,7 @@ func newFsckCommand(env *Env) *cli.Command {
 		Name:  "fsck",
 		Usage: "check every document, folders, dependencies and locks; --repair fixes what is safe",
 		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "repair", Usage: "move documents whose folder disagrees with their status, set a missing closed_at (one commit)"},
+			&cli.BoolFlag{Name: "repair", Usage: "move documents whose folder disagrees with their status, set a missing closed_at (one commit); remove links and special files from locks/, logs/ and cache/"},
 			&cli.BoolFlag{Name: "json", Usage: "print the findings as JSON"},
 		},
 		Action: func(c *cli.Context) error {
@@ -66,7 +68,9 @@ func newFsckCommand(env *Env) *cli.Command {
 			findings = append(findings, dependencyFindings(recs, byID)...)
 			findings = append(findings, s.lockFindings()...)
 			findings = append(findings, s.backendFindings(c.Context)...)
-			repaired := 0
+			special, removed := s.specialFindings(findings, c.Bool("repair"))
+			findings = append(findings, special...)
+			repaired := removed
 			if c.Bool("repair") && len(misplaced) > 0 {
 				ids := make([]string, len(misplaced))
 				for i, r := range misplaced {
@@ -101,7 +105,7 @@ func newFsckCommand(env *Env) *cli.Command {
 				if err != nil {
 					return err
 				}
-				repaired = len(ids)
+				repaired += len(ids)
 				s.reportCommit(fmt.Sprintf("Repaired %d misplaced document(s)", repaired), res)
 			}
 			if c.Bool("json") {
@@ -195,6 +199,50 @@ func where(r storage.Record) string {
 		return r.Path
 	}
 	return r.Milestone.ID
+}
+
+// ignoredFolders hold only the tool's own files: fsck --repair may remove
+// a link or special file found there.
+var ignoredFolders = []string{"locks", "logs", "cache"}
+
+// specialFindings lists every entry under .milestones/ that is neither a
+// regular file nor a directory (links, fifos, sockets, devices), except
+// those already in findings. With repair, those in the ignored folders
+// (locks/, logs/, cache/, or those folders themselves) are removed; it
+// returns how many.
+func (s *session) specialFindings(findings []string, repair bool) ([]string, int) {
+	t := safefs.New(filepath.Join(s.repo.WorkTree, ".milestones"), ".milestones")
+	var out []string
+	if err := t.CheckTop(); err != nil {
+		return []string{err.Error()}, 0
+	}
+	ents, err := t.Special()
+	if err != nil {
+		out = append(out, err.Error())
+	}
+	removed := 0
+	for _, e := range ents {
+		shown := t.Show(e.Path)
+		if slices.ContainsFunc(findings, func(f string) bool { return strings.HasPrefix(f, shown+" ") }) {
+			continue
+		}
+		top, _, _ := strings.Cut(e.Path, "/")
+		ours := slices.Contains(ignoredFolders, top)
+		switch {
+		case ours && repair:
+			if err := t.Remove(e.Path); err != nil {
+				out = append(out, fmt.Sprintf("%s: %s: %v", shown, safefs.Kind(e.Mode), err))
+				continue
+			}
+			out = append(out, fmt.Sprintf("%s: %s: removed", shown, safefs.Kind(e.Mode)))
+			removed++
+		case ours:
+			out = append(out, fmt.Sprintf("%s is %s: never followed (fsck --repair removes it)", shown, safefs.Kind(e.Mode)))
+		default:
+			out = append(out, fmt.Sprintf("%s is %s: never followed; remove it from the repository", shown, safefs.Kind(e.Mode)))
+		}
+	}
+	return out, removed
 }
 
 // lockFindings reports lock files whose holder is still running, so a

@@ -283,8 +283,11 @@ func commitMessage(override, id, what string) string {
 // already queue on one lock per repository, so this costs no concurrency).
 func (s *session) update(ctx context.Context, opts storage.UpdateOptions, fn func(storage.Tx) error) (storage.Result, error) {
 	release, err := lock.Acquire(ctx, safefs.WorkTree(s.repo.WorkTree), MigrationLock, 60*time.Second, s.warn)
-	if err != nil {
+	if errors.Is(err, lock.ErrLocked) {
 		return storage.Result{}, fmt.Errorf("a migration is running: %w", err)
+	}
+	if err != nil {
+		return storage.Result{}, err
 	}
 	defer release()
 	res, err := s.backend.Update(ctx, opts, fn)

@@ -122,6 +122,9 @@ func (s *Store) Scan() ([]DocFile, []storage.Problem, error) {
 				continue
 			}
 			if !e.Type().IsRegular() {
+				if e.Type()&fs.ModeDir == 0 { // a fifo, socket or device: named, never opened
+					problems = append(problems, storage.Problem{Path: p, Err: &safefs.RefusedError{Path: p, What: safefs.Kind(e.Type()), Want: "a regular file"}})
+				}
 				continue
 			}
 			id := strings.TrimSuffix(name, ".yaml")
