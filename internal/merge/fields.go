@@ -163,7 +163,4 @@ func keys(ms ...*milestone.Milestone) []string {
 }
 
 // parseTime reads an RFC 3339 timestamp; ok is false for anything else.
-func parseTime(s string) (time.Time, bool) {
-	t, err := time.Parse(time.RFC3339, s)
-	return t, err == nil
-}
+func parseTime(s string) (time.Time, bool) { return milestone.ParseInstant(s) }

@@ -154,6 +154,35 @@ func TestMergeRules(t *testing.T) {
 					t.Errorf("updated_at %s", m.UpdatedAt)
 				}
 			}},
+		{name: "created_at keeps the oldest instant across offsets", ours: doc("created_at: 2025-06-01T10:00:00+09:00"), theirs: doc("created_at: 2025-06-01T02:00:00Z"),
+			check: func(t *testing.T, m milestone.Milestone) {
+				// 10:00+09:00 is 01:00Z, older than 02:00Z though its text sorts later.
+				if m.CreatedAt != "2025-06-01T10:00:00+09:00" {
+					t.Errorf("created_at %s", m.CreatedAt)
+				}
+			}},
+		{name: "created_at keeps the oldest instant, negative offset", ours: doc("created_at: 2025-06-01T00:30:00Z"), theirs: doc("created_at: 2025-05-31T20:00:00-04:00"),
+			check: func(t *testing.T, m milestone.Milestone) {
+				if m.CreatedAt != "2025-05-31T20:00:00-04:00" {
+					t.Errorf("created_at %s", m.CreatedAt)
+				}
+			}},
+		{name: "updated_at takes the latest instant across offsets", ours: doc("updated_at: 2026-03-01T23:00:00-05:00"), theirs: doc("updated_at: 2026-03-02T03:00:00Z"),
+			check: func(t *testing.T, m milestone.Milestone) {
+				// 23:00-05:00 is 04:00Z on the 2nd: later than 03:00Z.
+				if m.UpdatedAt != "2026-03-01T23:00:00-05:00" {
+					t.Errorf("updated_at %s", m.UpdatedAt)
+				}
+			}},
+		{name: "closed_at: the same instant in two offsets is no conflict",
+			base:   ptr(doc("status: completed", "closed_at: 2026-02-01T00:00:00Z")),
+			ours:   doc("status: completed", "closed_at: 2026-02-01T02:00:00+02:00"),
+			theirs: doc("status: completed", "closed_at: 2026-02-01T00:00:00Z", "owner: bo"),
+			check: func(t *testing.T, m milestone.Milestone) {
+				if !milestone.SameInstant(m.ClosedAt, "2026-02-01T00:00:00Z") || m.Owner != "bo" {
+					t.Errorf("closed_at %s owner %s", m.ClosedAt, m.Owner)
+				}
+			}},
 		{name: "close on one side, description edit on the other",
 			ours:   doc("status: completed", "closed_at: 2026-02-01T00:00:00Z", "updated_at: 2026-02-01T00:00:00Z"),
 			theirs: doc("description: |\n  one\n  two\n  three changed\n  four\n  five", "updated_at: 2026-01-15T00:00:00Z"),

@@ -41,7 +41,7 @@ func mergeFields(b, o, t *milestone.Milestone) fieldMerge {
 			continue // after status
 		}
 		bv, ov, tv := get(b, key), get(o, key), get(t, key)
-		if same(ov, tv) {
+		if sameAt(key, ov, tv) {
 			set(&fm.merged, key, ov)
 			continue
 		}
@@ -78,6 +78,16 @@ func mergeFields(b, o, t *milestone.Milestone) fieldMerge {
 	}
 	mergeClosedAt(&fm, b, o, t, addAdd, conflict)
 	return fm
+}
+
+// sameAt compares two values of key: timestamps as instants (the same
+// moment written with two UTC offsets is the same value), the rest as
+// same does.
+func sameAt(key string, a, b val) bool {
+	if same(a, b) {
+		return true
+	}
+	return milestone.IsInstantKey(key) && a.ok && b.ok && milestone.SameInstant(str(a), str(b))
 }
 
 // take is the three-way rule for one value: the side that changed it. ok
@@ -160,7 +170,7 @@ func pickTime(o, t val, latest bool) val {
 func mergeClosedAt(fm *fieldMerge, b, o, t *milestone.Milestone, addAdd bool, conflict func(string, val, val, string)) {
 	key := milestone.KeyClosedAt
 	bv, ov, tv := get(b, key), get(o, key), get(t, key)
-	if same(ov, tv) {
+	if sameAt(key, ov, tv) {
 		set(&fm.merged, key, ov)
 		return
 	}
@@ -179,8 +189,12 @@ func mergeClosedAt(fm *fieldMerge, b, o, t *milestone.Milestone, addAdd bool, co
 	case oChanged && tChanged:
 		set(&fm.merged, key, pickTime(ov, tv, false))
 	default:
-		if v, ok := take(bv, ov, tv); ok {
-			set(&fm.merged, key, v)
+		if sameAt(key, bv, tv) {
+			set(&fm.merged, key, ov)
+			return
+		}
+		if sameAt(key, bv, ov) {
+			set(&fm.merged, key, tv)
 			return
 		}
 		conflict(key, ov, tv, fmt.Sprintf("closed_at: ours %s, theirs %s, both changed from %s", show(ov), show(tv), show(bv)))

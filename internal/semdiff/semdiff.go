@@ -237,9 +237,9 @@ func pairRenames(gone, born []*doc) [][2]*doc {
 			switch {
 			case a.Hash != "" && a.Hash == b.Hash:
 				score = 4
-			case a.m.CreatedAt != "" && a.m.CreatedAt == b.m.CreatedAt && a.m.Title == b.m.Title:
+			case a.m.CreatedAt != "" && milestone.SameInstant(a.m.CreatedAt, b.m.CreatedAt) && a.m.Title == b.m.Title:
 				score = 3
-			case a.m.CreatedAt != "" && a.m.CreatedAt == b.m.CreatedAt && similar(a.Src, b.Src, 8):
+			case a.m.CreatedAt != "" && milestone.SameInstant(a.m.CreatedAt, b.m.CreatedAt) && similar(a.Src, b.Src, 8):
 				score = 2
 			case a.m.CreatedAt == "" && b.m.CreatedAt == "" && a.m.Title == b.m.Title && similar(a.Src, b.Src, 6):
 				score = 1
@@ -302,6 +302,13 @@ func FieldChanges(a, b *milestone.Milestone) []Change {
 		nv, nOK := value(b, k)
 		if oOK == nOK && (!oOK || equalValues(ov, nv)) {
 			continue
+		}
+		if oOK && nOK && milestone.IsInstantKey(k) {
+			os, _ := ov.(string)
+			ns, _ := nv.(string)
+			if milestone.SameInstant(os, ns) {
+				continue // the same instant, written with another UTC offset
+			}
 		}
 		c := Change{Field: k, Old: jsonValue(ov, oOK), New: jsonValue(nv, nOK)}
 		switch k {
