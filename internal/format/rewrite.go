@@ -20,6 +20,10 @@ const (
 	howBadSplice = "bad splice" // the splice did not verify (a bug): tree re-encoded
 )
 
+// utf8BOM is the UTF-8 byte-order mark. A document that starts with one
+// keeps it through every rewrite; one that does not never gains one.
+var utf8BOM = []byte("\xEF\xBB\xBF")
+
 // errNoSplice says the document's layout does not allow a text splice.
 var errNoSplice = errors.New("no text splice possible")
 
@@ -65,6 +69,9 @@ func rewrite(file string, src []byte, m milestone.Milestone) ([]byte, string, er
 		how = howBadSplice
 	}
 	out = reencode(p, &want)
+	if bytes.HasPrefix(src, utf8BOM) && !bytes.HasPrefix(out, utf8BOM) {
+		out = append(bytes.Clone(utf8BOM), out...) // kept on every path
+	}
 	if err := verify(file, out, &want); err != nil {
 		return nil, how, fmt.Errorf("rewrite %s: cannot write a document that decodes to the milestone: %w", file, err)
 	}
@@ -490,16 +497,17 @@ func (ed *editor) spliceInline(start, end int, text string) error {
 
 func (ed *editor) bytes() []byte {
 	out := make([]byte, 0, len(ed.src)+256)
+	bom := ed.lines[0].start // a byte-order mark is kept, and is not a line
 	emit := func(b []byte) {
 		if len(b) == 0 {
 			return
 		}
-		if len(out) > 0 && !endsWithBreak(out) {
+		if len(out) > bom && !endsWithBreak(out) {
 			out = append(out, ed.nl...)
 		}
 		out = append(out, b...)
 	}
-	out = append(out, ed.src[:ed.lines[0].start]...) // byte-order mark
+	out = append(out, ed.src[:bom]...)
 	for i, l := range ed.lines {
 		emit(ed.before[i])
 		if r, ok := ed.repl[i]; ok {
