@@ -17,6 +17,7 @@ import (
 	"github.com/git-milestone/git-milestone/internal/milestone"
 	"github.com/git-milestone/git-milestone/internal/safefs"
 	"github.com/git-milestone/git-milestone/internal/storage"
+	"github.com/git-milestone/git-milestone/internal/storage/dbstore"
 )
 
 // Exit codes (SPEC section 4).
@@ -70,7 +71,7 @@ func ExitCode(err error) int {
 		return s.code
 	case errors.As(err, &r), errors.As(err, &fe), errors.As(err, &field), errors.As(err, &amb):
 		return ExitRefused
-	case errors.Is(err, storage.ErrExists), errors.Is(err, safefs.ErrRefused):
+	case errors.Is(err, storage.ErrExists), errors.Is(err, safefs.ErrRefused), errors.Is(err, dbstore.ErrBadURL):
 		return ExitRefused
 	}
 	return ExitFailed

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -213,7 +214,12 @@ func TestRedactURL(t *testing.T) {
 		{"postgres://u:p%40ss@host/db", "postgres://u:xxxxx@host/db"},
 		{"host=h user=u password=secret dbname=d", "host=h user=u password=xxxxx dbname=d"},
 		{"host=h password='se cret' dbname=d", "host=h password=xxxxx dbname=d"},
-		{"postgres://u:sec ret@ho st/db", "postgres://u:xxxxx@ho st/db"},
+		{"postgres://u:sec ret@ho st/db", "postgres://xxxxx@ho st/db"},
+		{"postgres://u:p@ss@host/db", "postgres://xxxxx@host/db"},
+		{"postgres://u:p%zz@host/db", "postgres://xxxxx@host/db"},
+		{"postgres://u:pa/ss@host/db", "postgres://xxxxx@host/db"},
+		{"postgres://u:pa:ss@host/db", "postgres://u:xxxxx@host/db"},
+		{"postgres://u:p?a#s@host/db", "postgres://xxxxx@host/db"},
 		{"", ""},
 	} {
 		if got := RedactURL(c.in); got != c.want {
@@ -329,5 +335,41 @@ func TestIndexKey(t *testing.T) {
 				t.Errorf("indexKey equality of %.10q and %.10q", a, b)
 			}
 		}
+	}
+}
+
+// TestSecretsNeverPrinted: passwords with unescaped @, :, %, / and the
+// like, in URLs that parse and URLs that do not: no part of the password is
+// in the error, a malformed URL is refused (ErrBadURL), and an unreachable
+// server is a connect error.
+func TestSecretsNeverPrinted(t *testing.T) {
+	passwords := []string{"Zq@9Kx7Wv", "Zq:9@Kx7Wv", "Zq%9Kx:7Wv", "Zq%zz@Kx/7Wv", "Zq9@@Kx#7Wv", "Zq 9?Kx%417Wv", "Zq9Kx7Wv#"}
+	for _, pw := range passwords {
+		for _, form := range []string{
+			"postgres://postgres:%s@127.0.0.1:1/db?sslmode=disable",
+			"postgresql://postgres:%s@127.0.0.1:1/db?connect_timeout=1",
+			"postgres://127.0.0.1:1/db?sslmode=disable&password=%s",
+		} {
+			u := fmt.Sprintf(form, pw)
+			_, err := Open(context.Background(), Config{Type: TypePostgreSQL, URL: u, ProjectKey: "p", ConnectTimeout: 500 * time.Millisecond})
+			if err == nil {
+				t.Fatalf("%s: opened", u)
+			}
+			msg := err.Error() + " " + RedactURL(u)
+			for i := 0; i+3 <= len(pw); i++ {
+				if part := pw[i : i+3]; strings.Contains(msg, part) {
+					t.Errorf("password part %q printed for %s: %s", part, u, msg)
+				}
+			}
+			if !errors.Is(err, ErrBadURL) && !strings.Contains(err.Error(), "connect") {
+				t.Errorf("%s: unclear error: %v", u, err)
+			}
+		}
+	}
+	// A URL that does not parse is refused as input, with the whole
+	// user-info masked.
+	_, err := Open(context.Background(), Config{Type: TypePostgreSQL, URL: "postgres://bob:Zq%zz/9@127.0.0.1:1/db", ProjectKey: "p"})
+	if !errors.Is(err, ErrBadURL) || !strings.Contains(err.Error(), "postgres://xxxxx@127.0.0.1:1/db") || strings.Contains(err.Error(), "bob") {
+		t.Errorf("malformed URL: %v", err)
 	}
 }

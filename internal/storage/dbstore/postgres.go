@@ -14,26 +14,34 @@ import (
 )
 
 func openPostgres(ctx context.Context, cfg Config) (*Store, error) {
-	where := RedactURL(cfg.URL)
-	s := &Store{kind: TypePostgreSQL, project: cfg.ProjectKey, timeout: cfg.QueryTimeout, where: where,
-		connectTimeout: cfg.ConnectTimeout}
-	s.scrub = func(msg string) string {
-		if cfg.URL != "" {
-			msg = strings.ReplaceAll(msg, cfg.URL, where)
-		}
-		return msg
-	}
 	if cfg.URL == "" {
 		return nil, errors.New("open PostgreSQL database: no URL (set DATABASE_URL or git config milestone.databaseUrl)")
 	}
+	// Parsed once: what may be shown, and every secret to keep out of
+	// messages. A URL that does not parse is refused with its whole
+	// user-info part masked.
+	d, err := parseDSN(cfg.URL)
+	if err != nil {
+		return nil, err
+	}
+	where := d.shown
+	s := &Store{kind: TypePostgreSQL, project: cfg.ProjectKey, timeout: cfg.QueryTimeout, where: where,
+		connectTimeout: cfg.ConnectTimeout}
+	s.scrub = func(msg string) string {
+		return d.scrub(strings.ReplaceAll(msg, cfg.URL, where))
+	}
 	pcfg, err := pgxpool.ParseConfig(cfg.URL)
 	if err != nil {
-		// pgx's own message redacts the password; ours names the URL redacted.
-		return nil, s.wrap(ctx, "parse PostgreSQL URL", err)
+		// pgx's reason, with every secret scrubbed (its own redaction
+		// leaves parts of some passwords).
+		reason := err.Error()
+		if i := strings.Index(reason, "`: "); i >= 0 {
+			reason = reason[i+3:] // drop pgx's "cannot parse `URL`" prefix
+		}
+		return nil, &URLError{Shown: where, Reason: s.scrub(reason)}
 	}
-	if pw := pcfg.ConnConfig.Password; len(pw) >= 3 {
-		prev := s.scrub
-		s.scrub = func(msg string) string { return strings.ReplaceAll(prev(msg), pw, "xxxxx") }
+	if pw := pcfg.ConnConfig.Password; len(pw) >= 2 {
+		d.secrets = append(d.secrets, pw)
 	}
 	pcfg.MaxConns = int32(cfg.PoolSize)
 	pcfg.MinConns = 0

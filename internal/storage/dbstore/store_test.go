@@ -714,7 +714,7 @@ func TestOpenConfigErrors(t *testing.T) {
 		{Config{Type: TypeSQLite, ProjectKey: "p"}, "no path"},
 		{Config{Type: TypeSQLite, ProjectKey: "p", Path: "/nonexistent-dir/x/enterprise.db"}, "does not exist"},
 		{Config{Type: TypePostgreSQL, ProjectKey: "p"}, "no URL"},
-		{Config{Type: TypePostgreSQL, ProjectKey: "p", URL: "postgres://u:s3cretpw@[bad"}, "parse"},
+		{Config{Type: TypePostgreSQL, ProjectKey: "p", URL: "postgres://u:s3cretpw@[bad"}, "not a valid URL"},
 	} {
 		_, err := Open(ctx, c.cfg)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
