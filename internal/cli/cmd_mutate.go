@@ -193,7 +193,7 @@ func newUpdateCommand(env *Env) *cli.Command {
 		&cli.IntFlag{Name: "progress", Usage: "0-100"},
 		&cli.StringSliceFlag{Name: "add-label", Usage: "add a label (repeatable)"},
 		&cli.StringSliceFlag{Name: "remove-label", Usage: "remove a label (repeatable)"},
-		&cli.StringSliceFlag{Name: "set", Usage: "set KEY=VALUE (any key but id and the timestamps; empty VALUE removes an unknown key)"},
+		&cli.GenericFlag{Name: "set", Value: &rawValues{}, Usage: "set KEY=VALUE, VALUE one YAML scalar as given (a,b stays the text \"a,b\"; a list only as [a, b]); repeatable; any key but id and the timestamps; empty VALUE removes an unknown key"},
 	)
 	return &cli.Command{
 		Name:      "update",

@@ -74,12 +74,34 @@ func parseEdits(c *cli.Context) (*fieldEdits, error) {
 		p := c.Int("progress")
 		e.progress = &p
 	}
-	for _, kv := range c.StringSlice("set") {
+	var sets []string
+	if r, ok := c.Generic("set").(*rawValues); ok && r != nil {
+		sets = r.values
+	}
+	for _, kv := range sets {
 		if err := e.set(kv); err != nil {
 			return nil, err
 		}
 	}
 	return e, e.check()
+}
+
+// rawValues is a repeatable flag whose values are kept whole: a slice
+// flag would split "--set key=a,b" at the comma.
+type rawValues struct{ values []string }
+
+// Set implements cli.Generic.
+func (r *rawValues) Set(v string) error {
+	r.values = append(r.values, v)
+	return nil
+}
+
+// String implements cli.Generic.
+func (r *rawValues) String() string {
+	if r == nil {
+		return ""
+	}
+	return strings.Join(r.values, " ")
 }
 
 func nonEmpty(s []string) []string {
