@@ -23,7 +23,10 @@ Rules (SPEC section 10): a field changed on one side takes that side;
 changed differently on both sides is a conflict; labels and depends_on merge
 as sets (removals kept); created_at keeps the oldest, updated_at the latest;
 closed_at follows status; description merges line by line. A version that
-does not parse is merged line by line, like 'git merge-file'.`,
+does not parse is merged line by line, like 'git merge-file', and the merge
+is reported as a conflict. Binary data (NUL bytes, invalid UTF-8) or a
+version over 4 MiB is not merged at all: OURS is kept as it is and the exit
+status is 1, so git reports the conflict.`,
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "marker-size", Usage: "length of the conflict markers (git's %L)"},
 		},

@@ -98,6 +98,9 @@ func Decode(path string, src []byte) (milestone.Milestone, error) {
 	if err != nil {
 		return milestone.Milestone{}, err
 	}
+	if err := checkSize(path, src); err != nil {
+		return milestone.Milestone{}, err
+	}
 	if m, ok := fastDecode(src); ok {
 		m.ID = id
 		return m, nil
@@ -107,6 +110,18 @@ func Decode(path string, src []byte) (milestone.Milestone, error) {
 		return milestone.Milestone{}, err
 	}
 	return p.m, nil
+}
+
+// MaxDocumentSize bounds a milestone document: a larger one is refused
+// unparsed (yaml.v3 also refuses excessive alias expansion, so a small
+// "billion laughs" document is refused too).
+const MaxDocumentSize = 4 << 20
+
+func checkSize(path string, src []byte) error {
+	if len(src) > MaxDocumentSize {
+		return &Error{Path: path, Msg: fmt.Sprintf("the document is %d bytes, over the limit of %d", len(src), MaxDocumentSize)}
+	}
+	return nil
 }
 
 // idFromPath returns the id a file path names ("" for an empty path).
@@ -135,6 +150,9 @@ func parse(file string, src []byte) (*parsed, error) {
 	}
 	id, err := idFromPath(file)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkSize(file, src); err != nil {
 		return nil, err
 	}
 	if line, text := conflictMarker(src); line > 0 {

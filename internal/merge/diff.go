@@ -1,7 +1,11 @@
 package merge
 
 // Line diff: Myers' O(ND) algorithm in linear space (the "middle snake"
-// bisection), on lines interned as ints.
+// bisection), on lines interned as ints, with a bounded cost: two ranges
+// with no line in common are wholly different at once, and a bisection
+// that needs more than maxEditCost edits gives up and treats its ranges as
+// wholly different (correct, if not minimal). So large dissimilar inputs
+// cost about linear time, not quadratic; they then merge as one block.
 
 // Hunk is one difference between two line sequences: the lines A[A0:A1]
 // are replaced by B[B0:B1]. An insertion has A0 == A1, a deletion B0 == B1.
@@ -60,7 +64,14 @@ func DiffLines(a, b []string) []Hunk {
 
 // diffIDs returns the hunks between two interned sequences.
 func diffIDs(a, b []int) []Hunk {
-	d := &differ{a: a, b: b}
+	top := 0
+	for _, x := range a {
+		top = max(top, x+1)
+	}
+	for _, x := range b {
+		top = max(top, x+1)
+	}
+	d := &differ{a: a, b: b, stamp: make([]int, top)}
 	d.compare(0, len(a), 0, len(b))
 	var hunks []Hunk
 	pa, pb := 0, 0
@@ -79,6 +90,26 @@ func diffIDs(a, b []int) []Hunk {
 type differ struct {
 	a, b  []int
 	pairs [][2]int // matched (i, j), increasing
+	stamp []int    // by line id: the gen of the last range that holds it
+	gen   int
+}
+
+// maxEditCost bounds the edit distance one bisection searches for.
+const maxEditCost = 1024
+
+// shareLine reports whether a[aLo:aHi] and b[bLo:bHi] have a line in
+// common, in linear time.
+func (d *differ) shareLine(aLo, aHi, bLo, bHi int) bool {
+	d.gen++
+	for _, x := range d.a[aLo:aHi] {
+		d.stamp[x] = d.gen
+	}
+	for _, y := range d.b[bLo:bHi] {
+		if d.stamp[y] == d.gen {
+			return true
+		}
+	}
+	return false
 }
 
 // compare records the matches of a[aLo:aHi] and b[bLo:bHi].
@@ -92,7 +123,9 @@ func (d *differ) compare(aLo, aHi, bLo, bHi int) {
 		suffix++
 	}
 	aEnd, bEnd := aHi-suffix, bHi-suffix
-	if aLo < aEnd && bLo < bEnd {
+	if aLo < aEnd && bLo < bEnd && (aEnd-aLo)+(bEnd-bLo) > 64 && !d.shareLine(aLo, aEnd, bLo, bEnd) {
+		// nothing in common: wholly different
+	} else if aLo < aEnd && bLo < bEnd {
 		// A split at a corner would not make progress: the ranges are then
 		// treated as wholly different (correct, if not minimal).
 		if x, y, ok := d.bisect(aLo, aEnd, bLo, bEnd); ok && !(x == aLo && y == bLo) && !(x == aEnd && y == bEnd) {
@@ -107,11 +140,12 @@ func (d *differ) compare(aLo, aHi, bLo, bHi int) {
 
 // bisect finds a point (x, y) on a shortest edit path through the box
 // a[aLo:aHi] x b[bLo:bHi] where the forward and backward searches meet.
-// ok is false when the two ranges have nothing in common.
+// ok is false when the two ranges have nothing in common, or when no
+// meeting point is found within maxEditCost edits.
 func (d *differ) bisect(aLo, aHi, bLo, bHi int) (x, y int, ok bool) {
 	n, m := aHi-aLo, bHi-bLo
 	a, b := d.a[aLo:aHi], d.b[bLo:bHi]
-	maxD := (n + m + 1) / 2
+	maxD := min((n+m+1)/2, maxEditCost)
 	off := maxD
 	vlen := 2*maxD + 2
 	v1 := make([]int, 2*vlen)

@@ -59,3 +59,33 @@ func FuzzMerge(f *testing.F) {
 		}
 	})
 }
+
+// FuzzMergeBytes: on arbitrary bytes (binary, NUL, broken YAML, conflict
+// markers) the merge never panics; when ours or theirs does not decode the
+// result is never clean; a clean result always decodes.
+func FuzzMergeBytes(f *testing.F) {
+	f.Add([]byte(doc()), []byte(doc("priority: high")), []byte(doc("owner: bo")))
+	f.Add([]byte(doc()), []byte("\x00\x01binary\n"), []byte(doc("owner: bo")))
+	f.Add([]byte("\xff\xfe"), []byte(doc()), []byte(doc("title: X")))
+	f.Add([]byte(doc()), []byte("title: [unclosed\n"), []byte(doc()))
+	f.Add([]byte(doc()), []byte("<<<<<<< a\ntitle: A\n=======\ntitle: B\n>>>>>>> b\n"), []byte(doc("owner: x")))
+	f.Add([]byte("\xef\xbb\xbftitle: T\n"), []byte("\xef\xbb\xbftitle: T\npriority: high\n"), []byte("title: T\nowner: o\n"))
+	f.Add([]byte(""), []byte("a: &a [x, x]\nb: &b [*a, *a]\ntitle: T\n"), []byte("title: T\n"))
+	f.Fuzz(func(t *testing.T, base, ours, theirs []byte) {
+		r := Merge(base, ours, theirs, path)
+		if !r.Clean() {
+			return
+		}
+		if bytes.Equal(ours, theirs) || bytes.Equal(base, theirs) || bytes.Equal(base, ours) {
+			return // one side unchanged: the other is taken as it is
+		}
+		for _, side := range [][]byte{ours, theirs} {
+			if _, err := format.Decode("", side); err != nil {
+				t.Fatalf("clean merge although a side does not decode: %v", err)
+			}
+		}
+		if _, err := format.Decode("", r.Content); err != nil {
+			t.Fatalf("clean merge does not decode: %v\n%q", err, r.Content)
+		}
+	})
+}

@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/git-milestone/git-milestone/internal/format"
 	"github.com/git-milestone/git-milestone/internal/milestone"
@@ -81,6 +82,12 @@ func MergeWith(base, ours, theirs []byte, path string, opt Options) Result {
 		return Result{Content: bytes.Clone(ours)}
 	case bytes.Equal(base, ours):
 		return Result{Content: bytes.Clone(theirs)}
+	}
+	if why := unmergeable(path, base, ours, theirs); why != "" {
+		// Not a text document: ours is kept as it is and the merge is a
+		// conflict, so git reports it and nothing of the user's is lost.
+		return Result{Content: bytes.Clone(ours), Notes: []string{why + "; your version is kept"},
+			Conflicts: []Conflict{{Msg: why + ": resolve it by hand"}}}
 	}
 	noBase := len(bytes.TrimSpace(base)) == 0
 	var bad []string
@@ -148,6 +155,24 @@ func idOf(path string) string {
 // lineFallback merges the three texts line by line when a version does not
 // decode. A result that does not decode is reported as a conflict, so git
 // never records it as resolved.
+// unmergeable says why three versions cannot be merged even line by line
+// (binary data, NUL bytes, invalid UTF-8, or a version over the document
+// size limit), or "".
+func unmergeable(path string, base, ours, theirs []byte) string {
+	for i, src := range [][]byte{base, ours, theirs} {
+		side := [...]string{"base", "ours", "theirs"}[i]
+		switch {
+		case len(src) > format.MaxDocumentSize:
+			return fmt.Sprintf("%s version of %s is %d bytes, over the document limit of %d", side, path, len(src), format.MaxDocumentSize)
+		case bytes.IndexByte(src, 0) >= 0:
+			return fmt.Sprintf("%s version of %s holds NUL bytes (binary data)", side, path)
+		case !utf8.Valid(src):
+			return fmt.Sprintf("%s version of %s is not UTF-8 text", side, path)
+		}
+	}
+	return ""
+}
+
 func lineFallback(base, ours, theirs []byte, path string, bad []string, lopt LineOptions) Result {
 	lm := MergeLines(base, ours, theirs)
 	res := Result{Content: lm.Text(lopt), LineMerged: true}
@@ -160,6 +185,14 @@ func lineFallback(base, ours, theirs []byte, path string, bad []string, lopt Lin
 	}
 	if _, err := format.Decode("", res.Content); err != nil {
 		res.Conflicts = append(res.Conflicts, Conflict{Msg: fmt.Sprintf("the line-merged document does not decode: %s", sideError(path, "merged", err))})
+		return res
+	}
+	for _, b := range bad {
+		if !strings.Contains(b, "base version") {
+			// A side that does not parse is never merged silently.
+			res.Conflicts = append(res.Conflicts, Conflict{Msg: b + ": check the line-merged document"})
+			break
+		}
 	}
 	return res
 }

@@ -372,7 +372,6 @@ func TestMergeUnparsableSideFallsBackToLines(t *testing.T) {
 		// The line merge is clean but the result still does not decode.
 		{"invalid yaml on one side", broken, doc("owner: bo"), false},
 		{"conflict markers in a side", strings.Replace(doc(), "title: Public beta", "<<<<<<< HEAD\ntitle: A\n=======\ntitle: B\n>>>>>>> x", 1), doc("owner: bo"), false},
-		{"binary garbage", "\x00\x01\x02garbage\n", doc("owner: bo"), false},
 		{"invalid value, line merge fixes nothing", strings.Replace(doc(), "progress: 40", "progress: 400", 1), doc("owner: bo"), false},
 	}
 	for _, tt := range tests {
@@ -395,6 +394,42 @@ func TestMergeUnparsableSideFallsBackToLines(t *testing.T) {
 		t.Fatalf("%+v\n%s", r, r.Content)
 	}
 	decode(t, r.Content)
+}
+
+// TestMergeBinaryKeepsOurs: binary data, NUL bytes, invalid UTF-8 or an
+// oversized version is not merged at all: ours is kept byte for byte and
+// the merge is a conflict (the driver exits non-zero, git reports it).
+func TestMergeBinaryKeepsOurs(t *testing.T) {
+	big := doc("description: |\n  " + strings.Repeat("x", format.MaxDocumentSize))
+	for name, sides := range map[string][3]string{
+		"NUL in ours":        {doc(), "\x00\x01\x02garbage\n", doc("owner: bo")},
+		"NUL in theirs":      {doc(), doc("owner: bo"), "title: T\x00\n"},
+		"invalid UTF-8 base": {"title: \xff\xfe\n", doc("owner: bo"), doc("priority: high")},
+		"oversized theirs":   {doc(), doc("owner: bo"), big},
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := Merge([]byte(sides[0]), []byte(sides[1]), []byte(sides[2]), path)
+			if r.Clean() || r.LineMerged {
+				t.Fatalf("clean %v, line merged %v", r.Clean(), r.LineMerged)
+			}
+			if !bytes.Equal(r.Content, []byte(sides[1])) {
+				t.Errorf("ours not kept")
+			}
+			if len(r.Conflicts) == 0 || !strings.Contains(r.Conflicts[0].Msg, path) {
+				t.Errorf("conflict does not name the file: %+v", r.Conflicts)
+			}
+		})
+	}
+}
+
+// TestMergeUnparsableSideIsAConflict: a side that does not parse is never
+// merged silently, even when the line merge is clean and decodes.
+func TestMergeUnparsableSideIsAConflict(t *testing.T) {
+	ours := strings.Replace(doc(), "x-team: core", "x-team: [core", 1)
+	r := Merge([]byte(doc()), []byte(ours), []byte(doc("x-team: [core]", "owner: bo")), path)
+	if r.Clean() {
+		t.Fatalf("clean merge of an unparsable side:\n%s", r.Content)
+	}
 }
 
 func TestMergeCRLF(t *testing.T) {
