@@ -26,6 +26,10 @@ type hostileRow struct {
 	msg   map[string]string // a substring of stderr by mode; "" is the default
 }
 
+// leaked is the title of a document planted outside the repository: no
+// command may ever show it.
+const leaked = "LEAKED-FROM-OUTSIDE"
+
 // hostileRepo is one repository with a victim file and a victim folder
 // outside it.
 type hostileRepo struct {
@@ -110,6 +114,7 @@ func newHostileRepo(t *testing.T, mode string) *hostileRepo {
 		t.Fatal(err)
 	}
 	os.WriteFile(filepath.Join(h.victimDir, "inner", "keep.txt"), []byte("keep\n"), 0o644)
+	os.WriteFile(filepath.Join(h.victimDir, "leak.yaml"), []byte("title: "+leaked+"\nstatus: completed\n"), 0o644)
 	gitIn(t, base, "init", "-q", "-b", "main", h.dir)
 	gitIn(t, h.dir, "commit", "-q", "--allow-empty", "-m", "root")
 	args := []string{"init", "--backend", mode}
@@ -222,6 +227,16 @@ func TestHostileRepository(t *testing.T) {
 			args:  []string{"list"},
 			code:  map[string]int{"": ExitOK},
 			msg:   map[string]string{"": ".milestones/active/evil.yaml " + refused, "database": ""}},
+		{name: "completed folder links outside",
+			plant: func(t *testing.T, h *hostileRepo) { h.link(t, ".milestones/completed", h.victimDir) },
+			args:  []string{"list", "--all"},
+			code:  map[string]int{"": ExitOK},
+			msg:   map[string]string{"": ".milestones/completed " + refused, "database": ""}},
+		{name: "completed folder links outside, diff",
+			plant: func(t *testing.T, h *hostileRepo) { h.link(t, ".milestones/completed", h.victimDir) },
+			args:  []string{"diff"},
+			code:  map[string]int{"": ExitRefused},
+			msg:   map[string]string{"": ".milestones/completed " + refused}},
 		{name: ".milestones links outside",
 			plant: func(t *testing.T, h *hostileRepo) {
 				// The real folder moves into the victim folder; the repository
@@ -274,7 +289,10 @@ func TestHostileRepository(t *testing.T) {
 				before := treeHash(t, h.victimDir)
 				row.plant(t, h)
 				plantedDir := treeHash(t, h.victimDir)
-				code, _, stderr := runMain(t, h.dir, row.args...)
+				code, stdout, stderr := runMain(t, h.dir, row.args...)
+				if strings.Contains(stdout+stderr, leaked) {
+					t.Errorf("a document outside the repository was read:\n%s%s", stdout, stderr)
+				}
 				want, ok := row.code[mode]
 				if !ok {
 					want = row.code[""]
