@@ -113,6 +113,12 @@ func FuzzFastDecode(f *testing.F) {
 	f.Add([]byte(specDoc))
 	f.Add([]byte(techNotesDoc))
 	f.Add([]byte("title: x\ndescription: |+\n\n  a\n\n\n# c\nlabels: [a, 'b c', \"d\"]\nx: 1.5\n"))
+	// Hostile bytes: a byte-order mark, NUL, invalid UTF-8, alias bombs.
+	f.Add([]byte("\xef\xbb\xbftitle: BOM\nstatus: active\n"))
+	f.Add([]byte("title: a\x00b\n"))
+	f.Add([]byte("title: \xff\xfe\n"))
+	f.Add([]byte("title: T\n" + laughs()))
+	f.Add([]byte("x: &x [a, a]\ntitle: *x\n"))
 	r := rand.New(rand.NewPCG(5, 6))
 	for i := 0; i < 40; i++ {
 		f.Add([]byte(randomDoc(r)))
