@@ -361,3 +361,31 @@ func TestFsckListsAndRepairsSpecialEntries(t *testing.T) {
 		t.Errorf("the victim folder lost a file: %v", err)
 	}
 }
+
+// TestInitRefusesLinkedMilestones: a fresh clone whose .milestones is a
+// link: init (and any other command) refuses it and writes nothing
+// anywhere, not even an event.
+func TestInitRefusesLinkedMilestones(t *testing.T) {
+	hostileEnv(t)
+	base := t.TempDir()
+	dir, outside := filepath.Join(base, "repo"), filepath.Join(base, "outside")
+	os.MkdirAll(outside, 0o755)
+	gitIn(t, base, "init", "-q", "-b", "main", dir)
+	if err := os.Symlink(outside, filepath.Join(dir, ".milestones")); err != nil {
+		t.Fatal(err)
+	}
+	gitIn(t, dir, "add", ".milestones")
+	gitIn(t, dir, "commit", "-q", "-m", "hostile")
+	for _, mode := range []string{"file", "hybrid", "database"} {
+		code, _, stderr := runMain(t, dir, "init", "--backend", mode)
+		if code != ExitRefused || !strings.Contains(stderr, ".milestones is a symbolic link") {
+			t.Errorf("init --backend %s: exit %d, stderr %s", mode, code, stderr)
+		}
+	}
+	if code, _, _ := runMain(t, dir, "create", "X"); code == ExitOK {
+		t.Errorf("create succeeded")
+	}
+	if ents, _ := os.ReadDir(outside); len(ents) != 0 {
+		t.Errorf("written through the link: %v", ents)
+	}
+}

@@ -322,9 +322,12 @@ func (c *Config) validate() *posError {
 // Load reads the config of the work tree at root (defaults when absent).
 // The file is read through safefs: a link or special file is refused.
 func Load(root string) (Config, error) {
-	data, err := safefs.WorkTree(root).ReadFile(ConfigPath)
+	data, err := safefs.WorkTree(root).ReadFileMax(ConfigPath, MaxSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return Default(), nil
+	}
+	if errors.Is(err, safefs.ErrTooLarge) {
+		return Config{}, &Error{Path: ConfigPath, Msg: fmt.Sprintf("the file is over the limit of %d bytes", MaxSize)}
 	}
 	if err != nil {
 		return Config{}, fmt.Errorf("read %s: %w", ConfigPath, err)
@@ -389,7 +392,10 @@ func (c *Config) ResolveDatabase(getenv func(string) string, gitURL string, warn
 func HasPassword(raw string) bool {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return strings.Contains(raw, "password=")
+		// Unparsable (an unescaped @ or % in a password, say): assume the
+		// worst when there is a user-info part.
+		_, rest, isURL := strings.Cut(raw, "://")
+		return strings.Contains(raw, "password=") || (isURL && strings.Contains(rest, "@"))
 	}
 	_, ok := u.User.Password()
 	return ok || strings.Contains(u.RawQuery, "password=")

@@ -241,6 +241,27 @@ func (t Tree) ReadFile(rel string) ([]byte, error) {
 	return b, nil
 }
 
+// ReadFileMax reads the regular file rel, refusing one larger than max
+// bytes without reading it all.
+func (t Tree) ReadFileMax(rel string, max int64) ([]byte, error) {
+	f, err := t.Open(rel)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, t.pathErr("read", rel, err)
+	}
+	if int64(len(b)) > max {
+		return nil, fmt.Errorf("%s is over the size limit of %d bytes: %w", t.Show(rel), max, ErrTooLarge)
+	}
+	return b, nil
+}
+
+// ErrTooLarge is wrapped by ReadFileMax's error for a file over its limit.
+var ErrTooLarge = errors.New("file too large")
+
 // WriteFile replaces the regular file rel with data atomically: a
 // temporary file beside it, synced, then renamed over it. Missing parent
 // folders are created.

@@ -143,6 +143,13 @@ func (s *Store) Scan() ([]DocFile, []storage.Problem, error) {
 // directory.
 var errNotRegular = errors.New("not a regular file")
 
+// errTooLarge is returned by readNoFollow for a file over maxRead, which
+// is not read at all.
+var errTooLarge = errors.New("too large")
+
+// maxRead is the largest document read: format.MaxDocumentSize.
+const maxRead = format.MaxDocumentSize
+
 // ReadFile reads a repository-relative file without following symlinks
 // and without opening anything but a regular file. Scan has checked the
 // folders above it.
@@ -150,6 +157,9 @@ func (s *Store) ReadFile(rel string) ([]byte, error) {
 	data, err := readNoFollow(filepath.Join(s.repo.WorkTree, filepath.FromSlash(rel)))
 	if errors.Is(err, syscall.ELOOP) {
 		return nil, &safefs.RefusedError{Path: rel, What: "a symbolic link", Want: "a regular file"}
+	}
+	if errors.Is(err, errTooLarge) {
+		return nil, &format.Error{Path: rel, Msg: fmt.Sprintf("the document is over the limit of %d bytes", format.MaxDocumentSize)}
 	}
 	if errors.Is(err, errNotRegular) {
 		fi, lerr := os.Lstat(filepath.Join(s.repo.WorkTree, filepath.FromSlash(rel)))

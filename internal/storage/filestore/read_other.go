@@ -17,6 +17,8 @@ func readNoFollow(path string) ([]byte, error) {
 	defer f.Close()
 	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
 		return nil, errNotRegular
+	} else if fi.Size() > maxRead {
+		return nil, errTooLarge
 	}
 	return io.ReadAll(f)
 }

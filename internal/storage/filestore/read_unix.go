@@ -32,6 +32,9 @@ func readNoFollow(path string) ([]byte, error) {
 	if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
 		return nil, errNotRegular
 	}
+	if st.Size > maxRead {
+		return nil, errTooLarge
+	}
 	buf := make([]byte, 0, 2048)
 	for {
 		if len(buf) == cap(buf) {
