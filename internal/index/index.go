@@ -316,7 +316,18 @@ func (ix *Index) files() safefs.Tree { return safefs.New(filepath.Dir(ix.path), 
 // that remains (between this check and SQLite's open) is open only to a
 // local process, not to repository content.
 func (ix *Index) checkFiles() error {
-	return ix.files().CheckSQLite(filepath.Base(ix.path))
+	t, name := ix.files(), filepath.Base(ix.path)
+	for _, suffix := range safefs.SQLiteSuffixes {
+		err := t.CheckFile(name + suffix)
+		var re *safefs.RefusedError
+		if suffix == "" && errors.As(err, &re) && re.What == "a directory" {
+			continue // a folder at the index is broken, not hostile: repaired (moved aside)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // errReplaced says the index file changed while it was being opened.
