@@ -14,6 +14,8 @@
 package safefs
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -36,7 +38,7 @@ type RefusedError struct {
 }
 
 func (e *RefusedError) Error() string {
-	return fmt.Sprintf("%s is %s, not %s: refused (the tool never follows links or opens special files under .milestones)", e.Path, e.What, e.Want)
+	return fmt.Sprintf("%s is %s, not %s: refused (git-milestone never follows a link or opens a special file there)", e.Path, e.What, e.Want)
 }
 
 // Unwrap makes errors.Is(err, ErrRefused) true.
@@ -278,7 +280,9 @@ func (t Tree) WriteFile(rel string, data []byte, perm fs.FileMode) error {
 	if fi, err := r.Lstat(rel); err == nil && !fi.Mode().IsRegular() {
 		return t.refuse(rel, fi.Mode(), "a regular file")
 	}
-	tmp := fmt.Sprintf("%s.tmp-%d", rel, os.Getpid())
+	var rnd [6]byte
+	rand.Read(rnd[:])
+	tmp := fmt.Sprintf("%s.tmp-%d-%s", rel, os.Getpid(), hex.EncodeToString(rnd[:]))
 	f, err := t.openIn(r, tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, perm)
 	if err != nil {
 		return err
