@@ -108,6 +108,9 @@ func Acquire(ctx context.Context, t safefs.Tree, rel string, timeout time.Durati
 	defer timer.Stop()
 	for {
 		f, err := t.OpenFile(rel, os.O_RDWR|os.O_CREATE, 0o666)
+		if errors.Is(err, safefs.ErrRefused) {
+			return nil, err // it names the path
+		}
 		if err != nil {
 			return nil, fmt.Errorf("lock %s: %w", show, err)
 		}
