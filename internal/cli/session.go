@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -79,7 +81,26 @@ func openReader(ctx context.Context, env *Env, noCache bool) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	scope := dc.Type + " " + dbstore.RedactURL(dc.URL) + " " + dc.ProjectKey
+	// The cache's file names depend on a secret of this clone (in the git
+	// config, never committed): cache files planted in the repository
+	// can never be taken for answers.
+	salt, _ := s.repo.ConfigGet("milestone.cacheSalt")
+	if salt == "" {
+		var b [16]byte
+		rand.Read(b[:])
+		salt = hex.EncodeToString(b[:])
+		if err := s.repo.ConfigSet("milestone.cacheSalt", salt); err != nil {
+			noCache = true // without a stored secret the cache is not used
+		}
+	}
+	if noCache {
+		if s.backend, err = s.openBackend(ctx, s.kind); err != nil {
+			return nil, err
+		}
+		s.read = s.backend
+		return s, nil
+	}
+	scope := salt + " " + dc.Type + " " + dbstore.RedactURL(dc.URL) + " " + dc.ProjectKey
 	c := cache.New(s.tree(), s.cacheDir(), time.Duration(perf.CacheTTL)*time.Second, scope, func() (storage.Backend, error) {
 		return s.openBackend(ctx, s.kind)
 	})
