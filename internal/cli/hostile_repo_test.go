@@ -271,6 +271,24 @@ func TestHostileRepository(t *testing.T) {
 			args: []string{"update", "beta", "--priority", "low"},
 			code: map[string]int{"": ExitRefused},
 			msg:  map[string]string{"": ".milestones/locks/migration.lock is a named pipe"}},
+		{name: "huge sparse document",
+			plant: func(t *testing.T, h *hostileRepo) {
+				if err := os.Truncate(h.path(".milestones/active/beta.yaml"), 5<<30); err != nil {
+					t.Skip(err)
+				}
+			},
+			args: []string{"list"},
+			code: map[string]int{"": ExitOK},
+			msg:  map[string]string{"": ".milestones/active/beta.yaml: the document is over the limit", "database": ""}},
+		{name: "huge sparse config",
+			plant: func(t *testing.T, h *hostileRepo) {
+				if err := os.Truncate(h.path(".milestones/config/storage-config.yaml"), 5<<30); err != nil {
+					t.Skip(err)
+				}
+			},
+			args: []string{"list"},
+			code: map[string]int{"": ExitRefused},
+			msg:  map[string]string{"": ".milestones/config/storage-config.yaml: the file is over the limit"}},
 		{name: "unreadable document",
 			plant: func(t *testing.T, h *hostileRepo) {
 				if os.Geteuid() == 0 {
