@@ -237,6 +237,11 @@ func TestHostileRepository(t *testing.T) {
 			args:  []string{"diff"},
 			code:  map[string]int{"": ExitRefused},
 			msg:   map[string]string{"": ".milestones/completed " + refused}},
+		{name: "completed folder links outside, show",
+			plant: func(t *testing.T, h *hostileRepo) { h.link(t, ".milestones/completed", h.victimDir) },
+			args:  []string{"show", "leak"},
+			code:  map[string]int{"": ExitFailed},
+			msg:   map[string]string{"": `no milestone "leak"`}},
 		{name: ".milestones links outside",
 			plant: func(t *testing.T, h *hostileRepo) {
 				// The real folder moves into the victim folder; the repository

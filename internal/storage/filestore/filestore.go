@@ -55,6 +55,8 @@ type Options struct {
 type Store struct {
 	repo *gitrepo.Repo
 	opts Options
+
+	folders sync.Map // folder (".milestones/active") -> error: checked once, it is not a link
 }
 
 var _ storage.Backend = (*Store)(nil)
@@ -139,6 +141,26 @@ func (s *Store) Scan() ([]DocFile, []storage.Problem, error) {
 	return files, problems, nil
 }
 
+// checkFolder refuses a document folder (".milestones/active"), or a
+// folder above it, that is a link or not a directory: O_NOFOLLOW guards
+// only the last component of a path. Each folder is checked once per
+// store; a missing one is fine (nothing can be read through it).
+func (s *Store) checkFolder(dir string) error {
+	if v, ok := s.folders.Load(dir); ok {
+		err, _ := v.(error)
+		return err
+	}
+	var err error
+	for p := dir; p != "." && p != "/" && p != ""; p = path.Dir(p) {
+		fi, lerr := os.Lstat(filepath.Join(s.repo.WorkTree, filepath.FromSlash(p)))
+		if lerr == nil && !fi.IsDir() {
+			err = &safefs.RefusedError{Path: p, What: safefs.Kind(fi.Mode()), Want: "a directory"}
+		}
+	}
+	s.folders.Store(dir, err)
+	return err
+}
+
 // errNotRegular is returned by readNoFollow for a fifo, device, socket or
 // directory.
 var errNotRegular = errors.New("not a regular file")
@@ -154,6 +176,9 @@ const maxRead = format.MaxDocumentSize
 // and without opening anything but a regular file. Scan has checked the
 // folders above it.
 func (s *Store) ReadFile(rel string) ([]byte, error) {
+	if err := s.checkFolder(path.Dir(rel)); err != nil {
+		return nil, err
+	}
 	data, err := readNoFollow(filepath.Join(s.repo.WorkTree, filepath.FromSlash(rel)))
 	if errors.Is(err, syscall.ELOOP) {
 		return nil, &safefs.RefusedError{Path: rel, What: "a symbolic link", Want: "a regular file"}
@@ -192,6 +217,9 @@ func (s *Store) Get(ctx context.Context, id string) (storage.Record, error) {
 	}
 	var found []DocFile
 	for _, folder := range Folders {
+		if err := s.checkFolder(Dir + "/" + folder); err != nil {
+			return storage.Record{}, err
+		}
 		p := Dir + "/" + folder + "/" + id + ".yaml"
 		if _, err := os.Lstat(filepath.Join(s.repo.WorkTree, filepath.FromSlash(p))); err == nil {
 			found = append(found, DocFile{ID: id, Path: p})
