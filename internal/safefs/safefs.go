@@ -8,9 +8,10 @@
 // Each operation opens an os.Root on the folder (so even a link swapped in
 // during the operation cannot lead outside it) and checks every component
 // with Lstat before acting (so a link is refused, not followed). What
-// remains is a race inside the folder: a local process that swaps a
-// checked directory for a link between the check and the act can redirect
-// the act to another path inside the same folder, never outside it.
+// remains is a race inside the folder: a local process (not repository
+// content, which is static) that swaps a checked directory for a link
+// between the check and the act can redirect the act to another path
+// inside the same folder (the work tree, for WorkTree), never outside it.
 package safefs
 
 import (
