@@ -39,6 +39,8 @@ func databaseConfig(env *Env, repo *gitrepo.Repo, cfg config.Config, dbType stri
 		ProjectKey:   key,
 		PoolSize:     cfg.Storage.Database.PoolSize,
 		QueryTimeout: cfg.QueryTimeout(),
+		// A URL from the committed config: the repository chose the server.
+		URLFromRepository: ds.Source == config.ConfigPath,
 	}
 	if dc.Type == dbstore.TypePostgreSQL && dc.URL == "" {
 		return dc, refused("the database backend is PostgreSQL but no URL is set: set DATABASE_URL or `git config milestone.databaseUrl URL`")

@@ -53,6 +53,11 @@ type Config struct {
 	// ConnectTimeout bounds connecting to the server; 0 means
 	// DefaultConnectTimeout.
 	ConnectTimeout time.Duration
+	// URLFromRepository says the URL came from a committed file, which
+	// anyone who can push may have written: then no password but the
+	// URL's own is sent (not PGPASSWORD, not ~/.pgpass), so a hostile
+	// repository cannot have the user's credentials sent to its server.
+	URLFromRepository bool
 }
 
 // Store is a storage.Backend on a SQL database. It is safe for concurrent

@@ -43,6 +43,9 @@ func openPostgres(ctx context.Context, cfg Config) (*Store, error) {
 	if pw := pcfg.ConnConfig.Password; len(pw) >= 2 {
 		d.secrets = append(d.secrets, pw)
 	}
+	if cfg.URLFromRepository && !d.hasPassword {
+		pcfg.ConnConfig.Password = "" // not PGPASSWORD or ~/.pgpass: the server is the repository's choice
+	}
 	pcfg.MaxConns = int32(cfg.PoolSize)
 	pcfg.MinConns = 0
 	pcfg.ConnConfig.ConnectTimeout = cfg.ConnectTimeout

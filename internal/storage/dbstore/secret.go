@@ -32,8 +32,9 @@ const mask = "xxxxx"
 // dsn is a connection string parsed once: what may be shown, and the
 // secret strings no message may contain.
 type dsn struct {
-	shown   string
-	secrets []string
+	shown       string
+	secrets     []string
+	hasPassword bool // the string itself holds a password
 }
 
 // parseDSN parses a PostgreSQL URL (postgres://user:password@host/db?...)
@@ -47,6 +48,7 @@ func parseDSN(raw string) (dsn, error) {
 		d := dsn{shown: kvPassword.ReplaceAllString(raw, "${1}"+mask)}
 		for _, m := range kvPassword.FindAllStringSubmatch(raw, -1) {
 			d.secrets = append(d.secrets, strings.Trim(m[2], "'"))
+			d.hasPassword = true
 		}
 		return d, nil
 	}
@@ -105,8 +107,10 @@ func parseDSN(raw string) (dsn, error) {
 	if changed {
 		shown.RawQuery = q.Encode()
 	}
+	_, userPW := u.User.Password()
 	secrets := secretsOf(rawUser, append(qsecrets, pw))
-	return dsn{shown: kvPassword.ReplaceAllString(shown.String(), "${1}"+mask), secrets: secrets}, nil
+	return dsn{shown: kvPassword.ReplaceAllString(shown.String(), "${1}"+mask), secrets: secrets,
+		hasPassword: userPW || len(qsecrets) > 0}, nil
 }
 
 // secretsOf lists the strings to scrub: the raw user-info (when it holds
