@@ -32,7 +32,7 @@ func passwordCatcher(t *testing.T) (addr string, got chan string) {
 				if binary.Read(c, binary.BigEndian, &n) != nil || n < 8 || n > 1<<16 {
 					return
 				}
-				io.CopyN(io.Discard, c, int64(n-4)) // the startup message
+				io.CopyN(io.Discard, c, int64(n-4))          // the startup message
 				c.Write([]byte{'R', 0, 0, 0, 8, 0, 0, 0, 3}) // AuthenticationCleartextPassword
 				var typ byte
 				if binary.Read(c, binary.BigEndian, &typ) != nil || typ != 'p' {
