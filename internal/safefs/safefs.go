@@ -220,6 +220,11 @@ func (t Tree) openIn(r *os.Root, rel string, flag int, perm fs.FileMode) (*os.Fi
 		f.Close()
 		return nil, t.refuse(rel, fi.Mode(), "a regular file")
 	}
+	if err == nil && flag&(os.O_WRONLY|os.O_RDWR) != 0 && linkCount(fi) > 1 {
+		// A hard link to a file elsewhere: writing would change that file.
+		f.Close()
+		return nil, &RefusedError{Path: t.Show(rel), What: "a file with other hard links", Want: "a file of its own"}
+	}
 	if err != nil {
 		f.Close()
 		return nil, t.pathErr("stat", rel, err)
@@ -360,6 +365,9 @@ func (t Tree) CheckFile(rel string) error {
 	}
 	if !fi.Mode().IsRegular() {
 		return t.refuse(rel, fi.Mode(), "a regular file")
+	}
+	if linkCount(fi) > 1 {
+		return &RefusedError{Path: t.Show(rel), What: "a file with other hard links", Want: "a file of its own"}
 	}
 	return nil
 }
