@@ -22,13 +22,6 @@ func (m *Milestone) Fields() []Field {
 	return append(fs, m.Extra...)
 }
 
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
-}
-
 // JSON encodes m as one JSON object: "id", then Fields() in order, then
 // the extra fields given (for example "path"). This is the object of the
 // `show --json` contract.
