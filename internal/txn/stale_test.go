@@ -142,15 +142,13 @@ func TestKilledTransactionRecovered(t *testing.T) {
 				t.Fatalf("git is not blocked by the stale lock: %v", err)
 			}
 
+			// Begin must adopt the stale lock: waiting it out would end in
+			// a lock timeout error after IndexLockTimeout.
 			var warnings []string
-			start := time.Now()
 			tx, err := txn.Begin(context.Background(), open(t, dir), txn.Options{
 				IndexLockTimeout: 5 * time.Second, Warn: func(s string) { warnings = append(warnings, s) }})
 			if err != nil {
 				t.Fatalf("Begin after the kill: %v", err)
-			}
-			if d := time.Since(start); d > 2*time.Second {
-				t.Errorf("Begin waited %v for a stale lock", d)
 			}
 			if err := tx.Close(); err != nil {
 				t.Fatal(err)
