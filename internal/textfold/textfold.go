@@ -21,7 +21,8 @@ import (
 //  3. full Unicode case folding: "É" becomes "e", "ß" and "ẞ" become "ss",
 //     "Σ" and "ς" become "σ";
 //  4. NUL, which no database text column holds, becomes a space (so it
-//     separates terms as white space does).
+//     separates terms as white space does); bytes that are not UTF-8
+//     become U+FFFD.
 //
 // Cherokee folds to its upper case, as Unicode's CaseFolding.txt says
 // (golang.org/x/text swaps the two cases instead, which would make Fold
@@ -37,6 +38,7 @@ func Fold(s string) string {
 	if isASCII(s) {
 		return foldASCII(s)
 	}
+	s = strings.ToValidUTF8(s, "\uFFFD")
 	out := fixCherokee(cases.Fold().String(stripMarks(norm.NFKD.String(s))))
 	if !norm.NFKD.IsNormalString(out) || hasMark(out) {
 		out = stripMarks(norm.NFKD.String(out))
