@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -53,7 +52,7 @@ func TestListMatchesFilestore(t *testing.T) {
 		{DueBefore: "2026-06-01"},
 		{Overdue: true, Today: "2026-07-01"},
 		{Overdue: true, Today: "2026-07-01", All: true, Sort: "priority", Limit: 9},
-		{Text: "ui"},               // short words: matched by instr, ranked as in file mode
+		{Text: "ui"},               // short words: matched by a scan of the vocabulary
 		{Text: "ab UX", All: true}, // idem
 		{Text: "  ", All: true},    // no words: nothing
 		{Text: "Q1 ui", Sort: "title"},
@@ -69,18 +68,23 @@ func TestListMatchesFilestore(t *testing.T) {
 		{Text: `a-b (x) *`, All: true, Sort: "id"},
 		{Text: "nonexistentword", All: true, Sort: "id"},
 		{Text: "release", Statuses: []milestone.Status{milestone.Active, milestone.Planned}, Sort: "due", Limit: 5},
-		// Ranked by bm25: compared as sets below.
 		{Text: "alpha"},
 		{Text: "security billing", All: true},
 		{Text: "café", All: true},
+		{Text: "CAFE NAIVE", All: true}, // accents both ways
+		{Text: "ete", All: true},
+		{Text: "é", All: true, Limit: 4},
+		{Text: "quote", All: true}, // the id
+		{Text: "%", All: true},
+		{Text: "_", All: true},
 	}
 	for _, s := range storage.SortKeys {
 		queries = append(queries, storage.Query{All: true, Sort: s}, storage.Query{Sort: s, Limit: 7})
 	}
-	// Fragments found in too many words are checked by a scan and ranked
-	// as in file mode: compared in order.
+	// Fragments found in too many words are checked by a scan.
 	const scanned = "scanned"
-	queries = append(queries, storage.Query{Text: "a", All: true, Owner: scanned}, storage.Query{Text: "e A", Owner: scanned, Limit: 5})
+	queries = append(queries, storage.Query{Text: "a", All: true, Owner: scanned}, storage.Query{Text: "e A", Owner: scanned, Limit: 5},
+		storage.Query{Text: "É alpha", Owner: scanned, All: true})
 	for _, q := range queries {
 		ix.tuning.maxExpansion = 0
 		if q.Owner == scanned {
@@ -104,10 +108,6 @@ func TestListMatchesFilestore(t *testing.T) {
 	if l := w.take(); len(l) != 1 || !strings.Contains(l[0], "missing") {
 		t.Fatalf("warnings: %q", l)
 	}
-}
-
-func sortByID(recs []storage.Record) {
-	sort.Slice(recs, func(i, j int) bool { return recs[i].Milestone.ID < recs[j].Milestone.ID })
 }
 
 func TestSearchByIDAndExact(t *testing.T) {

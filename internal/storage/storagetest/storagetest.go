@@ -318,7 +318,7 @@ func searchFixtures() []func() (milestone.Milestone, []byte) {
 		},
 		func() (milestone.Milestone, []byte) { return doc("quasar-7", "Untitled", p, m) },
 		func() (milestone.Milestone, []byte) {
-			return doc("iota-desc", "Untitled", p, m, func(x *milestone.Milestone) { x.Description = "a hidden xylophone" })
+			return doc("iota-desc", "Untitled", p, m, func(x *milestone.Milestone) { x.Description = "a hidden xylophone\x00nul" })
 		},
 		func() (milestone.Milestone, []byte) {
 			return doc("kappa-wild", "100% done_now", p, m, func(x *milestone.Milestone) {
@@ -370,6 +370,8 @@ var searchQueries = []struct {
 	{"owner domain", storage.Query{Text: "example.com", All: true}, []string{"theta-owner"}},
 	{"id only", storage.Query{Text: "quasar", All: true}, []string{"quasar-7"}},
 	{"description only", storage.Query{Text: "xylophone", All: true}, []string{"iota-desc"}},
+	{"NUL separates words", storage.Query{Text: "xylophone\x00NUL", All: true}, []string{"iota-desc"}},
+	{"only NUL", storage.Query{Text: "\x00", All: true}, []string{}},
 	{"percent is literal", storage.Query{Text: "%", All: true}, []string{"kappa-wild"}},
 	{"LIKE wildcards are literal", storage.Query{Text: "%_", All: true}, []string{}},
 	{"underscore is literal", storage.Query{Text: "_", All: true}, []string{"kappa-wild"}},
