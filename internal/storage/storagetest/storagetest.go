@@ -351,6 +351,8 @@ var searchQueries = []struct {
 	{"accented finds plain", storage.Query{Text: "café", All: true}, []string{"alpha-cafe", "beta-creme"}},
 	{"upper accented", storage.Query{Text: "CAFÉ", All: true}, []string{"alpha-cafe", "beta-creme"}},
 	{"accents both ways", storage.Query{Text: "RÉSUMÉ", All: true}, []string{"gamma-resume"}},
+	{"accented query, plain id", storage.Query{Text: "qüäsär-7", All: true}, []string{"quasar-7"}},
+	{"accented short term", storage.Query{Text: "ẍÿ", All: true}, []string{"iota-desc"}},
 	{"decomposed accent", storage.Query{Text: "bru\u0302le\u0301e", All: true}, []string{"beta-creme"}},
 	{"owner accent", storage.Query{Text: "zoe", All: true}, []string{"beta-creme"}},
 	{"sharp s", storage.Query{Text: "STRASSE", All: true}, []string{"delta-strasse"}},
