@@ -161,7 +161,7 @@ func newListCommand(env *Env) *cli.Command {
 func newSearchCommand(env *Env) *cli.Command {
 	return &cli.Command{
 		Name:      "search",
-		Usage:     "full-text search over title, description, labels and owner (all milestones unless --status)",
+		Usage:     "milestones whose id, title, description, labels or owner contain every word of TEXT, ignoring case and accents (all milestones unless --status; by id unless --sort)",
 		ArgsUsage: "TEXT",
 		Flags:     queryFlags(),
 		Action: func(c *cli.Context) error {

@@ -3,8 +3,9 @@
 // (modernc.org/sqlite). Every row is scoped by a project key so that many
 // repositories can share one database. Documents are kept whole (the YAML
 // source byte for byte and the milestone JSON) beside indexed columns;
-// writes use optimistic concurrency on a per-row version; full-text search
-// uses FTS5 (SQLite) or a generated tsvector with a GIN index (PostgreSQL).
+// writes use optimistic concurrency on a per-row version; search matches
+// text folded in Go, indexed by FTS5 trigrams (SQLite) or a pg_trgm GIN
+// index (PostgreSQL), see search.go.
 package dbstore
 
 import (
