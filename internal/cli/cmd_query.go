@@ -136,12 +136,14 @@ func runList(c *cli.Context, env *Env, text string) error {
 	if err != nil {
 		return err
 	}
-	s.warnProblems(problems)
 	if c.Bool("json") {
-		return writeRecordsJSON(env.Stdout, recs)
+		if err := writeRecordsJSON(env.Stdout, recs); err != nil {
+			return err
+		}
+	} else {
+		writeTable(env, recs, s.today())
 	}
-	writeTable(env, recs, s.today())
-	return nil
+	return s.problemsError(problems)
 }
 
 func newListCommand(env *Env) *cli.Command {
@@ -198,9 +200,11 @@ func newStatsCommand(env *Env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			s.warnProblems(problems)
 			if c.Bool("json") {
-				return writeJSON(env.Stdout, st)
+				if err := writeJSON(env.Stdout, st); err != nil {
+					return err
+				}
+				return s.problemsError(problems)
 			}
 			w := env.Stdout
 			fmt.Fprintf(w, "total      %d\n", st.Total)
@@ -217,7 +221,7 @@ func newStatsCommand(env *Env) *cli.Command {
 				fmt.Fprintf(w, "oldest     %s  %s (%s)\n", st.Oldest.ID, st.Oldest.Title, st.Oldest.CreatedAt)
 				fmt.Fprintf(w, "newest     %s  %s (%s)\n", st.Newest.ID, st.Newest.Title, st.Newest.CreatedAt)
 			}
-			return nil
+			return s.problemsError(problems)
 		},
 	}
 }

@@ -37,10 +37,19 @@ func (m *Milestone) JSON(extra ...Field) ([]byte, error) {
 	b.WriteByte('{')
 	fields := append([]Field{{"id", m.ID}}, m.Fields()...)
 	fields = append(fields, extra...)
-	for i, f := range fields {
-		if i > 0 {
+	seen := make(map[string]bool, len(fields))
+	for _, f := range fields {
+		// One value per key: a document's own "id" key (the id is the
+		// file name; fsck reports a mismatch), or an extra field named
+		// like a document key, would give parsers two values to choose
+		// from. The first one wins.
+		if seen[f.Key] {
+			continue
+		}
+		if len(seen) > 0 {
 			b.WriteByte(',')
 		}
+		seen[f.Key] = true
 		k, err := marshalNoEscape(f.Key)
 		if err != nil {
 			return nil, err
