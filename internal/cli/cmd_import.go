@@ -102,16 +102,19 @@ func runImport(c *cli.Context, env *Env) error {
 	}
 	counts := transfer.Counts(actions)
 	what := fmt.Sprintf("%s: %d created, %d updated, %d unchanged", from, counts[transfer.Create], counts[transfer.Update], counts[transfer.Unchanged])
+	if counts[transfer.Convert] > 0 {
+		what = fmt.Sprintf("%s: %d converted, %d created, %d updated, %d unchanged", from, counts[transfer.Convert], counts[transfer.Create], counts[transfer.Update], counts[transfer.Unchanged])
+	}
 	if im.dryRun {
 		fmt.Fprintf(env.Stderr, "Dry run, nothing written. %s\n", what)
 		return nil
 	}
-	if counts[transfer.Create]+counts[transfer.Update] == 0 {
+	if transfer.Written(actions) == 0 {
 		fmt.Fprintf(env.Stderr, "Nothing to import (%s)\n", what)
 		return nil
 	}
 	s.record("import", true, eventlog.Event{Event: eventlog.MilestonesImported,
-		Details: map[string]any{"from": from, "created": counts[transfer.Create], "updated": counts[transfer.Update]}})
+		Details: map[string]any{"from": from, "created": counts[transfer.Create] + counts[transfer.Convert], "updated": counts[transfer.Update]}})
 	s.reportCommit("Imported "+what, res)
 	return nil
 }
@@ -363,7 +366,7 @@ func (im *importer) commitMessage(actions []transfer.Action) string {
 		return strings.TrimRight(im.message, "\n") + "\n"
 	}
 	c := transfer.Counts(actions)
-	return fmt.Sprintf("milestone: import from %s (%d created, %d updated)\n", im.from, c[transfer.Create], c[transfer.Update])
+	return fmt.Sprintf("milestone: import from %s (%d created, %d updated)\n", im.from, c[transfer.Create]+c[transfer.Convert], c[transfer.Update])
 }
 
 // fileChanges are the work-tree changes of a plan: every written document
@@ -409,7 +412,7 @@ func (im *importer) intoDatabase(ctx context.Context, db *dbstore.Store, incomin
 		return storage.Result{}, nil, &planError{err}
 	}
 	counts := transfer.Counts(actions)
-	if im.dryRun || counts[transfer.Create]+counts[transfer.Update] == 0 {
+	if im.dryRun || transfer.Written(actions) == 0 {
 		return storage.Result{}, actions, nil
 	}
 	release, err := lock.Acquire(ctx, filepath.Join(s.repo.WorkTree, MigrationLock), 60*time.Second, s.warn)
@@ -422,11 +425,11 @@ func (im *importer) intoDatabase(ctx context.Context, db *dbstore.Store, incomin
 			s.warn(cerr.Error())
 		}
 	}()
-	if counts[transfer.Update] == 0 {
+	if counts[transfer.Update] == 0 && counts[transfer.Unchanged] >= 0 {
 		// Import fails as a whole if any id was created meanwhile.
 		batch := make([]storage.Record, 0, counts[transfer.Create])
 		for _, a := range actions {
-			if a.Kind == transfer.Create {
+			if a.Kind == transfer.Create || a.Kind == transfer.Convert {
 				batch = append(batch, storage.Record{Milestone: a.M, Source: a.Src})
 			}
 		}
@@ -436,7 +439,7 @@ func (im *importer) intoDatabase(ctx context.Context, db *dbstore.Store, incomin
 		for _, a := range actions {
 			var err error
 			switch a.Kind {
-			case transfer.Create:
+			case transfer.Create, transfer.Convert:
 				err = tx.Create(a.M, a.Src)
 			case transfer.Update:
 				err = tx.Put(a.M, a.Src)

@@ -234,7 +234,9 @@ func (c *converter) field(f SeedField) {
 	if key == "id" {
 		c.keep("id", f.Value)
 		if s := textOf(f); s != c.m.ID {
-			c.note("id: the document says %q, the file name %q wins", s, c.m.ID)
+			c.note("id: the document says %q, the file name %q wins (kept as %s.id)", s, c.m.ID, SeedKey)
+		} else {
+			c.note("id -> %s.id (the file name is the id)", SeedKey)
 		}
 		return
 	}
@@ -253,10 +255,20 @@ func (c *converter) field(f SeedField) {
 		return
 	}
 	c.set[target] = true
-	if target != key {
+	after, _ := c.m.Get(target)
+	switch {
+	case target != key && c.changed(key):
+		c.note("%s %s -> %s %v", key, show(f), target, after)
+	case target != key:
 		c.note("%s -> %s", key, target)
+	case c.changed(key) && target != milestone.KeyStatus && target != milestone.KeyPriority:
+		c.note("%s %s -> %v", key, show(f), after)
 	}
 }
+
+// changed reports whether the original value of key was kept because
+// the conversion changed it.
+func (c *converter) changed(key string) bool { _, ok := c.orig[key]; return ok }
 
 // unknown keeps a key the tool does not know under x-<key>.
 func (c *converter) unknown(f SeedField) {

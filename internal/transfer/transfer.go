@@ -43,6 +43,7 @@ type Kind string
 const (
 	Create    Kind = "create"
 	Update    Kind = "update"
+	Convert   Kind = "convert" // a document this tool could not read, rewritten in its format
 	Unchanged Kind = "unchanged"
 )
 
@@ -124,6 +125,9 @@ func Plan(existing []storage.Record, in []Incoming) ([]Action, error) {
 			a.Src = src
 		} else {
 			a.Kind = Create
+			if inc.Replaces != "" {
+				a.Kind = Convert
+			}
 			a.Src = format.Encode(m)
 		}
 		actions = append(actions, a)
@@ -153,6 +157,9 @@ func Counts(actions []Action) map[Kind]int {
 	}
 	return c
 }
+
+// Written is how many actions write a document.
+func Written(actions []Action) int { return len(actions) - Counts(actions)[Unchanged] }
 
 // Changed returns the actions that write something, by id.
 func Changed(actions []Action) []Action {
