@@ -83,7 +83,8 @@ type ICSOptions struct {
 	UIDDomain string
 	// Name is the calendar's name (X-WR-CALNAME), if set.
 	Name string
-	// Now is DTSTAMP for a milestone that has no updated_at or created_at.
+	// Now is DTSTAMP for a milestone without updated_at, created_at or
+	// closed_at (the tool sets them: every other DTSTAMP is stable).
 	Now time.Time
 }
 
@@ -116,7 +117,7 @@ func WriteICS(w io.Writer, ms []milestone.Milestone, opts ICSOptions) error {
 			return fmt.Errorf("milestone %s: due %q: %w", m.ID, m.Due, err)
 		}
 		stamp := opts.Now.UTC()
-		if ts := firstNonEmpty(m.UpdatedAt, m.CreatedAt); ts != "" {
+		if ts := firstNonEmpty(m.UpdatedAt, m.CreatedAt, m.ClosedAt); ts != "" {
 			if t, err := time.Parse(time.RFC3339, ts); err == nil {
 				stamp = t.UTC()
 			}

@@ -256,8 +256,10 @@ func remoteIncoming(e remoteEntry, remote Remote, tz *time.Location, origin stri
 
 // project is the part of a milestone URL that names the repository.
 func project(url string, remote Remote) string {
-	if i := strings.LastIndex(url, remote.urlMarker()); i >= 0 {
-		return url[:i]
+	for _, marker := range []string{remote.urlMarker(), "/milestones/"} {
+		if i := strings.LastIndex(url, marker); i >= 0 {
+			return url[:i]
+		}
 	}
 	return url
 }
