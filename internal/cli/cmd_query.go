@@ -2,12 +2,14 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/git-milestone/git-milestone/internal/eventlog"
+	"github.com/git-milestone/git-milestone/internal/format"
 	"github.com/git-milestone/git-milestone/internal/milestone"
 	"github.com/git-milestone/git-milestone/internal/storage"
 	"github.com/git-milestone/git-milestone/internal/storage/dbstore"
@@ -35,6 +37,10 @@ func newShowCommand(env *Env) *cli.Command {
 			}
 			defer s.close()
 			rec, err := s.read.Get(c.Context, id)
+			var fe *format.Error
+			if errors.As(err, &fe) {
+				return &unreadableError{err}
+			}
 			if err != nil {
 				return err
 			}

@@ -35,21 +35,26 @@ func nonNil(s []string) []string {
 func (m *Milestone) JSON(extra ...Field) ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteByte('{')
-	fields := append([]Field{{"id", m.ID}}, m.Fields()...)
-	fields = append(fields, extra...)
-	seen := make(map[string]bool, len(fields))
-	for _, f := range fields {
-		// One value per key: a document's own "id" key (the id is the
-		// file name; fsck reports a mismatch), or an extra field named
-		// like a document key, would give parsers two values to choose
-		// from. The first one wins.
-		if seen[f.Key] {
-			continue
+	// One value per key: a document's own "id" key (the id is the file
+	// name; fsck reports a mismatch), or one named like an extra field
+	// given here ("path"), would give parsers two values to choose from.
+	// The id and the given fields win.
+	given := make(map[string]bool, len(extra)+1)
+	given["id"] = true
+	for _, f := range extra {
+		given[f.Key] = true
+	}
+	fields := []Field{{"id", m.ID}}
+	for _, f := range m.Fields() {
+		if !given[f.Key] {
+			fields = append(fields, f)
 		}
-		if len(seen) > 0 {
+	}
+	fields = append(fields, extra...)
+	for i, f := range fields {
+		if i > 0 {
 			b.WriteByte(',')
 		}
-		seen[f.Key] = true
 		k, err := marshalNoEscape(f.Key)
 		if err != nil {
 			return nil, err
