@@ -59,9 +59,11 @@ func ReadSeed(ctx context.Context, path string) ([]SeedRow, error) {
 	return out, nil
 }
 
+// isForeign reports a sound SQLite database that is not this tool's
+// (the shell era's, or another): ReadSeed looks at its tables itself.
 func isForeign(err error) bool {
 	e, ok := err.(*notSQLiteError)
-	return ok && e.seed
+	return ok && (e.seed || e.other)
 }
 
 // isSeedDB reports whether db has the shell era's milestones table (a

@@ -30,6 +30,7 @@ type notSQLiteError struct {
 	reason string
 	err    error
 	seed   bool // the shell-era database of the design note
+	other  bool // a SQLite database of something else
 }
 
 func (e *notSQLiteError) Error() string {
@@ -159,7 +160,7 @@ func checkSQLiteFile(ctx context.Context, path string) error {
 }
 
 func errForeignSQLite(path string) error {
-	return &notSQLiteError{path: path, reason: "is a SQLite database of something else than git-milestone (it has tables but no milestone_schema)"}
+	return &notSQLiteError{path: path, other: true, reason: "is a SQLite database of something else than git-milestone (it has tables but no milestone_schema)"}
 }
 
 // sqliteCode is the primary SQLite result code of err, or 0.
