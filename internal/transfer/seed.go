@@ -227,7 +227,10 @@ func (c *converter) field(f SeedField) {
 	key := f.Key
 	target := key
 	if !milestone.IsKnownKey(key) {
-		if k, ok := seedAliases[strings.ToLower(strings.ReplaceAll(key, "-", "_"))]; ok {
+		norm := normWord(key) // "Due-Date", "due date": due_date
+		if milestone.IsKnownKey(norm) {
+			target = norm
+		} else if k, ok := seedAliases[norm]; ok {
 			target = k
 		}
 	}

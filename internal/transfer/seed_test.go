@@ -98,6 +98,7 @@ func TestConvertSeedTable(t *testing.T) {
 		{"cancelled", ".milestones/active/a.yaml", "title: A\nstatus: canceled\n", milestone.Cancelled, milestone.Medium, now, "canceled", ""},
 		{"timestamp due", ".milestones/active/a.yaml", "title: A\ndue_date: 2026-12-15T00:00:00Z\n", milestone.Planned, milestone.Medium, "", "", "2026-12-15"},
 		{"slashed due", ".milestones/active/a.yaml", "title: A\ndeadline: 2026/12/15\n", milestone.Planned, milestone.Medium, "", "", "2026-12-15"},
+		{"capitalised keys", ".milestones/active/a.yaml", "Title: A\nStatus: In Progress\nDue-Date: 2026-12-15\n", milestone.Active, milestone.Medium, "", "", "2026-12-15"},
 	} {
 		m, _ := convertYAML(t, tc.path, tc.src, v)
 		if m.Status != tc.status || m.Priority != tc.priority || m.ClosedAt != tc.closed || m.Due != tc.due {
@@ -109,6 +110,13 @@ func TestConvertSeedTable(t *testing.T) {
 		if (m.Status.Folder() == "completed") != m.Status.Closed() {
 			t.Errorf("%s: folder", tc.name)
 		}
+	}
+}
+
+func TestConvertSeedKeepsOriginalKeyNames(t *testing.T) {
+	m, notes := convertYAML(t, ".milestones/active/a.yaml", "Title: A\nStatus: In Progress\n", NewVocabulary(nil, nil))
+	if m.Title != "A" || seedValue(m, "Status") != "In Progress" || !strings.Contains(strings.Join(notes, "\n"), "Title -> title") {
+		t.Errorf("%+v %q", m, notes)
 	}
 }
 
