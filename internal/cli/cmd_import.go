@@ -425,7 +425,7 @@ func (im *importer) intoDatabase(ctx context.Context, db *dbstore.Store, incomin
 			s.warn(cerr.Error())
 		}
 	}()
-	if counts[transfer.Update] == 0 && counts[transfer.Unchanged] >= 0 {
+	if counts[transfer.Update] == 0 {
 		// Import fails as a whole if any id was created meanwhile.
 		batch := make([]storage.Record, 0, counts[transfer.Create])
 		for _, a := range actions {
