@@ -247,3 +247,21 @@ func jsonEqual(a, b any) bool {
 	jb, err2 := json.Marshal(b)
 	return err1 == nil && err2 == nil && bytes.Equal(ja, jb)
 }
+
+// The same number in another repository is another milestone.
+func TestGitHubMatchNeedsTheSameRepository(t *testing.T) {
+	ex := milestone.Milestone{ID: "v1", Title: "v1", Status: milestone.Active, Priority: milestone.Medium,
+		Extra: []milestone.Field{{Key: "x-github", Value: map[string]any{"number": 1, "url": "https://github.com/other/repo/milestone/1"}}}}
+	stored := []storage.Record{{Milestone: ex, Source: format.Encode(ex)}}
+	in, err := ReadRemote(strings.NewReader(`[{"number": 1, "state": "open", "title": "v1", "html_url": "https://github.com/octo-org/hello-world/milestone/1"}]`), GitHub, time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	actions, err := Plan(stored, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := actions[0]; a.Kind != Create || a.M.ID != "v1-2" {
+		t.Fatalf("%s %s", a.Kind, a.M.ID)
+	}
+}
