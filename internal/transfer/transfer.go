@@ -9,7 +9,6 @@ package transfer
 import (
 	"bytes"
 	"fmt"
-	"sort"
 
 	"github.com/git-milestone/git-milestone/internal/format"
 	"github.com/git-milestone/git-milestone/internal/milestone"
@@ -160,15 +159,3 @@ func Counts(actions []Action) map[Kind]int {
 
 // Written is how many actions write a document.
 func Written(actions []Action) int { return len(actions) - Counts(actions)[Unchanged] }
-
-// Changed returns the actions that write something, by id.
-func Changed(actions []Action) []Action {
-	var out []Action
-	for _, a := range actions {
-		if a.Kind != Unchanged {
-			out = append(out, a)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].M.ID < out[j].M.ID })
-	return out
-}
