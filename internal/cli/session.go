@@ -144,6 +144,15 @@ func (s *session) warn(msg string) { s.env.warn(msg) }
 // warn writes a warning line to stderr.
 func (env *Env) warn(msg string) { fmt.Fprintf(env.Stderr, "warning: %s\n", msg) }
 
+// warnProblems names every document a query could not read, as warnings.
+// Queries use problemsError instead (a partial answer fails); this stays
+// for code written against it.
+func (s *session) warnProblems(problems []storage.Problem) {
+	for _, p := range problems {
+		s.warn(p.Err.Error() + " (skipped)")
+	}
+}
+
 // problemsError names on stderr every document a query could not read
 // and returns the error (exit 1) that makes the partial answer a failure;
 // nil when every document was read. Commands print what they could read
