@@ -54,6 +54,13 @@ type silentError struct{ code int }
 
 func (e *silentError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 
+// unreadableError is a stored document that cannot be read: the command
+// failed (exit 1), even though the document's error is an invalid-input one.
+type unreadableError struct{ err error }
+
+func (e *unreadableError) Error() string { return e.err.Error() + ": " + problemHint }
+func (e *unreadableError) Unwrap() error { return e.err }
+
 // ExitCode maps an error to its exit code.
 func ExitCode(err error) int {
 	if err == nil {
@@ -64,9 +71,12 @@ func ExitCode(err error) int {
 	var fe *format.Error
 	var field *milestone.FieldError
 	var amb *milestone.AmbiguousError
+	var unreadable *unreadableError
 	switch {
 	case errors.As(err, &s):
 		return s.code
+	case errors.As(err, &unreadable):
+		return ExitFailed
 	case errors.As(err, &r), errors.As(err, &fe), errors.As(err, &field), errors.As(err, &amb):
 		return ExitRefused
 	case errors.Is(err, storage.ErrExists):

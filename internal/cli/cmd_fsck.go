@@ -40,7 +40,7 @@ func newFsckCommand(env *Env) *cli.Command {
 			}
 			var findings []string
 			for _, p := range problems {
-				findings = append(findings, p.Err.Error())
+				findings = append(findings, p.Err.Error()+": "+problemHint)
 			}
 			byID := map[string]*storage.Record{}
 			var misplaced []storage.Record
@@ -61,6 +61,9 @@ func newFsckCommand(env *Env) *cli.Command {
 				}
 				if misfiled {
 					misplaced = append(misplaced, *r)
+				}
+				if f := ownIDFinding(r); f != "" {
+					findings = append(findings, f)
 				}
 			}
 			findings = append(findings, dependencyFindings(recs, byID)...)
@@ -128,6 +131,25 @@ func newFsckCommand(env *Env) *cli.Command {
 			return nil
 		},
 	}
+}
+
+// problemHint says how to fix a document that cannot be read.
+const problemHint = "fix the document by hand (`git milestone edit` cannot open it), or, if the shell-era layer of the design note wrote it, " +
+	"convert it with `git milestone import --from seed` (`--dry-run` shows the mapping)"
+
+// ownIDFinding reports a document whose own id key disagrees with its
+// file name (the file name is the id; JSON carries only that one).
+func ownIDFinding(r *storage.Record) string {
+	for _, f := range r.Milestone.Extra {
+		if f.Key != "id" {
+			continue
+		}
+		if s := fmt.Sprint(f.Value); s != r.Milestone.ID {
+			return fmt.Sprintf("%s: its id key says %q but the file name makes it %q: the file name is the id "+
+				"(`git milestone import --from seed` keeps the key under x-seed; or rename the file with `git milestone mv`)", where(*r), s, r.Milestone.ID)
+		}
+	}
+	return ""
 }
 
 // dependencyFindings reports depends_on entries naming no milestone, and cycles.

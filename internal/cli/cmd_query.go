@@ -2,12 +2,14 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/git-milestone/git-milestone/internal/eventlog"
+	"github.com/git-milestone/git-milestone/internal/format"
 	"github.com/git-milestone/git-milestone/internal/milestone"
 	"github.com/git-milestone/git-milestone/internal/storage"
 	"github.com/git-milestone/git-milestone/internal/storage/dbstore"
@@ -35,6 +37,10 @@ func newShowCommand(env *Env) *cli.Command {
 			}
 			defer s.close()
 			rec, err := s.read.Get(c.Context, id)
+			var fe *format.Error
+			if errors.As(err, &fe) {
+				return &unreadableError{err}
+			}
 			if err != nil {
 				return err
 			}
@@ -136,12 +142,14 @@ func runList(c *cli.Context, env *Env, text string) error {
 	if err != nil {
 		return err
 	}
-	s.warnProblems(problems)
 	if c.Bool("json") {
-		return writeRecordsJSON(env.Stdout, recs)
+		if err := writeRecordsJSON(env.Stdout, recs); err != nil {
+			return err
+		}
+	} else {
+		writeTable(env, recs, s.today())
 	}
-	writeTable(env, recs, s.today())
-	return nil
+	return s.problemsError(problems)
 }
 
 func newListCommand(env *Env) *cli.Command {
@@ -198,9 +206,11 @@ func newStatsCommand(env *Env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			s.warnProblems(problems)
 			if c.Bool("json") {
-				return writeJSON(env.Stdout, st)
+				if err := writeJSON(env.Stdout, st); err != nil {
+					return err
+				}
+				return s.problemsError(problems)
 			}
 			w := env.Stdout
 			fmt.Fprintf(w, "total      %d\n", st.Total)
@@ -217,7 +227,7 @@ func newStatsCommand(env *Env) *cli.Command {
 				fmt.Fprintf(w, "oldest     %s  %s (%s)\n", st.Oldest.ID, st.Oldest.Title, st.Oldest.CreatedAt)
 				fmt.Fprintf(w, "newest     %s  %s (%s)\n", st.Newest.ID, st.Newest.Title, st.Newest.CreatedAt)
 			}
-			return nil
+			return s.problemsError(problems)
 		},
 	}
 }

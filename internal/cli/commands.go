@@ -33,6 +33,8 @@ func commands(env *Env) []*cli.Command {
 		newIndexCommand(env),
 		newHooksCommand(env),
 		newHookCommand(env),
+		newImportCommand(env),
+		newExportCommand(env),
 	}
 }
 

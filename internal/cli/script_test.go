@@ -43,6 +43,9 @@ func now() time.Time {
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: filepath.Join("testdata", "script"),
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"seed-db": scriptSeedDB,
+		},
 		Condition: func(cond string) (bool, error) {
 			if cond == "pg" {
 				return os.Getenv(pgtest.EnvVar) != "", nil

@@ -144,11 +144,29 @@ func (s *session) warn(msg string) { s.env.warn(msg) }
 // warn writes a warning line to stderr.
 func (env *Env) warn(msg string) { fmt.Fprintf(env.Stderr, "warning: %s\n", msg) }
 
-// warnProblems names every document a query could not read.
+// warnProblems names every document a query could not read, as warnings.
+// Queries use problemsError instead (a partial answer fails); this stays
+// for code written against it.
 func (s *session) warnProblems(problems []storage.Problem) {
 	for _, p := range problems {
 		s.warn(p.Err.Error() + " (skipped)")
 	}
+}
+
+// problemsError names on stderr every document a query could not read
+// and returns the error (exit 1) that makes the partial answer a failure;
+// nil when every document was read. Commands print what they could read
+// first.
+func (s *session) problemsError(problems []storage.Problem) error {
+	if len(problems) == 0 {
+		return nil
+	}
+	for _, p := range problems {
+		fmt.Fprintf(s.env.Stderr, "error: %s\n", printable(p.Err.Error()))
+	}
+	fmt.Fprintf(s.env.Stderr, "git-milestone: %d document(s) could not be read, so this answer is incomplete: "+
+		"`git milestone fsck` says how to fix them (documents of the shell-era store: `git milestone import --from seed`)\n", len(problems))
+	return &silentError{code: ExitFailed}
 }
 
 // today is the current date, YYYY-MM-DD, in local time.

@@ -67,6 +67,40 @@ type Config struct {
 			RollbackOnFailure     bool `yaml:"rollback_on_failure"`
 		} `yaml:"migration"`
 	} `yaml:"storage"`
+	// Vocabulary translates other status and priority words into ours on
+	// import (`import --from seed`): word -> status, word -> priority.
+	// It adds to and overrides the built-in shell-era vocabulary.
+	Vocabulary Vocabulary `yaml:"vocabulary"`
+}
+
+// Vocabulary is the `vocabulary:` map of storage-config.yaml.
+type Vocabulary struct {
+	Status   map[string]string `yaml:"status"`
+	Priority map[string]string `yaml:"priority"`
+}
+
+var (
+	statusWords   = []string{"planned", "active", "blocked", "completed", "cancelled"}
+	priorityWords = []string{"low", "medium", "high", "critical"}
+)
+
+func (v Vocabulary) validate() error {
+	check := func(kind string, m map[string]string, allowed []string) error {
+		for word, to := range m {
+			ok := false
+			for _, a := range allowed {
+				ok = ok || a == to
+			}
+			if !ok {
+				return fmt.Errorf("vocabulary.%s: %q -> %q: %q is not one of %s", kind, word, to, to, strings.Join(allowed, ", "))
+			}
+		}
+		return nil
+	}
+	if err := check("status", v.Status, statusWords); err != nil {
+		return err
+	}
+	return check("priority", v.Priority, priorityWords)
 }
 
 // DefaultYAML is the file `init` writes: the design note's defaults.
@@ -131,7 +165,7 @@ func (c *Config) validate() error {
 	default:
 		return fmt.Errorf("storage.database.type %q is not one of sqlite, postgresql", c.Storage.Database.Type)
 	}
-	return nil
+	return c.Vocabulary.validate()
 }
 
 // Load reads the config of the work tree at root (defaults when absent).

@@ -28,7 +28,21 @@ func (m *Milestone) Fields() []Field {
 func (m *Milestone) JSON(extra ...Field) ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteByte('{')
-	fields := append([]Field{{"id", m.ID}}, m.Fields()...)
+	// One value per key: a document's own "id" key (the id is the file
+	// name; fsck reports a mismatch), or one named like an extra field
+	// given here ("path"), would give parsers two values to choose from.
+	// The id and the given fields win.
+	given := make(map[string]bool, len(extra)+1)
+	given["id"] = true
+	for _, f := range extra {
+		given[f.Key] = true
+	}
+	fields := []Field{{"id", m.ID}}
+	for _, f := range m.Fields() {
+		if !given[f.Key] {
+			fields = append(fields, f)
+		}
+	}
 	fields = append(fields, extra...)
 	for i, f := range fields {
 		if i > 0 {

@@ -114,3 +114,21 @@ func TestJSONRoundTrip(t *testing.T) {
 		t.Fatal("empty owner reported present")
 	}
 }
+
+// A document's own id key (every shell-era document has one) and a key
+// named like a field the caller adds never make a second JSON key.
+func TestJSONOneIDKey(t *testing.T) {
+	m := Milestone{ID: "beta", Title: "Beta", Status: Planned, Priority: Medium,
+		Extra: []Field{{"id", "beta-old"}, {"path", "/etc/passwd"}, {"x-a", 1}}}
+	data, err := m.JSON(Field{Key: "path", Value: ".milestones/active/beta.yaml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"id":"beta","title":"Beta","status":"planned","priority":"medium","x-a":1,"path":".milestones/active/beta.yaml"}`
+	if string(data) != want {
+		t.Fatalf("got  %s\nwant %s", data, want)
+	}
+	if plain, _ := m.JSON(); !strings.Contains(string(plain), `"path":"/etc/passwd"`) || strings.Count(string(plain), `"id":`) != 1 {
+		t.Errorf("without extra fields: %s", plain)
+	}
+}
