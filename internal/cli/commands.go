@@ -26,6 +26,7 @@ func commands(env *Env) []*cli.Command {
 		newFsckCommand(env),
 		newDiffCommand(env),
 		newLogCommand(env),
+		newHistoryCommand(env),
 		newMergeDriverCommand(env),
 		newTextconvCommand(env),
 		newBackendCommand(env),
