@@ -132,7 +132,13 @@ func runList(c *cli.Context, env *Env, text string) error {
 		return err
 	}
 	q.Text = text
-	recs, problems, err := s.read.List(c.Context, q)
+	var recs []storage.Record
+	var problems []storage.Problem
+	if c.Bool("ready") || c.Bool("blocked") {
+		recs, problems, err = listByDeps(c, s.read, q)
+	} else {
+		recs, problems, err = s.read.List(c.Context, q)
+	}
 	if err != nil {
 		return err
 	}
@@ -148,7 +154,7 @@ func newListCommand(env *Env) *cli.Command {
 	return &cli.Command{
 		Name:  "list",
 		Usage: "list open milestones (--all includes closed ones)",
-		Flags: queryFlags(),
+		Flags: append(queryFlags(), depFlags()...),
 		Action: func(c *cli.Context) error {
 			if err := nArgs(c, 0, 0, "[options]"); err != nil {
 				return err

@@ -27,6 +27,7 @@ func commands(env *Env) []*cli.Command {
 		newDiffCommand(env),
 		newLogCommand(env),
 		newHistoryCommand(env),
+		newGraphCommand(env),
 		newMergeDriverCommand(env),
 		newTextconvCommand(env),
 		newBackendCommand(env),
