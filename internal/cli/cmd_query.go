@@ -122,6 +122,9 @@ func parseQuery(c *cli.Context, today string) (storage.Query, error) {
 }
 
 func runList(c *cli.Context, env *Env, text string) error {
+	if wantsRollup(c) {
+		return runRollupList(c, env, text)
+	}
 	s, err := openReader(c.Context, env, c.Bool("no-cache"))
 	if err != nil {
 		return err
@@ -154,7 +157,7 @@ func newListCommand(env *Env) *cli.Command {
 	return &cli.Command{
 		Name:  "list",
 		Usage: "list open milestones (--all includes closed ones)",
-		Flags: append(queryFlags(), depFlags()...),
+		Flags: append(append(queryFlags(), depFlags()...), rollupFlags()...),
 		Action: func(c *cli.Context) error {
 			if err := nArgs(c, 0, 0, "[options]"); err != nil {
 				return err
@@ -169,7 +172,7 @@ func newSearchCommand(env *Env) *cli.Command {
 		Name:      "search",
 		Usage:     "full-text search over title, description, labels and owner (all milestones unless --status)",
 		ArgsUsage: "TEXT",
-		Flags:     queryFlags(),
+		Flags:     append(queryFlags(), rollupFlags()...),
 		Action: func(c *cli.Context) error {
 			if err := nArgs(c, 1, -1, "TEXT [options]"); err != nil {
 				return err
@@ -190,10 +193,13 @@ func newStatsCommand(env *Env) *cli.Command {
 	return &cli.Command{
 		Name:  "stats",
 		Usage: "totals by status and priority, overdue, oldest and newest",
-		Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print a JSON object"}, noCacheFlag()},
+		Flags: append([]cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print a JSON object"}, noCacheFlag()}, rollupFlags()...),
 		Action: func(c *cli.Context) error {
 			if err := nArgs(c, 0, 0, "[--json]"); err != nil {
 				return err
+			}
+			if wantsRollup(c) {
+				return runRollupStats(c, env)
 			}
 			s, err := openReader(c.Context, env, c.Bool("no-cache"))
 			if err != nil {

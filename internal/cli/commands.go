@@ -28,6 +28,7 @@ func commands(env *Env) []*cli.Command {
 		newLogCommand(env),
 		newHistoryCommand(env),
 		newGraphCommand(env),
+		newReportCommand(env),
 		newMergeDriverCommand(env),
 		newTextconvCommand(env),
 		newBackendCommand(env),

@@ -41,8 +41,8 @@ func (s *Store) nowSQL() string {
 }
 
 // Projects lists every project of the database: those with milestones and
-// those that registered a name, sorted by name (then key; unnamed ones
-// last).
+// those that registered a name, sorted by name regardless of case (then
+// key; unnamed ones last).
 func (s *Store) Projects(ctx context.Context) ([]Project, error) {
 	sctx, cancel := s.stmtCtx(ctx)
 	defer cancel()
@@ -68,6 +68,9 @@ LEFT JOIN milestone_projects p ON p.project = k.project`)
 		a, b := out[i], out[j]
 		if (a.Name == "") != (b.Name == "") {
 			return a.Name != ""
+		}
+		if la, lb := strings.ToLower(a.Name), strings.ToLower(b.Name); la != lb {
+			return la < lb
 		}
 		if a.Name != b.Name {
 			return a.Name < b.Name
