@@ -101,6 +101,7 @@ func TestReportInBrowser(t *testing.T) {
 	burnups := eval[[]box](t, ctx, `[...document.querySelectorAll('svg.burnup')].map(s => { const r = s.getBoundingClientRect(); return {width: r.width, height: r.height}; })`)
 	bars := eval[int](t, ctx, `[...document.querySelectorAll('svg.timeline rect.bar')].filter(r => r.getBBox().width > 0 && r.getBBox().height > 0).length`)
 	arrows := eval[int](t, ctx, `[...document.querySelectorAll('svg.timeline path.dep')].filter(p => p.getTotalLength() > 0).length`)
+	lines := eval[int](t, ctx, `[...document.querySelectorAll('svg.burnup polyline')].filter(p => p.getTotalLength() > 0).length`)
 	rows := eval[int](t, ctx, `document.querySelectorAll('table.milestones tbody tr[data-id]').length`)
 	todayX := eval[float64](t, ctx, `document.querySelector('svg.timeline line.today').getBBox().x`)
 	resources := eval[[]string](t, ctx, `performance.getEntriesByType('resource').map(e => e.name)`)
@@ -135,6 +136,9 @@ func TestReportInBrowser(t *testing.T) {
 	}
 	if bars != 4+2 || arrows < 2 || rows != 6+2 {
 		t.Errorf("%d bars, %d arrows, %d table rows", bars, arrows, rows)
+	}
+	if lines != 2*2 {
+		t.Errorf("%d burn-up lines drawn, want 4", lines)
 	}
 	if todayX <= labelW {
 		t.Errorf("today's line at x=%.1f", todayX)

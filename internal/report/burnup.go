@@ -29,8 +29,16 @@ type chart struct {
 }
 
 func layoutBurnUp(pts []history.Point) *chart {
+	firstReal := pts[0]
+	// Start from nothing the day before the first count, so the first
+	// milestones show as a step up (and one day of history is a line).
+	if first := pts[0]; first.Open+first.Closed > 0 {
+		if t, err := time.Parse(time.DateOnly, first.Date); err == nil {
+			pts = append([]history.Point{{Date: t.AddDate(0, 0, -1).Format(time.DateOnly)}}, pts...)
+		}
+	}
 	c := &chart{Width: burnLeft + burnW + 30, Height: burnTop + burnH + 40, Left: burnLeft, Top: burnTop,
-		Right: burnLeft + burnW, Bottom: burnTop + burnH, First: pts[0], Last: pts[len(pts)-1]}
+		Right: burnLeft + burnW, Bottom: burnTop + burnH, First: firstReal, Last: pts[len(pts)-1]}
 	t0, _ := time.Parse(time.DateOnly, pts[0].Date)
 	t1, _ := time.Parse(time.DateOnly, pts[len(pts)-1].Date)
 	days := t1.Sub(t0).Hours() / 24
@@ -59,7 +67,7 @@ func layoutBurnUp(pts []history.Point) *chart {
 		scope = append(scope, fmt.Sprintf("%.1f,%.1f", px, y(prevS)))
 		closed = append(closed, fmt.Sprintf("%.1f,%.1f", px, y(prevC)))
 	}
-	if len(pts) == 1 { // one day: a flat line across
+	if len(pts) == 1 { // nothing ever: a flat line across
 		scope = append(scope, fmt.Sprintf("%.1f,%.1f", float64(burnLeft+burnW), y(prevS)))
 		closed = append(closed, fmt.Sprintf("%.1f,%.1f", float64(burnLeft+burnW), y(prevC)))
 	}

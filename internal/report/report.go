@@ -263,7 +263,7 @@ func layoutTimeline(rows []row, ms []milestone.Milestone, g *depgraph.Graph, tod
 	}
 	// Dependency arrows between dated open milestones: from the end of
 	// the dependency's bar to the start of the dependant's.
-	for _, r := range tl.Rows {
+	for i, r := range tl.Rows {
 		for _, d := range r.DependsOn {
 			k, ok := pos[d]
 			if !ok {
@@ -272,9 +272,19 @@ func layoutTimeline(rows []row, ms []milestone.Milestone, g *depgraph.Graph, tod
 			from := tl.Rows[k]
 			x1, y1 := from.X+from.W, from.Y+barH/2
 			x2, y2 := r.X, r.Y+barH/2
-			c := max(20, (x2-x1)/2)
-			a := arrow{From: d, To: r.ID, Class: "dep", Title: d + " → " + r.ID,
-				D: fmt.Sprintf("M%.1f,%.1f C%.1f,%.1f %.1f,%.1f %.1f,%.1f", x1, y1, x1+c, y1, x2-c, y2, x2-2, y2)}
+			a := arrow{From: d, To: r.ID, Class: "dep", Title: d + " → " + r.ID}
+			if x2-x1 >= 24 {
+				c := (x2 - x1) / 2
+				a.D = fmt.Sprintf("M%.1f,%.1f C%.1f,%.1f %.1f,%.1f %.1f,%.1f", x1, y1, x1+c, y1, x2-c, y2, x2-2, y2)
+			} else {
+				// The dependant starts before the dependency ends: run back
+				// along the gap next to the dependant's row.
+				gap := r.Y - (rowH-barH)/2
+				if k > i {
+					gap = r.Y + barH + (rowH-barH)/2
+				}
+				a.D = fmt.Sprintf("M%.1f,%.1f H%.1f V%.1f H%.1f V%.1f H%.1f", x1, y1, x1+10, gap, x2-12, y2, x2-2)
+			}
 			if from.Due > r.Due {
 				a.Class = "dep risk"
 				a.Title += " (due after it)"
