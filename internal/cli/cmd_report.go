@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/git-milestone/git-milestone/internal/config"
+	"github.com/git-milestone/git-milestone/internal/history"
 	"github.com/git-milestone/git-milestone/internal/report"
 	"github.com/git-milestone/git-milestone/internal/storage"
 )
@@ -79,6 +80,12 @@ project of the shared database.`,
 					}
 					if pts := h.BurnUp(); len(pts) > 0 {
 						p.BurnUp = pts
+					}
+					p.Slips = map[string]history.Totals{}
+					for _, m := range h.Milestones {
+						if !m.Removed {
+							p.Slips[m.ID] = history.Total(m.Changes)
+						}
 					}
 				}
 				in.Projects = []report.Project{p}

@@ -28,6 +28,9 @@ type Project struct {
 	// BurnUp is the open/closed count over time; nil: derived from the
 	// documents' created_at and closed_at (see DocBurnUp).
 	BurnUp []history.Point
+	// Slips are the slip totals by milestone id, from the git history
+	// (nil: unknown, the column is left out).
+	Slips map[string]history.Totals
 }
 
 // Input is what a page shows.
@@ -68,6 +71,7 @@ type projectView struct {
 	BurnUp     *chart
 	HasBurnUp  bool
 	ClosedRows []row
+	HasSlips   bool
 }
 
 // row is one milestone in the table and the timeline.
@@ -82,6 +86,7 @@ type row struct {
 	LabelY, TextY float64
 	Label         string // shortened title for the timeline
 	Class         string
+	Slips         string // "2× / 41 d", "" when it never slipped
 }
 
 type timeline struct {
@@ -135,12 +140,15 @@ func buildProject(pr Project, today time.Time, todayS string) projectView {
 	ms := append([]milestone.Milestone(nil), pr.Milestones...)
 	sort.SliceStable(ms, func(i, j int) bool { return ms[i].ID < ms[j].ID })
 	g := depgraph.New(ms)
-	pv := projectView{Name: pr.Name, Key: pr.Key}
+	pv := projectView{Name: pr.Name, Key: pr.Key, HasSlips: pr.Slips != nil}
 	var open, dated []row
 	for i := range ms {
 		m := &ms[i]
 		r := row{ID: m.ID, Title: m.Title, Status: string(m.Status), Priority: string(m.Priority), Owner: m.Owner,
 			Start: m.Start, Due: m.Due, Closed: !m.Open(), DependsOn: m.DependsOn}
+		if t := pr.Slips[m.ID]; t.Slips > 0 {
+			r.Slips = fmt.Sprintf("%d× / %d d", t.Slips, t.SlipDays)
+		}
 		if m.Progress != nil {
 			r.Progress, r.HasProgress = min(max(*m.Progress, 0), 100), true
 		}

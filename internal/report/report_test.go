@@ -23,7 +23,8 @@ func sampleInput() Input {
 		{ID: "someday", Title: "Someday {{.Title}}", Status: milestone.Planned, CreatedAt: "2026-11-03T10:00:00Z"},
 		{ID: "db", Title: "Database", Status: milestone.Completed, Due: "2026-11-01", CreatedAt: "2026-10-01T10:00:00Z", ClosedAt: "2026-11-01T09:00:00Z"},
 	}
-	return Input{Title: "Web <app>", Today: "2026-12-05", Projects: []Project{{Name: "web", Milestones: ms}}}
+	slips := map[string]history.Totals{"beta": {Slips: 2, SlipDays: 41}}
+	return Input{Title: "Web <app>", Today: "2026-12-05", Projects: []Project{{Name: "web", Milestones: ms, Slips: slips}}}
 }
 
 func render(t *testing.T, in Input) string {
