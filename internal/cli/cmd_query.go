@@ -128,6 +128,9 @@ func parseQuery(c *cli.Context, today string) (storage.Query, error) {
 }
 
 func runList(c *cli.Context, env *Env, text string) error {
+	if wantsRollup(c) {
+		return runRollupList(c, env, text)
+	}
 	s, err := openReader(c.Context, env, c.Bool("no-cache"))
 	if err != nil {
 		return err
@@ -138,7 +141,13 @@ func runList(c *cli.Context, env *Env, text string) error {
 		return err
 	}
 	q.Text = text
-	recs, problems, err := s.read.List(c.Context, q)
+	var recs []storage.Record
+	var problems []storage.Problem
+	if c.Bool("ready") || c.Bool("blocked") {
+		recs, problems, err = listByDeps(c, s.read, q)
+	} else {
+		recs, problems, err = s.read.List(c.Context, q)
+	}
 	if err != nil {
 		return err
 	}
@@ -156,7 +165,7 @@ func newListCommand(env *Env) *cli.Command {
 	return &cli.Command{
 		Name:  "list",
 		Usage: "list open milestones (--all includes closed ones)",
-		Flags: queryFlags(),
+		Flags: append(append(queryFlags(), depFlags()...), rollupFlags()...),
 		Action: func(c *cli.Context) error {
 			if err := nArgs(c, 0, 0, "[options]"); err != nil {
 				return err
@@ -171,7 +180,7 @@ func newSearchCommand(env *Env) *cli.Command {
 		Name:      "search",
 		Usage:     "milestones whose id, title, description, labels or owner contain every word of TEXT, ignoring case and accents (all milestones unless --status; by id unless --sort)",
 		ArgsUsage: "TEXT",
-		Flags:     queryFlags(),
+		Flags:     append(queryFlags(), rollupFlags()...),
 		Action: func(c *cli.Context) error {
 			if err := nArgs(c, 1, -1, "TEXT [options]"); err != nil {
 				return err
@@ -192,10 +201,13 @@ func newStatsCommand(env *Env) *cli.Command {
 	return &cli.Command{
 		Name:  "stats",
 		Usage: "totals by status and priority, overdue, oldest and newest",
-		Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print a JSON object"}, noCacheFlag()},
+		Flags: append([]cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print a JSON object"}, noCacheFlag()}, rollupFlags()...),
 		Action: func(c *cli.Context) error {
 			if err := nArgs(c, 0, 0, "[--json]"); err != nil {
 				return err
+			}
+			if wantsRollup(c) {
+				return runRollupStats(c, env)
 			}
 			s, err := openReader(c.Context, env, c.Bool("no-cache"))
 			if err != nil {

@@ -256,6 +256,7 @@ func (s *session) appendEvents(actor string, events ...eventlog.Event) {
 	if err := db.AppendEvents(context.Background(), rows...); err != nil {
 		s.warn(err.Error())
 	}
+	s.registerProject(context.Background(), db) // names this project in other projects' roll-ups
 }
 
 // reportCommit tells the user on stderr what a mutation committed.

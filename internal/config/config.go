@@ -47,6 +47,11 @@ type Thresholds struct {
 
 // Config is storage-config.yaml. A missing file means Default().
 type Config struct {
+	// Project names the project for people (reports, roll-ups across the
+	// repositories that share a database). Optional.
+	Project struct {
+		Name string `yaml:"name"`
+	} `yaml:"project"`
 	Storage struct {
 		Backend    string     `yaml:"backend"`
 		Thresholds Thresholds `yaml:"thresholds"`

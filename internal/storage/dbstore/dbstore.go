@@ -73,6 +73,8 @@ type Store struct {
 	pool *pgxpool.Pool
 	// scrub hides the password in error messages (PostgreSQL).
 	scrub func(string) string
+	// borrowed marks a Scoped view: its connections belong to another Store.
+	borrowed bool
 }
 
 var _ storage.Backend = (*Store)(nil)
@@ -162,6 +164,9 @@ func (s *Store) ProjectKey() string { return s.project }
 
 // Close releases the connections.
 func (s *Store) Close() error {
+	if s.borrowed {
+		return nil
+	}
 	var errs []error
 	if s.rdb != nil && s.rdb != s.db {
 		errs = append(errs, s.rdb.Close())
