@@ -16,7 +16,7 @@ var migrationFS embed.FS
 
 // migrationSteps are the parts of migrations SQL cannot do, run in the
 // migration's transaction after its SQL, by the name after the version
-// ("0002_search.sql" is "search").
+// ("0003_search.sql" is "search").
 var migrationSteps = map[string]func(ctx context.Context, kind string, tx *sql.Tx) error{
 	"search": fillSearch,
 }
