@@ -20,6 +20,10 @@ type backendReport struct {
 	DatabaseType string         `json:"database_type,omitempty"`
 	Configured   string         `json:"configured"`
 	Recommended  string         `json:"recommended"`
+	// RecommendedDatabaseType is set when the recommendation is the
+	// database: postgresql when more than one person writes (a local
+	// SQLite file is not shared by clones), else sqlite.
+	RecommendedDatabaseType string `json:"recommended_database_type,omitempty"`
 	Milestones   int            `json:"milestones"`
 	Users        int            `json:"users"`
 	Thresholds   map[string]int `json:"thresholds"`
@@ -117,16 +121,28 @@ func newBackendCommand(env *Env) *cli.Command {
 			if db, ok := s.backend.(*dbstore.Store); ok {
 				rep.DatabaseType = db.Type()
 			}
+			if rec == config.Database {
+				rep.RecommendedDatabaseType = dbstore.TypeSQLite
+				if users > 1 {
+					rep.RecommendedDatabaseType = dbstore.TypePostgreSQL
+					rep.Reasons = append(rep.Reasons, fmt.Sprintf("%d people write: a shared PostgreSQL server, not a local SQLite file (.milestones/enterprise.db is not in git, so clones do not share it)", users))
+				} else {
+					rep.Reasons = append(rep.Reasons, "one person writes: a local SQLite file fits (.milestones/enterprise.db, not in git; PostgreSQL once others join)")
+				}
+			}
 			if c.Bool("json") {
 				return writeJSON(env.Stdout, rep)
 			}
 			fmt.Fprintf(env.Stdout, "current:     %s\n", describe(rep.Current, rep.DatabaseType))
 			fmt.Fprintf(env.Stdout, "configured:  %s\n", rep.Configured)
-			fmt.Fprintf(env.Stdout, "recommended: %s\n", rep.Recommended)
-			for _, r := range reasons {
+			fmt.Fprintf(env.Stdout, "recommended: %s\n", describe(rep.Recommended, rep.RecommendedDatabaseType))
+			for _, r := range rep.Reasons {
 				fmt.Fprintf(env.Stdout, "  - %s\n", r)
 			}
-			if rec != s.kind {
+			switch {
+			case rec == config.Database && (s.kind != config.Database || rep.DatabaseType != rep.RecommendedDatabaseType):
+				fmt.Fprintf(env.Stdout, "to switch: git milestone migrate --to database --database-type %s --dry-run\n", rep.RecommendedDatabaseType)
+			case rec != s.kind:
 				fmt.Fprintf(env.Stdout, "to switch: git milestone migrate --to %s --dry-run\n", rec)
 			}
 			return nil

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -53,6 +55,7 @@ func newMigrateCommand(env *Env) *cli.Command {
 			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "print the plan and the counts; change nothing"},
 			&cli.BoolFlag{Name: "no-backup", Usage: "skip the backup (only where migration.backup_before_migration is false)"},
 			&cli.BoolFlag{Name: "skip-invalid", Usage: "leave documents that do not parse behind (listed) instead of refusing"},
+			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "confirm a move out of git (into a database) without asking; required when not on a terminal"},
 		},
 		Action: func(c *cli.Context) error {
 			if err := nArgs(c, 0, 0, "--to file|hybrid|database [--dry-run]"); err != nil {
@@ -77,7 +80,7 @@ func newMigrateCommand(env *Env) *cli.Command {
 				return refused("--no-backup: the config asks for a backup before every migration (migration.backup_before_migration)")
 			}
 			m := &migration{s: s, to: to, toType: dbType, dryRun: c.Bool("dry-run"),
-				backup: !c.Bool("no-backup"), skipInvalid: c.Bool("skip-invalid")}
+				backup: !c.Bool("no-backup"), skipInvalid: c.Bool("skip-invalid"), yes: c.Bool("yes")}
 			return m.run(c.Context)
 		},
 	}
@@ -90,6 +93,7 @@ type migration struct {
 	dryRun      bool
 	backup      bool
 	skipInvalid bool
+	yes         bool // --yes: leaving git is confirmed
 	auto        bool // started by the automatic file <-> hybrid switch
 	ctx         context.Context
 }
@@ -142,6 +146,11 @@ func (m *migration) run(ctx context.Context) (err error) {
 		m.say("already on the %s backend: nothing to do", describe(from, fromType))
 		return nil
 	}
+	if !m.dryRun {
+		if err := m.confirmLeavingGit(from, toType); err != nil {
+			return err
+		}
+	}
 	release, err := lock.Acquire(ctx, filepath.Join(s.repo.WorkTree, MigrationLock), 0, s.warn)
 	if err != nil {
 		return fmt.Errorf("another migration is running: %w", err)
@@ -176,6 +185,9 @@ func (m *migration) run(ctx context.Context) (err error) {
 		steps = append(steps, m.planSteps(from)...)
 		for i, st := range steps {
 			fmt.Fprintf(s.env.Stdout, "  %d. %s\n", i+1, st)
+		}
+		if leavesGit(from, m.to) {
+			fmt.Fprint(s.env.Stdout, m.leavingGitNotice(toType))
 		}
 		if len(problems) > 0 {
 			fmt.Fprintf(s.env.Stdout, "  %d invalid document(s) would be left behind\n", len(problems))
@@ -495,4 +507,53 @@ func (m *migration) fromDatabase(ctx context.Context, recs []storage.Record) (tx
 // logEvent appends one event (and, in database mode, to the events table).
 func (s *session) logEvent(name string, details map[string]any) {
 	s.appendEvents("", eventlog.Event{Timestamp: s.env.Now(), Event: name, Backend: s.kind, Details: details})
+}
+
+// leavesGit reports whether a move takes the milestones out of the
+// repository: from the YAML files into a database.
+func leavesGit(from, to string) bool {
+	return to == config.Database && from != config.Database
+}
+
+// leavingGitNotice says what changes when the milestones leave git, and
+// what every clone then needs.
+func (m *migration) leavingGitNotice(dbType string) string {
+	var where, clones string
+	if dbType == dbstore.TypeSQLite {
+		where = "the SQLite file " + EnterpriseDB
+		clones = "a copy of " + EnterpriseDB + " (it is ignored by git: it is not pushed, and a fresh clone has none);" +
+			" for more than one person a shared PostgreSQL server fits better (--database-type postgresql)"
+	} else {
+		where = "the PostgreSQL database"
+		if dc, err := databaseConfig(m.s.env, m.s.repo, m.s.cfg, dbType, nil); err == nil {
+			where += " at " + dbstore.RedactURL(dc.URL)
+		}
+		clones = "DATABASE_URL or `git config milestone.databaseUrl` set to this server"
+	}
+	return fmt.Sprintf(`milestones will no longer be in the repository: they move into %s,
+and one commit removes their YAML files from .milestones/.
+  - git history, diffs, pull-request review and the merge driver no longer see milestone changes;
+  - clones need %s to see them (the committed config says where they live);
+  - `+"`git milestone migrate --to file`"+` brings them back into git.
+`, where, clones)
+}
+
+// confirmLeavingGit asks before the milestones leave git: on a terminal it
+// asks; otherwise --yes is required (refused, exit 2, without it).
+func (m *migration) confirmLeavingGit(from, dbType string) error {
+	if !leavesGit(from, m.to) || m.yes {
+		return nil
+	}
+	env := m.s.env
+	fmt.Fprint(env.Stderr, m.leavingGitNotice(dbType))
+	if !env.StdinTTY || !env.StderrTTY {
+		return refused("migrate --to database takes the milestones out of git: pass --yes to confirm")
+	}
+	fmt.Fprint(env.Stderr, "move the milestones out of git? [y/N] ")
+	line, _ := bufio.NewReader(env.Stdin).ReadString('\n')
+	switch strings.ToLower(strings.TrimSpace(line)) {
+	case "y", "yes":
+		return nil
+	}
+	return refused("migration not confirmed: nothing changed")
 }

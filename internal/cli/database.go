@@ -83,16 +83,36 @@ func openDatabase(ctx context.Context, env *Env, repo *gitrepo.Repo, cfg config.
 // openLiveDatabase opens the database that is the live store. Its SQLite
 // file must exist: a missing one is not an empty store (a fresh clone, a
 // deleted file), and creating it would hide that every milestone is gone.
+//
+// A clone that cannot reach the store fails (exit 1) and says where the
+// milestones live: never an empty list.
 func openLiveDatabase(ctx context.Context, env *Env, repo *gitrepo.Repo, cfg config.Config, warn func(string)) (*dbstore.Store, error) {
 	dc, err := databaseConfig(env, repo, cfg, "", warn)
+	if dc.Type == dbstore.TypePostgreSQL && dc.URL == "" {
+		return nil, fmt.Errorf("the milestones of this repository live in a PostgreSQL database (%s: database, %s: type postgresql), "+
+			"and this clone does not know where: set DATABASE_URL, or `git config milestone.databaseUrl URL` (ask the project for the server)",
+			config.BackendPath, config.ConfigPath)
+	}
 	if err != nil {
 		return nil, err
 	}
 	if dc.Type == dbstore.TypeSQLite {
 		if _, err := os.Stat(dc.Path); errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("%s is missing, and it is the store of this repository's milestones (backend database, sqlite): "+
-				"restore it (backups of every migration are in .milestones/backups/), or, in a fresh clone, get it from whoever holds it", EnterpriseDB)
+			return nil, fmt.Errorf("%s is missing, and it is the store of this repository's milestones (backend database, sqlite; it is not in git): "+
+				"restore it (backups of every migration are in .milestones/backups/), or, in a fresh clone, get a copy from whoever holds it", EnterpriseDB)
 		}
 	}
-	return dbstore.Open(ctx, dc)
+	st, err := dbstore.Open(ctx, dc)
+	if err != nil && dc.Type == dbstore.TypePostgreSQL {
+		ds := cfg.ResolveDatabase(env.Getenv, gitConfigURL(repo), nil)
+		return nil, fmt.Errorf("the milestones of this repository live in the PostgreSQL database %s (from %s), which cannot be used: %w",
+			dbstore.RedactURL(dc.URL), ds.Source, err)
+	}
+	return st, err
+}
+
+// gitConfigURL is `git config milestone.databaseUrl` ("" when unset).
+func gitConfigURL(repo *gitrepo.Repo) string {
+	u, _ := repo.ConfigGet("milestone.databaseUrl")
+	return u
 }

@@ -23,7 +23,8 @@ func TestMain(m *testing.M) {
 			os.Exit(Main(os.Args, Env{
 				Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Dir: dir,
 				StdoutTTY: term.IsTerminal(int(os.Stdout.Fd())) || os.Getenv("FAKE_TTY") != "",
-				StdinTTY:  term.IsTerminal(int(os.Stdin.Fd())),
+				StdinTTY:  term.IsTerminal(int(os.Stdin.Fd())) || os.Getenv("FAKE_TTY_IN") != "",
+				StderrTTY: os.Getenv("FAKE_TTY_IN") != "", // a person at a terminal answers prompts
 				Now:       now,
 			}))
 		},
