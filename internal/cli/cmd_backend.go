@@ -16,18 +16,18 @@ import (
 
 // backendReport is the `backend --json` object (SPEC section 4).
 type backendReport struct {
-	Current      string         `json:"current"`
-	DatabaseType string         `json:"database_type,omitempty"`
-	Configured   string         `json:"configured"`
-	Recommended  string         `json:"recommended"`
+	Current      string `json:"current"`
+	DatabaseType string `json:"database_type,omitempty"`
+	Configured   string `json:"configured"`
+	Recommended  string `json:"recommended"`
 	// RecommendedDatabaseType is set when the recommendation is the
 	// database: postgresql when more than one person writes (a local
 	// SQLite file is not shared by clones), else sqlite.
-	RecommendedDatabaseType string `json:"recommended_database_type,omitempty"`
-	Milestones   int            `json:"milestones"`
-	Users        int            `json:"users"`
-	Thresholds   map[string]int `json:"thresholds"`
-	Reasons      []string       `json:"reasons"`
+	RecommendedDatabaseType string         `json:"recommended_database_type,omitempty"`
+	Milestones              int            `json:"milestones"`
+	Users                   int            `json:"users"`
+	Thresholds              map[string]int `json:"thresholds"`
+	Reasons                 []string       `json:"reasons"`
 }
 
 // recommend picks the backend for a number of open milestones and users.
