@@ -2,16 +2,21 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/git-milestone/git-milestone/internal/config"
+	"github.com/git-milestone/git-milestone/internal/lock"
 	"github.com/git-milestone/git-milestone/internal/storage"
 	"github.com/git-milestone/git-milestone/internal/storage/dbstore"
+	"github.com/git-milestone/git-milestone/internal/txn"
 )
 
 // backendReport is the `backend --json` object (SPEC section 4).
@@ -91,17 +96,25 @@ func (s *session) users(ctx context.Context) (int, error) {
 func newBackendCommand(env *Env) *cli.Command {
 	return &cli.Command{
 		Name:  "backend",
-		Usage: "the current backend, the recommended one, and the figures behind the choice",
+		Usage: "the current backend, the recommended one, and the figures behind the choice; `backend auto` lets the automatic switch decide again",
+		UsageText: `git milestone backend [--json]
+   git milestone backend auto   (storage.backend: auto again, after an explicit migrate pinned it)`,
 		Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print a JSON object"}},
 		Action: func(c *cli.Context) error {
-			if err := nArgs(c, 0, 0, "[--json]"); err != nil {
+			if err := nArgs(c, 0, 1, "[auto] [--json]"); err != nil {
 				return err
+			}
+			if a := c.Args().First(); a != "" && a != config.Auto {
+				return refused("backend %q: the only argument is auto (to move to a backend: git milestone migrate --to %s)", a, a)
 			}
 			s, err := open(c.Context, env)
 			if err != nil {
 				return err
 			}
 			defer s.close()
+			if c.Args().First() == config.Auto {
+				return s.setBackendAuto(c.Context)
+			}
 			open, err := s.openCount(c.Context)
 			if err != nil {
 				return err
@@ -151,9 +164,11 @@ func newBackendCommand(env *Env) *cli.Command {
 }
 
 // autoSwitch moves between file and hybrid by itself when the config says
-// backend: auto with auto_migrate, and the open-milestone count crossed
-// the file_to_hybrid threshold. Moves into or out of a database are only
-// ever made by `migrate`.
+// backend: auto with auto_migrate. It switches up when the open milestones
+// or the people writing reach the file_to_hybrid thresholds, and back down
+// only when both are below 80% of them (hysteresis: no flapping at the
+// threshold). Each switch is one commit, one event and one line on stderr.
+// Moves into or out of a database are only ever made by `migrate`.
 func (s *session) autoSwitch(ctx context.Context) {
 	if s.cfg.Storage.Backend != config.Auto || !s.cfg.Storage.Migration.AutoMigrate {
 		return
@@ -161,23 +176,119 @@ func (s *session) autoSwitch(ctx context.Context) {
 	if s.kind != config.File && s.kind != config.Hybrid {
 		return
 	}
+	to, reason, err := s.autoTarget(ctx)
+	if err != nil || to == "" {
+		return
+	}
+	mc := s.cfg.Storage.Migration
+	m := &migration{s: s, to: to, backup: mc.BackupBeforeMigration, rollback: mc.RollbackOnFailure, auto: true}
+	if err := m.run(ctx); err != nil {
+		s.warn(fmt.Sprintf("%s: automatic switch to the %s backend failed: %v", reason, to, err))
+		return
+	}
+	where := ""
+	if m.result.Commit != "" {
+		where = fmt.Sprintf(" (commit %s", short(m.result.Commit))
+		if m.result.Branch != "" {
+			where += " on " + m.result.Branch
+		}
+		if m.backupDir != "" {
+			where += "; backup " + relPath(s.repo.WorkTree, m.backupDir)
+		}
+		where += ")"
+	}
+	fmt.Fprintf(s.env.Stderr, "%s: switched to the %s backend automatically%s\n", reason, to, where)
+}
+
+// autoTarget decides the automatic switch: the backend to move to ("" to
+// stay) and why.
+func (s *session) autoTarget(ctx context.Context) (string, string, error) {
+	t := s.cfg.Storage.Thresholds
+	mLimit, uLimit := t.MilestoneCount.FileToHybrid, t.ConcurrentUsers.FileToHybrid
 	open, err := s.openCount(ctx)
 	if err != nil {
-		return
+		return "", "", err
 	}
-	limit := s.cfg.Storage.Thresholds.MilestoneCount.FileToHybrid
-	to := ""
-	switch {
-	case s.kind == config.File && open >= limit:
-		to = config.Hybrid
-	case s.kind == config.Hybrid && open < limit:
-		to = config.File
-	default:
-		return
+	switch s.kind {
+	case config.File:
+		if open >= mLimit {
+			return config.Hybrid, fmt.Sprintf("%d open milestones (threshold %d)", open, mLimit), nil
+		}
+		users, err := s.users(ctx)
+		if err != nil {
+			return "", "", err
+		}
+		if users >= uLimit {
+			return config.Hybrid, fmt.Sprintf("%s changed milestones in 30 days (threshold %d)", people(users), uLimit), nil
+		}
+	case config.Hybrid:
+		if !belowHysteresis(open, mLimit) {
+			return "", "", nil
+		}
+		users, err := s.users(ctx)
+		if err != nil {
+			return "", "", err
+		}
+		if belowHysteresis(users, uLimit) {
+			return config.File, fmt.Sprintf("%d open milestones and %s, below 80%% of the thresholds (%d, %d)", open, people(users), mLimit, uLimit), nil
+		}
 	}
-	fmt.Fprintf(s.env.Stderr, "%d open milestones (threshold %d): switching to the %s backend automatically\n", open, limit, to)
-	m := &migration{s: s, to: to, backup: s.cfg.Storage.Migration.BackupBeforeMigration, auto: true}
-	if err := m.run(ctx); err != nil {
-		s.warn(fmt.Sprintf("automatic switch to %s: %v", to, err))
+	return "", "", nil
+}
+
+// belowHysteresis reports whether n is below 80% of a threshold: only
+// then does the automatic switch go back down.
+func belowHysteresis(n, threshold int) bool { return n*5 < threshold*4 }
+
+// setBackendAuto commits storage.backend: auto, ending the pin an explicit
+// migrate set, and lets the automatic switch decide right away.
+func (s *session) setBackendAuto(ctx context.Context) error {
+	if s.cfg.Storage.Backend == config.Auto {
+		fmt.Fprintf(s.env.Stderr, "storage.backend is already auto (backend %s)\n", s.kind)
+		return nil
 	}
+	release, err := lock.Acquire(ctx, filepath.Join(s.repo.WorkTree, MigrationLock), 60*time.Second, s.warn)
+	if err != nil {
+		return fmt.Errorf("a migration is running: %w", err)
+	}
+	defer release()
+	path := filepath.Join(s.repo.WorkTree, filepath.FromSlash(config.ConfigPath))
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		data = []byte(config.DefaultYAML)
+	} else if err != nil {
+		return err
+	}
+	out, err := setConfigValues(data, config.Auto, "")
+	if err != nil {
+		return err
+	}
+	tx, err := txn.Begin(ctx, s.repo, txn.Options{Getenv: s.env.Getenv, Warn: s.warn})
+	if err != nil {
+		return err
+	}
+	defer tx.Close()
+	res, err := tx.Commit("milestone: backend auto\n\nThe automatic file <-> hybrid switch decides again (storage.backend: auto).\n",
+		[]txn.Change{{Path: config.ConfigPath, Content: out}})
+	if err != nil {
+		return err
+	}
+	tx.Close()
+	release()
+	s.cfg.Storage.Backend = config.Auto
+	s.logEvent(configChangedEvent, map[string]any{"storage.backend": config.Auto, "was": s.kind})
+	s.reportCommit(fmt.Sprintf("storage.backend: auto (backend %s; the automatic switch decides from now on)", s.kind), storageResult(res))
+	s.autoSwitch(ctx)
+	return nil
+}
+
+// configChangedEvent records a change to storage-config.yaml made by the tool.
+const configChangedEvent = "config_changed"
+
+// people is "1 person" or "N people".
+func people(n int) string {
+	if n == 1 {
+		return "1 person"
+	}
+	return fmt.Sprintf("%d people", n)
 }

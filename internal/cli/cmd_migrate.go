@@ -53,7 +53,7 @@ func newMigrateCommand(env *Env) *cli.Command {
 			&cli.StringFlag{Name: "to", Usage: "file, hybrid or database", Required: true},
 			&cli.StringFlag{Name: "database-type", Usage: "sqlite or postgresql (default: the config's)"},
 			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "print the plan and the counts; change nothing"},
-			&cli.BoolFlag{Name: "no-backup", Usage: "skip the backup (only where migration.backup_before_migration is false)"},
+			&cli.BoolFlag{Name: "no-backup", Usage: "skip the backup (refused while migration.backup_before_migration is true; false skips it anyway)"},
 			&cli.BoolFlag{Name: "skip-invalid", Usage: "leave documents that do not parse behind (listed) instead of refusing"},
 			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "confirm a move out of git (into a database) without asking; required when not on a terminal"},
 		},
@@ -79,8 +79,10 @@ func newMigrateCommand(env *Env) *cli.Command {
 			if c.Bool("no-backup") && s.cfg.Storage.Migration.BackupBeforeMigration {
 				return refused("--no-backup: the config asks for a backup before every migration (migration.backup_before_migration)")
 			}
+			mc := s.cfg.Storage.Migration
 			m := &migration{s: s, to: to, toType: dbType, dryRun: c.Bool("dry-run"),
-				backup: !c.Bool("no-backup"), skipInvalid: c.Bool("skip-invalid"), yes: c.Bool("yes")}
+				backup: mc.BackupBeforeMigration && !c.Bool("no-backup"), rollback: mc.RollbackOnFailure,
+				skipInvalid: c.Bool("skip-invalid"), yes: c.Bool("yes")}
 			return m.run(c.Context)
 		},
 	}
@@ -94,8 +96,13 @@ type migration struct {
 	backup      bool
 	skipInvalid bool
 	yes         bool // --yes: leaving git is confirmed
-	auto        bool // started by the automatic file <-> hybrid switch
+	rollback    bool // migration.rollback_on_failure: undo a failed copy (and a failed switch)
+	auto        bool // started by the automatic file <-> hybrid switch: quiet, and it does not pin the backend
 	ctx         context.Context
+
+	undo      []txn.Change // what reverts the switch commit, when a check after it fails
+	result    txn.Result   // the switch commit
+	backupDir string
 }
 
 func (m *migration) fromType() string {
@@ -135,6 +142,9 @@ func (m *migration) crashPoint(step int) {
 }
 
 func (m *migration) say(format string, args ...any) {
+	if m.auto {
+		return // an automatic switch says one line, written by autoSwitch
+	}
 	fmt.Fprintf(m.s.env.Stderr, format+"\n", args...)
 }
 
@@ -195,7 +205,10 @@ func (m *migration) run(ctx context.Context) (err error) {
 		return nil
 	}
 	started := time.Now()
-	s.logEvent(eventlog.MigrationStarted, map[string]any{"from": src, "to": dst, "milestones": len(recs)})
+	if !m.auto {
+		s.logEvent(eventlog.MigrationStarted, map[string]any{"from": src, "to": dst, "milestones": len(recs)})
+	}
+	s.ensureDrivers()
 	m.crashPoint(stepRead)
 
 	var backupDir string
@@ -208,6 +221,7 @@ func (m *migration) run(ctx context.Context) (err error) {
 			return m.fail(src, dst, err)
 		}
 		m.say("backed up %d milestone(s) to %s", len(recs), relPath(s.repo.WorkTree, backupDir))
+		m.backupDir = backupDir
 	}
 	m.crashPoint(stepBackup)
 
@@ -223,6 +237,14 @@ func (m *migration) run(ctx context.Context) (err error) {
 	if err != nil && res.Commit != "" {
 		// The switch landed; a check after it failed.
 		s.logEvent(eventlog.MigrationFailed, map[string]any{"from": src, "to": dst, "error": err.Error(), "switched": true})
+		if m.rollback && m.undo != nil {
+			if _, uerr := m.commit(from, m.undo, "Rolled back: a check after the switch failed (migration.rollback_on_failure)."); uerr == nil {
+				s.logEvent(eventlog.MigrationRolledBack, map[string]any{"from": src, "to": dst, "after_switch": true})
+				return fmt.Errorf("migration from %s to %s failed after the switch and was rolled back by a second commit (%s is still the backend): %w", src, dst, src, err)
+			} else {
+				s.warn(fmt.Sprintf("roll back the switch: %v", uerr))
+			}
+		}
 		return fmt.Errorf("migration from %s to %s switched, then: %w", src, dst, err)
 	}
 	if err != nil {
@@ -231,8 +253,12 @@ func (m *migration) run(ctx context.Context) (err error) {
 	if err := cache.Invalidate(s.cacheDir()); err != nil {
 		s.warn(err.Error())
 	}
-	s.logEvent(eventlog.MigrationCompleted, map[string]any{"from": src, "to": dst, "milestones": len(recs),
+	s.logEvent(eventlog.MigrationCompleted, map[string]any{"from": src, "to": dst, "milestones": len(recs), "automatic": m.auto,
 		"backup": relPath(s.repo.WorkTree, backupDir), "duration_ms": time.Since(started).Milliseconds()})
+	m.result = res
+	if m.auto {
+		return nil
+	}
 	s.reportCommit(fmt.Sprintf("Migrated %d milestone(s) from %s to %s", len(recs), src, dst), storageResult(res))
 	return nil
 }
@@ -304,13 +330,16 @@ func (m *migration) planSteps(from string) []string {
 // it was made, and the old backend is still the live one.
 func (m *migration) fail(src, dst string, cause error) error {
 	m.s.logEvent(eventlog.MigrationFailed, map[string]any{"from": src, "to": dst, "error": cause.Error()})
+	if !m.rollback {
+		return fmt.Errorf("migration from %s to %s failed (%s is still the backend; what was copied is left in place: migration.rollback_on_failure is false): %w", src, dst, src, cause)
+	}
 	m.s.logEvent(eventlog.MigrationRolledBack, map[string]any{"from": src, "to": dst})
 	return fmt.Errorf("migration from %s to %s failed, nothing changed (%s is still the backend): %w", src, dst, src, cause)
 }
 
 // progress returns a progress callback drawing a bar on a terminal.
 func (m *migration) progress(what string, total int) (func(done int), func()) {
-	if !m.s.env.StderrTTY || total == 0 {
+	if !m.s.env.StderrTTY || total == 0 || m.auto {
 		return func(int) {}, func() {}
 	}
 	bar := progressbar.NewOptions(total, progressbar.OptionSetWriter(m.s.env.Stderr),
@@ -321,6 +350,14 @@ func (m *migration) progress(what string, total int) (func(done int), func()) {
 // switchCommit commits storage-backend.txt (and more changes): one commit
 // that makes the new backend the live one.
 func (m *migration) switchCommit(kind string, extra []txn.Change, what string) (txn.Result, error) {
+	cfgChange, undoCfg, err := m.configChanges()
+	if err != nil {
+		return txn.Result{}, err
+	}
+	extra = append(cfgChange, extra...)
+	if m.undo != nil {
+		m.undo = append(m.undo, undoCfg...)
+	}
 	res, err := m.commit(kind, extra, what)
 	if err == nil {
 		m.crashPoint(stepSwitch)
@@ -349,6 +386,7 @@ func (m *migration) betweenFileModes(ctx context.Context, recs []storage.Record)
 		defer h.Close()
 		bar, done := m.progress("indexing", len(recs))
 		if err := ix.Rebuild(ctx, h.Files(), func(d, _ int) { bar(d) }); err != nil {
+			m.rollbackIndex()
 			return txn.Result{}, err
 		}
 		done()
@@ -358,10 +396,15 @@ func (m *migration) betweenFileModes(ctx context.Context, recs []storage.Record)
 			return txn.Result{}, err
 		}
 		if err := migrate.Verify(recs, got); err != nil {
+			m.rollbackIndex()
 			return txn.Result{}, err
 		}
 		m.crashPoint(stepVerify)
-		return m.switchCommit(config.Hybrid, nil, fmt.Sprintf("%d milestone(s) indexed in .milestones/index.db and verified.", len(recs)))
+		res, err := m.switchCommit(config.Hybrid, nil, fmt.Sprintf("%d milestone(s) indexed in .milestones/index.db and verified.", len(recs)))
+		if err != nil && res.Commit == "" {
+			m.rollbackIndex()
+		}
+		return res, err
 	}
 	res, err := m.switchCommit(config.File, nil, "The YAML files are the store; the index is no longer used.")
 	if err != nil {
@@ -382,29 +425,76 @@ func (s *session) removeIndex() {
 	}
 }
 
-var dbTypeLine = regexp.MustCompile(`(?m)^(\s+type:\s*)"?(sqlite|postgresql)"?`)
+var (
+	dbTypeLine  = regexp.MustCompile(`(?m)^(\s+type:\s*)"?(sqlite|postgresql)"?`)
+	backendLine = regexp.MustCompile(`(?m)^(\s+backend:\s*)"?(auto|file|hybrid|database)"?`)
+)
 
-// configWithType returns the config file changed to name dbType, or nil
-// when it already does.
-func (m *migration) configWithType(dbType string) ([]txn.Change, error) {
-	if m.s.cfg.Storage.Database.Type == dbType {
-		return nil, nil
+// configChanges returns the change to storage-config.yaml the switch
+// commit carries, and the change that undoes it: an explicit migration
+// pins storage.backend to its target (the automatic switch leaves it at
+// auto), and a move into a database names its type.
+func (m *migration) configChanges() (change, undo []txn.Change, err error) {
+	cfg := m.s.cfg.Storage
+	wantBackend, wantType := cfg.Backend, cfg.Database.Type
+	if !m.auto {
+		wantBackend = m.to
+	}
+	if t := m.targetType(); t != "" {
+		wantType = t
+	}
+	if wantBackend == cfg.Backend && wantType == cfg.Database.Type {
+		return nil, nil, nil
 	}
 	path := filepath.Join(m.s.repo.WorkTree, filepath.FromSlash(config.ConfigPath))
 	data, err := os.ReadFile(path)
+	undo = []txn.Change{{Path: config.ConfigPath, Content: data}}
 	if errors.Is(err, os.ErrNotExist) {
 		data = []byte(config.DefaultYAML)
+		undo = []txn.Change{{Path: config.ConfigPath, Delete: true}}
 	} else if err != nil {
+		return nil, nil, err
+	}
+	out, err := setConfigValues(data, wantBackend, wantType)
+	if err != nil {
+		return nil, nil, err
+	}
+	return []txn.Change{{Path: config.ConfigPath, Content: out}}, undo, nil
+}
+
+// setConfigValues returns a storage-config.yaml with storage.backend and
+// storage.database.type set, everything else (comments included) kept.
+func setConfigValues(data []byte, backend, dbType string) ([]byte, error) {
+	out := data
+	for _, e := range []struct {
+		re   *regexp.Regexp
+		key  string
+		want string
+	}{{backendLine, "storage.backend", backend}, {dbTypeLine, "storage.database.type", dbType}} {
+		if e.want == "" {
+			continue
+		}
+		if !e.re.Match(out) {
+			return nil, fmt.Errorf("%s: cannot find %s to set it to %s", config.ConfigPath, e.key, e.want)
+		}
+		out = e.re.ReplaceAll(out, []byte("${1}"+e.want))
+	}
+	c, err := config.Parse(config.ConfigPath, out)
+	if err != nil {
 		return nil, err
 	}
-	if !dbTypeLine.Match(data) {
-		return nil, fmt.Errorf("%s: cannot find storage.database.type to set it to %s", config.ConfigPath, dbType)
+	if (backend != "" && c.Storage.Backend != backend) || (dbType != "" && c.Storage.Database.Type != dbType) {
+		return nil, fmt.Errorf("%s: could not set storage.backend to %s and storage.database.type to %s", config.ConfigPath, backend, dbType)
 	}
-	out := dbTypeLine.ReplaceAll(data, []byte("${1}"+dbType))
-	if _, err := config.Parse(config.ConfigPath, out); err != nil {
-		return nil, err
+	return out, nil
+}
+
+// rollbackIndex removes an index built by a failed move to hybrid
+// (migration.rollback_on_failure); without it, the index is left for a look.
+func (m *migration) rollbackIndex() {
+	if m.rollback {
+		m.s.removeIndex()
 	}
-	return []txn.Change{{Path: config.ConfigPath, Content: out}}, nil
 }
 
 // toDatabase copies into a database and switches to it.
@@ -415,7 +505,14 @@ func (m *migration) toDatabase(ctx context.Context, recs []storage.Record, from,
 		return txn.Result{}, fmt.Errorf("open the target database: %w", err)
 	}
 	defer target.Close()
-	rollback := func() error { _, err := target.DeleteAll(ctx); return err }
+	rollback := func() {
+		if !m.rollback {
+			return // migration.rollback_on_failure: false leaves the copy for a look
+		}
+		if _, err := target.DeleteAll(ctx); err != nil {
+			s.warn(fmt.Sprintf("roll back the copy in the target database: %v", err))
+		}
+	}
 	// The source is live: whatever the target holds for this project is
 	// left from an interrupted attempt (or an older life) and is replaced.
 	if n, err := target.DeleteAll(ctx); err != nil {
@@ -439,11 +536,7 @@ func (m *migration) toDatabase(ctx context.Context, recs []storage.Record, from,
 		return txn.Result{}, err
 	}
 	m.crashPoint(stepVerify)
-	extra, err := m.configWithType(dbType)
-	if err != nil {
-		rollback()
-		return txn.Result{}, err
-	}
+	var extra []txn.Change
 	// The files of the milestones now in the database go; a document left
 	// behind by --skip-invalid stays where it is.
 	for _, r := range recs {
@@ -482,6 +575,10 @@ func (m *migration) fromDatabase(ctx context.Context, recs []storage.Record) (tx
 	}
 	m.crashPoint(stepCopy)
 	m.crashPoint(stepVerify)
+	m.undo = make([]txn.Change, 0, len(changes))
+	for _, c := range changes {
+		m.undo = append(m.undo, txn.Change{Path: c.Path, Delete: true})
+	}
 	res, err := m.switchCommit(m.to, changes,
 		fmt.Sprintf("%d milestone(s) written back from the database as YAML files; the files are the store again.", len(recs)))
 	if err != nil {
