@@ -55,6 +55,7 @@ func newMigrateCommand(env *Env) *cli.Command {
 			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "print the plan and the counts; change nothing"},
 			&cli.BoolFlag{Name: "no-backup", Usage: "skip the backup (refused while migration.backup_before_migration is true; false skips it anyway)"},
 			&cli.BoolFlag{Name: "skip-invalid", Usage: "leave documents that do not parse behind (listed) instead of refusing"},
+			&cli.BoolFlag{Name: "keep-source", Usage: "leaving PostgreSQL: keep this project's rows on the server (by default they are removed once the copy is verified)"},
 			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "confirm a move out of git (into a database) without asking; required when not on a terminal"},
 		},
 		Action: func(c *cli.Context) error {
@@ -82,7 +83,7 @@ func newMigrateCommand(env *Env) *cli.Command {
 			mc := s.cfg.Storage.Migration
 			m := &migration{s: s, to: to, toType: dbType, dryRun: c.Bool("dry-run"),
 				backup: mc.BackupBeforeMigration && !c.Bool("no-backup"), rollback: mc.RollbackOnFailure,
-				skipInvalid: c.Bool("skip-invalid"), yes: c.Bool("yes")}
+				skipInvalid: c.Bool("skip-invalid"), yes: c.Bool("yes"), keepSource: c.Bool("keep-source")}
 			return m.run(c.Context)
 		},
 	}
@@ -96,6 +97,7 @@ type migration struct {
 	backup      bool
 	skipInvalid bool
 	yes         bool // --yes: leaving git is confirmed
+	keepSource  bool // --keep-source: leave the project's rows in the PostgreSQL database left
 	rollback    bool // migration.rollback_on_failure: undo a failed copy (and a failed switch)
 	auto        bool // started by the automatic file <-> hybrid switch: quiet, and it does not pin the backend
 	ctx         context.Context
@@ -597,7 +599,7 @@ func (m *migration) fromDatabase(ctx context.Context, recs []storage.Record) (tx
 			s.warn(fmt.Sprintf("index: %v (it will be rebuilt by the next command)", err))
 		}
 	}
-	m.say("the database still holds these milestones; it is no longer the store")
+	m.removeSource(ctx)
 	return res, nil
 }
 
@@ -653,4 +655,31 @@ func (m *migration) confirmLeavingGit(from, dbType string) error {
 		return nil
 	}
 	return refused("migration not confirmed: nothing changed")
+}
+
+// removeSource removes this project's rows from the PostgreSQL database
+// the milestones just left (the files, verified against it, are the store
+// now; the switch commit and the backup hold them). Only this project's
+// key is touched: other projects on the server are not. --keep-source
+// keeps them. A SQLite enterprise.db is a local file and is left as is.
+func (m *migration) removeSource(ctx context.Context) {
+	db, ok := m.s.backend.(*dbstore.Store)
+	if !ok {
+		return
+	}
+	if db.Type() != dbstore.TypePostgreSQL {
+		m.say("%s still holds these milestones; it is no longer the store", EnterpriseDB)
+		return
+	}
+	if m.keepSource {
+		m.say("the PostgreSQL database still holds this project's milestones (--keep-source); it is no longer the store")
+		return
+	}
+	n, err := db.DeleteProject(ctx)
+	if err != nil {
+		m.s.warn(fmt.Sprintf("remove this project's rows from the PostgreSQL database: %v (they are not used; the next migrate into it replaces them)", err))
+		return
+	}
+	m.s.noDBEvents = true // the project's rows are gone: its events go to the file log only
+	m.say("removed this project's %d milestone(s) and its events from the PostgreSQL database (project key %s; other projects untouched)", n, db.ProjectKey())
 }

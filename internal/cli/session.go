@@ -32,6 +32,9 @@ type session struct {
 	cache   *cache.Store
 	log     *eventlog.Log
 	started time.Time
+	// noDBEvents: events go to the JSONL log only (the database stopped
+	// being the store and this project's rows were removed from it).
+	noDBEvents bool
 }
 
 var errNotInitialised = errors.New("this repository has no milestones yet: run `git milestone init`")
@@ -227,7 +230,7 @@ func (s *session) appendEvents(actor string, events ...eventlog.Event) {
 		s.warn(err.Error())
 	}
 	db, ok := s.backend.(*dbstore.Store)
-	if !ok {
+	if !ok || s.noDBEvents {
 		return
 	}
 	rows := make([]dbstore.Event, len(events))
