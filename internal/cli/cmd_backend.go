@@ -176,6 +176,9 @@ func (s *session) autoSwitch(ctx context.Context) {
 	if s.kind != config.File && s.kind != config.Hybrid {
 		return
 	}
+	if j, err := readJournal(s.repo); err != nil || j != nil {
+		return // an interrupted migration is finished by migrate or fsck --repair first
+	}
 	to, reason, err := s.autoTarget(ctx)
 	if err != nil || to == "" {
 		return

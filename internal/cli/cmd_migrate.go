@@ -8,9 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -32,11 +30,8 @@ import (
 // MigrationLock is held for the whole of a migration, relative to the work tree.
 const MigrationLock = ".milestones/locks/migration.lock"
 
-// crashEnv makes a migration kill itself (SIGKILL) right after the step it
-// names, so tests can prove that every step can be interrupted safely.
-const crashEnv = "GIT_MILESTONE_MIGRATE_CRASH_AFTER"
-
-// Migration steps, in order (the values crashEnv accepts).
+// Migration steps, in order: Env.MigrationStep is called after each (tests
+// kill the process there to prove every step can be interrupted safely).
 const (
 	stepRead   = 1 // the source was read
 	stepBackup = 2 // the backup was written
@@ -135,11 +130,8 @@ func describe(kind, dbType string) string {
 }
 
 func (m *migration) crashPoint(step int) {
-	if v := m.s.env.Getenv(crashEnv); v != "" {
-		if n, err := strconv.Atoi(v); err == nil && n == step {
-			syscall.Kill(os.Getpid(), syscall.SIGKILL)
-			time.Sleep(time.Second)
-		}
+	if m.s.env.MigrationStep != nil {
+		m.s.env.MigrationStep(step)
 	}
 }
 
@@ -154,6 +146,11 @@ func (m *migration) run(ctx context.Context) (err error) {
 	s := m.s
 	m.ctx = ctx
 	from, fromType, toType := s.kind, m.fromType(), m.targetType()
+	if !m.dryRun && !m.auto {
+		if err := m.finishInterrupted(ctx); err != nil {
+			return err
+		}
+	}
 	if from == m.to && fromType == toType {
 		m.say("already on the %s backend: nothing to do", describe(from, fromType))
 		return nil
@@ -207,6 +204,13 @@ func (m *migration) run(ctx context.Context) (err error) {
 		return nil
 	}
 	started := time.Now()
+	// The journal lets the next migrate (or fsck --repair) finish or undo
+	// this one if it is killed: before the switch commit the old backend is
+	// live and the copy is removed; after it, the remaining steps are done.
+	if err := m.writeJournal(from, fromType, toType); err != nil {
+		return err
+	}
+	defer removeJournal(s.repo)
 	if !m.auto {
 		s.logEvent(eventlog.MigrationStarted, map[string]any{"from": src, "to": dst, "milestones": len(recs)})
 	}
@@ -682,4 +686,21 @@ func (m *migration) removeSource(ctx context.Context) {
 	}
 	m.s.noDBEvents = true // the project's rows are gone: its events go to the file log only
 	m.say("removed this project's %d milestone(s) and its events from the PostgreSQL database (project key %s; other projects untouched)", n, db.ProjectKey())
+}
+
+// finishInterrupted completes or undoes a migration a killed process left
+// (its journal is in the git directory), under the migration lock, before
+// this one looks at what it has to do.
+func (m *migration) finishInterrupted(ctx context.Context) error {
+	if j, err := readJournal(m.s.repo); err != nil || j == nil {
+		return err
+	}
+	msg, err := m.s.finishInterruptedLocked(ctx)
+	if err != nil {
+		return err
+	}
+	if msg != "" {
+		fmt.Fprintln(m.s.env.Stderr, msg)
+	}
+	return nil
 }

@@ -100,6 +100,7 @@ func prepare(env *Env) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
+	recoverInterruptedCommit(context.Background(), env, repo)
 	kind, err := config.ReadBackend(repo.WorkTree)
 	if err != nil {
 		return nil, err
