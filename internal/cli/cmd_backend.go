@@ -14,6 +14,7 @@ import (
 
 	"github.com/git-milestone/git-milestone/internal/config"
 	"github.com/git-milestone/git-milestone/internal/lock"
+	"github.com/git-milestone/git-milestone/internal/migrate"
 	"github.com/git-milestone/git-milestone/internal/storage"
 	"github.com/git-milestone/git-milestone/internal/storage/dbstore"
 	"github.com/git-milestone/git-milestone/internal/txn"
@@ -203,45 +204,15 @@ func (s *session) autoSwitch(ctx context.Context) {
 	fmt.Fprintf(s.env.Stderr, "%s: switched to the %s backend automatically%s\n", reason, to, where)
 }
 
-// autoTarget decides the automatic switch: the backend to move to ("" to
-// stay) and why.
+// autoTarget decides the automatic switch (migrate.AutoTarget) from this
+// repository's figures.
 func (s *session) autoTarget(ctx context.Context) (string, string, error) {
-	t := s.cfg.Storage.Thresholds
-	mLimit, uLimit := t.MilestoneCount.FileToHybrid, t.ConcurrentUsers.FileToHybrid
 	open, err := s.openCount(ctx)
 	if err != nil {
 		return "", "", err
 	}
-	switch s.kind {
-	case config.File:
-		if open >= mLimit {
-			return config.Hybrid, fmt.Sprintf("%d open milestones (threshold %d)", open, mLimit), nil
-		}
-		users, err := s.users(ctx)
-		if err != nil {
-			return "", "", err
-		}
-		if users >= uLimit {
-			return config.Hybrid, fmt.Sprintf("%s changed milestones in 30 days (threshold %d)", people(users), uLimit), nil
-		}
-	case config.Hybrid:
-		if !belowHysteresis(open, mLimit) {
-			return "", "", nil
-		}
-		users, err := s.users(ctx)
-		if err != nil {
-			return "", "", err
-		}
-		if belowHysteresis(users, uLimit) {
-			return config.File, fmt.Sprintf("%d open milestones and %s, below 80%% of the thresholds (%d, %d)", open, people(users), mLimit, uLimit), nil
-		}
-	}
-	return "", "", nil
+	return migrate.AutoTarget(s.kind, open, func() (int, error) { return s.users(ctx) }, s.cfg.Storage.Thresholds)
 }
-
-// belowHysteresis reports whether n is below 80% of a threshold: only
-// then does the automatic switch go back down.
-func belowHysteresis(n, threshold int) bool { return n*5 < threshold*4 }
 
 // setBackendAuto commits storage.backend: auto, ending the pin an explicit
 // migrate set, and lets the automatic switch decide right away.
@@ -287,11 +258,3 @@ func (s *session) setBackendAuto(ctx context.Context) error {
 
 // configChangedEvent records a change to storage-config.yaml made by the tool.
 const configChangedEvent = "config_changed"
-
-// people is "1 person" or "N people".
-func people(n int) string {
-	if n == 1 {
-		return "1 person"
-	}
-	return fmt.Sprintf("%d people", n)
-}
