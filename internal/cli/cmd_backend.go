@@ -233,7 +233,7 @@ func (s *session) setBackendAuto(ctx context.Context) error {
 	} else if err != nil {
 		return err
 	}
-	out, err := setConfigValues(data, config.Auto, "")
+	out, err := config.SetValues(data, config.Auto, "")
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"time"
 
@@ -431,11 +430,6 @@ func (s *session) removeIndex() {
 	}
 }
 
-var (
-	dbTypeLine  = regexp.MustCompile(`(?m)^(\s+type:\s*)"?(sqlite|postgresql)"?`)
-	backendLine = regexp.MustCompile(`(?m)^(\s+backend:\s*)"?(auto|file|hybrid|database)"?`)
-)
-
 // configChanges returns the change to storage-config.yaml the switch
 // commit carries, and the change that undoes it: an explicit migration
 // pins storage.backend to its target (the automatic switch leaves it at
@@ -461,38 +455,11 @@ func (m *migration) configChanges() (change, undo []txn.Change, err error) {
 	} else if err != nil {
 		return nil, nil, err
 	}
-	out, err := setConfigValues(data, wantBackend, wantType)
+	out, err := config.SetValues(data, wantBackend, wantType)
 	if err != nil {
 		return nil, nil, err
 	}
 	return []txn.Change{{Path: config.ConfigPath, Content: out}}, undo, nil
-}
-
-// setConfigValues returns a storage-config.yaml with storage.backend and
-// storage.database.type set, everything else (comments included) kept.
-func setConfigValues(data []byte, backend, dbType string) ([]byte, error) {
-	out := data
-	for _, e := range []struct {
-		re   *regexp.Regexp
-		key  string
-		want string
-	}{{backendLine, "storage.backend", backend}, {dbTypeLine, "storage.database.type", dbType}} {
-		if e.want == "" {
-			continue
-		}
-		if !e.re.Match(out) {
-			return nil, fmt.Errorf("%s: cannot find %s to set it to %s", config.ConfigPath, e.key, e.want)
-		}
-		out = e.re.ReplaceAll(out, []byte("${1}"+e.want))
-	}
-	c, err := config.Parse(config.ConfigPath, out)
-	if err != nil {
-		return nil, err
-	}
-	if (backend != "" && c.Storage.Backend != backend) || (dbType != "" && c.Storage.Database.Type != dbType) {
-		return nil, fmt.Errorf("%s: could not set storage.backend to %s and storage.database.type to %s", config.ConfigPath, backend, dbType)
-	}
-	return out, nil
 }
 
 // rollbackIndex removes an index built by a failed move to hybrid
