@@ -177,8 +177,20 @@ func (s *session) autoSwitch(ctx context.Context) {
 	if s.kind != config.File && s.kind != config.Hybrid {
 		return
 	}
-	if j, err := readJournal(s.repo); err != nil || j != nil {
-		return // an interrupted migration is finished by migrate or fsck --repair first
+	if j, err := readJournal(s.repo); err != nil {
+		return
+	} else if j != nil {
+		if !fileModes(j.From) || !fileModes(j.To) {
+			return // a migration into or out of a database is finished by migrate or fsck --repair
+		}
+		// An automatic (or manual) file <-> hybrid move was killed: finish
+		// or undo it quietly, then decide afresh.
+		// (The live backend is what the work tree says: finishing never
+		// changes it.)
+		if _, err := s.finishInterruptedLocked(ctx); err != nil {
+			s.warn(err.Error())
+			return
+		}
 	}
 	to, reason, err := s.autoTarget(ctx)
 	if err != nil || to == "" {
@@ -258,3 +270,6 @@ func (s *session) setBackendAuto(ctx context.Context) error {
 
 // configChangedEvent records a change to storage-config.yaml made by the tool.
 const configChangedEvent = "config_changed"
+
+// fileModes reports whether kind keeps the milestones as YAML files.
+func fileModes(kind string) bool { return kind == config.File || kind == config.Hybrid }
