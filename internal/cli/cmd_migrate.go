@@ -15,29 +15,17 @@ import (
 
 	"github.com/git-milestone/git-milestone/internal/config"
 	"github.com/git-milestone/git-milestone/internal/eventlog"
-	"github.com/git-milestone/git-milestone/internal/format"
 	"github.com/git-milestone/git-milestone/internal/lock"
 	"github.com/git-milestone/git-milestone/internal/migrate"
 	"github.com/git-milestone/git-milestone/internal/storage"
 	"github.com/git-milestone/git-milestone/internal/storage/cache"
 	"github.com/git-milestone/git-milestone/internal/storage/dbstore"
-	"github.com/git-milestone/git-milestone/internal/storage/filestore"
 	"github.com/git-milestone/git-milestone/internal/storage/hybrid"
 	"github.com/git-milestone/git-milestone/internal/txn"
 )
 
 // MigrationLock is held for the whole of a migration, relative to the work tree.
 const MigrationLock = ".milestones/locks/migration.lock"
-
-// Migration steps, in order: Env.MigrationStep is called after each (tests
-// kill the process there to prove every step can be interrupted safely).
-const (
-	stepRead   = 1 // the source was read
-	stepBackup = 2 // the backup was written
-	stepCopy   = 3 // the target holds the copy
-	stepVerify = 4 // the copy was verified
-	stepSwitch = 5 // the switch was committed
-)
 
 func newMigrateCommand(env *Env) *cli.Command {
 	return &cli.Command{
@@ -203,52 +191,45 @@ func (m *migration) run(ctx context.Context) (err error) {
 		return nil
 	}
 	started := time.Now()
-	// The journal lets the next migrate (or fsck --repair) finish or undo
-	// this one if it is killed: before the switch commit the old backend is
-	// live and the copy is removed; after it, the remaining steps are done.
-	if err := m.writeJournal(from, fromType, toType); err != nil {
-		return err
-	}
-	defer removeJournal(s.repo)
+	// migrate.Run writes a journal first: it lets the next migrate (or
+	// fsck --repair) finish or undo this one if it is killed.
 	if !m.auto {
 		s.logEvent(eventlog.MigrationStarted, map[string]any{"from": src, "to": dst, "milestones": len(recs)})
 	}
 	s.ensureDrivers()
-	m.crashPoint(stepRead)
-
-	var backupDir string
+	mover, closeMover, err := m.mover(ctx, from, toType)
+	if err != nil {
+		return m.fail(src, dst, err)
+	}
+	defer closeMover()
+	var backup func() error
 	if m.backup {
-		backupDir = newBackupDir(filepath.Join(s.repo.WorkTree, ".milestones", "backups"), time.Now().UTC().Format("20060102T150405Z")+"-"+from)
-		if _, err := migrate.Backup(backupDir, recs); err != nil {
-			return m.fail(src, dst, err)
-		}
-		if err := backupInvalid(s.repo.WorkTree, backupDir, problems); err != nil {
-			return m.fail(src, dst, err)
-		}
-		m.say("backed up %d milestone(s) to %s", len(recs), relPath(s.repo.WorkTree, backupDir))
-		m.backupDir = backupDir
-	}
-	m.crashPoint(stepBackup)
-
-	var res txn.Result
-	switch {
-	case m.to == config.Database:
-		res, err = m.toDatabase(ctx, recs, from, toType)
-	case from == config.Database:
-		res, err = m.fromDatabase(ctx, recs)
-	default:
-		res, err = m.betweenFileModes(ctx, recs)
-	}
-	if err != nil && res.Commit != "" {
-		// The switch landed; a check after it failed.
-		s.logEvent(eventlog.MigrationFailed, map[string]any{"from": src, "to": dst, "error": err.Error(), "switched": true})
-		if m.rollback && m.undo != nil {
-			if _, uerr := m.commit(from, m.undo, "Rolled back: a check after the switch failed (migration.rollback_on_failure)."); uerr == nil {
-				s.logEvent(eventlog.MigrationRolledBack, map[string]any{"from": src, "to": dst, "after_switch": true})
-				return fmt.Errorf("migration from %s to %s failed after the switch and was rolled back by a second commit (%s is still the backend): %w", src, dst, src, err)
-			} else {
-				s.warn(fmt.Sprintf("roll back the switch: %v", uerr))
+		backup = func() error {
+			dir := newBackupDir(filepath.Join(s.repo.WorkTree, ".milestones", "backups"), time.Now().UTC().Format("20060102T150405Z")+"-"+from)
+			if _, err := migrate.Backup(dir, recs); err != nil {
+				return err
 			}
+			if err := backupInvalid(s.repo.WorkTree, dir, problems); err != nil {
+				return err
+			}
+			m.say("backed up %d milestone(s) to %s", len(recs), relPath(s.repo.WorkTree, dir))
+			m.backupDir = dir
+			return nil
+		}
+	}
+	res, err := migrate.Run(ctx, migrate.Pipeline{
+		Mover: mover, Records: recs, Backup: backup, Rollback: m.rollback, Step: m.crashPoint,
+		Journal: migrate.Journal{From: from, FromType: fromType, To: m.to, ToType: toType, KeepSource: m.keepSource,
+			Rollback: m.rollback, Started: s.env.Now().UTC().Format(time.RFC3339)},
+		JournalPath: journalPath(s.repo),
+	})
+	var switched *migrate.SwitchedError
+	if errors.As(err, &switched) {
+		// The switch landed; a step after it failed.
+		s.logEvent(eventlog.MigrationFailed, map[string]any{"from": src, "to": dst, "error": err.Error(), "switched": true})
+		if switched.Reverted {
+			s.logEvent(eventlog.MigrationRolledBack, map[string]any{"from": src, "to": dst, "after_switch": true})
+			return fmt.Errorf("migration from %s to %s failed after the switch and was rolled back by a second commit (%s is still the backend): %w", src, dst, src, err)
 		}
 		return fmt.Errorf("migration from %s to %s switched, then: %w", src, dst, err)
 	}
@@ -259,7 +240,7 @@ func (m *migration) run(ctx context.Context) (err error) {
 		s.warn(err.Error())
 	}
 	s.logEvent(eventlog.MigrationCompleted, map[string]any{"from": src, "to": dst, "milestones": len(recs), "automatic": m.auto,
-		"backup": relPath(s.repo.WorkTree, backupDir), "duration_ms": time.Since(started).Milliseconds()})
+		"backup": relPath(s.repo.WorkTree, m.backupDir), "duration_ms": time.Since(started).Milliseconds()})
 	m.result = res
 	if m.auto {
 		return nil
@@ -363,11 +344,7 @@ func (m *migration) switchCommit(kind string, extra []txn.Change, what string) (
 	if m.undo != nil {
 		m.undo = append(m.undo, undoCfg...)
 	}
-	res, err := m.commit(kind, extra, what)
-	if err == nil {
-		m.crashPoint(stepSwitch)
-	}
-	return res, err
+	return m.commit(kind, extra, what)
 }
 
 func (m *migration) commit(kind string, extra []txn.Change, what string) (txn.Result, error) {
@@ -378,45 +355,6 @@ func (m *migration) commit(kind string, extra []txn.Change, what string) (txn.Re
 	defer tx.Close()
 	changes := append([]txn.Change{{Path: config.BackendPath, Content: []byte(kind + "\n")}}, extra...)
 	return tx.Commit(fmt.Sprintf("milestone: migrate to the %s backend\n\n%s\n", kind, what), changes)
-}
-
-// betweenFileModes moves file <-> hybrid: the files stay the store.
-func (m *migration) betweenFileModes(ctx context.Context, recs []storage.Record) (txn.Result, error) {
-	s := m.s
-	if m.to == config.Hybrid {
-		h, ix, err := openIndex(ctx, s.repo, s.env, s.warn, nil) // building it is the point: no "missing" warning
-		if err != nil {
-			return txn.Result{}, err
-		}
-		defer h.Close()
-		bar, done := m.progress("indexing", len(recs))
-		if err := ix.Rebuild(ctx, h.Files(), func(d, _ int) { bar(d) }); err != nil {
-			m.rollbackIndex()
-			return txn.Result{}, err
-		}
-		done()
-		m.crashPoint(stepCopy)
-		got, _, err := ix.List(ctx, storage.Query{All: true})
-		if err != nil {
-			return txn.Result{}, err
-		}
-		if err := migrate.Verify(recs, got); err != nil {
-			m.rollbackIndex()
-			return txn.Result{}, err
-		}
-		m.crashPoint(stepVerify)
-		res, err := m.switchCommit(config.Hybrid, nil, fmt.Sprintf("%d milestone(s) indexed in .milestones/index.db and verified.", len(recs)))
-		if err != nil && res.Commit == "" {
-			m.rollbackIndex()
-		}
-		return res, err
-	}
-	res, err := m.switchCommit(config.File, nil, "The YAML files are the store; the index is no longer used.")
-	if err != nil {
-		return res, err
-	}
-	s.removeIndex()
-	return res, nil
 }
 
 // removeIndex deletes the hybrid index (and its WAL files) once the
@@ -460,118 +398,6 @@ func (m *migration) configChanges() (change, undo []txn.Change, err error) {
 		return nil, nil, err
 	}
 	return []txn.Change{{Path: config.ConfigPath, Content: out}}, undo, nil
-}
-
-// rollbackIndex removes an index built by a failed move to hybrid
-// (migration.rollback_on_failure); without it, the index is left for a look.
-func (m *migration) rollbackIndex() {
-	if m.rollback {
-		m.s.removeIndex()
-	}
-}
-
-// toDatabase copies into a database and switches to it.
-func (m *migration) toDatabase(ctx context.Context, recs []storage.Record, from, dbType string) (txn.Result, error) {
-	s := m.s
-	target, err := openDatabase(ctx, s.env, s.repo, s.cfg, dbType, s.warn)
-	if err != nil {
-		return txn.Result{}, fmt.Errorf("open the target database: %w", err)
-	}
-	defer target.Close()
-	rollback := func() {
-		if !m.rollback {
-			return // migration.rollback_on_failure: false leaves the copy for a look
-		}
-		if _, err := target.DeleteAll(ctx); err != nil {
-			s.warn(fmt.Sprintf("roll back the copy in the target database: %v", err))
-		}
-	}
-	// The source is live: whatever the target holds for this project is
-	// left from an interrupted attempt (or an older life) and is replaced.
-	if n, err := target.DeleteAll(ctx); err != nil {
-		return txn.Result{}, err
-	} else if n > 0 {
-		m.say("cleared %d stale row(s) of this project from the target database", n)
-	}
-	bar, done := m.progress("copying", len(recs))
-	if err := target.Import(ctx, recs, bar); err != nil {
-		rollback()
-		return txn.Result{}, err
-	}
-	done()
-	m.crashPoint(stepCopy)
-	got, _, err := target.List(ctx, storage.Query{All: true})
-	if err == nil {
-		err = migrate.Verify(recs, got)
-	}
-	if err != nil {
-		rollback()
-		return txn.Result{}, err
-	}
-	m.crashPoint(stepVerify)
-	var extra []txn.Change
-	// The files of the milestones now in the database go; a document left
-	// behind by --skip-invalid stays where it is.
-	for _, r := range recs {
-		if r.Path != "" {
-			extra = append(extra, txn.Change{Path: r.Path, Delete: true})
-		}
-	}
-	res, err := m.switchCommit(config.Database, extra,
-		fmt.Sprintf("%d milestone(s) copied into the %s database and verified; it is now the store.", len(recs), dbType))
-	if err != nil {
-		rollback() // the target is never the live store here: run() returned early for a no-op
-		return res, err
-	}
-	if from == config.Hybrid {
-		s.removeIndex()
-	}
-	return res, nil
-}
-
-// fromDatabase writes the database's documents back as YAML files.
-func (m *migration) fromDatabase(ctx context.Context, recs []storage.Record) (txn.Result, error) {
-	s := m.s
-	changes := make([]txn.Change, 0, len(recs))
-	written := make([]storage.Record, 0, len(recs))
-	for _, r := range recs {
-		path := filestore.PathFor(r.Milestone.ID, r.Milestone.Status)
-		dm, err := format.Decode(path, r.Source)
-		if err != nil {
-			return txn.Result{}, fmt.Errorf("milestone %s: its stored document does not parse: %w", r.Milestone.ID, err)
-		}
-		written = append(written, storage.Record{Milestone: dm, Source: r.Source, Path: path})
-		changes = append(changes, txn.Change{Path: path, Content: r.Source})
-	}
-	if err := migrate.Verify(recs, written); err != nil {
-		return txn.Result{}, err
-	}
-	m.crashPoint(stepCopy)
-	m.crashPoint(stepVerify)
-	m.undo = make([]txn.Change, 0, len(changes))
-	for _, c := range changes {
-		m.undo = append(m.undo, txn.Change{Path: c.Path, Delete: true})
-	}
-	res, err := m.switchCommit(m.to, changes,
-		fmt.Sprintf("%d milestone(s) written back from the database as YAML files; the files are the store again.", len(recs)))
-	if err != nil {
-		return res, err
-	}
-	fs := filestore.Open(s.repo, fsOptions(s.env, s.warn))
-	back, _, err := fs.LoadAll(ctx)
-	if err != nil {
-		return res, err
-	}
-	if err := migrate.Verify(recs, back); err != nil {
-		return res, fmt.Errorf("the files written differ from the database (the database is unchanged; `git milestone fsck`): %w", err)
-	}
-	if m.to == config.Hybrid {
-		if err := buildIndex(ctx, s.env, s.repo); err != nil {
-			s.warn(fmt.Sprintf("index: %v (it will be rebuilt by the next command)", err))
-		}
-	}
-	m.removeSource(ctx)
-	return res, nil
 }
 
 // logEvent appends one event (and, in database mode, to the events table).

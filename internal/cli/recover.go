@@ -42,13 +42,6 @@ const journalFile = "milestone-migration.json"
 
 func journalPath(repo *gitrepo.Repo) string { return filepath.Join(repo.GitDir, journalFile) }
 
-// writeJournal records the migration m is about to make, durably.
-func (m *migration) writeJournal(from, fromType, toType string) error {
-	j := migrate.Journal{From: from, FromType: fromType, To: m.to, ToType: toType, KeepSource: m.keepSource,
-		Rollback: m.rollback, Started: m.s.env.Now().UTC().Format(time.RFC3339)}
-	return j.Write(journalPath(m.s.repo))
-}
-
 // removeJournal marks the migration finished (or fully undone).
 func removeJournal(repo *gitrepo.Repo) {
 	os.Remove(journalPath(repo))
