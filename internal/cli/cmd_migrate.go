@@ -414,11 +414,11 @@ func leavesGit(from, to string) bool {
 // leavingGitNotice says what changes when the milestones leave git, and
 // what every clone then needs.
 func (m *migration) leavingGitNotice(dbType string) string {
-	var where, clones string
+	var where, clones, extra string
 	if dbType == dbstore.TypeSQLite {
 		where = "the SQLite file " + EnterpriseDB
-		clones = "a copy of " + EnterpriseDB + " (it is ignored by git: it is not pushed, and a fresh clone has none);" +
-			" for more than one person a shared PostgreSQL server fits better (--database-type postgresql)"
+		clones = "a copy of " + EnterpriseDB + " (it is ignored by git: it is not pushed, and a fresh clone has none)"
+		extra = "  - for more than one person, a shared PostgreSQL server fits better (--database-type postgresql);\n"
 	} else {
 		where = "the PostgreSQL database"
 		if dc, err := databaseConfig(m.s.env, m.s.repo, m.s.cfg, dbType, nil); err == nil {
@@ -430,8 +430,8 @@ func (m *migration) leavingGitNotice(dbType string) string {
 and one commit removes their YAML files from .milestones/.
   - git history, diffs, pull-request review and the merge driver no longer see milestone changes;
   - clones need %s to see them (the committed config says where they live);
-  - `+"`git milestone migrate --to file`"+` brings them back into git.
-`, where, clones)
+%s  - `+"`git milestone migrate --to file`"+` brings them back into git.
+`, where, clones, extra)
 }
 
 // confirmLeavingGit asks before the milestones leave git: on a terminal it
