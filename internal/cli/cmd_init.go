@@ -133,7 +133,13 @@ func newInitCommand(env *Env) *cli.Command {
 				if err != nil {
 					return err
 				}
+				// The project's first row: from now on the database is
+				// recognisably this project's store (dbstore.HasProject).
+				err = registerProject(c.Context, db, env, "init")
 				db.Close()
+				if err != nil {
+					return err
+				}
 			}
 			if c.Bool("hooks") {
 				o, err := hookOptions(c.Context, env)

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/git-milestone/git-milestone/internal/config"
+	"github.com/git-milestone/git-milestone/internal/eventlog"
 	"github.com/git-milestone/git-milestone/internal/gitrepo"
 	"github.com/git-milestone/git-milestone/internal/storage/dbstore"
 )
@@ -103,12 +104,36 @@ func openLiveDatabase(ctx context.Context, env *Env, repo *gitrepo.Repo, cfg con
 		}
 	}
 	st, err := dbstore.Open(ctx, dc)
-	if err != nil && dc.Type == dbstore.TypePostgreSQL {
-		ds := cfg.ResolveDatabase(env.Getenv, gitConfigURL(repo), nil)
+	if dc.Type != dbstore.TypePostgreSQL {
+		return st, err
+	}
+	ds := cfg.ResolveDatabase(env.Getenv, gitConfigURL(repo), nil)
+	if err != nil {
 		return nil, fmt.Errorf("the milestones of this repository live in the PostgreSQL database %s (from %s), which cannot be used: %w",
 			dbstore.RedactURL(dc.URL), ds.Source, err)
 	}
-	return st, err
+	// A server that answers but holds nothing of this project is not its
+	// store (another server or database in the URL): never an empty list.
+	if ok, err := st.HasProject(ctx); err != nil || !ok {
+		st.Close()
+		if err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("the PostgreSQL database %s (from %s) holds nothing of this project (project key %s): "+
+			"it is not where this repository's milestones live; point DATABASE_URL or `git config milestone.databaseUrl` at the project's server",
+			dbstore.RedactURL(dc.URL), ds.Source, dc.ProjectKey)
+	}
+	return st, nil
+}
+
+// registerProject writes the project's first row into a database that is
+// about to become its store: a storage_initialized event.
+func registerProject(ctx context.Context, db *dbstore.Store, env *Env, by string) error {
+	if ok, err := db.HasProject(ctx); err != nil || ok {
+		return err
+	}
+	return db.AppendEvents(ctx, dbstore.Event{Timestamp: env.Now(), Event: eventlog.StorageInitialized, Backend: config.Database,
+		Details: map[string]any{"by": by}})
 }
 
 // gitConfigURL is `git config milestone.databaseUrl` ("" when unset).

@@ -52,6 +52,9 @@ func (d *intoDatabase) Copy(ctx context.Context, recs []storage.Record) error {
 	} else if n > 0 {
 		d.m.say("cleared %d stale row(s) of this project from the target database", n)
 	}
+	if err := registerProject(ctx, d.target, d.m.s.env, "migrate"); err != nil {
+		return err
+	}
 	bar, done := d.m.progress("copying", len(recs))
 	defer done()
 	return d.target.Import(ctx, recs, bar)

@@ -67,3 +67,19 @@ func (s *Store) DeleteProject(ctx context.Context) (int, error) {
 	}
 	return int(n), nil
 }
+
+// HasProject reports whether the database holds anything of this project:
+// a milestone or an event. A project set up in it (init, migrate) always
+// has one, so false means the database is not this project's store (the
+// wrong server or database in the URL).
+func (s *Store) HasProject(ctx context.Context) (bool, error) {
+	sctx, cancel := s.stmtCtx(ctx)
+	defer cancel()
+	var n int
+	err := s.db.QueryRowContext(sctx, `SELECT (SELECT count(*) FROM (SELECT 1 FROM milestones WHERE project = $1 LIMIT 1) a)
+		+ (SELECT count(*) FROM (SELECT 1 FROM milestone_events WHERE project = $1 LIMIT 1) b)`, s.project).Scan(&n)
+	if err != nil {
+		return false, s.wrap(ctx, "look up the project", err)
+	}
+	return n > 0, nil
+}
