@@ -182,6 +182,9 @@ func (m *migration) run(ctx context.Context) (err error) {
 		for i, st := range steps {
 			fmt.Fprintf(s.env.Stdout, "  %d. %s\n", i+1, st)
 		}
+		if m.pins() {
+			fmt.Fprintf(s.env.Stdout, "  the switch commit also sets storage.backend: %s (the automatic switch stays off until `git milestone backend auto`)\n", m.to)
+		}
 		if leavesGit(from, m.to) {
 			fmt.Fprint(s.env.Stdout, m.leavingGitNotice(toType))
 		}
@@ -197,6 +200,7 @@ func (m *migration) run(ctx context.Context) (err error) {
 		s.logEvent(eventlog.MigrationStarted, map[string]any{"from": src, "to": dst, "milestones": len(recs)})
 	}
 	s.ensureDrivers()
+	pinned := m.pins()
 	mover, closeMover, err := m.mover(ctx, from, toType)
 	if err != nil {
 		return m.fail(src, dst, err)
@@ -246,7 +250,16 @@ func (m *migration) run(ctx context.Context) (err error) {
 		return nil
 	}
 	s.reportCommit(fmt.Sprintf("Migrated %d milestone(s) from %s to %s", len(recs), src, dst), storageResult(res))
+	if pinned {
+		m.say("storage.backend is now %s: the automatic switch stays off until `git milestone backend auto`", m.to)
+	}
 	return nil
+}
+
+// pins reports whether this migration pins the backend: an explicit one
+// while the config says auto (or another backend).
+func (m *migration) pins() bool {
+	return !m.auto && m.s.cfg.Storage.Backend != m.to
 }
 
 // newBackupDir returns base/name, or base/name-N when a backup of the same
