@@ -84,9 +84,12 @@ func (d *intoDatabase) Switch(context.Context) (txn.Result, error) {
 		fmt.Sprintf("%d milestone(s) copied into the %s database and verified; it is now the store.", len(d.recs), d.dbType))
 }
 
-func (d *intoDatabase) After(context.Context) error {
+func (d *intoDatabase) After(ctx context.Context) error {
 	if d.from == config.Hybrid {
 		d.m.s.removeIndex()
+	}
+	if d.from == config.Database {
+		d.m.removeSource(ctx) // out of PostgreSQL into SQLite: this project's rows go
 	}
 	return nil
 }

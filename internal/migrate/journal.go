@@ -116,7 +116,7 @@ func (j *Journal) Recovery(liveKind, liveType string) Recovery {
 		return Recovery{
 			Landed:         true,
 			RemoveOldIndex: j.From == config.Hybrid && j.To != config.Hybrid,
-			ClearSource:    j.From == config.Database && j.FromType == "postgresql" && !j.KeepSource && j.To != config.Database,
+			ClearSource:    j.From == config.Database && j.FromType == "postgresql" && !j.KeepSource && (j.To != config.Database || j.ToType != "postgresql"),
 			BuildIndex:     j.To == config.Hybrid,
 		}
 	}
