@@ -109,12 +109,7 @@ func (m *migration) targetType() string {
 	return m.s.cfg.Storage.Database.Type
 }
 
-func describe(kind, dbType string) string {
-	if kind == config.Database && dbType != "" {
-		return kind + " (" + dbType + ")"
-	}
-	return kind
-}
+func describe(kind, dbType string) string { return migrate.Describe(kind, dbType) }
 
 func (m *migration) crashPoint(step int) {
 	if m.s.env.MigrationStep != nil {
