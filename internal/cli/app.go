@@ -36,6 +36,10 @@ type Env struct {
 	StdinTTY  bool
 	StderrTTY bool
 	Now       func() time.Time
+	// MigrationStep, when set (by tests only), is called after each step
+	// of a migration (1 read, 2 backup, 3 copy, 4 verify, 5 switch commit),
+	// so a test can kill the process there. The real binary leaves it nil.
+	MigrationStep func(step int)
 }
 
 // refusedError marks an error as refused input (exit 2).

@@ -69,6 +69,18 @@ func newFsckCommand(env *Env) *cli.Command {
 			findings = append(findings, dependencyFindings(recs, byID)...)
 			findings = append(findings, s.lockFindings()...)
 			findings = append(findings, s.backendFindings(c.Context)...)
+			findings = append(findings, driverFindings(s.repo)...)
+			if j, err := s.interruptedMigration(); err != nil {
+				findings = append(findings, err.Error())
+			} else if j != nil && !c.Bool("repair") {
+				findings = append(findings, fmt.Sprintf("an interrupted %s: `git milestone fsck --repair` finishes it (or undoes it if its switch had not landed)", j))
+			} else if j != nil {
+				msg, err := s.finishInterruptedLocked(c.Context)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(env.Stderr, msg)
+			}
 			repaired := 0
 			if c.Bool("repair") && len(misplaced) > 0 {
 				ids := make([]string, len(misplaced))

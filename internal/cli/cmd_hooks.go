@@ -82,6 +82,9 @@ func newHooksCommand(env *Env) *cli.Command {
 					if err != nil {
 						return err
 					}
+					if repo, err := openRepo(env); err == nil {
+						st.Problems = append(st.Problems, driverFindings(repo)...)
+					}
 					if c.Bool("json") {
 						if err := writeJSON(env.Stdout, st); err != nil {
 							return err

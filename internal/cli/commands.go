@@ -38,6 +38,7 @@ func commands(env *Env) []*cli.Command {
 		newHookCommand(env),
 		newImportCommand(env),
 		newExportCommand(env),
+		newSetupCommand(env),
 	}
 }
 

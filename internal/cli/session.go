@@ -32,6 +32,9 @@ type session struct {
 	cache   *cache.Store
 	log     *eventlog.Log
 	started time.Time
+	// noDBEvents: events go to the JSONL log only (the database stopped
+	// being the store and this project's rows were removed from it).
+	noDBEvents bool
 }
 
 var errNotInitialised = errors.New("this repository has no milestones yet: run `git milestone init`")
@@ -97,6 +100,7 @@ func prepare(env *Env) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
+	recoverInterruptedCommit(context.Background(), env, repo)
 	kind, err := config.ReadBackend(repo.WorkTree)
 	if err != nil {
 		return nil, err
@@ -245,7 +249,7 @@ func (s *session) appendEvents(actor string, events ...eventlog.Event) {
 		s.warn(err.Error())
 	}
 	db, ok := s.backend.(*dbstore.Store)
-	if !ok {
+	if !ok || s.noDBEvents {
 		return
 	}
 	rows := make([]dbstore.Event, len(events))
@@ -303,6 +307,7 @@ func (s *session) update(ctx context.Context, opts storage.UpdateOptions, fn fun
 		return storage.Result{}, fmt.Errorf("a migration is running: %w", err)
 	}
 	defer release()
+	s.ensureDrivers()
 	res, err := s.backend.Update(ctx, opts, fn)
 	if err == nil {
 		// Our own writes are never hidden by our read cache.

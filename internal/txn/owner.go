@@ -282,6 +282,7 @@ func (tx *Tx) repairStale(rec lockRecord) (string, error) {
 	what := "no commit was in progress"
 	var err error
 	if rec.ref != "" {
+		tx.removeStaleRefLock(rec)
 		landed, lerr := tx.landed(rec)
 		if lerr != nil {
 			return "", lerr
@@ -562,4 +563,26 @@ func procStart(pid int) (start string, zombie bool) {
 		return "", false
 	}
 	return f[19], f[0] == "Z" || f[0] == "X"
+}
+
+// removeStaleRefLock removes <ref>.lock when the dead transaction rec left
+// it: rec names the ref, and the lock holds nothing yet or exactly rec's
+// new commit id (what our ref update writes into it). A ref lock with any
+// other content belongs to someone else and is left alone.
+func (tx *Tx) removeStaleRefLock(rec lockRecord) {
+	if !strings.HasPrefix(rec.ref, "refs/") || strings.Contains(rec.ref, "..") {
+		return
+	}
+	p := filepath.Join(tx.repo.CommonDir, filepath.FromSlash(rec.ref)+".lock")
+	fi, err := os.Lstat(p)
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() > 256 {
+		return
+	}
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return
+	}
+	if c := strings.TrimSpace(string(data)); c == "" || c == rec.new {
+		os.Remove(p)
+	}
 }

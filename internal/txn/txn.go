@@ -145,11 +145,34 @@ func (tx *Tx) trace(step string) {
 // transaction that crashed (ours are removed as we go).
 func (tx *Tx) removeStaleTemps() {
 	old, _ := filepath.Glob(filepath.Join(tx.repo.GitDir, "milestone-index-*"))
-	for _, p := range old {
+	tmps, _ := filepath.Glob(filepath.Join(tx.repo.GitDir, "index.lock.*.tmp")) // createWithRecord's, of a killed process
+	for _, p := range append(old, tmps...) {
 		if fi, err := os.Stat(p); err == nil && time.Since(fi.ModTime()) > time.Hour {
 			os.Remove(p)
 		}
 	}
+}
+
+// createWithRecord creates path exclusively (failing with os.ErrExist
+// when it exists, as O_EXCL does) with rec already in it: the record is
+// written to a temporary file first and hard-linked into place, so a
+// process killed at any instant never leaves an empty index.lock, which
+// could not be told from git's own and would block every later commit.
+func createWithRecord(path, rec string) (*os.File, error) {
+	tmp := fmt.Sprintf("%s.%d.tmp", path, os.Getpid())
+	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC|syscallNoFollow, 0o666)
+	if err != nil {
+		return nil, err
+	}
+	if _, err = f.WriteString(rec); err == nil {
+		err = os.Link(tmp, path)
+	}
+	os.Remove(tmp)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }
 
 // lockIndex creates index.lock with O_EXCL, as git does, with backoff, and
@@ -158,10 +181,9 @@ func (tx *Tx) lockIndex() error {
 	deadline := time.Now().Add(tx.opts.IndexLockTimeout)
 	delay := time.Millisecond
 	for {
-		f, err := os.OpenFile(tx.lockPath, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
+		f, err := createWithRecord(tx.lockPath, thisProcess().record())
 		if err == nil {
 			tx.indexLock = f
-			tx.record(thisProcess().record())
 			return nil
 		}
 		if !errors.Is(err, os.ErrExist) {
