@@ -13,9 +13,6 @@ import (
 	"github.com/git-milestone/git-milestone/internal/storage/filestore"
 )
 
-// color decides whether to colour output: a terminal and no NO_COLOR.
-func (env *Env) color() bool { return env.StdoutTTY && env.Getenv("NO_COLOR") == "" }
-
 const (
 	ansiReset  = "\x1b[0m"
 	ansiBold   = "\x1b[1m"
@@ -56,7 +53,7 @@ func recordJSON(r storage.Record) (json.RawMessage, error) {
 	if path == "" {
 		path = filestore.PathFor(r.Milestone.ID, r.Milestone.Status)
 	}
-	return r.Milestone.JSON(milestone.Field{Key: "path", Value: path})
+	return r.Milestone.ContractJSON(milestone.Field{Key: "path", Value: path})
 }
 
 // writeRecordsJSON writes records as a JSON array (always an array, [] when empty).

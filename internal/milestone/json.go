@@ -33,10 +33,32 @@ func nonNil(s []string) []string {
 // the extra fields given (for example "path"). This is the object of the
 // `show --json` contract.
 func (m *Milestone) JSON(extra ...Field) ([]byte, error) {
+	fields := append([]Field{{"id", m.ID}}, m.Fields()...)
+	return m.writeObject(append(fields, extra...))
+}
+
+// ContractJSON encodes m as the object scripts rely on (show --json, list
+// --json): "id", then every known key, null where unset and [] for an
+// empty labels or depends_on, then the unknown keys, then extra.
+func (m *Milestone) ContractJSON(extra ...Field) ([]byte, error) {
+	fields := []Field{{"id", m.ID}}
+	for _, k := range Keys {
+		v, ok := m.Get(k)
+		switch {
+		case k == KeyLabels || k == KeyDependsOn:
+			v = nonNil(v.([]string))
+		case !ok:
+			v = nil
+		}
+		fields = append(fields, Field{k, v})
+	}
+	fields = append(fields, m.Extra...)
+	return m.writeObject(append(fields, extra...))
+}
+
+func (m *Milestone) writeObject(fields []Field) ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteByte('{')
-	fields := append([]Field{{"id", m.ID}}, m.Fields()...)
-	fields = append(fields, extra...)
 	for i, f := range fields {
 		if i > 0 {
 			b.WriteByte(',')
@@ -127,6 +149,9 @@ func (m *Milestone) setJSON(key string, raw json.RawMessage, skip []string) erro
 		if key == s {
 			return nil
 		}
+	}
+	if IsKnownKey(key) && string(bytes.TrimSpace(raw)) == "null" {
+		return nil // a contract object's unset field
 	}
 	str := func(dst *string) error { return json.Unmarshal(raw, dst) }
 	switch key {
