@@ -219,7 +219,7 @@ func truncateWidth(s string, w int) string {
 		b.WriteString(g.Str())
 		used += cw
 	}
-	return b.String() + "…"
+	return strings.TrimRight(b.String(), " ") + "…"
 }
 
 // padRight pads s with spaces to w columns.
