@@ -189,7 +189,17 @@ func flagUsage(f cli.Flag) string {
 	return ""
 }
 
+// placeholders name the value of flags in the manual.
+var placeholders = map[string]string{
+	"jq": "EXPR", "format": "TEMPLATE", "since": "DATE", "due": "DATE", "start": "DATE", "due-before": "DATE",
+	"author": "TEXT", "set": "KEY=VALUE", "color": "WHEN", "depends-on": "ID", "label": "LABEL", "add-label": "LABEL",
+	"remove-label": "LABEL", "from-file": "FILE", "sort": "KEYS", "status": "STATUS", "priority": "PRIORITY",
+}
+
 func flagPlaceholder(f cli.Flag) string {
+	if p, ok := placeholders[f.Names()[0]]; ok {
+		return p
+	}
 	switch f.(type) {
 	case *cli.IntFlag:
 		return "N"
