@@ -105,6 +105,11 @@ func Main(args []string, env Env) int {
 		return ExitFailed // as git does with no command
 	}
 	app := newApp(&env)
+	if len(rest) > 1 && rest[0] == "help" && findCommand(app.Commands, rest[1]) == nil {
+		err := refused("no help for %q: it is not a command%s", rest[1], commandSuggestion(rest[1], app.Commands))
+		fmt.Fprintf(env.Stderr, "git-milestone: %s\n", err)
+		return ExitCode(err)
+	}
 	args = append([]string{"git-milestone"}, permuteArgs(app.Commands, rest)...)
 	err = app.RunContext(context.Background(), args)
 	if err != nil {

@@ -315,8 +315,9 @@ func batchMessage(override string, ids []string, what string) string {
 	return b.String()
 }
 
-// writeWritten prints what a mutation wrote for --json: the milestone
-// object, or an array when several ids were given.
+// writeWritten prints what a mutation left for --json: the milestone
+// object, or an array when several ids were given (unchanged ones too, as
+// they are).
 func writeWritten(env *Env, recs []storage.Record, array bool) error {
 	if array {
 		return writeRecordsJSON(env.Stdout, recs)
@@ -345,12 +346,12 @@ func mutate(c *cli.Context, env *Env, op, event, what string, change func(s *ses
 	if err != nil {
 		return err
 	}
-	var written []storage.Record
+	var written, final []storage.Record // final: every milestone as it is afterwards
 	var unchanged []string
 	res, err := s.update(c.Context, storage.UpdateOptions{
 		Lock: ids, NoCommit: c.Bool("no-commit"), Message: batchMessage(c.String("message"), ids, what),
 	}, func(tx storage.Tx) error {
-		written, unchanged = nil, nil
+		written, unchanged, final = nil, nil, nil
 		for _, id := range ids {
 			rec, err := tx.Get(id)
 			if err != nil {
@@ -362,6 +363,7 @@ func mutate(c *cli.Context, env *Env, op, event, what string, change func(s *ses
 			}
 			if sameContent(rec.Milestone, m) {
 				unchanged = append(unchanged, id)
+				final = append(final, rec)
 				continue
 			}
 			m.UpdatedAt = s.now()
@@ -382,6 +384,7 @@ func mutate(c *cli.Context, env *Env, op, event, what string, change func(s *ses
 				return err
 			}
 			written = append(written, storage.Record{Milestone: m})
+			final = append(final, storage.Record{Milestone: m})
 		}
 		if len(written) == 0 {
 			return errNothingChanged
@@ -394,7 +397,7 @@ func mutate(c *cli.Context, env *Env, op, event, what string, change func(s *ses
 	if errors.Is(err, errNothingChanged) {
 		fmt.Fprintln(env.Stderr, "no commit")
 		if c.Bool("json") {
-			return writeRecordsJSON(env.Stdout, nil)
+			return writeWritten(env, final, len(ids) > 1)
 		}
 		return nil
 	}
@@ -407,7 +410,7 @@ func mutate(c *cli.Context, env *Env, op, event, what string, change func(s *ses
 		return err
 	}
 	if c.Bool("json") {
-		if err := writeWritten(env, written, len(ids) > 1); err != nil {
+		if err := writeWritten(env, final, len(ids) > 1); err != nil {
 			return err
 		}
 	}
