@@ -6,16 +6,22 @@
 # The completion goes where the shells look: system-wide when run as root, for
 # your user otherwise. BASH_COMPLETION_DIR, ZSH_COMPLETION_DIR and
 # FISH_COMPLETION_DIR choose other places; NO_COMPLETION=1 skips it.
+# GIT_MILESTONE_BINARY=PATH installs that binary instead of building one.
 set -eu
 cd "$(dirname "$0")"
 PREFIX=${PREFIX:-$HOME/.local}
 bindir="$PREFIX/bin"
 mandir="$PREFIX/share/man/man1"
-command -v go >/dev/null 2>&1 || { echo "install.sh: Go is required (https://go.dev/dl/)" >&2; exit 1; }
 mkdir -p "$bindir" "$mandir"
-# -buildvcs=auto stamps the commit and its date into `git milestone --version`
-# when building from a git checkout.
-go build -trimpath -buildvcs=auto -o "$bindir/git-milestone" ./cmd/git-milestone
+if [ -n "${GIT_MILESTONE_BINARY:-}" ]; then
+  # a binary built already (packaging, tests): installed as it is
+  cp "$GIT_MILESTONE_BINARY" "$bindir/git-milestone.tmp" && mv "$bindir/git-milestone.tmp" "$bindir/git-milestone"
+else
+  command -v go >/dev/null 2>&1 || { echo "install.sh: Go is required (https://go.dev/dl/)" >&2; exit 1; }
+  # -buildvcs=auto stamps the commit and its date into `git milestone --version`
+  # when building from a git checkout.
+  go build -trimpath -buildvcs=auto -o "$bindir/git-milestone" ./cmd/git-milestone
+fi
 echo "installed $bindir/git-milestone"
 "$bindir/git-milestone" man > "$mandir/git-milestone.1"
 echo "installed $mandir/git-milestone.1"

@@ -16,12 +16,21 @@ func TestInstallScript(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("go is not on PATH")
+	}
 	tmp := t.TempDir()
+	// Built as go test builds (its cache is warm); install.sh's own
+	// -trimpath build would compile everything again.
+	bin := filepath.Join(tmp, "git-milestone")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
 	prefix := filepath.Join(tmp, "prefix")
 	home := filepath.Join(tmp, "home")
 	comp := filepath.Join(tmp, "completion")
 	cmd := exec.Command("sh", "../../install.sh")
-	cmd.Env = append(os.Environ(), "PREFIX="+prefix, "HOME="+home, "XDG_DATA_HOME=", "XDG_CONFIG_HOME=",
+	cmd.Env = append(os.Environ(), "GIT_MILESTONE_BINARY="+bin, "PREFIX="+prefix, "HOME="+home, "XDG_DATA_HOME=", "XDG_CONFIG_HOME=",
 		"BASH_COMPLETION_DIR="+filepath.Join(comp, "bash"), "ZSH_COMPLETION_DIR="+filepath.Join(comp, "zsh"),
 		"FISH_COMPLETION_DIR="+filepath.Join(comp, "fish"))
 	out, err := cmd.CombinedOutput()
