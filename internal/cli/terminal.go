@@ -25,6 +25,7 @@ type terminal struct {
 	noPager bool          // --no-pager
 	pager   *exec.Cmd
 	pipe    io.WriteCloser
+	painted *bool // the colour decision, once made
 }
 
 // outputBuffer is the size of the stdout buffer: about one screenful.
@@ -154,10 +155,17 @@ func (env *Env) startPager() {
 // color.ui (always, never/false, auto/true), then auto: when stdout is a
 // terminal (or a pager we started).
 func (env *Env) color() bool {
-	mode := ""
-	if env.term != nil {
-		mode = env.term.colour
+	if env.term == nil {
+		return env.decideColor("")
 	}
+	if env.term.painted == nil {
+		v := env.decideColor(env.term.colour)
+		env.term.painted = &v
+	}
+	return *env.term.painted
+}
+
+func (env *Env) decideColor(mode string) bool {
 	switch mode {
 	case "always":
 		return true
