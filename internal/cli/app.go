@@ -220,6 +220,7 @@ document).`,
 	app.Metadata = map[string]any{envKey: env}
 	for _, c := range app.Commands {
 		addDataFlags(c)
+		refuseUnknownSubcommand(c)
 		setUsageError(c)
 		if hiddenCommands[c.Name] {
 			c.Hidden = true
@@ -254,6 +255,21 @@ func globalFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "version", Usage: "print the version, commit and build date, then exit"},
 		&cli.BoolFlag{Name: "no-pager", Usage: "never send output through a pager"},
 		&cli.StringFlag{Name: "color", Value: "auto", Usage: "colour output: auto (on a terminal), always or never"},
+	}
+}
+
+// refuseUnknownSubcommand makes a command with subcommands refuse an
+// unknown one with a suggestion (exit 2), and show its help without one.
+func refuseUnknownSubcommand(c *cli.Command) {
+	if len(c.Subcommands) == 0 || c.Action != nil {
+		return
+	}
+	c.Action = func(ctx *cli.Context) error {
+		if ctx.NArg() == 0 {
+			return cli.ShowSubcommandHelp(ctx)
+		}
+		name := ctx.Args().First()
+		return refused("%s: unknown command %q (see `git milestone %s --help`)%s", c.Name, name, c.Name, commandSuggestion(name, c.Subcommands))
 	}
 }
 
