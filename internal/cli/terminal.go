@@ -91,6 +91,9 @@ func pagerCommand(env *Env) string {
 	if v, ok := lookupEnv(env, "PAGER"); ok {
 		return v
 	}
+	if _, err := exec.LookPath("less"); err != nil {
+		return "" // no less here: output stays on the terminal rather than lost
+	}
 	return "less"
 }
 
