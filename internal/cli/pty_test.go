@@ -48,7 +48,7 @@ func onTerminal(t *testing.T, dir string, env []string, args ...string) string {
 	defer ptmx.Close()
 	cmd := exec.Command("git-milestone", args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(environWithout("GIT_PAGER", "PAGER"), env...)
 	cmd.Stdin, cmd.Stdout = pts, pts
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -69,6 +69,23 @@ func onTerminal(t *testing.T, dir string, env []string, args ...string) string {
 	return strings.ReplaceAll(out.String(), "\r\n", "\n")
 }
 
+// environWithout is the process environment minus the named variables
+// (set but empty is not the same as unset for GIT_PAGER).
+func environWithout(names ...string) []string {
+	var out []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		keep := true
+		for _, n := range names {
+			keep = keep && k != n
+		}
+		if keep {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
 func TestPagerAndColourOnATerminal(t *testing.T) {
 	if _, err := exec.LookPath("git-milestone"); err != nil {
 		t.Skip("git-milestone is not on PATH (run through go test, which puts it there)")
@@ -76,7 +93,7 @@ func TestPagerAndColourOnATerminal(t *testing.T) {
 	dir := t.TempDir()
 	base := []string{"HOME=" + dir, "GIT_CONFIG_NOSYSTEM=1", "NO_COLOR=", "CLICOLOR_FORCE=", "FAKE_TTY=", "COLUMNS=",
 		"GIT_AUTHOR_NAME=A", "GIT_AUTHOR_EMAIL=a@example.com", "GIT_COMMITTER_NAME=A", "GIT_COMMITTER_EMAIL=a@example.com",
-		"GIT_PAGER_IN_USE=", "LESS=", "PAGER=", "GIT_PAGER="}
+		"GIT_PAGER_IN_USE=", "LESS="}
 	run := func(name string, args ...string) {
 		cmd := exec.Command(name, args...)
 		cmd.Dir = dir
@@ -105,6 +122,10 @@ func TestPagerAndColourOnATerminal(t *testing.T) {
 	out = onTerminal(t, dir, append(paged, "NO_COLOR=1"), "--color=always", "show", "tty")
 	if !strings.Contains(out, "\x1b[") {
 		t.Errorf("--color=always beats NO_COLOR: got %q", out)
+	}
+	out = onTerminal(t, dir, append(base, "GIT_PAGER="), "list")
+	if !strings.Contains(out, "Terminal test") {
+		t.Errorf("GIT_PAGER empty: got %q", out)
 	}
 	out = onTerminal(t, dir, append(base, "GIT_PAGER=cat"), "list")
 	if !strings.Contains(out, "Terminal test") || strings.Contains(out, "PAGED:") {

@@ -25,6 +25,7 @@ func TestMain(m *testing.M) {
 				StdoutTTY: term.IsTerminal(int(os.Stdout.Fd())) || os.Getenv("FAKE_TTY") != "",
 				StdinTTY:  term.IsTerminal(int(os.Stdin.Fd())),
 				Now:       now,
+				LookupEnv: os.LookupEnv,
 			}))
 		},
 	})
