@@ -35,6 +35,7 @@ func newMigrateCommand(env *Env) *cli.Command {
 			&cli.StringFlag{Name: "to", Usage: "file, hybrid or database", Required: true},
 			&cli.StringFlag{Name: "database-type", Usage: "sqlite or postgresql (default: the config's)"},
 			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "print the plan and the counts; change nothing"},
+			&cli.BoolFlag{Name: "json", Usage: `with --dry-run, print the plan as JSON: {"from","to","milestones","steps":[...],"invalid"}`},
 			&cli.BoolFlag{Name: "no-backup", Usage: "skip the backup (refused while migration.backup_before_migration is true; false skips it anyway)"},
 			&cli.BoolFlag{Name: "skip-invalid", Usage: "leave documents that do not parse behind (listed) instead of refusing"},
 			&cli.BoolFlag{Name: "keep-source", Usage: "leaving PostgreSQL: keep this project's rows on the server (by default they are removed once the copy is verified)"},
@@ -62,8 +63,11 @@ func newMigrateCommand(env *Env) *cli.Command {
 			if c.Bool("no-backup") && s.cfg.Storage.Migration.BackupBeforeMigration {
 				return refused("--no-backup: the config asks for a backup before every migration (migration.backup_before_migration)")
 			}
+			if c.Bool("json") && !c.Bool("dry-run") {
+				return refused("migrate: --json goes with --dry-run")
+			}
 			mc := s.cfg.Storage.Migration
-			m := &migration{s: s, to: to, toType: dbType, dryRun: c.Bool("dry-run"),
+			m := &migration{s: s, to: to, toType: dbType, dryRun: c.Bool("dry-run"), json: c.Bool("json"),
 				backup: mc.BackupBeforeMigration && !c.Bool("no-backup"), rollback: mc.RollbackOnFailure,
 				skipInvalid: c.Bool("skip-invalid"), yes: c.Bool("yes"), keepSource: c.Bool("keep-source")}
 			return m.run(c.Context)
@@ -76,6 +80,7 @@ type migration struct {
 	s           *session
 	to, toType  string
 	dryRun      bool
+	json        bool // the --dry-run plan as JSON
 	backup      bool
 	skipInvalid bool
 	yes         bool // --yes: leaving git is confirmed
@@ -168,12 +173,15 @@ func (m *migration) run(ctx context.Context) (err error) {
 	src := describe(from, fromType)
 	dst := describe(m.to, toType)
 	if m.dryRun {
-		fmt.Fprintf(s.env.Stdout, "plan: migrate %d milestone(s) from %s to %s\n", len(recs), src, dst)
 		steps := []string{"back up every document to .milestones/backups/<time>-" + from + "/"}
 		if !m.backup {
 			steps = steps[:0]
 		}
 		steps = append(steps, m.planSteps(from)...)
+		if m.json {
+			return writeJSON(s.env.Stdout, map[string]any{"from": src, "to": dst, "milestones": len(recs), "steps": steps, "invalid": len(problems)})
+		}
+		fmt.Fprintf(s.env.Stdout, "plan: migrate %d milestone(s) from %s to %s\n", len(recs), src, dst)
 		for i, st := range steps {
 			fmt.Fprintf(s.env.Stdout, "  %d. %s\n", i+1, st)
 		}

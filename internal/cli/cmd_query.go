@@ -18,10 +18,12 @@ import (
 func newShowCommand(env *Env) *cli.Command {
 	return &cli.Command{
 		Name:      "show",
-		Usage:     "show one milestone",
-		ArgsUsage: "ID",
+		Usage:     "show one or more milestones",
+		ArgsUsage: "ID...",
+		Description: `With --json, one ID prints an object and several print an array of them.
+Every document field is present: null where unset, [] for empty lists.`,
 		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "json", Usage: "print the milestone as a JSON object"},
+			&cli.BoolFlag{Name: "json", Usage: "print the milestone as a JSON object (an array for several ids)"},
 			&cli.BoolFlag{Name: "yaml", Usage: "print the document exactly as stored"},
 			noCacheFlag(),
 		},
@@ -29,34 +31,50 @@ func newShowCommand(env *Env) *cli.Command {
 			if c.Bool("json") && c.Bool("yaml") {
 				return refused("show: --json and --yaml exclude each other")
 			}
-			s, id, err := openWithID(c, env, "ID [--json|--yaml]", func(ctx context.Context, env *Env) (*session, error) {
-				return openReader(ctx, env, c.Bool("no-cache"))
-			})
+			if err := nArgs(c, 1, -1, "ID... [--json|--yaml]"); err != nil {
+				return err
+			}
+			s, err := openReader(c.Context, env, c.Bool("no-cache"))
 			if err != nil {
 				return err
 			}
 			defer s.close()
-			rec, err := s.read.Get(c.Context, id)
-			var fe *format.Error
-			if errors.As(err, &fe) {
-				return &unreadableError{err}
-			}
+			ids, err := s.resolveIDs(c)
 			if err != nil {
 				return err
 			}
-			switch {
-			case c.Bool("json"):
-				obj, err := recordJSON(rec)
+			var recs []storage.Record
+			for _, id := range ids {
+				rec, err := s.read.Get(c.Context, id)
+				var fe *format.Error
+				if errors.As(err, &fe) {
+					return &unreadableError{err}
+				}
 				if err != nil {
 					return err
 				}
-				_, err = fmt.Fprintf(env.Stdout, "%s\n", obj)
-				return err
-			case c.Bool("yaml"):
-				_, err := env.Stdout.Write(rec.Source)
-				return err
+				recs = append(recs, rec)
 			}
-			writeMilestone(env, rec, s.today())
+			switch {
+			case c.Bool("json"):
+				return writeWritten(env, recs, len(ids) > 1)
+			case c.Bool("yaml"):
+				for i, rec := range recs {
+					if i > 0 {
+						fmt.Fprintln(env.Stdout, "---")
+					}
+					if _, err := env.Stdout.Write(rec.Source); err != nil {
+						return err
+					}
+				}
+				return nil
+			}
+			for i, rec := range recs {
+				if i > 0 {
+					fmt.Fprintln(env.Stdout)
+				}
+				writeMilestone(env, rec, s.today())
+			}
 			return nil
 		},
 	}
@@ -68,11 +86,11 @@ func queryFlags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "status", Usage: "only these statuses (repeatable or comma-separated)"},
 		&cli.StringSliceFlag{Name: "priority", Usage: "only these priorities (repeatable or comma-separated)"},
 		&cli.StringSliceFlag{Name: "label", Usage: "only milestones with all these labels"},
-		&cli.StringFlag{Name: "owner", Usage: "only this owner"},
-		&cli.StringFlag{Name: "due-before", Usage: "only milestones due before this date (YYYY-MM-DD)"},
+		&cli.StringFlag{Name: "owner", Usage: "only this owner (@me: your git user.email)"},
+		&cli.StringFlag{Name: "due-before", Usage: "only milestones due before this date (YYYY-MM-DD, today, +2w, friday, ...)"},
 		&cli.BoolFlag{Name: "overdue", Usage: "only open milestones past their due date"},
 		&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "include closed milestones"},
-		&cli.StringFlag{Name: "sort", Usage: "order by " + strings.Join(storage.SortKeys, ", ")},
+		&cli.StringFlag{Name: "sort", Usage: "order by " + strings.Join(storage.SortKeys, ", ") + "; -KEY reverses, KEY,KEY sorts by several (e.g. -priority,due)"},
 		&cli.IntFlag{Name: "limit", Aliases: []string{"n"}, Usage: "at most this many"},
 		&cli.BoolFlag{Name: "json", Usage: "print a JSON array"},
 		noCacheFlag(),
@@ -114,12 +132,14 @@ func parseQuery(c *cli.Context, today string) (storage.Query, error) {
 	}
 	q.Labels = splitList(c.StringSlice("label"))
 	if q.DueBefore != "" {
-		if err := milestone.ValidateDate("--due-before", q.DueBefore); err != nil {
+		d, err := resolveDate("--due-before", q.DueBefore, envOf(c).Now())
+		if err != nil {
 			return q, err
 		}
+		q.DueBefore = d
 	}
-	if !storage.ValidSort(q.Sort) {
-		return q, refused("--sort %q is not one of %s", q.Sort, strings.Join(storage.SortKeys, ", "))
+	if _, err := parseSort(q.Sort); err != nil {
+		return q, err
 	}
 	if q.Limit < 0 {
 		return q, refused("--limit %d: must be positive", q.Limit)
@@ -141,6 +161,16 @@ func runList(c *cli.Context, env *Env, text string) error {
 		return err
 	}
 	q.Text = text
+	if q.Owner, err = s.resolveOwner(q.Owner); err != nil {
+		return err
+	}
+	keys, _ := parseSort(q.Sort)
+	limit := q.Limit
+	if !simpleSort(keys) {
+		q.Sort, q.Limit = "", 0 // sorted and limited here
+	} else if len(keys) == 1 {
+		q.Sort = keys[0].name
+	}
 	var recs []storage.Record
 	var problems []storage.Problem
 	if c.Bool("ready") || c.Bool("blocked") {
@@ -150,6 +180,10 @@ func runList(c *cli.Context, env *Env, text string) error {
 	}
 	if err != nil {
 		return err
+	}
+	if !simpleSort(keys) {
+		sortRecords(keys, recs)
+		recs = storage.Limit(limit, recs)
 	}
 	if c.Bool("json") {
 		if err := writeRecordsJSON(env.Stdout, recs); err != nil {

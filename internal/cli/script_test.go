@@ -29,6 +29,7 @@ func TestMain(m *testing.M) {
 				StderrTTY:     os.Getenv("FAKE_TTY_IN") != "", // a person at a terminal answers prompts
 				Now:           now,
 				MigrationStep: crashAfter,
+				LookupEnv:     os.LookupEnv,
 			}))
 		},
 	})
