@@ -38,7 +38,7 @@ var errNotInitialised = errors.New("this repository has no milestones yet: run `
 
 // openRepo finds the repository around env.Dir.
 func openRepo(env *Env) (*gitrepo.Repo, error) {
-	repo, err := gitrepo.Open(env.Dir)
+	repo, err := gitrepo.OpenEnv(env.Dir, env.Getenv)
 	if err != nil {
 		return nil, err
 	}

@@ -80,7 +80,7 @@ func (r *Repo) ReadObject(id string) (Object, error) {
 }
 
 func (r *Repo) loosePath(id string) string {
-	return filepath.Join(r.CommonDir, "objects", id[:2], id[2:])
+	return filepath.Join(r.ObjectDir, id[:2], id[2:])
 }
 
 // readLoose reads a loose object directly (cheaper than go-git, which

@@ -35,7 +35,7 @@ func (j *indexJob) discard() {
 func (tx *Tx) tempPath(prefix string) string {
 	var rnd [8]byte
 	rand.Read(rnd[:])
-	return filepath.Join(tx.repo.GitDir, prefix+hex.EncodeToString(rnd[:]))
+	return filepath.Join(tx.tempDir(), prefix+hex.EncodeToString(rnd[:]))
 }
 
 // startIndexUpdate makes a copy of the current index beside it (a hard

@@ -332,7 +332,7 @@ func (tx *Tx) rollBack(rec lockRecord) (string, error) {
 		}
 		return "its commit had not landed: the index was removed, as it did not exist before", nil
 	}
-	orig := filepath.Join(tx.repo.GitDir, filepath.Base(rec.orig))
+	orig := filepath.Join(tx.tempDir(), filepath.Base(rec.orig))
 	err := os.Rename(orig, index)
 	if err == nil {
 		return "its commit had not landed: the index was restored", nil
@@ -376,7 +376,7 @@ func (tx *Tx) rollBack(rec lockRecord) (string, error) {
 // unless the user has changed them since.
 func (tx *Tx) rollForward(rec lockRecord) (string, error) {
 	if rec.orig != "" {
-		os.Remove(filepath.Join(tx.repo.GitDir, filepath.Base(rec.orig)))
+		os.Remove(filepath.Join(tx.tempDir(), filepath.Base(rec.orig)))
 	}
 	newTree, err := tx.repo.CommitTree(rec.new)
 	if err != nil {

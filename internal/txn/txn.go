@@ -99,7 +99,7 @@ const maxAttempts = 20
 
 // Begin starts a transaction: it waits for other git-milestone processes on
 // the flock <CommonDir>/milestone.lock (honouring ctx), then creates
-// <GitDir>/index.lock exclusively, retrying with backoff for up to
+// <index>.lock (<GitDir>/index.lock, or GIT_INDEX_FILE's) exclusively, retrying with backoff for up to
 // IndexLockTimeout. If index.lock stays taken it fails with an error naming
 // the file (wrapping ErrIndexLocked) before anything has changed. An
 // index.lock left by a git-milestone process that died (killed, crashed) is
@@ -125,7 +125,7 @@ func Begin(ctx context.Context, repo *gitrepo.Repo, opts Options) (*Tx, error) {
 		return nil, fmt.Errorf("wait for other git-milestone processes: %w", err)
 	}
 	tx := &Tx{ctx: ctx, repo: repo, opts: opts, release: release, start: start,
-		lockPath: filepath.Join(repo.GitDir, "index.lock")}
+		lockPath: repo.IndexFile + ".lock"}
 	if err := tx.lockIndex(); err != nil {
 		release()
 		return nil, err
@@ -144,7 +144,7 @@ func (tx *Tx) trace(step string) {
 // removeStaleTemps removes index copies left in the git directory by a
 // transaction that crashed (ours are removed as we go).
 func (tx *Tx) removeStaleTemps() {
-	old, _ := filepath.Glob(filepath.Join(tx.repo.GitDir, "milestone-index-*"))
+	old, _ := filepath.Glob(filepath.Join(tx.tempDir(), "milestone-index-*"))
 	for _, p := range old {
 		if fi, err := os.Stat(p); err == nil && time.Since(fi.ModTime()) > time.Hour {
 			os.Remove(p)
@@ -442,7 +442,11 @@ func (tx *Tx) Commit(message string, changes []Change) (Result, error) {
 	return res, nil
 }
 
-func (tx *Tx) indexPath() string { return filepath.Join(tx.repo.GitDir, "index") }
+func (tx *Tx) indexPath() string { return tx.repo.IndexFile }
+
+// tempDir holds our copies of the index: beside it, so renames stay in one
+// file system.
+func (tx *Tx) tempDir() string { return filepath.Dir(tx.repo.IndexFile) }
 
 // check refuses paths the user has staged changes of, and returns the file
 // mode each written path gets: its mode at HEAD if it is executable there,
