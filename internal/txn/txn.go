@@ -243,7 +243,9 @@ func checkPath(p string) (string, error) {
 // their own change of one of the paths. The index entries of exactly these
 // paths are set to the committed blobs and the work-tree files are
 // replaced; everything else the user has staged or changed stays as it
-// was. If the content equals the tip's, no commit is made
+// was. While git has stopped in a merge, rebase, cherry-pick, revert, am or
+// bisect it refuses with *gitrepo.OperationError, before anything is
+// written. If the content equals the tip's, no commit is made
 // (Result.NoChange) but the index and work tree are still synced.
 //
 // The order of the steps is chosen against `git commit`, which reads HEAD,
@@ -275,6 +277,9 @@ func (tx *Tx) Commit(message string, changes []Change) (Result, error) {
 	}
 	if tx.indexLock == nil {
 		return Result{}, errors.New("commit: index.lock is not held")
+	}
+	if op, busy := tx.repo.InProgress(); busy {
+		return Result{}, &gitrepo.OperationError{Op: op}
 	}
 	chs, err := prepare(changes)
 	if err != nil {
