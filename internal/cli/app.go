@@ -36,6 +36,7 @@ type Env struct {
 	StdinTTY  bool
 	StderrTTY bool
 	Now       func() time.Time
+	commit    commitChoice // the git commit flags of the running command
 }
 
 // refusedError marks an error as refused input (exit 2).
@@ -84,6 +85,7 @@ func Main(args []string, env Env) int {
 		env.Now = time.Now
 	}
 	app := newApp(&env)
+	args = signArgs(app.Commands, args)
 	if len(args) > 1 {
 		args = append(args[:1:1], permuteArgs(app.Commands, args[1:])...)
 	}
@@ -123,6 +125,7 @@ document).`,
 	app.Commands = commands(env)
 	for _, c := range app.Commands {
 		setUsageError(c)
+		addCommitFlags(c, env)
 	}
 	app.Action = func(c *cli.Context) error {
 		if c.NArg() > 0 {

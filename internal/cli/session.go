@@ -284,6 +284,7 @@ func (s *session) update(ctx context.Context, opts storage.UpdateOptions, fn fun
 		return storage.Result{}, fmt.Errorf("a migration is running: %w", err)
 	}
 	defer release()
+	s.applyCommitChoice(&opts)
 	res, err := s.backend.Update(ctx, opts, fn)
 	if err == nil {
 		// Our own writes are never hidden by our read cache.

@@ -59,6 +59,12 @@ type Options struct {
 	LockTimeout time.Duration
 	// Warn receives warnings (a lock taken over); nil drops them.
 	Warn func(string)
+	// Sign: SignByConfig (commit.gpgSign decides), SignNever, SignDefault,
+	// or the key id to sign with (see Tx.Commit).
+	Sign string
+	// Signoff adds the committer's Signed-off-by trailer (format.signOff
+	// true does too).
+	Signoff bool
 	// Trace, if set, receives the time since Begin at the end of each step
 	// ("locked", "checked", "index", "objects", "ref", "worktree"), for
 	// diagnostics and benchmarks.
@@ -91,6 +97,7 @@ type Tx struct {
 	recordBroken bool
 	start        time.Time
 	closed       bool
+	postCommit   bool // run the post-commit hook on Close
 }
 
 // maxAttempts bounds the rebuild-and-retry loop when the branch moves
@@ -310,6 +317,13 @@ func (tx *Tx) Commit(message string, changes []Change) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	set, err := tx.settings()
+	if err != nil {
+		return Result{}, err
+	}
+	if set.signoff {
+		message = withSignoff(message, committer)
+	}
 	indexData, err := os.ReadFile(tx.indexPath())
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return Result{}, fmt.Errorf("read %s: %w", tx.indexPath(), err)
@@ -380,9 +394,14 @@ func (tx *Tx) Commit(message string, changes []Change) (Result, error) {
 			if _, err := tx.repo.WriteObjects(blobs...); err != nil {
 				return fail(err)
 			}
+			if set.runHooks {
+				if message, err = tx.runPreCommitHooks(job, message, author, committer); err != nil {
+					return fail(err)
+				}
+			}
 		}
 		var objs []gitrepo.Object
-		if res, objs, err = tx.buildCommit(head, oldTree, chs, modes, message, author, committer); err != nil {
+		if res, objs, err = tx.buildCommit(head, oldTree, chs, modes, message, author, committer, set); err != nil {
 			return fail(err)
 		}
 		if !prepared || !maps.Equal(prepModes, modes) {
@@ -436,6 +455,7 @@ func (tx *Tx) Commit(message string, changes []Change) (Result, error) {
 		time.Sleep(time.Duration(attempt) * time.Millisecond)
 	}
 	inst.done()
+	tx.postCommit = set.runHooks && !res.NoChange
 	// Step 3: the work tree.
 	err = tx.finishWorkTree(chs, pending)
 	tx.record("settled\n")
@@ -485,7 +505,7 @@ func (tx *Tx) check(oldTree string, chs []change, staged map[string][]gitrepo.In
 // buildCommit builds the trees and the commit object on head. If the tree
 // does not change, the result is NoChange and no commit is built.
 func (tx *Tx) buildCommit(head gitrepo.Head, oldTree string, chs []change, modes map[string]uint32,
-	message string, author, committer gitrepo.Signature) (Result, []gitrepo.Object, error) {
+	message string, author, committer gitrepo.Signature, set settings) (Result, []gitrepo.Object, error) {
 	edits := make([]gitrepo.TreeEdit, len(chs))
 	for i, c := range chs {
 		edits[i] = gitrepo.TreeEdit{Path: c.path, Blob: c.id, Mode: modes[c.path]}
@@ -503,6 +523,16 @@ func (tx *Tx) buildCommit(head gitrepo.Head, oldTree string, chs []change, modes
 	if !head.Unborn {
 		parents = []string{head.Hash}
 		res.Parent = head.Hash
+	}
+	if set.sign {
+		// git makes and signs the commit object: the trees first.
+		if _, err := tx.repo.WriteObjects(objs...); err != nil {
+			return Result{}, nil, err
+		}
+		if res.Commit, err = tx.repo.SignedCommit(newTree, parents, author, committer, message, set.signKey); err != nil {
+			return Result{}, nil, err
+		}
+		return res, nil, nil
 	}
 	commit := gitrepo.NewCommit(newTree, parents, author, committer, message)
 	res.Commit = commit.ID()
@@ -577,5 +607,8 @@ func (tx *Tx) Close() error {
 		}
 	}
 	tx.release()
+	if tx.postCommit {
+		tx.runPostCommitHook()
+	}
 	return err
 }

@@ -1,0 +1,104 @@
+package cli
+
+import (
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/git-milestone/git-milestone/internal/storage"
+)
+
+// commitChoice is what the git commit flags of the running command ask for.
+type commitChoice struct {
+	sign    string // see storage.UpdateOptions.Sign
+	signoff bool
+}
+
+// hooksNote ends the description of every committing command.
+const hooksNote = `Tool commits are made like plumbing: no git hooks run. Set
+` + "`git config milestone.runHooks true`" + ` to run pre-commit, commit-msg and post-commit
+as git commit runs them (a refusing hook aborts, nothing is committed).
+Commits are signed when commit.gpgSign is true or -S is given (git's
+gpg.format, user.signingKey, gpg.program and gpg.ssh.program apply).`
+
+// addCommitFlags gives every command that commits (it has --no-commit)
+// git commit's -S/--gpg-sign[=KEYID], --no-gpg-sign and -s/--signoff, and
+// records them in env for session.update.
+func addCommitFlags(c *cli.Command, env *Env) {
+	if !hasFlag(c, "no-commit") {
+		return
+	}
+	c.Flags = append(c.Flags,
+		&cli.StringFlag{Name: "gpg-sign", Aliases: []string{"S"},
+			Usage: "sign the commit, as git commit -S[KEYID] / --gpg-sign[=KEYID] (default: commit.gpgSign)"},
+		&cli.BoolFlag{Name: "no-gpg-sign", Usage: "do not sign the commit, whatever commit.gpgSign says"},
+		&cli.BoolFlag{Name: "signoff", Aliases: []string{"s"}, Usage: "add a Signed-off-by trailer of the committer (format.signOff: by default)"},
+	)
+	if c.Description != "" {
+		c.Description += "\n\n"
+	}
+	c.Description += hooksNote
+	before := c.Before
+	c.Before = func(ctx *cli.Context) error {
+		env.commit = commitChoice{signoff: ctx.Bool("signoff")}
+		switch {
+		case ctx.Bool("no-gpg-sign"):
+			env.commit.sign = "-"
+		case ctx.IsSet("gpg-sign") && ctx.String("gpg-sign") == "":
+			env.commit.sign = "*"
+		case ctx.IsSet("gpg-sign"):
+			env.commit.sign = ctx.String("gpg-sign")
+		}
+		if before != nil {
+			return before(ctx)
+		}
+		return nil
+	}
+}
+
+func hasFlag(c *cli.Command, name string) bool {
+	for _, f := range c.Flags {
+		for _, n := range f.Names() {
+			if n == name {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// applyCommitChoice puts the command's git commit flags into opts.
+func (s *session) applyCommitChoice(opts *storage.UpdateOptions) {
+	if opts.Sign == "" {
+		opts.Sign = s.env.commit.sign
+	}
+	opts.Signoff = opts.Signoff || s.env.commit.signoff
+}
+
+// signArgs spells git's optional-value -S[KEYID] and --gpg-sign[=KEYID] so
+// the flag parser reads them: a bare -S or --gpg-sign becomes
+// --gpg-sign= (sign with the default key), -SKEYID becomes
+// --gpg-sign=KEYID. Only commands with a gpg-sign flag are touched, and
+// nothing after "--".
+func signArgs(cmds []*cli.Command, args []string) []string {
+	if len(args) < 2 {
+		return args
+	}
+	cmd := findCommand(cmds, args[1])
+	if cmd == nil || !hasFlag(cmd, "gpg-sign") {
+		return args
+	}
+	out := append([]string(nil), args[:2]...)
+	for i, a := range args[2:] {
+		switch {
+		case a == "--":
+			return append(out, args[2+i:]...)
+		case a == "-S" || a == "--gpg-sign":
+			a = "--gpg-sign="
+		case strings.HasPrefix(a, "-S") && !strings.HasPrefix(a, "-S="):
+			a = "--gpg-sign=" + a[2:]
+		}
+		out = append(out, a)
+	}
+	return out
+}
