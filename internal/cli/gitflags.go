@@ -1,10 +1,12 @@
 package cli
 
 import (
+	"errors"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/git-milestone/git-milestone/internal/gitrepo"
 	"github.com/git-milestone/git-milestone/internal/storage"
 )
 
@@ -101,4 +103,19 @@ func signArgs(cmds []*cli.Command, args []string) []string {
 		out = append(out, a)
 	}
 	return out
+}
+
+// errSparse refuses a change while .milestones/ is outside the sparse checkout.
+var errSparse = errors.New(".milestones/ is outside this sparse checkout, so milestones are read from HEAD " +
+	"and cannot be changed here: run `git sparse-checkout add .milestones` to change them")
+
+// sparseSnapshot returns a read-only copy of HEAD's .milestones/ when a
+// sparse checkout leaves it out of the work tree (with the function that
+// removes it), else repo itself and nil.
+func sparseSnapshot(repo *gitrepo.Repo) (*gitrepo.Repo, func(), error) {
+	excluded, err := repo.SparseExcluded(".milestones")
+	if err != nil || !excluded {
+		return repo, nil, err
+	}
+	return repo.Snapshot("HEAD", ".milestones")
 }

@@ -32,6 +32,9 @@ type session struct {
 	cache   *cache.Store
 	log     *eventlog.Log
 	started time.Time
+	// snapshot: .milestones/ is outside a sparse checkout and is read
+	// from HEAD (a temporary copy, removed by close); writes are refused.
+	snapshot func()
 }
 
 var errNotInitialised = errors.New("this repository has no milestones yet: run `git milestone init`")
@@ -50,6 +53,10 @@ func open(ctx context.Context, env *Env) (*session, error) {
 	s, err := prepare(env)
 	if err != nil {
 		return nil, err
+	}
+	if s.snapshot != nil {
+		s.close()
+		return nil, errSparse
 	}
 	if s.backend, err = s.openBackend(ctx, s.kind); err != nil {
 		return nil, err
@@ -101,14 +108,29 @@ func prepare(env *Env) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
+	var snapshot func()
 	if kind == "" {
-		return nil, errNotInitialised
+		if repo, snapshot, err = sparseSnapshot(repo); err != nil {
+			return nil, err
+		}
+		if kind, err = config.ReadBackend(repo.WorkTree); err != nil || kind == "" {
+			if snapshot != nil {
+				snapshot()
+			}
+			if err == nil {
+				err = errNotInitialised
+			}
+			return nil, err
+		}
 	}
 	cfg, err := config.Load(repo.WorkTree)
 	if err != nil {
+		if snapshot != nil {
+			snapshot()
+		}
 		return nil, &refusedError{err}
 	}
-	return &session{env: env, repo: repo, cfg: cfg, kind: kind, started: started,
+	return &session{env: env, repo: repo, cfg: cfg, kind: kind, started: started, snapshot: snapshot,
 		log: eventlog.Open(filepath.Join(repo.WorkTree, ".milestones", "logs", "storage-events.jsonl"))}, nil
 }
 
@@ -135,6 +157,10 @@ func (s *session) close() {
 	}
 	if s.cache != nil {
 		s.cache.Close()
+	}
+	if s.snapshot != nil {
+		s.snapshot()
+		s.snapshot = nil
 	}
 }
 

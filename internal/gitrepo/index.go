@@ -192,3 +192,23 @@ func (r *Repo) UpdateIndexFile(indexFile string, updates []IndexUpdate) error {
 	}
 	return nil
 }
+
+// RefreshIndexFile gives the entries of paths in indexFile the stat data
+// of their work-tree files, as `git update-index --refresh` would (`git add
+// --refresh`: an entry is refreshed only when the file's content is what
+// it records, the content is never re-added), so that git status, git diff
+// and sparse checkout see those files clean without re-hashing them.
+func (r *Repo) RefreshIndexFile(indexFile string, paths []string) error {
+	if len(paths) == 0 {
+		return nil
+	}
+	var in bytes.Buffer
+	for _, p := range paths {
+		in.WriteString(p + "\x00")
+	}
+	env := map[string]string{"GIT_INDEX_FILE": indexFile, "GIT_LITERAL_PATHSPECS": "1"}
+	if _, err := r.git(env, &in, "add", "--refresh", "--pathspec-from-file=-", "--pathspec-file-nul"); err != nil {
+		return fmt.Errorf("refresh index %s: %w", indexFile, err)
+	}
+	return nil
+}

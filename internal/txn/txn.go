@@ -199,9 +199,10 @@ func (tx *Tx) lockIndex() error {
 // change is a validated Change with its blob.
 type change struct {
 	Change
-	path string
-	blob gitrepo.Object
-	id   string // "" when deleting
+	path     string
+	blob     gitrepo.Object
+	id       string // "" when deleting
+	worktree []byte // the work-tree bytes when they differ from the blob (CRLF checkout)
 }
 
 func prepare(changes []Change) ([]change, error) {
@@ -221,7 +222,8 @@ func prepare(changes []Change) ([]change, error) {
 		seen[p] = true
 		ch := change{Change: c, path: p}
 		if !c.Delete {
-			ch.blob = gitrepo.NewBlob(c.Content)
+			ch.Content = canonicalEOL(c.Content)
+			ch.blob = gitrepo.NewBlob(ch.Content)
 			ch.id = ch.blob.ID()
 		}
 		out = append(out, ch)
@@ -297,6 +299,9 @@ func (tx *Tx) Commit(message string, changes []Change) (Result, error) {
 		if err := dirs.check(c.path); err != nil {
 			return Result{}, err
 		}
+	}
+	if err := tx.checkoutEOL(chs); err != nil {
+		return Result{}, err
 	}
 	// git update-index (on a copy of the index) is the slowest step: start
 	// it now, guessing that every file is a regular one; if HEAD says a
@@ -458,6 +463,9 @@ func (tx *Tx) Commit(message string, changes []Change) (Result, error) {
 	tx.postCommit = set.runHooks && !res.NoChange
 	// Step 3: the work tree.
 	err = tx.finishWorkTree(chs, pending)
+	if err == nil {
+		tx.refreshStat(chs)
+	}
 	tx.record("settled\n")
 	if err != nil {
 		return res, fmt.Errorf("commit %s was made, but the work tree could not be updated: %w; "+
@@ -580,6 +588,9 @@ func (tx *Tx) WriteWorkTree(changes []Change) error {
 	paths := make([]string, len(chs))
 	for i, c := range chs {
 		paths[i] = c.path
+	}
+	if err := tx.checkoutEOL(chs); err != nil {
+		return err
 	}
 	tx.recordPaths(paths) // a successor removes our temporary files if we die
 	return tx.writeWorkTree(chs, nil)
