@@ -280,11 +280,16 @@ func lockHolder(path string) string {
 // says what it did.
 func (tx *Tx) repairStale(rec lockRecord) (string, error) {
 	what := "no commit was in progress"
-	var err error
 	if rec.ref != "" {
-		landed, lerr := tx.landed(rec)
-		if lerr != nil {
-			return "", lerr
+		// Killed while moving the branch: <ref>.lock holds our new
+		// commit id (or nothing yet). Nobody else writes that id.
+		removed, err := tx.repo.RemoveStaleRefLock(rec.ref, rec.new)
+		if err != nil {
+			return "", err
+		}
+		landed, err := tx.landed(rec)
+		if err != nil {
+			return "", err
 		}
 		if landed {
 			what, err = tx.rollForward(rec)
@@ -293,6 +298,9 @@ func (tx *Tx) repairStale(rec lockRecord) (string, error) {
 		}
 		if err != nil {
 			return "", err
+		}
+		if removed {
+			what += "; its stale " + rec.ref + ".lock was removed"
 		}
 	}
 	removeTemps(tx.repo.WorkTree, rec.paths)

@@ -66,7 +66,8 @@ type Options struct {
 	// true does too).
 	Signoff bool
 	// Trace, if set, receives the time since Begin at the end of each step
-	// ("locked", "checked", "index", "objects", "ref", "worktree"), for
+	// ("locked", "checked", "index", "objects", "reflock", "ref",
+	// "worktree"), for
 	// diagnostics and benchmarks.
 	Trace func(step string, sinceBegin time.Duration)
 }
@@ -448,7 +449,7 @@ func (tx *Tx) Commit(message string, changes []Change) (Result, error) {
 		if head.Detached {
 			u.Name, u.LogHEAD = "HEAD", false
 		}
-		err = tx.repo.UpdateRef(u)
+		err = tx.moveRef(u)
 		if err == nil {
 			res.Retries = attempt - 1
 			tx.trace("ref")
@@ -473,6 +474,18 @@ func (tx *Tx) Commit(message string, changes []Change) (Result, error) {
 	}
 	tx.trace("worktree")
 	return res, nil
+}
+
+// moveRef is gitrepo.UpdateRef with a trace point ("reflock") while
+// <ref>.lock is held: a process killed there leaves it behind, and the
+// next Begin recognises it as ours (see repairStale).
+func (tx *Tx) moveRef(u gitrepo.RefUpdate) error {
+	l, err := tx.repo.LockRef(u)
+	if err != nil {
+		return err
+	}
+	tx.trace("reflock")
+	return l.Commit()
 }
 
 func (tx *Tx) indexPath() string { return tx.repo.IndexFile }
