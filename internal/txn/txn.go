@@ -99,6 +99,7 @@ type Tx struct {
 	start        time.Time
 	closed       bool
 	postCommit   bool // run the post-commit hook on Close
+	committed    bool // a commit was made: start git's auto maintenance on Close
 }
 
 // maxAttempts bounds the rebuild-and-retry loop when the branch moves
@@ -462,6 +463,7 @@ func (tx *Tx) Commit(message string, changes []Change) (Result, error) {
 	}
 	inst.done()
 	tx.postCommit = set.runHooks && !res.NoChange
+	tx.committed = tx.committed || !res.NoChange
 	// Step 3: the work tree.
 	err = tx.finishWorkTree(chs, pending)
 	if err == nil {
@@ -633,6 +635,9 @@ func (tx *Tx) Close() error {
 	tx.release()
 	if tx.postCommit {
 		tx.runPostCommitHook()
+	}
+	if tx.committed {
+		tx.repo.AutoMaintenance()
 	}
 	return err
 }
