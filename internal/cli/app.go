@@ -90,6 +90,7 @@ func Main(args []string, env Env) int {
 		args = append(args[:1:1], permuteArgs(app.Commands, args[1:])...)
 	}
 	err := app.RunContext(context.Background(), args)
+	err = withResolveHint(&env, err)
 	if err != nil {
 		var s *silentError
 		if !errors.As(err, &s) {

@@ -66,6 +66,7 @@ func newFsckCommand(env *Env) *cli.Command {
 			findings = append(findings, dependencyFindings(recs, byID)...)
 			findings = append(findings, s.lockFindings()...)
 			findings = append(findings, s.backendFindings(c.Context)...)
+			findings = append(findings, s.resolveFindings()...)
 			repaired := 0
 			if c.Bool("repair") && len(misplaced) > 0 {
 				ids := make([]string, len(misplaced))

@@ -33,6 +33,7 @@ func commands(env *Env) []*cli.Command {
 		newIndexCommand(env),
 		newHooksCommand(env),
 		newHookCommand(env),
+		newResolveCommand(env),
 	}
 }
 

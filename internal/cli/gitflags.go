@@ -2,11 +2,13 @@ package cli
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/git-milestone/git-milestone/internal/gitrepo"
+	"github.com/git-milestone/git-milestone/internal/resolve"
 	"github.com/git-milestone/git-milestone/internal/storage"
 )
 
@@ -118,4 +120,44 @@ func sparseSnapshot(repo *gitrepo.Repo) (*gitrepo.Repo, func(), error) {
 		return repo, nil, err
 	}
 	return repo.Snapshot("HEAD", ".milestones")
+}
+
+// resolveHint names the stopped operation and the milestone conflicts
+// `git milestone resolve` can look at; "" when there are none.
+func resolveHint(repo *gitrepo.Repo) string {
+	op, busy := repo.InProgress()
+	if !busy || op.Name == "bisect" {
+		return ""
+	}
+	paths, err := resolve.Pending(repo)
+	if err != nil || len(paths) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("the %s in progress left milestone conflicts in %s: run `git milestone resolve`",
+		op.Name, strings.Join(paths, ", "))
+}
+
+// withResolveHint adds resolveHint to a failed command's error.
+func withResolveHint(env *Env, err error) error {
+	var s *silentError
+	if err == nil || errors.As(err, &s) {
+		return err
+	}
+	repo, rerr := openRepo(env)
+	if rerr != nil {
+		return err
+	}
+	if h := resolveHint(repo); h != "" && !strings.Contains(err.Error(), "git milestone resolve") {
+		return fmt.Errorf("%w\n(%s)", err, h)
+	}
+	return err
+}
+
+// resolveFindings is fsck's line about milestone conflicts left by a
+// stopped merge, rebase or cherry-pick.
+func (s *session) resolveFindings() []string {
+	if h := resolveHint(s.repo); h != "" {
+		return []string{h}
+	}
+	return nil
 }

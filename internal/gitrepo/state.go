@@ -60,3 +60,19 @@ func (r *Repo) InProgress() (op Operation, ok bool) {
 	}
 	return Operation{}, false
 }
+
+// OtherHead returns the commit the stopped operation is bringing in
+// (MERGE_HEAD, CHERRY_PICK_HEAD, REVERT_HEAD or REBASE_HEAD: "theirs"), or
+// "" when there is none.
+func (r *Repo) OtherHead() string {
+	for _, name := range []string{"MERGE_HEAD", "CHERRY_PICK_HEAD", "REVERT_HEAD", "REBASE_HEAD"} {
+		b, err := os.ReadFile(filepath.Join(r.GitDir, name))
+		if err != nil {
+			continue
+		}
+		if f := strings.Fields(string(b)); len(f) > 0 && isHexID(f[0]) {
+			return f[0]
+		}
+	}
+	return ""
+}
