@@ -161,3 +161,16 @@ func (s *session) resolveFindings() []string {
 	}
 	return nil
 }
+
+// stoppedHint is the pre-commit hook's pointer at resolve when a commit
+// that concludes a merge, rebase or cherry-pick stages invalid milestones
+// (typically both copies of a milestone one side moved and the other
+// edited, kept with git add).
+func stoppedHint(repo *gitrepo.Repo) string {
+	op, busy := repo.InProgress()
+	if !busy || op.Name == "bisect" || op.Name == "am" {
+		return ""
+	}
+	return fmt.Sprintf("a %s is in progress: if one side closed, reopened or renamed a milestone that the other edited, "+
+		"bring the conflict back with `git update-index --unresolve <old path>` and run `git milestone resolve`", op.Name)
+}
