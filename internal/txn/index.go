@@ -138,10 +138,10 @@ func (in *installedIndex) done() {
 }
 
 // refreshStat gives the index entries of the written files their real stat
-// data (on a copy of the index, renamed over it while index.lock is still
-// held), so git sees them clean without re-hashing and sparse checkout can
-// remove them. It only warns on failure: the commit is made and git would
-// re-hash those files anyway.
+// data (a new index renamed over it while index.lock is still held), so
+// git sees them clean without re-hashing and sparse checkout can remove
+// them. It only warns on failure: the commit is made and git would re-hash
+// those files anyway.
 func (tx *Tx) refreshStat(chs []change) {
 	var paths []string
 	for _, c := range chs {
@@ -152,24 +152,7 @@ func (tx *Tx) refreshStat(chs []change) {
 	if len(paths) == 0 {
 		return
 	}
-	tmp := tx.tempPath("milestone-index-")
-	if err := os.Link(tx.indexPath(), tmp); err != nil {
-		data, rerr := os.ReadFile(tx.indexPath())
-		if rerr == nil {
-			rerr = os.WriteFile(tmp, data, 0o666)
-		}
-		if rerr != nil {
-			os.Remove(tmp)
-			tx.opts.Warn(fmt.Sprintf("could not record the stat data of the written files in the index: %v", rerr))
-			return
-		}
-	}
-	err := tx.repo.RefreshIndexFile(tmp, paths)
-	if err == nil {
-		err = os.Rename(tmp, tx.indexPath())
-	}
-	if err != nil {
-		os.Remove(tmp)
+	if err := tx.repo.SetIndexStat(tx.indexPath(), paths); err != nil {
 		tx.opts.Warn(fmt.Sprintf("could not record the stat data of the written files in the index: %v", err))
 	}
 }
