@@ -7,6 +7,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/git-milestone/git-milestone/internal/config"
 	"github.com/git-milestone/git-milestone/internal/gitrepo"
 	"github.com/git-milestone/git-milestone/internal/resolve"
 	"github.com/git-milestone/git-milestone/internal/storage"
@@ -115,7 +116,7 @@ var errSparse = errors.New(".milestones/ is outside this sparse checkout, so mil
 // sparse checkout leaves it out of the work tree (with the function that
 // removes it), else repo itself and nil.
 func sparseSnapshot(repo *gitrepo.Repo) (*gitrepo.Repo, func(), error) {
-	excluded, err := repo.SparseExcluded(".milestones")
+	excluded, err := repo.SparseExcluded(config.BackendPath)
 	if err != nil || !excluded {
 		return repo, nil, err
 	}

@@ -7,25 +7,27 @@ import (
 	"path/filepath"
 )
 
-// SparseExcluded reports whether a sparse checkout leaves dir (a
-// repository-relative folder) out of the work tree while HEAD has it.
-func (r *Repo) SparseExcluded(dir string) (bool, error) {
+// SparseExcluded reports whether a sparse checkout leaves path (a
+// repository-relative file or folder) out of the work tree while HEAD has
+// it.
+func (r *Repo) SparseExcluded(path string) (bool, error) {
 	on, err := r.ConfigBool("core.sparseCheckout")
 	if err != nil || !on {
 		return false, err
 	}
-	if _, err := os.Lstat(filepath.Join(r.WorkTree, filepath.FromSlash(dir))); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Lstat(filepath.Join(r.WorkTree, filepath.FromSlash(path))); !errors.Is(err, os.ErrNotExist) {
 		return false, nil
 	}
 	head, err := r.Head()
 	if err != nil || head.Unborn {
 		return false, err
 	}
-	id, err := r.TreeID("HEAD", dir)
+	tree, err := r.CommitTree(head.Hash)
 	if err != nil {
 		return false, err
 	}
-	return id != "", nil
+	_, found, err := r.Lookup(tree, path)
+	return found, err
 }
 
 // Snapshot writes the regular files under dir at rev into a new temporary
