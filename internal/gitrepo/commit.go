@@ -2,6 +2,8 @@ package gitrepo
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -69,8 +71,39 @@ func (r *Repo) RunHook(name, indexFile string, author, committer Signature, args
 	env["GIT_EDITOR"] = ":"
 	cmd := r.command(env, append([]string{"hook", "run", "--ignore-missing", name, "--"}, args...)...)
 	out, err := cmd.CombinedOutput()
+	if err != nil && strings.Contains(string(out), "is not a git command") {
+		// git older than 2.36: run the hook file as git would.
+		path, perr := r.hookPath(name)
+		if perr != nil {
+			return "", perr
+		}
+		if fi, serr := os.Stat(path); serr != nil || fi.Mode()&0o111 == 0 {
+			return "", nil // no such hook (or not executable: git skips it)
+		}
+		hook := r.command(env, args...)
+		hook.Path, hook.Args = path, append([]string{path}, args...)
+		out, err = hook.CombinedOutput()
+	}
 	if err != nil {
 		return string(out), &HookError{Hook: name, Output: string(out), Err: err}
 	}
 	return string(out), nil
+}
+
+// hookPath is where git looks for hook name: core.hooksPath (relative to
+// the work tree) or <common dir>/hooks.
+func (r *Repo) hookPath(name string) (string, error) {
+	dir, err := r.ConfigGet("core.hooksPath")
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case dir == "":
+		dir = filepath.Join(r.CommonDir, "hooks")
+	case strings.HasPrefix(dir, "~/"):
+		dir = filepath.Join(r.getenv("HOME"), dir[2:])
+	case !filepath.IsAbs(dir):
+		dir = filepath.Join(r.WorkTree, dir)
+	}
+	return filepath.Join(dir, name), nil
 }
