@@ -54,11 +54,34 @@ func addCommitFlags(c *cli.Command, env *Env) {
 		case ctx.IsSet("gpg-sign"):
 			env.commit.sign = ctx.String("gpg-sign")
 		}
+		if !ctx.Bool("no-commit") {
+			if err := refuseInProgress(env); err != nil {
+				return err
+			}
+		}
 		if before != nil {
 			return before(ctx)
 		}
 		return nil
 	}
+}
+
+// refuseInProgress refuses a committing command before it does anything
+// (opens an editor, takes a lock) while git has stopped in a merge,
+// rebase, cherry-pick, revert, am or bisect; the commit itself refuses too
+// (txn), this only says it sooner. The database backend commits nothing.
+func refuseInProgress(env *Env) error {
+	repo, err := openRepo(env)
+	if err != nil {
+		return nil // the command says what is wrong
+	}
+	if kind, err := config.ReadBackend(repo.WorkTree); err != nil || kind == config.Database {
+		return nil
+	}
+	if op, busy := repo.InProgress(); busy {
+		return &gitrepo.OperationError{Op: op}
+	}
+	return nil
 }
 
 func hasFlag(c *cli.Command, name string) bool {
