@@ -54,10 +54,8 @@ func addCommitFlags(c *cli.Command, env *Env) {
 		case ctx.IsSet("gpg-sign"):
 			env.commit.sign = ctx.String("gpg-sign")
 		}
-		if !ctx.Bool("no-commit") {
-			if err := refuseInProgress(env); err != nil {
-				return err
-			}
+		if err := refuseEarly(env, !ctx.Bool("no-commit")); err != nil {
+			return err
 		}
 		if before != nil {
 			return before(ctx)
@@ -66,16 +64,21 @@ func addCommitFlags(c *cli.Command, env *Env) {
 	}
 }
 
-// refuseInProgress refuses a committing command before it does anything
-// (opens an editor, takes a lock) while git has stopped in a merge,
-// rebase, cherry-pick, revert, am or bisect; the commit itself refuses too
-// (txn), this only says it sooner. The database backend commits nothing.
-func refuseInProgress(env *Env) error {
+// refuseEarly refuses a changing command before it does anything (opens
+// an editor, takes a lock): while .milestones/ is outside a sparse
+// checkout, and, when it commits, while git has stopped in a merge,
+// rebase, cherry-pick, revert, am or bisect (the commit itself refuses
+// too, in txn; this only says it sooner). The database backend commits
+// nothing.
+func refuseEarly(env *Env, commits bool) error {
 	repo, err := openRepo(env)
 	if err != nil {
 		return nil // the command says what is wrong
 	}
-	if kind, err := config.ReadBackend(repo.WorkTree); err != nil || kind == config.Database {
+	if excluded, err := repo.SparseExcluded(config.BackendPath); err == nil && excluded {
+		return errSparse
+	}
+	if kind, err := config.ReadBackend(repo.WorkTree); err != nil || kind == config.Database || !commits {
 		return nil
 	}
 	if op, busy := repo.InProgress(); busy {

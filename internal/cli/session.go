@@ -54,10 +54,6 @@ func open(ctx context.Context, env *Env) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	if s.snapshot != nil {
-		s.close()
-		return nil, errSparse
-	}
 	if s.backend, err = s.openBackend(ctx, s.kind); err != nil {
 		return nil, err
 	}
@@ -305,6 +301,9 @@ func commitMessage(override, id, what string) string {
 // so a migration never misses a change made during it (our processes
 // already queue on one lock per repository, so this costs no concurrency).
 func (s *session) update(ctx context.Context, opts storage.UpdateOptions, fn func(storage.Tx) error) (storage.Result, error) {
+	if s.snapshot != nil {
+		return storage.Result{}, errSparse
+	}
 	release, err := lock.Acquire(ctx, filepath.Join(s.repo.WorkTree, MigrationLock), 60*time.Second, s.warn)
 	if err != nil {
 		return storage.Result{}, fmt.Errorf("a migration is running: %w", err)
