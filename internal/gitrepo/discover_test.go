@@ -42,6 +42,14 @@ func TestOpenEnv(t *testing.T) {
 		{name: "linked worktree by GIT_DIR", dir: elsewhere,
 			env:      map[string]string{"GIT_DIR": worktreeGitDir, "GIT_WORK_TREE": wt},
 			workTree: wt, gitDir: worktreeGitDir, common: filepath.Join(repo, ".git")},
+		{name: "relative GIT_INDEX_FILE from a subfolder: from the top, as git", dir: filepath.Join(repo, "a"),
+			env:      map[string]string{"GIT_INDEX_FILE": "sub-index"},
+			workTree: repo, gitDir: filepath.Join(repo, ".git"), common: filepath.Join(repo, ".git"),
+			index: filepath.Join(repo, "sub-index")},
+		{name: "relative GIT_INDEX_FILE outside the work tree: from here", dir: elsewhere,
+			env:      map[string]string{"GIT_DIR": filepath.Join(repo, ".git"), "GIT_WORK_TREE": repo, "GIT_INDEX_FILE": "out-index"},
+			workTree: repo, gitDir: filepath.Join(repo, ".git"), common: filepath.Join(repo, ".git"),
+			index: filepath.Join(elsewhere, "out-index")},
 		{name: "GIT_INDEX_FILE and GIT_OBJECT_DIRECTORY", dir: repo,
 			env:      map[string]string{"GIT_INDEX_FILE": "alt-index", "GIT_OBJECT_DIRECTORY": altObjects},
 			workTree: repo, gitDir: filepath.Join(repo, ".git"), common: filepath.Join(repo, ".git"),
@@ -84,6 +92,15 @@ func TestOpenEnv(t *testing.T) {
 			wantGit := filepath.Clean(r.WorkTree) + "\n" + r.GitDir + "\n" + r.CommonDir + "\n"
 			if out != wantGit {
 				t.Errorf("git rev-parse says %q, we say %q", out, wantGit)
+			}
+			if _, ok := tc.env["GIT_INDEX_FILE"]; ok && tc.objects == filepath.Join(tc.common, "objects") {
+				// git writes the index where we say it is.
+				if _, err := gittest.Run(tc.dir, env, "read-tree", "HEAD"); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := os.Stat(r.IndexFile); err != nil {
+					t.Errorf("git wrote the index elsewhere than %s: %v", r.IndexFile, err)
+				}
 			}
 			if tc.objects == filepath.Join(tc.common, "objects") {
 				if h, err := r.ResolveRef("refs/heads/main"); err != nil || h != c1 {

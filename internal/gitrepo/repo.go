@@ -130,13 +130,19 @@ func OpenEnv(dir string, getenv func(string) string) (*Repo, error) {
 	if r.WorkTree == "" {
 		return nil, fmt.Errorf("%s: %w (bare repository)", r.GitDir, ErrBare)
 	}
+	// git moves to the top of the work tree when it runs inside it, and
+	// reads these two relative to where it then is.
+	base := abs
+	if abs == r.WorkTree || strings.HasPrefix(abs, r.WorkTree+string(filepath.Separator)) {
+		base = r.WorkTree
+	}
 	r.IndexFile = filepath.Join(r.GitDir, "index")
 	if f := getenv("GIT_INDEX_FILE"); f != "" {
-		r.IndexFile = absFrom(f, abs)
+		r.IndexFile = absFrom(f, base)
 	}
 	r.ObjectDir = filepath.Join(r.CommonDir, "objects")
 	if o := getenv("GIT_OBJECT_DIRECTORY"); o != "" {
-		r.ObjectDir = absFrom(o, abs)
+		r.ObjectDir = absFrom(o, base)
 	}
 	return r, nil
 }
