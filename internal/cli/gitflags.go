@@ -119,11 +119,23 @@ func signArgs(cmds []*cli.Command, args []string) []string {
 	if cmd == nil || !hasFlag(cmd, "gpg-sign") {
 		return args
 	}
+	takesValue := map[string]bool{}
+	for _, f := range cmd.Flags {
+		_, isBool := f.(*cli.BoolFlag)
+		for _, n := range f.Names() {
+			takesValue[n] = !isBool && n != "gpg-sign" && n != "S"
+		}
+	}
 	out := append([]string(nil), args[:2]...)
-	for i, a := range args[2:] {
+	for i := 2; i < len(args); i++ {
+		a := args[i]
 		switch {
 		case a == "--":
-			return append(out, args[2+i:]...)
+			return append(out, args[i:]...)
+		case strings.HasPrefix(a, "-") && !strings.Contains(a, "=") && takesValue[strings.TrimLeft(a, "-")] && i+1 < len(args):
+			out = append(out, a, args[i+1]) // a flag and its value, which may look like -S
+			i++
+			continue
 		case a == "-S" || a == "--gpg-sign":
 			a = "--gpg-sign="
 		case strings.HasPrefix(a, "-S") && !strings.HasPrefix(a, "-S="):
