@@ -35,9 +35,9 @@ func addCommitFlags(c *cli.Command, env *Env) {
 	}
 	c.Flags = append(c.Flags,
 		&cli.StringFlag{Name: "gpg-sign", Aliases: []string{"S"},
-			Usage: "sign the commit, as git commit -S[KEYID] / --gpg-sign[=KEYID] (default: commit.gpgSign)"},
+			Usage: "sign the commit like git commit -S (the `[=KEYID]` is optional: -S or --gpg-sign alone uses user.signingKey; without the flag commit.gpgSign decides)"},
 		&cli.BoolFlag{Name: "no-gpg-sign", Usage: "do not sign the commit, whatever commit.gpgSign says"},
-		&cli.BoolFlag{Name: "signoff", Aliases: []string{"s"}, Usage: "add a Signed-off-by trailer of the committer (format.signOff: by default)"},
+		&cli.BoolFlag{Name: "signoff", Aliases: []string{"s"}, Usage: "add the committer's Signed-off-by trailer (format.signOff true does too)"},
 	)
 	if c.Description != "" {
 		c.Description += "\n\n"
