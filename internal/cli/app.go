@@ -37,6 +37,7 @@ type Env struct {
 	StderrTTY bool
 	Now       func() time.Time
 	commit    commitChoice // the git commit flags of the running command
+	hinted    bool         // the resolve hint was printed already
 }
 
 // refusedError marks an error as refused input (exit 2).

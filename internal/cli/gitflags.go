@@ -179,7 +179,7 @@ func resolveHint(repo *gitrepo.Repo) string {
 // withResolveHint adds resolveHint to a failed command's error.
 func withResolveHint(env *Env, err error) error {
 	var s *silentError
-	if err == nil || errors.As(err, &s) {
+	if err == nil || errors.As(err, &s) || env.hinted {
 		return err
 	}
 	repo, rerr := openRepo(env)

@@ -104,6 +104,10 @@ func prepare(env *Env) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
+	if h := resolveHint(repo); h != "" && !env.hinted {
+		env.hinted = true
+		env.warn(h)
+	}
 	var snapshot func()
 	if kind == "" {
 		if repo, snapshot, err = sparseSnapshot(repo); err != nil {
