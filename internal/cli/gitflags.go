@@ -26,11 +26,11 @@ as git commit runs them (a refusing hook aborts, nothing is committed).
 Commits are signed when commit.gpgSign is true or -S is given (git's
 gpg.format, user.signingKey, gpg.program and gpg.ssh.program apply).`
 
-// addCommitFlags gives every command that commits (it has --no-commit)
-// git commit's -S/--gpg-sign[=KEYID], --no-gpg-sign and -s/--signoff, and
+// addCommitFlags gives every command that commits (init, and those with
+// --no-commit) git commit's -S/--gpg-sign[=KEYID], --no-gpg-sign and -s/--signoff, and
 // records them in env for session.update.
 func addCommitFlags(c *cli.Command, env *Env) {
-	if !hasFlag(c, "no-commit") {
+	if !hasFlag(c, "no-commit") && c.Name != "init" {
 		return
 	}
 	c.Flags = append(c.Flags,
