@@ -1,6 +1,16 @@
 package txn
 
-import "bytes"
+import (
+	"bytes"
+	"strings"
+)
+
+// isDocument reports whether path is one of the tool's YAML documents,
+// which are always committed with LF line endings; other files (the
+// user's .gitattributes, to which init adds a line) keep their bytes.
+func isDocument(path string) bool {
+	return strings.HasSuffix(path, ".yaml") || strings.HasSuffix(path, ".yml")
+}
 
 // canonicalEOL is the blob git would store for text content: CRLF line
 // endings become LF (git's clean conversion of core.autocrlf, eol=crlf and

@@ -224,7 +224,9 @@ func prepare(changes []Change) ([]change, error) {
 		seen[p] = true
 		ch := change{Change: c, path: p}
 		if !c.Delete {
-			ch.Content = canonicalEOL(c.Content)
+			if isDocument(p) {
+				ch.Content = canonicalEOL(c.Content)
+			}
 			ch.blob = gitrepo.NewBlob(ch.Content)
 			ch.id = ch.blob.ID()
 		}
