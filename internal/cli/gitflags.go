@@ -27,8 +27,9 @@ Commits are signed when commit.gpgSign is true or -S is given (git's
 gpg.format, user.signingKey, gpg.program and gpg.ssh.program apply).`
 
 // addCommitFlags gives every command that commits (init, and those with
-// --no-commit) git commit's -S/--gpg-sign[=KEYID], --no-gpg-sign and -s/--signoff, and
-// records them in env for session.update.
+// --no-commit) git commit's -S/--gpg-sign[=KEYID], --no-gpg-sign and
+// -s/--signoff, records them in env for session.update, and refuses early
+// what the commit would refuse (see refuseEarly).
 func addCommitFlags(c *cli.Command, env *Env) {
 	if !hasFlag(c, "no-commit") && c.Name != "init" {
 		return
