@@ -46,6 +46,8 @@ type Env struct {
 
 	term      *terminal // buffered stdout and the pager (set by Main)
 	stderrRaw io.Writer // stderr without the flush-stdout-first wrapper
+	commit    commitChoice // the git commit flags of the running command
+	hinted    bool         // the resolve hint was printed already
 }
 
 // refusedError marks an error as refused input (exit 2).
@@ -124,8 +126,10 @@ func Main(args []string, env Env) int {
 		fmt.Fprintf(env.Stderr, "git-milestone: %s\n", err)
 		return ExitCode(err)
 	}
-	args = append([]string{"git-milestone"}, permuteArgs(app.Commands, rest)...)
+	args = signArgs(app.Commands, append([]string{"git-milestone"}, rest...))
+	args = append(args[:1:1], permuteArgs(app.Commands, args[1:])...)
 	err = app.RunContext(context.Background(), args)
+	err = withResolveHint(&env, err)
 	if err != nil {
 		var s *silentError
 		if !errors.As(err, &s) {
@@ -251,6 +255,7 @@ document).`,
 				return nil
 			}
 		}
+		addCommitFlags(c, env)
 	}
 	app.Action = func(c *cli.Context) error {
 		if c.NArg() > 0 {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -77,19 +76,16 @@ func (s *session) users(ctx context.Context) (int, error) {
 	if db, ok := s.backend.(*dbstore.Store); ok {
 		return db.Actors(ctx, since)
 	}
-	out, err := exec.CommandContext(ctx, "git", "-C", s.repo.WorkTree, "log", "--since="+since.Format(time.RFC3339),
-		"--format=%aE", "--", ".milestones").Output()
+	emails, err := s.repo.AuthorEmails(since, ".milestones")
 	if err != nil {
 		if head, herr := s.repo.Head(); herr == nil && head.Unborn {
 			return 0, nil
 		}
-		return 0, fmt.Errorf("count users: git log: %w", err)
+		return 0, fmt.Errorf("count users: %w", err)
 	}
 	seen := map[string]bool{}
-	for _, l := range strings.Split(string(out), "\n") {
-		if l = strings.ToLower(strings.TrimSpace(l)); l != "" {
-			seen[l] = true
-		}
+	for _, e := range emails {
+		seen[strings.ToLower(e)] = true
 	}
 	return len(seen), nil
 }

@@ -81,6 +81,7 @@ func newFsckCommand(env *Env) *cli.Command {
 				}
 				fmt.Fprintln(env.Stderr, msg)
 			}
+			findings = append(findings, s.resolveFindings()...)
 			repaired := 0
 			if c.Bool("repair") && len(misplaced) > 0 {
 				ids := make([]string, len(misplaced))

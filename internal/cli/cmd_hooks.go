@@ -208,6 +208,9 @@ func preCommitHook(ctx context.Context, env *Env) error {
 			fmt.Fprintf(env.Stderr, "%v\n", p)
 		}
 		fmt.Fprintf(env.Stderr, "git-milestone: commit refused: %d invalid milestone document(s) staged (fix them, or commit with --no-verify)\n", len(problems))
+		if h := stoppedHint(repo); h != "" {
+			fmt.Fprintf(env.Stderr, "git-milestone: %s\n", h)
+		}
 		return &silentError{code: ExitFailed}
 	}
 	if err := refreshHook(ctx, env, "pre-commit", nil); err != nil {

@@ -91,7 +91,7 @@ func newInitCommand(env *Env) *cli.Command {
 				return err
 			}
 			attrsBefore, attrsErr := os.ReadFile(filepath.Join(repo.WorkTree, ".gitattributes"))
-			tx, err := txn.Begin(c.Context, repo, txn.Options{Getenv: env.Getenv})
+			tx, err := txn.Begin(c.Context, repo, txn.Options{Getenv: env.Getenv, Sign: env.commit.sign, Signoff: env.commit.signoff})
 			if err != nil {
 				return err
 			}

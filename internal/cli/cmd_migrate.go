@@ -60,6 +60,9 @@ func newMigrateCommand(env *Env) *cli.Command {
 				return err
 			}
 			defer s.close()
+			if s.snapshot != nil {
+				return errSparse
+			}
 			if c.Bool("no-backup") && s.cfg.Storage.Migration.BackupBeforeMigration {
 				return refused("--no-backup: the config asks for a backup before every migration (migration.backup_before_migration)")
 			}

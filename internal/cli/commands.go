@@ -39,6 +39,7 @@ func commands(env *Env) []*cli.Command {
 		newImportCommand(env),
 		newExportCommand(env),
 		newSetupCommand(env),
+		newResolveCommand(env),
 	}
 }
 

@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 
 	"github.com/git-milestone/git-milestone/internal/config"
 	"github.com/git-milestone/git-milestone/internal/eventlog"
@@ -56,11 +54,10 @@ func projectKey(repo *gitrepo.Repo, cfg config.Config) (string, error) {
 	if k, _ := repo.ConfigGet("milestone.projectKey"); k != "" {
 		return k, nil
 	}
-	out, err := exec.Command("git", "-C", repo.WorkTree, "rev-list", "--max-parents=0", "HEAD").Output()
+	roots, err := repo.RootCommits()
 	if err != nil {
 		return "", fmt.Errorf("project key: the repository's root commit: %w (commit something first, or set storage.database.project_key)", err)
 	}
-	roots := strings.Fields(string(out))
 	if len(roots) == 0 {
 		return "", fmt.Errorf("project key: the repository has no commit yet")
 	}

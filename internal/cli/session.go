@@ -35,13 +35,16 @@ type session struct {
 	// noDBEvents: events go to the JSONL log only (the database stopped
 	// being the store and this project's rows were removed from it).
 	noDBEvents bool
+	// snapshot: .milestones/ is outside a sparse checkout and is read
+	// from HEAD (a temporary copy, removed by close); writes are refused.
+	snapshot func()
 }
 
 var errNotInitialised = errors.New("this repository has no milestones yet: run `git milestone init`")
 
 // openRepo finds the repository around env.Dir.
 func openRepo(env *Env) (*gitrepo.Repo, error) {
-	repo, err := gitrepo.Open(env.Dir)
+	repo, err := gitrepo.OpenEnv(env.Dir, env.Getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -105,14 +108,33 @@ func prepare(env *Env) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
+	if h := resolveHint(repo); h != "" && !env.hinted {
+		env.hinted = true
+		env.warn(h)
+	}
+	var snapshot func()
 	if kind == "" {
-		return nil, errNotInitialised
+		if repo, snapshot, err = sparseSnapshot(repo); err != nil {
+			return nil, err
+		}
+		if kind, err = config.ReadBackend(repo.WorkTree); err != nil || kind == "" {
+			if snapshot != nil {
+				snapshot()
+			}
+			if err == nil {
+				err = errNotInitialised
+			}
+			return nil, err
+		}
 	}
 	cfg, err := config.Load(repo.WorkTree)
 	if err != nil {
+		if snapshot != nil {
+			snapshot()
+		}
 		return nil, &refusedError{err}
 	}
-	return &session{env: env, repo: repo, cfg: cfg, kind: kind, started: started,
+	return &session{env: env, repo: repo, cfg: cfg, kind: kind, started: started, snapshot: snapshot,
 		log: eventlog.Open(filepath.Join(repo.WorkTree, ".milestones", "logs", "storage-events.jsonl"))}, nil
 }
 
@@ -139,6 +161,10 @@ func (s *session) close() {
 	}
 	if s.cache != nil {
 		s.cache.Close()
+	}
+	if s.snapshot != nil {
+		s.snapshot()
+		s.snapshot = nil
 	}
 }
 
@@ -302,12 +328,16 @@ func commitMessage(override, id, what string) string {
 // so a migration never misses a change made during it (our processes
 // already queue on one lock per repository, so this costs no concurrency).
 func (s *session) update(ctx context.Context, opts storage.UpdateOptions, fn func(storage.Tx) error) (storage.Result, error) {
+	if s.snapshot != nil {
+		return storage.Result{}, errSparse
+	}
 	release, err := lock.Acquire(ctx, filepath.Join(s.repo.WorkTree, MigrationLock), 60*time.Second, s.warn)
 	if err != nil {
 		return storage.Result{}, fmt.Errorf("a migration is running: %w", err)
 	}
 	defer release()
 	s.ensureDrivers()
+	s.applyCommitChoice(&opts)
 	res, err := s.backend.Update(ctx, opts, fn)
 	if err == nil {
 		// Our own writes are never hidden by our read cache.

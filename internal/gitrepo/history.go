@@ -366,3 +366,31 @@ func zoneOf(s string) string {
 	}
 	return "+0000"
 }
+
+// RootCommits returns the commits without parents reachable from HEAD
+// (`git rev-list --max-parents=0 HEAD`), oldest last as git lists them.
+func (r *Repo) RootCommits() ([]string, error) {
+	out, err := r.git(nil, nil, "rev-list", "--max-parents=0", "HEAD", "--")
+	if err != nil {
+		return nil, fmt.Errorf("root commits: %w", err)
+	}
+	return strings.Fields(string(out)), nil
+}
+
+// AuthorEmails returns the author e-mail of every commit reachable from
+// HEAD since the given time that touches one of paths (one per commit,
+// newest first), as `git log --since --format=%aE -- paths` prints them.
+func (r *Repo) AuthorEmails(since time.Time, paths ...string) ([]string, error) {
+	args := append([]string{"log", "--since=" + since.Format(time.RFC3339), "--format=%aE", "--"}, paths...)
+	out, err := r.git(map[string]string{"GIT_LITERAL_PATHSPECS": "1"}, nil, args...)
+	if err != nil {
+		return nil, fmt.Errorf("git log: %w", err)
+	}
+	var emails []string
+	for _, l := range strings.Split(string(out), "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			emails = append(emails, l)
+		}
+	}
+	return emails, nil
+}

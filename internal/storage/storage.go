@@ -88,6 +88,12 @@ type UpdateOptions struct {
 	Message string
 	// NoCommit writes the work tree only (file modes).
 	NoCommit bool
+	// Sign asks for a signed commit (file modes): "" follows git's
+	// commit.gpgSign, "-" never signs, "*" signs with the configured key,
+	// anything else is the key id to sign with.
+	Sign string
+	// Signoff adds the committer's Signed-off-by trailer (file modes).
+	Signoff bool
 }
 
 // Result says what an Update did.

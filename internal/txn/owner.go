@@ -280,12 +280,16 @@ func lockHolder(path string) string {
 // says what it did.
 func (tx *Tx) repairStale(rec lockRecord) (string, error) {
 	what := "no commit was in progress"
-	var err error
 	if rec.ref != "" {
-		tx.removeStaleRefLock(rec)
-		landed, lerr := tx.landed(rec)
-		if lerr != nil {
-			return "", lerr
+		// Killed while moving the branch: <ref>.lock holds our new
+		// commit id (or nothing yet). Nobody else writes that id.
+		removed, err := tx.repo.RemoveStaleRefLock(rec.ref, rec.new)
+		if err != nil {
+			return "", err
+		}
+		landed, err := tx.landed(rec)
+		if err != nil {
+			return "", err
 		}
 		if landed {
 			what, err = tx.rollForward(rec)
@@ -294,6 +298,9 @@ func (tx *Tx) repairStale(rec lockRecord) (string, error) {
 		}
 		if err != nil {
 			return "", err
+		}
+		if removed {
+			what += "; its stale " + rec.ref + ".lock was removed"
 		}
 	}
 	removeTemps(tx.repo.WorkTree, rec.paths)
@@ -333,7 +340,7 @@ func (tx *Tx) rollBack(rec lockRecord) (string, error) {
 		}
 		return "its commit had not landed: the index was removed, as it did not exist before", nil
 	}
-	orig := filepath.Join(tx.repo.GitDir, filepath.Base(rec.orig))
+	orig := filepath.Join(tx.tempDir(), filepath.Base(rec.orig))
 	err := os.Rename(orig, index)
 	if err == nil {
 		return "its commit had not landed: the index was restored", nil
@@ -377,7 +384,7 @@ func (tx *Tx) rollBack(rec lockRecord) (string, error) {
 // unless the user has changed them since.
 func (tx *Tx) rollForward(rec lockRecord) (string, error) {
 	if rec.orig != "" {
-		os.Remove(filepath.Join(tx.repo.GitDir, filepath.Base(rec.orig)))
+		os.Remove(filepath.Join(tx.tempDir(), filepath.Base(rec.orig)))
 	}
 	newTree, err := tx.repo.CommitTree(rec.new)
 	if err != nil {
@@ -565,24 +572,3 @@ func procStart(pid int) (start string, zombie bool) {
 	return f[19], f[0] == "Z" || f[0] == "X"
 }
 
-// removeStaleRefLock removes <ref>.lock when the dead transaction rec left
-// it: rec names the ref, and the lock holds nothing yet or exactly rec's
-// new commit id (what our ref update writes into it). A ref lock with any
-// other content belongs to someone else and is left alone.
-func (tx *Tx) removeStaleRefLock(rec lockRecord) {
-	if !strings.HasPrefix(rec.ref, "refs/") || strings.Contains(rec.ref, "..") {
-		return
-	}
-	p := filepath.Join(tx.repo.CommonDir, filepath.FromSlash(rec.ref)+".lock")
-	fi, err := os.Lstat(p)
-	if err != nil || !fi.Mode().IsRegular() || fi.Size() > 256 {
-		return
-	}
-	data, err := os.ReadFile(p)
-	if err != nil {
-		return
-	}
-	if c := strings.TrimSpace(string(data)); c == "" || c == rec.new {
-		os.Remove(p)
-	}
-}

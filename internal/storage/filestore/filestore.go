@@ -271,7 +271,8 @@ func (s *Store) Update(ctx context.Context, opts storage.UpdateOptions, fn func(
 		}
 		defer release()
 	}
-	tx, err := txn.Begin(ctx, s.repo, txn.Options{Getenv: s.opts.Getenv, Warn: s.opts.Warn})
+	tx, err := txn.Begin(ctx, s.repo, txn.Options{Getenv: s.opts.Getenv, Warn: s.opts.Warn,
+		Sign: opts.Sign, Signoff: opts.Signoff})
 	if err != nil {
 		return storage.Result{}, err
 	}
