@@ -65,7 +65,7 @@ for n in "${sizes[@]}"; do
     case $backend in
       file) ;;
       hybrid) migrate_cmd="git-milestone migrate --to hybrid";;
-      sqlite|postgresql) migrate_cmd="git-milestone migrate --to database --database-type $backend";;
+      sqlite|postgresql) migrate_cmd="git-milestone migrate --to database --yes --database-type $backend";;
     esac
     if [ "$backend" != file ]; then
       start=$(date +%s.%N)

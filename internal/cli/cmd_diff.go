@@ -47,6 +47,14 @@ Documents that cannot be read at a revision are named on stderr and skipped.`,
 			if err != nil {
 				return err
 			}
+			// Outside a sparse checkout the work tree's milestones are HEAD's.
+			repo, cleanup, err := sparseSnapshot(repo)
+			if err != nil {
+				return err
+			}
+			if cleanup != nil {
+				defer cleanup()
+			}
 			old, new, label, err := diffSnapshots(repo, c.Args().First())
 			if err != nil {
 				return err

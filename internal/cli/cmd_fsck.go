@@ -42,7 +42,7 @@ func newFsckCommand(env *Env) *cli.Command {
 			}
 			var findings []string
 			for _, p := range problems {
-				findings = append(findings, p.Err.Error())
+				findings = append(findings, p.Err.Error()+": "+problemHint)
 			}
 			byID := map[string]*storage.Record{}
 			var misplaced []storage.Record
@@ -64,10 +64,26 @@ func newFsckCommand(env *Env) *cli.Command {
 				if misfiled {
 					misplaced = append(misplaced, *r)
 				}
+				if f := ownIDFinding(r); f != "" {
+					findings = append(findings, f)
+				}
 			}
 			findings = append(findings, dependencyFindings(recs, byID)...)
 			findings = append(findings, s.lockFindings()...)
 			findings = append(findings, s.backendFindings(c.Context)...)
+			findings = append(findings, driverFindings(s.repo)...)
+			if j, err := s.interruptedMigration(); err != nil {
+				findings = append(findings, err.Error())
+			} else if j != nil && !c.Bool("repair") {
+				findings = append(findings, fmt.Sprintf("an interrupted %s: `git milestone fsck --repair` finishes it (or undoes it if its switch had not landed)", j))
+			} else if j != nil {
+				msg, err := s.finishInterruptedLocked(c.Context)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(env.Stderr, msg)
+			}
+			findings = append(findings, s.resolveFindings()...)
 			special, removed := s.specialFindings(findings, c.Bool("repair"))
 			findings = append(findings, special...)
 			repaired := removed
@@ -132,6 +148,25 @@ func newFsckCommand(env *Env) *cli.Command {
 			return nil
 		},
 	}
+}
+
+// problemHint says how to fix a document that cannot be read.
+const problemHint = "fix the document by hand (`git milestone edit` cannot open it), or, if the shell-era layer of the design note wrote it, " +
+	"convert it with `git milestone import --from seed` (`--dry-run` shows the mapping)"
+
+// ownIDFinding reports a document whose own id key disagrees with its
+// file name (the file name is the id; JSON carries only that one).
+func ownIDFinding(r *storage.Record) string {
+	for _, f := range r.Milestone.Extra {
+		if f.Key != "id" {
+			continue
+		}
+		if s := fmt.Sprint(f.Value); s != r.Milestone.ID {
+			return fmt.Sprintf("%s: its id key says %q but the file name makes it %q: the file name is the id "+
+				"(`git milestone import --from seed` keeps the key under x-seed; or rename the file with `git milestone mv`)", where(*r), s, r.Milestone.ID)
+		}
+	}
+	return ""
 }
 
 // dependencyFindings reports depends_on entries naming no milestone, and cycles.

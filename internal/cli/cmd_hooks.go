@@ -82,6 +82,9 @@ func newHooksCommand(env *Env) *cli.Command {
 					if err != nil {
 						return err
 					}
+					if repo, err := openRepo(env); err == nil {
+						st.Problems = append(st.Problems, driverFindings(repo)...)
+					}
 					if c.Bool("json") {
 						if err := writeJSON(env.Stdout, st); err != nil {
 							return err
@@ -205,6 +208,9 @@ func preCommitHook(ctx context.Context, env *Env) error {
 			fmt.Fprintf(env.Stderr, "%v\n", p)
 		}
 		fmt.Fprintf(env.Stderr, "git-milestone: commit refused: %d invalid milestone document(s) staged (fix them, or commit with --no-verify)\n", len(problems))
+		if h := stoppedHint(repo); h != "" {
+			fmt.Fprintf(env.Stderr, "git-milestone: %s\n", h)
+		}
 		return &silentError{code: ExitFailed}
 	}
 	if err := refreshHook(ctx, env, "pre-commit", nil); err != nil {

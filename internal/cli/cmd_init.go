@@ -62,8 +62,10 @@ func newInitCommand(env *Env) *cli.Command {
 				return err
 			}
 			if current != "" {
-				fmt.Fprintf(env.Stderr, "git-milestone is already set up here (backend %s); nothing to do\n", current)
-				return nil
+				// A clone of an initialised repository: what git does not
+				// carry (drivers, hooks) is set up here.
+				fmt.Fprintf(env.Stderr, "git-milestone is already initialised in this repository (backend %s): setting up this clone\n", current)
+				return setupClone(c.Context, env, repo)
 			}
 			live := backend
 			if live == config.Auto {
@@ -88,7 +90,7 @@ func newInitCommand(env *Env) *cli.Command {
 				return err
 			}
 			attrsBefore, attrsErr := safefs.WorkTree(repo.WorkTree).ReadFile(".gitattributes")
-			tx, err := txn.Begin(c.Context, repo, txn.Options{Getenv: env.Getenv})
+			tx, err := txn.Begin(c.Context, repo, txn.Options{Getenv: env.Getenv, Sign: env.commit.sign, Signoff: env.commit.signoff})
 			if err != nil {
 				return err
 			}
@@ -130,7 +132,13 @@ func newInitCommand(env *Env) *cli.Command {
 				if err != nil {
 					return err
 				}
+				// The project's first row: from now on the database is
+				// recognisably this project's store (dbstore.HasProject).
+				err = registerProject(c.Context, db, env, "init")
 				db.Close()
+				if err != nil {
+					return err
+				}
 			}
 			if c.Bool("hooks") {
 				o, err := hookOptions(c.Context, env)
@@ -247,14 +255,5 @@ func restoreAttributes(root string, before []byte, existed bool) error {
 // configureDrivers registers the merge driver and the textconv in the
 // repository's config.
 func configureDrivers(repo *gitrepo.Repo) error {
-	for _, kv := range [][2]string{
-		{"merge.milestone.name", "git-milestone field-by-field merge"},
-		{"merge.milestone.driver", "git-milestone merge-driver %O %A %B %P"},
-		{"diff.milestone.textconv", "git-milestone textconv"},
-	} {
-		if err := repo.ConfigSet(kv[0], kv[1]); err != nil {
-			return fmt.Errorf("git config %s: %w", kv[0], err)
-		}
-	}
-	return nil
+	return repo.SetDrivers()
 }

@@ -3,10 +3,13 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/git-milestone/git-milestone/internal/gitrepo"
 	"github.com/git-milestone/git-milestone/internal/milestone"
 	"github.com/git-milestone/git-milestone/internal/semdiff"
 )
@@ -14,17 +17,31 @@ import (
 func newLogCommand(env *Env) *cli.Command {
 	return &cli.Command{
 		Name:      "log",
-		Usage:     "the commits that changed one milestone, with their field changes",
-		ArgsUsage: "ID",
-		Description: `Follows the milestone from HEAD back through history, across moves
-between active/ and completed/ and renames (mv), newest first. ID may be a
-unique prefix of a current milestone, or the exact id of a removed one.
---json prints [{"commit","author","email","date","subject","id","kind","changes":[...]}].`,
+		Usage:     "the commits that changed milestones (one, or all of them), with their field changes",
+		ArgsUsage: "[ID]",
+		Description: `Without ID: the recent milestone changes across the repository, newest
+first, one entry per commit (merges that only bring changes of their
+branches are not repeated).
+
+With ID: follows the milestone from HEAD back through history, across moves
+between active/ and completed/, renames (mv) and merges, newest first, each
+commit once. ID may be a unique prefix of a current milestone, or the exact
+id of a removed one.
+
+--json prints [{"commit","author","email","date","subject","id","kind","changes":[...]}],
+one object per commit and milestone.`,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "json", Usage: "print a JSON array"},
+			&cli.IntFlag{Name: "max-count", Aliases: []string{"n"}, Usage: "at most N commits (default: 20 without ID, all with one)"},
+			&cli.StringFlag{Name: "since", Usage: "only commits on or after this date (YYYY-MM-DD, today, -2w, monday, ...)"},
+			&cli.StringFlag{Name: "author", Usage: "only commits whose author name or email contains this text (case-insensitive)"},
 		},
 		Action: func(c *cli.Context) error {
-			if err := nArgs(c, 1, 1, "ID [--json]"); err != nil {
+			if err := nArgs(c, 0, 1, "[ID] [-n N] [--since DATE] [--author TEXT] [--json]"); err != nil {
+				return err
+			}
+			filter, err := parseLogFilter(c, env)
+			if err != nil {
 				return err
 			}
 			repo, err := openRepo(env)
@@ -35,42 +52,310 @@ unique prefix of a current milestone, or the exact id of a removed one.
 			if err != nil {
 				return err
 			}
-			arg := c.Args().First()
-			var ids []string
-			if !head.Unborn {
-				snap, err := semdiff.TreeSnapshot(repo, head.Hash, "HEAD")
-				if err != nil {
+			var entries []semdiff.LogEntry
+			if c.NArg() == 0 {
+				if filter.max == 0 && !c.IsSet("max-count") {
+					filter.max = 20
+				}
+				if !head.Unborn {
+					if entries, err = repositoryLog(repo, head.Hash, filter); err != nil {
+						return err
+					}
+				}
+			} else {
+				if entries, err = milestoneLog(repo, head, c.Args().First()); err != nil {
 					return err
 				}
-				for _, d := range snap.Docs {
-					ids = append(ids, d.ID)
-				}
-			}
-			id, err := milestone.Resolve(ids, arg)
-			var nf *milestone.NotFoundError
-			if errors.As(err, &nf) {
-				if milestone.ValidateID(arg) != nil {
-					return refused("%v", milestone.ValidateID(arg))
-				}
-				id, err = arg, nil // maybe removed: history knows it
-			}
-			if err != nil {
-				return err
-			}
-			entries, err := semdiff.Log(repo, head.Hash, id)
-			if err != nil {
-				return err
-			}
-			if len(entries) == 0 {
-				return &milestone.NotFoundError{ID: id}
+				entries = filter.apply(entries)
 			}
 			if c.Bool("json") {
+				if entries == nil {
+					entries = []semdiff.LogEntry{}
+				}
 				return semdiff.WriteLogJSON(env.Stdout, entries)
 			}
 			writeLog(env, entries)
 			return nil
 		},
 	}
+}
+
+// milestoneLog is the history of one milestone, each commit once, newest first.
+func milestoneLog(repo *gitrepo.Repo, head gitrepo.Head, arg string) ([]semdiff.LogEntry, error) {
+	var ids []string
+	if !head.Unborn {
+		snap, err := semdiff.TreeSnapshot(repo, head.Hash, "HEAD")
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range snap.Docs {
+			ids = append(ids, d.ID)
+		}
+	}
+	id, err := milestone.Resolve(ids, arg)
+	var nf *milestone.NotFoundError
+	if errors.As(err, &nf) {
+		if milestone.ValidateID(arg) != nil {
+			return nil, refused("%v", milestone.ValidateID(arg))
+		}
+		id, err = arg, nil // maybe removed: history knows it
+	}
+	if err != nil {
+		return nil, err
+	}
+	var entries []semdiff.LogEntry
+	if !head.Unborn {
+		if entries, err = semdiff.Log(repo, head.Hash, id); err != nil {
+			return nil, err
+		}
+	}
+	if len(entries) == 0 {
+		return nil, &milestone.NotFoundError{ID: id}
+	}
+	// Each commit once (histories met again through renames and merges),
+	// newest first.
+	seen := map[string]bool{}
+	var out []semdiff.LogEntry
+	snaps := map[string]*semdiff.Snapshot{}
+	snapshot := func(id string) (*semdiff.Snapshot, error) {
+		if s, ok := snaps[id]; ok {
+			return s, nil
+		}
+		s, err := semdiff.TreeSnapshot(repo, id, short(id))
+		if err == nil {
+			snaps[id] = s
+		}
+		return s, err
+	}
+	for _, e := range entries {
+		if seen[e.Commit] {
+			continue
+		}
+		seen[e.Commit] = true
+		c, err := repo.ReadCommit(e.Commit)
+		if err != nil {
+			return nil, err
+		}
+		if len(c.Parents) > 1 {
+			took, err := mergeTookFromParent(c, e.ID, snapshot)
+			if err != nil {
+				return nil, err
+			}
+			if took {
+				continue // the change is listed at the commit that made it
+			}
+		}
+		out = append(out, e)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Date.After(out[j].Date) })
+	return out, nil
+}
+
+// logFilter is -n, --since and --author.
+type logFilter struct {
+	max    int
+	since  time.Time
+	author string
+}
+
+func parseLogFilter(c *cli.Context, env *Env) (logFilter, error) {
+	f := logFilter{max: c.Int("max-count"), author: strings.ToLower(c.String("author"))}
+	if f.max < 0 {
+		return f, refused("-n %d: must be 0 or more", f.max)
+	}
+	if v := c.String("since"); v != "" {
+		d, err := resolveDate("--since", v, env.Now())
+		if err != nil {
+			return f, err
+		}
+		t, err := time.ParseInLocation(time.DateOnly, d, time.Local)
+		if err != nil {
+			return f, refused("--since %q: %v", v, err)
+		}
+		f.since = t
+	}
+	return f, nil
+}
+
+func (f logFilter) keep(when time.Time, name, email string) bool {
+	if !f.since.IsZero() && when.Before(f.since) {
+		return false
+	}
+	if f.author != "" && !strings.Contains(strings.ToLower(name+" <"+email+">"), f.author) {
+		return false
+	}
+	return true
+}
+
+// apply filters entries (newest first), keeping at most max commits.
+func (f logFilter) apply(entries []semdiff.LogEntry) []semdiff.LogEntry {
+	var out []semdiff.LogEntry
+	commits := 0
+	for i, e := range entries {
+		if !f.keep(e.Date, e.Author, e.Email) {
+			continue
+		}
+		if i == 0 || entries[i-1].Commit != e.Commit {
+			commits++
+		}
+		if f.max > 0 && commits > f.max {
+			break
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// repositoryLog walks history from head newest first (by commit date) and
+// lists what each commit changed in the milestones, compared with its
+// first parent. A merge whose milestones equal one parent's is skipped, as
+// git log does for paths, so changes are not shown twice.
+func repositoryLog(repo *gitrepo.Repo, head string, f logFilter) ([]semdiff.LogEntry, error) {
+	queue := []gitrepo.Commit{}
+	seen := map[string]bool{}
+	push := func(id string) error {
+		if seen[id] {
+			return nil
+		}
+		seen[id] = true
+		c, err := repo.ReadCommit(id)
+		if err != nil {
+			return err
+		}
+		queue = append(queue, c)
+		return nil
+	}
+	if err := push(head); err != nil {
+		return nil, err
+	}
+	snaps := map[string]*semdiff.Snapshot{}
+	snapshot := func(id string) (*semdiff.Snapshot, error) {
+		if s, ok := snaps[id]; ok {
+			return s, nil
+		}
+		s, err := semdiff.TreeSnapshot(repo, id, short(id))
+		if err == nil {
+			snaps[id] = s
+		}
+		return s, err
+	}
+	var out []semdiff.LogEntry
+	commits := 0
+	for len(queue) > 0 {
+		// The newest commit first (committer date), as git log orders.
+		newest := 0
+		for i := range queue {
+			if queue[i].Committer.When.After(queue[newest].Committer.When) {
+				newest = i
+			}
+		}
+		c := queue[newest]
+		queue = append(queue[:newest], queue[newest+1:]...)
+		if !f.since.IsZero() && c.Committer.When.Before(f.since) {
+			continue // older history is older still: not followed
+		}
+		for _, p := range c.Parents {
+			if err := push(p); err != nil {
+				return nil, err
+			}
+		}
+		if !f.keep(c.Author.When, c.Author.Name, c.Author.Email) {
+			continue
+		}
+		cur, err := snapshot(c.ID)
+		if err != nil {
+			return nil, err
+		}
+		parent := &semdiff.Snapshot{Name: "empty"}
+		if len(c.Parents) > 0 {
+			same := false
+			for _, p := range c.Parents {
+				ps, err := snapshot(p)
+				if err != nil {
+					return nil, err
+				}
+				if sameDocs(ps, cur) {
+					same = true
+					break
+				}
+			}
+			if same {
+				continue
+			}
+			if parent, err = snapshot(c.Parents[0]); err != nil {
+				return nil, err
+			}
+		}
+		entries, _ := semdiff.Compare(parent, cur)
+		if len(c.Parents) > 1 {
+			// A merge shows only what it decided itself, not what one of
+			// its parents brought (that commit is listed on its own).
+			var own []semdiff.Entry
+			for _, e := range entries {
+				took, err := mergeTookFromParent(c, e.ID, snapshot)
+				if err != nil {
+					return nil, err
+				}
+				if !took {
+					own = append(own, e)
+				}
+			}
+			entries = own
+		}
+		if len(entries) == 0 {
+			continue
+		}
+		commits++
+		if f.max > 0 && commits > f.max {
+			break
+		}
+		for _, e := range entries {
+			out = append(out, semdiff.LogEntry{Commit: c.ID, Author: c.Author.Name, Email: c.Author.Email,
+				Date: c.Author.When, Subject: c.Subject(), Entry: e})
+		}
+	}
+	return out, nil
+}
+
+// mergeTookFromParent reports whether the merge commit c has the document
+// of id (or its absence) exactly as one of its parents has it.
+func mergeTookFromParent(c gitrepo.Commit, id string, snapshot func(string) (*semdiff.Snapshot, error)) (bool, error) {
+	hashOf := func(s *semdiff.Snapshot) string {
+		for _, d := range s.Docs {
+			if d.ID == id {
+				return d.Path + " " + d.Hash
+			}
+		}
+		return ""
+	}
+	cur, err := snapshot(c.ID)
+	if err != nil {
+		return false, err
+	}
+	mine := hashOf(cur)
+	for _, p := range c.Parents {
+		ps, err := snapshot(p)
+		if err != nil {
+			return false, err
+		}
+		if hashOf(ps) == mine {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// sameDocs reports whether two snapshots hold the same documents.
+func sameDocs(a, b *semdiff.Snapshot) bool {
+	if len(a.Docs) != len(b.Docs) {
+		return false
+	}
+	for i := range a.Docs {
+		if a.Docs[i].Path != b.Docs[i].Path || a.Docs[i].Hash != b.Docs[i].Hash {
+			return false
+		}
+	}
+	return true
 }
 
 // writeLog prints log entries for people.
@@ -84,11 +369,13 @@ func writeLog(env *Env, entries []semdiff.LogEntry) {
 	}
 	var b strings.Builder
 	for i, e := range entries {
-		if i > 0 {
-			b.WriteString("\n")
+		if i == 0 || entries[i-1].Commit != e.Commit {
+			if i > 0 {
+				b.WriteString("\n")
+			}
+			fmt.Fprintf(&b, "%s %s  %s <%s>\n", paint(ansiYellow, "commit "+short(e.Commit)), e.Date.Format("2006-01-02 15:04"), printable(e.Author), printable(e.Email))
+			fmt.Fprintf(&b, "    %s\n", printable(e.Subject))
 		}
-		fmt.Fprintf(&b, "%s %s  %s <%s>\n", paint(ansiYellow, "commit "+short(e.Commit)), e.Date.Format("2006-01-02 15:04"), e.Author, e.Email)
-		fmt.Fprintf(&b, "    %s\n", e.Subject)
 		var one strings.Builder
 		_ = semdiff.WriteText(&one, []semdiff.Entry{e.Entry}, semdiff.RenderOptions{Color: color})
 		// Drop the summary line and blank line WriteText starts with.

@@ -1,15 +1,14 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strconv"
-	"syscall"
+	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -17,33 +16,18 @@ import (
 
 	"github.com/git-milestone/git-milestone/internal/config"
 	"github.com/git-milestone/git-milestone/internal/eventlog"
-	"github.com/git-milestone/git-milestone/internal/format"
 	"github.com/git-milestone/git-milestone/internal/lock"
 	"github.com/git-milestone/git-milestone/internal/migrate"
 	"github.com/git-milestone/git-milestone/internal/safefs"
 	"github.com/git-milestone/git-milestone/internal/storage"
 	"github.com/git-milestone/git-milestone/internal/storage/cache"
 	"github.com/git-milestone/git-milestone/internal/storage/dbstore"
-	"github.com/git-milestone/git-milestone/internal/storage/filestore"
 	"github.com/git-milestone/git-milestone/internal/storage/hybrid"
 	"github.com/git-milestone/git-milestone/internal/txn"
 )
 
 // MigrationLock is held for the whole of a migration, relative to the work tree.
 const MigrationLock = ".milestones/locks/migration.lock"
-
-// crashEnv makes a migration kill itself (SIGKILL) right after the step it
-// names, so tests can prove that every step can be interrupted safely.
-const crashEnv = "GIT_MILESTONE_MIGRATE_CRASH_AFTER"
-
-// Migration steps, in order (the values crashEnv accepts).
-const (
-	stepRead   = 1 // the source was read
-	stepBackup = 2 // the backup was written
-	stepCopy   = 3 // the target holds the copy
-	stepVerify = 4 // the copy was verified
-	stepSwitch = 5 // the switch was committed
-)
 
 func newMigrateCommand(env *Env) *cli.Command {
 	return &cli.Command{
@@ -53,8 +37,11 @@ func newMigrateCommand(env *Env) *cli.Command {
 			&cli.StringFlag{Name: "to", Usage: "file, hybrid or database", Required: true},
 			&cli.StringFlag{Name: "database-type", Usage: "sqlite or postgresql (default: the config's)"},
 			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "print the plan and the counts; change nothing"},
-			&cli.BoolFlag{Name: "no-backup", Usage: "skip the backup (only where migration.backup_before_migration is false)"},
+			&cli.BoolFlag{Name: "json", Usage: `with --dry-run, print the plan as JSON: {"from","to","milestones","steps":[...],"invalid"}`},
+			&cli.BoolFlag{Name: "no-backup", Usage: "skip the backup (refused while migration.backup_before_migration is true; false skips it anyway)"},
 			&cli.BoolFlag{Name: "skip-invalid", Usage: "leave documents that do not parse behind (listed) instead of refusing"},
+			&cli.BoolFlag{Name: "keep-source", Usage: "leaving PostgreSQL: keep this project's rows on the server (by default they are removed once the copy is verified)"},
+			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "confirm a move out of git (into a database) without asking; required when not on a terminal"},
 		},
 		Action: func(c *cli.Context) error {
 			if err := nArgs(c, 0, 0, "--to file|hybrid|database [--dry-run]"); err != nil {
@@ -75,11 +62,19 @@ func newMigrateCommand(env *Env) *cli.Command {
 				return err
 			}
 			defer s.close()
+			if s.snapshot != nil {
+				return errSparse
+			}
 			if c.Bool("no-backup") && s.cfg.Storage.Migration.BackupBeforeMigration {
 				return refused("--no-backup: the config asks for a backup before every migration (migration.backup_before_migration)")
 			}
-			m := &migration{s: s, to: to, toType: dbType, dryRun: c.Bool("dry-run"),
-				backup: !c.Bool("no-backup"), skipInvalid: c.Bool("skip-invalid")}
+			if c.Bool("json") && !c.Bool("dry-run") {
+				return refused("migrate: --json goes with --dry-run")
+			}
+			mc := s.cfg.Storage.Migration
+			m := &migration{s: s, to: to, toType: dbType, dryRun: c.Bool("dry-run"), json: c.Bool("json"),
+				backup: mc.BackupBeforeMigration && !c.Bool("no-backup"), rollback: mc.RollbackOnFailure,
+				skipInvalid: c.Bool("skip-invalid"), yes: c.Bool("yes"), keepSource: c.Bool("keep-source")}
 			return m.run(c.Context)
 		},
 	}
@@ -90,10 +85,18 @@ type migration struct {
 	s           *session
 	to, toType  string
 	dryRun      bool
+	json        bool // the --dry-run plan as JSON
 	backup      bool
 	skipInvalid bool
-	auto        bool // started by the automatic file <-> hybrid switch
+	yes         bool // --yes: leaving git is confirmed
+	keepSource  bool // --keep-source: leave the project's rows in the PostgreSQL database left
+	rollback    bool // migration.rollback_on_failure: undo a failed copy (and a failed switch)
+	auto        bool // started by the automatic file <-> hybrid switch: quiet, and it does not pin the backend
 	ctx         context.Context
+
+	undo      []txn.Change // what reverts the switch commit, when a check after it fails
+	result    txn.Result   // the switch commit
+	backupDir string
 }
 
 func (m *migration) fromType() string {
@@ -116,23 +119,18 @@ func (m *migration) targetType() string {
 	return m.s.cfg.Storage.Database.Type
 }
 
-func describe(kind, dbType string) string {
-	if kind == config.Database && dbType != "" {
-		return kind + " (" + dbType + ")"
-	}
-	return kind
-}
+func describe(kind, dbType string) string { return migrate.Describe(kind, dbType) }
 
 func (m *migration) crashPoint(step int) {
-	if v := m.s.env.Getenv(crashEnv); v != "" {
-		if n, err := strconv.Atoi(v); err == nil && n == step {
-			syscall.Kill(os.Getpid(), syscall.SIGKILL)
-			time.Sleep(time.Second)
-		}
+	if m.s.env.MigrationStep != nil {
+		m.s.env.MigrationStep(step)
 	}
 }
 
 func (m *migration) say(format string, args ...any) {
+	if m.auto {
+		return // an automatic switch says one line, written by autoSwitch
+	}
 	fmt.Fprintf(m.s.env.Stderr, format+"\n", args...)
 }
 
@@ -140,11 +138,21 @@ func (m *migration) run(ctx context.Context) (err error) {
 	s := m.s
 	m.ctx = ctx
 	from, fromType, toType := s.kind, m.fromType(), m.targetType()
+	if !m.dryRun && !m.auto {
+		if err := m.finishInterrupted(ctx); err != nil {
+			return err
+		}
+	}
 	if from == m.to && fromType == toType {
 		m.say("already on the %s backend: nothing to do", describe(from, fromType))
 		return nil
 	}
-	release, err := lock.Acquire(ctx, safefs.WorkTree(s.repo.WorkTree), MigrationLock, 0, s.warn)
+	if !m.dryRun {
+		if err := m.confirmLeavingGit(from, toType); err != nil {
+			return err
+		}
+	}
+	release, err := lock.Acquire(ctx, s.tree(), MigrationLock, 0, s.warn)
 	if err != nil {
 		return fmt.Errorf("another migration is running: %w", err)
 	}
@@ -170,14 +178,23 @@ func (m *migration) run(ctx context.Context) (err error) {
 	src := describe(from, fromType)
 	dst := describe(m.to, toType)
 	if m.dryRun {
-		fmt.Fprintf(s.env.Stdout, "plan: migrate %d milestone(s) from %s to %s\n", len(recs), src, dst)
 		steps := []string{"back up every document to .milestones/backups/<time>-" + from + "/"}
 		if !m.backup {
 			steps = steps[:0]
 		}
 		steps = append(steps, m.planSteps(from)...)
+		if m.json {
+			return writeJSON(s.env.Stdout, map[string]any{"from": src, "to": dst, "milestones": len(recs), "steps": steps, "invalid": len(problems)})
+		}
+		fmt.Fprintf(s.env.Stdout, "plan: migrate %d milestone(s) from %s to %s\n", len(recs), src, dst)
 		for i, st := range steps {
 			fmt.Fprintf(s.env.Stdout, "  %d. %s\n", i+1, st)
+		}
+		if m.pins() {
+			fmt.Fprintf(s.env.Stdout, "  the switch commit also sets storage.backend: %s (the automatic switch stays off until `git milestone backend auto`)\n", m.to)
+		}
+		if leavesGit(from, m.to) {
+			fmt.Fprint(s.env.Stdout, m.leavingGitNotice(toType))
 		}
 		if len(problems) > 0 {
 			fmt.Fprintf(s.env.Stdout, "  %d invalid document(s) would be left behind\n", len(problems))
@@ -185,34 +202,47 @@ func (m *migration) run(ctx context.Context) (err error) {
 		return nil
 	}
 	started := time.Now()
-	s.logEvent(eventlog.MigrationStarted, map[string]any{"from": src, "to": dst, "milestones": len(recs)})
-	m.crashPoint(stepRead)
-
-	var backupDir string
+	// migrate.Run writes a journal first: it lets the next migrate (or
+	// fsck --repair) finish or undo this one if it is killed.
+	if !m.auto {
+		s.logEvent(eventlog.MigrationStarted, map[string]any{"from": src, "to": dst, "milestones": len(recs)})
+	}
+	s.ensureDrivers()
+	pinned := m.pins()
+	mover, closeMover, err := m.mover(ctx, from, toType)
+	if err != nil {
+		return m.fail(src, dst, err)
+	}
+	defer closeMover()
+	var backup func() error
 	if m.backup {
-		backupDir = newBackupDir(s.tree(), ".milestones/backups", time.Now().UTC().Format("20060102T150405Z")+"-"+from)
-		if _, err := migrate.Backup(s.tree(), backupDir, recs); err != nil {
-			return m.fail(src, dst, err)
+		backup = func() error {
+			dir := newBackupDir(s.tree(), ".milestones/backups", time.Now().UTC().Format("20060102T150405Z")+"-"+from)
+			if _, err := migrate.Backup(s.tree(), dir, recs); err != nil {
+				return err
+			}
+			if err := backupInvalid(s.tree(), dir, problems); err != nil {
+				return err
+			}
+			m.say("backed up %d milestone(s) to %s", len(recs), dir)
+			m.backupDir = dir
+			return nil
 		}
-		if err := backupInvalid(s.tree(), backupDir, problems); err != nil {
-			return m.fail(src, dst, err)
-		}
-		m.say("backed up %d milestone(s) to %s", len(recs), backupDir)
 	}
-	m.crashPoint(stepBackup)
-
-	var res txn.Result
-	switch {
-	case m.to == config.Database:
-		res, err = m.toDatabase(ctx, recs, from, toType)
-	case from == config.Database:
-		res, err = m.fromDatabase(ctx, recs)
-	default:
-		res, err = m.betweenFileModes(ctx, recs)
-	}
-	if err != nil && res.Commit != "" {
-		// The switch landed; a check after it failed.
+	res, err := migrate.Run(ctx, migrate.Pipeline{
+		Mover: mover, Records: recs, Backup: backup, Rollback: m.rollback, Step: m.crashPoint,
+		Journal: migrate.Journal{From: from, FromType: fromType, To: m.to, ToType: toType, KeepSource: m.keepSource,
+			Rollback: m.rollback, Started: s.env.Now().UTC().Format(time.RFC3339)},
+		JournalPath: journalPath(s.repo),
+	})
+	var switched *migrate.SwitchedError
+	if errors.As(err, &switched) {
+		// The switch landed; a step after it failed.
 		s.logEvent(eventlog.MigrationFailed, map[string]any{"from": src, "to": dst, "error": err.Error(), "switched": true})
+		if switched.Reverted {
+			s.logEvent(eventlog.MigrationRolledBack, map[string]any{"from": src, "to": dst, "after_switch": true})
+			return fmt.Errorf("migration from %s to %s failed after the switch and was rolled back by a second commit (%s is still the backend): %w", src, dst, src, err)
+		}
 		return fmt.Errorf("migration from %s to %s switched, then: %w", src, dst, err)
 	}
 	if err != nil {
@@ -221,10 +251,23 @@ func (m *migration) run(ctx context.Context) (err error) {
 	if err := cache.Invalidate(s.tree(), s.cacheDir()); err != nil {
 		s.warn(err.Error())
 	}
-	s.logEvent(eventlog.MigrationCompleted, map[string]any{"from": src, "to": dst, "milestones": len(recs),
-		"backup": backupDir, "duration_ms": time.Since(started).Milliseconds()})
+	s.logEvent(eventlog.MigrationCompleted, map[string]any{"from": src, "to": dst, "milestones": len(recs), "automatic": m.auto,
+		"backup": m.backupDir, "duration_ms": time.Since(started).Milliseconds()})
+	m.result = res
+	if m.auto {
+		return nil
+	}
 	s.reportCommit(fmt.Sprintf("Migrated %d milestone(s) from %s to %s", len(recs), src, dst), storageResult(res))
+	if pinned {
+		m.say("storage.backend is now %s: the automatic switch stays off until `git milestone backend auto`", m.to)
+	}
 	return nil
+}
+
+// pins reports whether this migration pins the backend: an explicit one
+// while the config says auto (or another backend).
+func (m *migration) pins() bool {
+	return !m.auto && m.s.cfg.Storage.Backend != m.to
 }
 
 // newBackupDir returns base/name, or base/name-N when a backup of the same
@@ -280,13 +323,16 @@ func (m *migration) planSteps(from string) []string {
 // it was made, and the old backend is still the live one.
 func (m *migration) fail(src, dst string, cause error) error {
 	m.s.logEvent(eventlog.MigrationFailed, map[string]any{"from": src, "to": dst, "error": cause.Error()})
+	if !m.rollback {
+		return fmt.Errorf("migration from %s to %s failed (%s is still the backend; what was copied is left in place: migration.rollback_on_failure is false): %w", src, dst, src, cause)
+	}
 	m.s.logEvent(eventlog.MigrationRolledBack, map[string]any{"from": src, "to": dst})
 	return fmt.Errorf("migration from %s to %s failed, nothing changed (%s is still the backend): %w", src, dst, src, cause)
 }
 
 // progress returns a progress callback drawing a bar on a terminal.
 func (m *migration) progress(what string, total int) (func(done int), func()) {
-	if !m.s.env.StderrTTY || total == 0 {
+	if !m.s.env.StderrTTY || total == 0 || m.auto {
 		return func(int) {}, func() {}
 	}
 	bar := progressbar.NewOptions(total, progressbar.OptionSetWriter(m.s.env.Stderr),
@@ -297,11 +343,15 @@ func (m *migration) progress(what string, total int) (func(done int), func()) {
 // switchCommit commits storage-backend.txt (and more changes): one commit
 // that makes the new backend the live one.
 func (m *migration) switchCommit(kind string, extra []txn.Change, what string) (txn.Result, error) {
-	res, err := m.commit(kind, extra, what)
-	if err == nil {
-		m.crashPoint(stepSwitch)
+	cfgChange, undoCfg, err := m.configChanges()
+	if err != nil {
+		return txn.Result{}, err
 	}
-	return res, err
+	extra = append(cfgChange, extra...)
+	if m.undo != nil {
+		m.undo = append(m.undo, undoCfg...)
+	}
+	return m.commit(kind, extra, what)
 }
 
 func (m *migration) commit(kind string, extra []txn.Change, what string) (txn.Result, error) {
@@ -314,39 +364,6 @@ func (m *migration) commit(kind string, extra []txn.Change, what string) (txn.Re
 	return tx.Commit(fmt.Sprintf("milestone: migrate to the %s backend\n\n%s\n", kind, what), changes)
 }
 
-// betweenFileModes moves file <-> hybrid: the files stay the store.
-func (m *migration) betweenFileModes(ctx context.Context, recs []storage.Record) (txn.Result, error) {
-	s := m.s
-	if m.to == config.Hybrid {
-		h, ix, err := openIndex(ctx, s.repo, s.env, s.warn, nil) // building it is the point: no "missing" warning
-		if err != nil {
-			return txn.Result{}, err
-		}
-		defer h.Close()
-		bar, done := m.progress("indexing", len(recs))
-		if err := ix.Rebuild(ctx, h.Files(), func(d, _ int) { bar(d) }); err != nil {
-			return txn.Result{}, err
-		}
-		done()
-		m.crashPoint(stepCopy)
-		got, _, err := ix.List(ctx, storage.Query{All: true})
-		if err != nil {
-			return txn.Result{}, err
-		}
-		if err := migrate.Verify(recs, got); err != nil {
-			return txn.Result{}, err
-		}
-		m.crashPoint(stepVerify)
-		return m.switchCommit(config.Hybrid, nil, fmt.Sprintf("%d milestone(s) indexed in .milestones/index.db and verified.", len(recs)))
-	}
-	res, err := m.switchCommit(config.File, nil, "The YAML files are the store; the index is no longer used.")
-	if err != nil {
-		return res, err
-	}
-	s.removeIndex()
-	return res, nil
-}
-
 // removeIndex deletes the hybrid index (and its WAL files) once the
 // backend no longer uses it.
 func (s *session) removeIndex() {
@@ -357,128 +374,131 @@ func (s *session) removeIndex() {
 	}
 }
 
-var dbTypeLine = regexp.MustCompile(`(?m)^(\s+type:\s*)"?(sqlite|postgresql)"?`)
-
-// configWithType returns the config file changed to name dbType, or nil
-// when it already does.
-func (m *migration) configWithType(dbType string) ([]txn.Change, error) {
-	if m.s.cfg.Storage.Database.Type == dbType {
-		return nil, nil
+// configChanges returns the change to storage-config.yaml the switch
+// commit carries, and the change that undoes it: an explicit migration
+// pins storage.backend to its target (the automatic switch leaves it at
+// auto), and a move into a database names its type.
+func (m *migration) configChanges() (change, undo []txn.Change, err error) {
+	cfg := m.s.cfg.Storage
+	wantBackend, wantType := cfg.Backend, cfg.Database.Type
+	if !m.auto {
+		wantBackend = m.to
+	}
+	if t := m.targetType(); t != "" {
+		wantType = t
+	}
+	if wantBackend == cfg.Backend && wantType == cfg.Database.Type {
+		return nil, nil, nil
 	}
 	data, err := m.s.tree().ReadFile(config.ConfigPath)
+	undo = []txn.Change{{Path: config.ConfigPath, Content: data}}
 	if errors.Is(err, os.ErrNotExist) {
 		data = []byte(config.DefaultYAML)
+		undo = []txn.Change{{Path: config.ConfigPath, Delete: true}}
 	} else if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if !dbTypeLine.Match(data) {
-		return nil, fmt.Errorf("%s: cannot find storage.database.type to set it to %s", config.ConfigPath, dbType)
-	}
-	out := dbTypeLine.ReplaceAll(data, []byte("${1}"+dbType))
-	if _, err := config.Parse(config.ConfigPath, out); err != nil {
-		return nil, err
-	}
-	return []txn.Change{{Path: config.ConfigPath, Content: out}}, nil
-}
-
-// toDatabase copies into a database and switches to it.
-func (m *migration) toDatabase(ctx context.Context, recs []storage.Record, from, dbType string) (txn.Result, error) {
-	s := m.s
-	target, err := openDatabase(ctx, s.env, s.repo, s.cfg, dbType, s.warn)
+	out, err := config.SetValues(data, wantBackend, wantType)
 	if err != nil {
-		return txn.Result{}, fmt.Errorf("open the target database: %w", err)
+		return nil, nil, err
 	}
-	defer target.Close()
-	rollback := func() error { _, err := target.DeleteAll(ctx); return err }
-	// The source is live: whatever the target holds for this project is
-	// left from an interrupted attempt (or an older life) and is replaced.
-	if n, err := target.DeleteAll(ctx); err != nil {
-		return txn.Result{}, err
-	} else if n > 0 {
-		m.say("cleared %d stale row(s) of this project from the target database", n)
-	}
-	bar, done := m.progress("copying", len(recs))
-	if err := target.Import(ctx, recs, bar); err != nil {
-		rollback()
-		return txn.Result{}, err
-	}
-	done()
-	m.crashPoint(stepCopy)
-	got, _, err := target.List(ctx, storage.Query{All: true})
-	if err == nil {
-		err = migrate.Verify(recs, got)
-	}
-	if err != nil {
-		rollback()
-		return txn.Result{}, err
-	}
-	m.crashPoint(stepVerify)
-	extra, err := m.configWithType(dbType)
-	if err != nil {
-		rollback()
-		return txn.Result{}, err
-	}
-	// The files of the milestones now in the database go; a document left
-	// behind by --skip-invalid stays where it is.
-	for _, r := range recs {
-		if r.Path != "" {
-			extra = append(extra, txn.Change{Path: r.Path, Delete: true})
-		}
-	}
-	res, err := m.switchCommit(config.Database, extra,
-		fmt.Sprintf("%d milestone(s) copied into the %s database and verified; it is now the store.", len(recs), dbType))
-	if err != nil {
-		rollback() // the target is never the live store here: run() returned early for a no-op
-		return res, err
-	}
-	if from == config.Hybrid {
-		s.removeIndex()
-	}
-	return res, nil
-}
-
-// fromDatabase writes the database's documents back as YAML files.
-func (m *migration) fromDatabase(ctx context.Context, recs []storage.Record) (txn.Result, error) {
-	s := m.s
-	changes := make([]txn.Change, 0, len(recs))
-	written := make([]storage.Record, 0, len(recs))
-	for _, r := range recs {
-		path := filestore.PathFor(r.Milestone.ID, r.Milestone.Status)
-		dm, err := format.Decode(path, r.Source)
-		if err != nil {
-			return txn.Result{}, fmt.Errorf("milestone %s: its stored document does not parse: %w", r.Milestone.ID, err)
-		}
-		written = append(written, storage.Record{Milestone: dm, Source: r.Source, Path: path})
-		changes = append(changes, txn.Change{Path: path, Content: r.Source})
-	}
-	if err := migrate.Verify(recs, written); err != nil {
-		return txn.Result{}, err
-	}
-	m.crashPoint(stepCopy)
-	m.crashPoint(stepVerify)
-	res, err := m.switchCommit(m.to, changes,
-		fmt.Sprintf("%d milestone(s) written back from the database as YAML files; the files are the store again.", len(recs)))
-	if err != nil {
-		return res, err
-	}
-	fs := filestore.Open(s.repo, fsOptions(s.env, s.warn))
-	back, _, err := fs.LoadAll(ctx)
-	if err != nil {
-		return res, err
-	}
-	if err := migrate.Verify(recs, back); err != nil {
-		return res, fmt.Errorf("the files written differ from the database (the database is unchanged; `git milestone fsck`): %w", err)
-	}
-	if m.to == config.Hybrid {
-		if err := buildIndex(ctx, s.env, s.repo); err != nil {
-			s.warn(fmt.Sprintf("index: %v (it will be rebuilt by the next command)", err))
-		}
-	}
-	m.say("the database still holds these milestones; it is no longer the store")
-	return res, nil
+	return []txn.Change{{Path: config.ConfigPath, Content: out}}, undo, nil
 }
 
 // logEvent appends one event (and, in database mode, to the events table).
 func (s *session) logEvent(name string, details map[string]any) {
 	s.appendEvents("", eventlog.Event{Timestamp: s.env.Now(), Event: name, Backend: s.kind, Details: details})
+}
+
+// leavesGit reports whether a move takes the milestones out of the
+// repository: from the YAML files into a database.
+func leavesGit(from, to string) bool {
+	return to == config.Database && from != config.Database
+}
+
+// leavingGitNotice says what changes when the milestones leave git, and
+// what every clone then needs.
+func (m *migration) leavingGitNotice(dbType string) string {
+	var where, clones, extra string
+	if dbType == dbstore.TypeSQLite {
+		where = "the SQLite file " + EnterpriseDB
+		clones = "a copy of " + EnterpriseDB + " (it is ignored by git: it is not pushed, and a fresh clone has none)"
+		extra = "  - for more than one person, a shared PostgreSQL server fits better (--database-type postgresql);\n"
+	} else {
+		where = "the PostgreSQL database"
+		if dc, err := databaseConfig(m.s.env, m.s.repo, m.s.cfg, dbType, nil); err == nil {
+			where += " at " + dbstore.RedactURL(dc.URL)
+		}
+		clones = "DATABASE_URL or `git config milestone.databaseUrl` set to this server"
+	}
+	return fmt.Sprintf(`milestones will no longer be in the repository: they move into %s,
+and one commit removes their YAML files from .milestones/.
+  - git history, diffs, pull-request review and the merge driver no longer see milestone changes;
+  - clones need %s to see them (the committed config says where they live);
+%s  - `+"`git milestone migrate --to file`"+` brings them back into git.
+`, where, clones, extra)
+}
+
+// confirmLeavingGit asks before the milestones leave git: on a terminal it
+// asks; otherwise --yes is required (refused, exit 2, without it).
+func (m *migration) confirmLeavingGit(from, dbType string) error {
+	if !leavesGit(from, m.to) || m.yes {
+		return nil
+	}
+	env := m.s.env
+	fmt.Fprint(env.Stderr, m.leavingGitNotice(dbType))
+	if !env.StdinTTY || !env.StderrTTY {
+		return refused("migrate --to database takes the milestones out of git: pass --yes to confirm")
+	}
+	fmt.Fprint(env.Stderr, "move the milestones out of git? [y/N] ")
+	line, _ := bufio.NewReader(env.Stdin).ReadString('\n')
+	switch strings.ToLower(strings.TrimSpace(line)) {
+	case "y", "yes":
+		return nil
+	}
+	return refused("migration not confirmed: nothing changed")
+}
+
+// removeSource removes this project's rows from the PostgreSQL database
+// the milestones just left (the files, verified against it, are the store
+// now; the switch commit and the backup hold them). Only this project's
+// key is touched: other projects on the server are not. --keep-source
+// keeps them. A SQLite enterprise.db is a local file and is left as is.
+func (m *migration) removeSource(ctx context.Context) {
+	db, ok := m.s.backend.(*dbstore.Store)
+	if !ok {
+		return
+	}
+	if db.Type() != dbstore.TypePostgreSQL {
+		m.say("%s still holds these milestones; it is no longer the store", EnterpriseDB)
+		return
+	}
+	if m.keepSource {
+		m.say("the PostgreSQL database still holds this project's milestones (--keep-source); it is no longer the store")
+		return
+	}
+	n, err := db.DeleteProject(ctx)
+	if err != nil {
+		m.s.warn(fmt.Sprintf("remove this project's rows from the PostgreSQL database: %v (they are not used; the next migrate into it replaces them)", err))
+		return
+	}
+	m.s.noDBEvents = true // the project's rows are gone: its events go to the file log only
+	m.say("removed this project's %d milestone(s) and its events from the PostgreSQL database (project key %s; other projects untouched)", n, db.ProjectKey())
+}
+
+// finishInterrupted completes or undoes a migration a killed process left
+// (its journal is in the git directory), under the migration lock, before
+// this one looks at what it has to do.
+func (m *migration) finishInterrupted(ctx context.Context) error {
+	if j, err := readJournal(m.s.repo); err != nil || j == nil {
+		return err
+	}
+	msg, err := m.s.finishInterruptedLocked(ctx)
+	if err != nil {
+		return err
+	}
+	if msg != "" {
+		fmt.Fprintln(m.s.env.Stderr, msg)
+	}
+	return nil
 }

@@ -1,9 +1,13 @@
 package cli
 
 import (
-	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -24,6 +28,8 @@ func newCreateCommand(env *Env) *cli.Command {
 		&cli.StringFlag{Name: "id", Usage: "the id (default: a slug of the title, made unique)"},
 		&cli.StringSliceFlag{Name: "label", Usage: "a label (repeatable)"},
 		&cli.IntFlag{Name: "progress", Usage: "0-100"},
+		&cli.StringFlag{Name: "from-file", Aliases: []string{"F"}, Usage: "read the milestone from a YAML document (- for stdin); flags and TITLE override its fields"},
+		&cli.BoolFlag{Name: "json", Usage: "print the milestone written as a JSON object (instead of its id)"},
 	)
 	return &cli.Command{
 		Name:      "create",
@@ -31,20 +37,36 @@ func newCreateCommand(env *Env) *cli.Command {
 		ArgsUsage: "TITLE",
 		Flags:     flags,
 		Action: func(c *cli.Context) error {
-			if err := nArgs(c, 1, 1, "TITLE [options]"); err != nil {
+			fromFile := c.String("from-file")
+			if fromFile == "" {
+				if err := nArgs(c, 1, 1, "TITLE [options]"); err != nil {
+					return err
+				}
+			} else if err := nArgs(c, 0, 1, "[TITLE] --from-file FILE|- [options]"); err != nil {
 				return err
 			}
-			title := c.Args().First()
-			if err := milestone.ValidateTitle(title); err != nil {
+			m := milestone.Milestone{Status: milestone.Planned, Priority: milestone.Medium}
+			if fromFile != "" {
+				var err error
+				if m, err = readMilestoneFile(env, fromFile); err != nil {
+					return err
+				}
+			}
+			if c.NArg() == 1 {
+				m.Title = c.Args().First()
+			}
+			if err := milestone.ValidateTitle(m.Title); err != nil {
 				return err
 			}
 			edits, err := parseEdits(c)
 			if err != nil {
 				return err
 			}
-			id := c.String("id")
 			if c.IsSet("id") {
-				if err := milestone.ValidateID(id); err != nil {
+				m.ID = c.String("id")
+			}
+			if m.ID != "" {
+				if err := milestone.ValidateID(m.ID); err != nil {
 					return refused("--id: %v", err)
 				}
 			}
@@ -53,10 +75,10 @@ func newCreateCommand(env *Env) *cli.Command {
 				return err
 			}
 			defer s.close()
-			if err := s.checkDependencies(c.Context, edits.dependsOn); err != nil {
+			if err := s.resolveEditOwner(edits); err != nil {
 				return err
 			}
-			if id == "" {
+			if m.ID == "" {
 				ids, err := s.backend.IDs(c.Context)
 				if err != nil {
 					return err
@@ -65,18 +87,28 @@ func newCreateCommand(env *Env) *cli.Command {
 				for _, i := range ids {
 					taken[i] = true
 				}
-				id = milestone.UniqueSlug(title, func(id string) bool { return taken[id] })
+				m.ID = milestone.UniqueSlug(m.Title, func(id string) bool { return taken[id] })
 			}
+			id := m.ID
 			now := s.now()
-			m := milestone.Milestone{ID: id, Title: title, Status: milestone.Planned, Priority: milestone.Medium, CreatedAt: now, UpdatedAt: now}
+			m.CreatedAt, m.UpdatedAt, m.ClosedAt = now, now, ""
 			edits.apply(&m, now)
+			if m.Status.Closed() {
+				m.ClosedAt = now
+			}
 			if err := m.Validate(); err != nil {
+				return err
+			}
+			if err := m.CheckDates(); err != nil {
 				return err
 			}
 			src := format.Encode(m)
 			res, err := s.update(c.Context, storage.UpdateOptions{
-				Lock: []string{id}, Message: commitMessage(c.String("message"), id, "create "+oneLine(title)), NoCommit: c.Bool("no-commit"),
+				Lock: []string{id}, Message: commitMessage(c.String("message"), id, "create "+oneLine(m.Title)), NoCommit: c.Bool("no-commit"),
 			}, func(tx storage.Tx) error {
+				if err := checkDependencies(tx, &m, nil); err != nil {
+					return err
+				}
 				if err := tx.Create(m, src); err != nil {
 					if errors.Is(err, storage.ErrExists) {
 						return refused("milestone %q already exists (choose another --id)", id)
@@ -89,83 +121,304 @@ func newCreateCommand(env *Env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintln(env.Stdout, id)
+			if c.Bool("json") {
+				if err := writeWritten(env, []storage.Record{{Milestone: m}}, false); err != nil {
+					return err
+				}
+			} else {
+				fmt.Fprintln(env.Stdout, id)
+			}
 			s.reportCommit("Created "+id, res)
 			return nil
 		},
 	}
 }
 
-func oneLine(s string) string {
-	if len(s) > 60 {
-		return s[:57] + "..."
+// readMilestoneFile reads a YAML milestone document for create
+// --from-file: its id (optional) and fields; the timestamps are the tool's.
+func readMilestoneFile(env *Env, name string) (milestone.Milestone, error) {
+	var data []byte
+	var err error
+	shown := name
+	if name == "-" {
+		data, err = io.ReadAll(io.LimitReader(env.Stdin, maxDocument+1))
+		shown = "<stdin>"
+	} else {
+		path := name
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(env.Dir, path)
+		}
+		data, err = readLimited(path, maxDocument)
 	}
-	return s
+	if err != nil {
+		return milestone.Milestone{}, fmt.Errorf("--from-file: %w", err)
+	}
+	if len(data) > maxDocument {
+		return milestone.Milestone{}, refused("--from-file %s: larger than %d bytes", shown, maxDocument)
+	}
+	m, err := format.Decode("", data)
+	var fe *format.Error
+	if errors.As(err, &fe) {
+		fe.Path = shown
+		return m, fe
+	}
+	if err != nil {
+		return m, err
+	}
+	var extra []milestone.Field
+	for _, f := range m.Extra {
+		if f.Key == "id" {
+			id, ok := f.Value.(string)
+			if !ok {
+				return m, refused("%s: id must be a string", shown)
+			}
+			m.ID = id
+			continue
+		}
+		extra = append(extra, f)
+	}
+	m.Extra = extra
+	m.CreatedAt, m.UpdatedAt, m.ClosedAt = "", "", ""
+	return m, nil
 }
 
-// checkDependencies refuses depends_on ids that name no milestone.
-func (s *session) checkDependencies(ctx context.Context, deps []string) error {
-	if len(deps) == 0 {
+// maxDocument bounds a document read from a file or stdin.
+const maxDocument = 1 << 20
+
+func readLimited(path string, n int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, n+1))
+}
+
+// resolveEditOwner turns --owner @me into the user's email.
+func (s *session) resolveEditOwner(e *fieldEdits) error {
+	if e.owner == nil {
 		return nil
 	}
-	ids, err := s.backend.IDs(ctx)
+	o, err := s.resolveOwner(*e.owner)
 	if err != nil {
 		return err
 	}
-	known := map[string]bool{}
-	for _, id := range ids {
-		known[id] = true
+	e.owner = &o
+	return nil
+}
+
+// oneLine shortens a title for a commit subject without splitting a
+// character: at most 57 display columns, cut between graphemes.
+func oneLine(s string) string {
+	if displayWidth(s) <= 60 {
+		return s
 	}
-	for _, d := range deps {
-		if !known[d] {
-			return refused("--depends-on %s: no milestone %q", d, d)
+	return strings.TrimSuffix(truncateWidth(s, 58), "…") + "..."
+}
+
+// checkDependencies refuses, inside the transaction, a depends_on of m
+// that names no milestone or closes a cycle. old is the list before the
+// change: only entries added are checked for existence, so a milestone
+// with a reference left dangling by hand can still be edited.
+func checkDependencies(tx storage.Tx, m *milestone.Milestone, old []string) error {
+	var added []string
+	for _, d := range m.DependsOn {
+		if !contains(old, d) {
+			added = append(added, d)
 		}
+	}
+	if len(added) == 0 {
+		return nil
+	}
+	for _, d := range added {
+		if d == m.ID {
+			return refused("depends_on %s: a milestone cannot depend on itself", d)
+		}
+	}
+	all, _, err := tx.All()
+	if err != nil {
+		return err
+	}
+	graph := map[string][]string{}
+	for _, r := range all {
+		graph[r.Milestone.ID] = r.Milestone.DependsOn
+	}
+	graph[m.ID] = m.DependsOn
+	for _, d := range added {
+		if _, ok := graph[d]; !ok {
+			return refused("depends_on %s: no milestone %q", d, d)
+		}
+	}
+	if cycle := findCycle(graph, m.ID); cycle != nil {
+		return refused("depends_on: a dependency cycle: %s", strings.Join(cycle, " -> "))
 	}
 	return nil
 }
 
-// mutate resolves the id argument, then runs change on the milestone under
-// its lock and writes the result: the common body of update, close, reopen.
-// what says the change in the commit message.
+// findCycle returns a path start -> ... -> start through graph, or nil.
+func findCycle(graph map[string][]string, start string) []string {
+	visited := map[string]bool{}
+	var path []string
+	var walk func(id string) bool
+	walk = func(id string) bool {
+		path = append(path, id)
+		for _, d := range graph[id] {
+			if d == start {
+				path = append(path, d)
+				return true
+			}
+			if !visited[d] {
+				visited[d] = true
+				if walk(d) {
+					return true
+				}
+			}
+		}
+		path = path[:len(path)-1]
+		return false
+	}
+	if walk(start) {
+		return path
+	}
+	return nil
+}
+
+// resolveIDs resolves every ID argument (ids or unique prefixes), once each.
+func (s *session) resolveIDs(c *cli.Context) ([]string, error) {
+	var ids []string
+	for _, arg := range c.Args().Slice() {
+		id, err := s.resolve(c.Context, arg)
+		if err != nil {
+			return nil, err
+		}
+		if !contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	return ids, nil
+}
+
+// batchMessage is the commit message of a change to several milestones.
+func batchMessage(override string, ids []string, what string) string {
+	if len(ids) == 1 {
+		return commitMessage(override, ids[0], what)
+	}
+	subject := override
+	if subject == "" {
+		subject = fmt.Sprintf("milestones: %s %s", what, oneLine(strings.Join(ids, ", ")))
+	}
+	var b strings.Builder
+	b.WriteString(subject + "\n\n")
+	for _, id := range ids {
+		b.WriteString("Milestone-Id: " + id + "\n")
+	}
+	return b.String()
+}
+
+// writeWritten prints what a mutation left for --json: the milestone
+// object, or an array when several ids were given (unchanged ones too, as
+// they are).
+func writeWritten(env *Env, recs []storage.Record, array bool) error {
+	if array {
+		return writeRecordsJSON(env.Stdout, recs)
+	}
+	obj, err := recordJSON(recs[0])
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(env.Stdout, "%s\n", obj)
+	return err
+}
+
+// mutate resolves the ID arguments, then runs change on each milestone
+// under their locks and writes the results in one commit: the common body
+// of update, close, reopen. what says the change in the commit message.
 func mutate(c *cli.Context, env *Env, op, event, what string, change func(s *session, m *milestone.Milestone) error) error {
-	s, id, err := openWithID(c, env, "ID [options]", open)
+	if err := nArgs(c, 1, -1, "ID... [options]"); err != nil {
+		return err
+	}
+	s, err := open(c.Context, env)
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	res, err := s.update(c.Context, storage.UpdateOptions{
-		Lock: []string{id}, NoCommit: c.Bool("no-commit"), Message: commitMessage(c.String("message"), id, what),
-	}, func(tx storage.Tx) error {
-		rec, err := tx.Get(id)
-		if err != nil {
-			return err
-		}
-		m := rec.Milestone.Clone()
-		if err := change(s, &m); err != nil {
-			return err
-		}
-		if sameContent(rec.Milestone, m) {
-			return errNothingChanged
-		}
-		m.UpdatedAt = s.now()
-		if err := m.Validate(); err != nil {
-			return err
-		}
-		src, err := format.Rewrite(rec.Path, rec.Source, m)
-		if err != nil {
-			return err
-		}
-		return tx.Put(m, src)
-	})
-	if errors.Is(err, errNothingChanged) {
-		fmt.Fprintf(env.Stderr, "%s: nothing to change (%s is already so); no commit\n", id, what)
-		return nil
-	}
-	s.record(op, err == nil, eventlog.Event{Event: event, MilestoneID: id, Details: map[string]any{"change": what}})
+	ids, err := s.resolveIDs(c)
 	if err != nil {
 		return err
 	}
-	s.reportCommit(fmt.Sprintf("%s: %s", id, what), res)
+	var written, final []storage.Record // final: every milestone as it is afterwards
+	var unchanged []string
+	res, err := s.update(c.Context, storage.UpdateOptions{
+		Lock: ids, NoCommit: c.Bool("no-commit"), Message: batchMessage(c.String("message"), ids, what),
+	}, func(tx storage.Tx) error {
+		written, unchanged, final = nil, nil, nil
+		for _, id := range ids {
+			rec, err := tx.Get(id)
+			if err != nil {
+				return err
+			}
+			m := rec.Milestone.Clone()
+			if err := change(s, &m); err != nil {
+				return err
+			}
+			if sameContent(rec.Milestone, m) {
+				unchanged = append(unchanged, id)
+				final = append(final, rec)
+				continue
+			}
+			m.UpdatedAt = s.now()
+			if err := m.Validate(); err != nil {
+				return err
+			}
+			if err := m.CheckDates(); err != nil {
+				return fmt.Errorf("%s: %w", id, err)
+			}
+			if err := checkDependencies(tx, &m, rec.Milestone.DependsOn); err != nil {
+				return err
+			}
+			src, err := format.Rewrite(rec.Path, rec.Source, m)
+			if err != nil {
+				return err
+			}
+			if err := tx.Put(m, src); err != nil {
+				return err
+			}
+			written = append(written, storage.Record{Milestone: m})
+			final = append(final, storage.Record{Milestone: m})
+		}
+		if len(written) == 0 {
+			return errNothingChanged
+		}
+		return nil
+	})
+	for _, id := range unchanged {
+		fmt.Fprintf(env.Stderr, "%s: nothing to change (%s is already so)\n", id, what)
+	}
+	if errors.Is(err, errNothingChanged) {
+		fmt.Fprintln(env.Stderr, "no commit")
+		if c.Bool("json") {
+			return writeWritten(env, final, len(ids) > 1)
+		}
+		return nil
+	}
+	var events []eventlog.Event
+	for _, r := range written {
+		events = append(events, eventlog.Event{Event: event, MilestoneID: r.Milestone.ID, Details: map[string]any{"change": what}})
+	}
+	s.record(op, err == nil, events...)
+	if err != nil {
+		return err
+	}
+	if c.Bool("json") {
+		if err := writeWritten(env, final, len(ids) > 1); err != nil {
+			return err
+		}
+	}
+	var names []string
+	for _, r := range written {
+		names = append(names, r.Milestone.ID)
+	}
+	s.reportCommit(fmt.Sprintf("%s: %s", strings.Join(names, ", "), what), res)
 	return nil
 }
 
@@ -178,6 +431,11 @@ func sameContent(a, b milestone.Milestone) bool {
 	ja, err1 := a.JSON()
 	jb, err2 := b.JSON()
 	return err1 == nil && err2 == nil && string(ja) == string(jb)
+}
+
+// jsonWrittenFlag is --json on a command that changes milestones.
+func jsonWrittenFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "json", Usage: "print what was written as JSON (an object; an array for several ids)"}
 }
 
 // commitFlags are --no-commit and -m, for commands without edit flags.
@@ -194,11 +452,12 @@ func newUpdateCommand(env *Env) *cli.Command {
 		&cli.StringSliceFlag{Name: "add-label", Usage: "add a label (repeatable)"},
 		&cli.StringSliceFlag{Name: "remove-label", Usage: "remove a label (repeatable)"},
 		&cli.GenericFlag{Name: "set", Value: &rawValues{}, Usage: "set KEY=VALUE, VALUE one YAML scalar as given (a,b stays the text \"a,b\"; a list only as [a, b]); repeatable; any key but id and the timestamps; empty VALUE removes an unknown key"},
+		jsonWrittenFlag(),
 	)
 	return &cli.Command{
 		Name:      "update",
-		Usage:     "change fields of a milestone (one commit)",
-		ArgsUsage: "ID",
+		Usage:     "change fields of one or more milestones (one commit)",
+		ArgsUsage: "ID...",
 		Flags:     flags,
 		Action: func(c *cli.Context) error {
 			edits, err := parseEdits(c)
@@ -209,15 +468,8 @@ func newUpdateCommand(env *Env) *cli.Command {
 				return refused("update: nothing to change (see `git milestone update --help`)")
 			}
 			return mutate(c, env, "update", eventlog.MilestoneUpdated, edits.summary(), func(s *session, m *milestone.Milestone) error {
-				if edits.setDependsOn {
-					if err := s.checkDependencies(c.Context, edits.dependsOn); err != nil {
-						return err
-					}
-					for _, d := range edits.dependsOn {
-						if d == m.ID {
-							return refused("--depends-on %s: a milestone cannot depend on itself", d)
-						}
-					}
+				if err := s.resolveEditOwner(edits); err != nil {
+					return err
 				}
 				edits.apply(m, s.now())
 				return nil
@@ -229,9 +481,9 @@ func newUpdateCommand(env *Env) *cli.Command {
 func newCloseCommand(env *Env) *cli.Command {
 	return &cli.Command{
 		Name:      "close",
-		Usage:     "mark a milestone completed (or cancelled); its file moves to completed/",
-		ArgsUsage: "ID",
-		Flags:     append(commitFlags(), &cli.BoolFlag{Name: "cancelled", Usage: "close as cancelled instead of completed"}),
+		Usage:     "mark milestones completed (or cancelled); their files move to completed/ (one commit)",
+		ArgsUsage: "ID...",
+		Flags:     append(commitFlags(), &cli.BoolFlag{Name: "cancelled", Usage: "close as cancelled instead of completed"}, jsonWrittenFlag()),
 		Action: func(c *cli.Context) error {
 			st, what := milestone.Completed, "close"
 			if c.Bool("cancelled") {
@@ -251,9 +503,9 @@ func newCloseCommand(env *Env) *cli.Command {
 func newReopenCommand(env *Env) *cli.Command {
 	return &cli.Command{
 		Name:      "reopen",
-		Usage:     "reopen a closed milestone (status active); its file moves back to active/",
-		ArgsUsage: "ID",
-		Flags:     commitFlags(),
+		Usage:     "reopen closed milestones (status active); their files move back to active/ (one commit)",
+		ArgsUsage: "ID...",
+		Flags:     append(commitFlags(), jsonWrittenFlag()),
 		Action: func(c *cli.Context) error {
 			return mutate(c, env, "reopen", eventlog.MilestoneReopened, "reopen", func(s *session, m *milestone.Milestone) error {
 				if m.Open() {
@@ -269,23 +521,109 @@ func newReopenCommand(env *Env) *cli.Command {
 func newRmCommand(env *Env) *cli.Command {
 	return &cli.Command{
 		Name:      "rm",
-		Usage:     "remove a milestone (it stays in git history)",
-		ArgsUsage: "ID",
-		Flags:     commitFlags(),
+		Usage:     "remove milestones (they stay in git history; one commit)",
+		ArgsUsage: "ID...",
+		Description: `A milestone others depend on is not removed: the command names them.
+With --force it is, and the depends_on entries naming it are dropped in the
+same commit.`,
+		Flags: append(commitFlags(),
+			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "remove even when other milestones depend on it, dropping their references"},
+			&cli.BoolFlag{Name: "json", Usage: `print what was written: {"removed":[ids],"updated":[milestones whose depends_on lost them]}`},
+		),
 		Action: func(c *cli.Context) error {
-			s, id, err := openWithID(c, env, "ID", open)
+			if err := nArgs(c, 1, -1, "ID... [--force]"); err != nil {
+				return err
+			}
+			s, err := open(c.Context, env)
 			if err != nil {
 				return err
 			}
 			defer s.close()
-			res, err := s.update(c.Context, storage.UpdateOptions{
-				Lock: []string{id}, NoCommit: c.Bool("no-commit"), Message: commitMessage(c.String("message"), id, "remove"),
-			}, func(tx storage.Tx) error { return tx.Delete(id) })
-			s.record("rm", err == nil, eventlog.Event{Event: eventlog.MilestoneDeleted, MilestoneID: id})
+			ids, err := s.resolveIDs(c)
 			if err != nil {
 				return err
 			}
-			s.reportCommit("Removed "+id, res)
+			var updated []storage.Record
+			res, err := s.update(c.Context, storage.UpdateOptions{
+				Lock: ids, NoCommit: c.Bool("no-commit"), Message: batchMessage(c.String("message"), ids, "remove"),
+			}, func(tx storage.Tx) error {
+				updated = nil
+				all, _, err := tx.All()
+				if err != nil {
+					return err
+				}
+				var dependents []storage.Record
+				var names []string
+				for _, r := range all {
+					if contains(ids, r.Milestone.ID) {
+						continue
+					}
+					for _, d := range r.Milestone.DependsOn {
+						if contains(ids, d) {
+							dependents = append(dependents, r)
+							names = append(names, fmt.Sprintf("%s (depends on %s)", r.Milestone.ID, d))
+							break
+						}
+					}
+				}
+				if len(dependents) > 0 && !c.Bool("force") {
+					return refused("rm: other milestones depend on it: %s; use --force to remove it and drop those references", strings.Join(names, ", "))
+				}
+				for _, id := range ids {
+					if err := tx.Delete(id); err != nil {
+						return err
+					}
+				}
+				for _, r := range dependents {
+					m := r.Milestone.Clone()
+					var keep []string
+					for _, d := range m.DependsOn {
+						if !contains(ids, d) {
+							keep = append(keep, d)
+						}
+					}
+					m.DependsOn = keep
+					m.UpdatedAt = s.now()
+					src, err := format.Rewrite(r.Path, r.Source, m)
+					if err != nil {
+						return err
+					}
+					if err := tx.Put(m, src); err != nil {
+						return err
+					}
+					updated = append(updated, storage.Record{Milestone: m, Path: r.Path})
+				}
+				return nil
+			})
+			var events []eventlog.Event
+			for _, id := range ids {
+				events = append(events, eventlog.Event{Event: eventlog.MilestoneDeleted, MilestoneID: id})
+			}
+			for _, r := range updated {
+				events = append(events, eventlog.Event{Event: eventlog.MilestoneUpdated, MilestoneID: r.Milestone.ID, Details: map[string]any{"change": "drop depends_on"}})
+			}
+			s.record("rm", err == nil, events...)
+			if err != nil {
+				return err
+			}
+			if c.Bool("json") {
+				var b strings.Builder
+				if err := writeRecordsJSON(&b, updated); err != nil {
+					return err
+				}
+				if err := writeJSON(env.Stdout, map[string]any{"removed": ids, "updated": json.RawMessage(b.String())}); err != nil {
+					return err
+				}
+			}
+			what := "Removed " + strings.Join(ids, ", ")
+			if len(updated) > 0 {
+				var names []string
+				for _, r := range updated {
+					names = append(names, r.Milestone.ID)
+				}
+				what += "; dropped from the depends_on of " + strings.Join(names, ", ")
+			}
+			s.reportCommit(what, res)
 			return nil
 		},
 	}
@@ -296,7 +634,8 @@ func newMvCommand(env *Env) *cli.Command {
 		Name:      "mv",
 		Usage:     "rename a milestone and rewrite every depends_on that names it (one commit)",
 		ArgsUsage: "OLD NEW",
-		Flags:     commitFlags(),
+		Flags: append(commitFlags(),
+			&cli.BoolFlag{Name: "json", Usage: `print what was written: {"from","to","rewritten":[ids of milestones whose depends_on changed]}`}),
 		Action: func(c *cli.Context) error {
 			if err := nArgs(c, 2, 2, "OLD NEW"); err != nil {
 				return err
@@ -374,7 +713,13 @@ func newMvCommand(env *Env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintln(env.Stdout, newID)
+			if c.Bool("json") {
+				if err := writeJSON(env.Stdout, map[string]any{"from": oldID, "to": newID, "rewritten": nonNilStrings(rewritten)}); err != nil {
+					return err
+				}
+			} else {
+				fmt.Fprintln(env.Stdout, newID)
+			}
 			s.reportCommit(fmt.Sprintf("Renamed %s to %s (%d references rewritten)", oldID, newID, len(rewritten)), res)
 			return nil
 		},

@@ -2,12 +2,14 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/git-milestone/git-milestone/internal/eventlog"
+	"github.com/git-milestone/git-milestone/internal/format"
 	"github.com/git-milestone/git-milestone/internal/milestone"
 	"github.com/git-milestone/git-milestone/internal/storage"
 	"github.com/git-milestone/git-milestone/internal/storage/dbstore"
@@ -16,10 +18,12 @@ import (
 func newShowCommand(env *Env) *cli.Command {
 	return &cli.Command{
 		Name:      "show",
-		Usage:     "show one milestone",
-		ArgsUsage: "ID",
+		Usage:     "show one or more milestones",
+		ArgsUsage: "ID...",
+		Description: `With --json, one ID prints an object and several print an array of them.
+Every document field is present: null where unset, [] for empty lists.`,
 		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "json", Usage: "print the milestone as a JSON object"},
+			&cli.BoolFlag{Name: "json", Usage: "print the milestone as a JSON object (an array for several ids)"},
 			&cli.BoolFlag{Name: "yaml", Usage: "print the document exactly as stored"},
 			noCacheFlag(),
 		},
@@ -27,30 +31,50 @@ func newShowCommand(env *Env) *cli.Command {
 			if c.Bool("json") && c.Bool("yaml") {
 				return refused("show: --json and --yaml exclude each other")
 			}
-			s, id, err := openWithID(c, env, "ID [--json|--yaml]", func(ctx context.Context, env *Env) (*session, error) {
-				return openReader(ctx, env, c.Bool("no-cache"))
-			})
+			if err := nArgs(c, 1, -1, "ID... [--json|--yaml]"); err != nil {
+				return err
+			}
+			s, err := openReader(c.Context, env, c.Bool("no-cache"))
 			if err != nil {
 				return err
 			}
 			defer s.close()
-			rec, err := s.read.Get(c.Context, id)
+			ids, err := s.resolveIDs(c)
 			if err != nil {
 				return err
 			}
-			switch {
-			case c.Bool("json"):
-				obj, err := recordJSON(rec)
+			var recs []storage.Record
+			for _, id := range ids {
+				rec, err := s.read.Get(c.Context, id)
+				var fe *format.Error
+				if errors.As(err, &fe) {
+					return &unreadableError{err}
+				}
 				if err != nil {
 					return err
 				}
-				_, err = fmt.Fprintf(env.Stdout, "%s\n", obj)
-				return err
-			case c.Bool("yaml"):
-				_, err := env.Stdout.Write(rec.Source)
-				return err
+				recs = append(recs, rec)
 			}
-			writeMilestone(env, rec, s.today())
+			switch {
+			case c.Bool("json"):
+				return writeWritten(env, recs, len(ids) > 1)
+			case c.Bool("yaml"):
+				for i, rec := range recs {
+					if i > 0 {
+						fmt.Fprintln(env.Stdout, "---")
+					}
+					if _, err := env.Stdout.Write(rec.Source); err != nil {
+						return err
+					}
+				}
+				return nil
+			}
+			for i, rec := range recs {
+				if i > 0 {
+					fmt.Fprintln(env.Stdout)
+				}
+				writeMilestone(env, rec, s.today())
+			}
 			return nil
 		},
 	}
@@ -62,11 +86,11 @@ func queryFlags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "status", Usage: "only these statuses (repeatable or comma-separated)"},
 		&cli.StringSliceFlag{Name: "priority", Usage: "only these priorities (repeatable or comma-separated)"},
 		&cli.StringSliceFlag{Name: "label", Usage: "only milestones with all these labels"},
-		&cli.StringFlag{Name: "owner", Usage: "only this owner"},
-		&cli.StringFlag{Name: "due-before", Usage: "only milestones due before this date (YYYY-MM-DD)"},
+		&cli.StringFlag{Name: "owner", Usage: "only this owner (@me: your git user.email)"},
+		&cli.StringFlag{Name: "due-before", Usage: "only milestones due before this date (YYYY-MM-DD, today, +2w, friday, ...)"},
 		&cli.BoolFlag{Name: "overdue", Usage: "only open milestones past their due date"},
 		&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "include closed milestones"},
-		&cli.StringFlag{Name: "sort", Usage: "order by " + strings.Join(storage.SortKeys, ", ")},
+		&cli.StringFlag{Name: "sort", Usage: "order by " + strings.Join(storage.SortKeys, ", ") + "; -KEY reverses, KEY,KEY sorts by several (e.g. -priority,due)"},
 		&cli.IntFlag{Name: "limit", Aliases: []string{"n"}, Usage: "at most this many"},
 		&cli.BoolFlag{Name: "json", Usage: "print a JSON array"},
 		noCacheFlag(),
@@ -108,12 +132,14 @@ func parseQuery(c *cli.Context, today string) (storage.Query, error) {
 	}
 	q.Labels = splitList(c.StringSlice("label"))
 	if q.DueBefore != "" {
-		if err := milestone.ValidateDate("--due-before", q.DueBefore); err != nil {
+		d, err := resolveDate("--due-before", q.DueBefore, envOf(c).Now())
+		if err != nil {
 			return q, err
 		}
+		q.DueBefore = d
 	}
-	if !storage.ValidSort(q.Sort) {
-		return q, refused("--sort %q is not one of %s", q.Sort, strings.Join(storage.SortKeys, ", "))
+	if _, err := parseSort(q.Sort); err != nil {
+		return q, err
 	}
 	if q.Limit < 0 {
 		return q, refused("--limit %d: must be positive", q.Limit)
@@ -122,6 +148,9 @@ func parseQuery(c *cli.Context, today string) (storage.Query, error) {
 }
 
 func runList(c *cli.Context, env *Env, text string) error {
+	if wantsRollup(c) {
+		return runRollupList(c, env, text)
+	}
 	s, err := openReader(c.Context, env, c.Bool("no-cache"))
 	if err != nil {
 		return err
@@ -132,23 +161,45 @@ func runList(c *cli.Context, env *Env, text string) error {
 		return err
 	}
 	q.Text = text
-	recs, problems, err := s.read.List(c.Context, q)
+	if q.Owner, err = s.resolveOwner(q.Owner); err != nil {
+		return err
+	}
+	keys, _ := parseSort(q.Sort)
+	limit := q.Limit
+	if !simpleSort(keys) {
+		q.Sort, q.Limit = "", 0 // sorted and limited here
+	} else if len(keys) == 1 {
+		q.Sort = keys[0].name
+	}
+	var recs []storage.Record
+	var problems []storage.Problem
+	if c.Bool("ready") || c.Bool("blocked") {
+		recs, problems, err = listByDeps(c, s.read, q)
+	} else {
+		recs, problems, err = s.read.List(c.Context, q)
+	}
 	if err != nil {
 		return err
 	}
-	s.warnProblems(problems)
-	if c.Bool("json") {
-		return writeRecordsJSON(env.Stdout, recs)
+	if !simpleSort(keys) {
+		sortRecords(keys, recs)
+		recs = storage.Limit(limit, recs)
 	}
-	writeTable(env, recs, s.today())
-	return nil
+	if c.Bool("json") {
+		if err := writeRecordsJSON(env.Stdout, recs); err != nil {
+			return err
+		}
+	} else {
+		writeTable(env, recs, s.today())
+	}
+	return s.problemsError(problems)
 }
 
 func newListCommand(env *Env) *cli.Command {
 	return &cli.Command{
 		Name:  "list",
 		Usage: "list open milestones (--all includes closed ones)",
-		Flags: queryFlags(),
+		Flags: append(append(queryFlags(), depFlags()...), rollupFlags()...),
 		Action: func(c *cli.Context) error {
 			if err := nArgs(c, 0, 0, "[options]"); err != nil {
 				return err
@@ -161,9 +212,9 @@ func newListCommand(env *Env) *cli.Command {
 func newSearchCommand(env *Env) *cli.Command {
 	return &cli.Command{
 		Name:      "search",
-		Usage:     "full-text search over title, description, labels and owner (all milestones unless --status)",
+		Usage:     "milestones whose id, title, description, labels or owner contain every word of TEXT, ignoring case and accents (all milestones unless --status; by id unless --sort)",
 		ArgsUsage: "TEXT",
-		Flags:     queryFlags(),
+		Flags:     append(queryFlags(), rollupFlags()...),
 		Action: func(c *cli.Context) error {
 			if err := nArgs(c, 1, -1, "TEXT [options]"); err != nil {
 				return err
@@ -184,10 +235,13 @@ func newStatsCommand(env *Env) *cli.Command {
 	return &cli.Command{
 		Name:  "stats",
 		Usage: "totals by status and priority, overdue, oldest and newest",
-		Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print a JSON object"}, noCacheFlag()},
+		Flags: append([]cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print a JSON object"}, noCacheFlag()}, rollupFlags()...),
 		Action: func(c *cli.Context) error {
 			if err := nArgs(c, 0, 0, "[--json]"); err != nil {
 				return err
+			}
+			if wantsRollup(c) {
+				return runRollupStats(c, env)
 			}
 			s, err := openReader(c.Context, env, c.Bool("no-cache"))
 			if err != nil {
@@ -198,9 +252,11 @@ func newStatsCommand(env *Env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			s.warnProblems(problems)
 			if c.Bool("json") {
-				return writeJSON(env.Stdout, st)
+				if err := writeJSON(env.Stdout, st); err != nil {
+					return err
+				}
+				return s.problemsError(problems)
 			}
 			w := env.Stdout
 			fmt.Fprintf(w, "total      %d\n", st.Total)
@@ -217,7 +273,7 @@ func newStatsCommand(env *Env) *cli.Command {
 				fmt.Fprintf(w, "oldest     %s  %s (%s)\n", st.Oldest.ID, st.Oldest.Title, st.Oldest.CreatedAt)
 				fmt.Fprintf(w, "newest     %s  %s (%s)\n", st.Newest.ID, st.Newest.Title, st.Newest.CreatedAt)
 			}
-			return nil
+			return s.problemsError(problems)
 		},
 	}
 }

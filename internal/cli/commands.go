@@ -26,6 +26,9 @@ func commands(env *Env) []*cli.Command {
 		newFsckCommand(env),
 		newDiffCommand(env),
 		newLogCommand(env),
+		newHistoryCommand(env),
+		newGraphCommand(env),
+		newReportCommand(env),
 		newMergeDriverCommand(env),
 		newTextconvCommand(env),
 		newBackendCommand(env),
@@ -33,6 +36,10 @@ func commands(env *Env) []*cli.Command {
 		newIndexCommand(env),
 		newHooksCommand(env),
 		newHookCommand(env),
+		newImportCommand(env),
+		newExportCommand(env),
+		newSetupCommand(env),
+		newResolveCommand(env),
 	}
 }
 

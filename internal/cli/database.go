@@ -6,11 +6,10 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 
 	"github.com/git-milestone/git-milestone/internal/config"
+	"github.com/git-milestone/git-milestone/internal/eventlog"
 	"github.com/git-milestone/git-milestone/internal/gitrepo"
 	"github.com/git-milestone/git-milestone/internal/safefs"
 	"github.com/git-milestone/git-milestone/internal/storage/dbstore"
@@ -58,11 +57,10 @@ func projectKey(repo *gitrepo.Repo, cfg config.Config) (string, error) {
 	if k, _ := repo.ConfigGet("milestone.projectKey"); k != "" {
 		return k, nil
 	}
-	out, err := exec.Command("git", "-C", repo.WorkTree, "rev-list", "--max-parents=0", "HEAD").Output()
+	roots, err := repo.RootCommits()
 	if err != nil {
 		return "", fmt.Errorf("project key: the repository's root commit: %w (commit something first, or set storage.database.project_key)", err)
 	}
-	roots := strings.Fields(string(out))
 	if len(roots) == 0 {
 		return "", fmt.Errorf("project key: the repository has no commit yet")
 	}
@@ -99,8 +97,16 @@ func openDatabase(ctx context.Context, env *Env, repo *gitrepo.Repo, cfg config.
 // openLiveDatabase opens the database that is the live store. Its SQLite
 // file must exist: a missing one is not an empty store (a fresh clone, a
 // deleted file), and creating it would hide that every milestone is gone.
+//
+// A clone that cannot reach the store fails (exit 1) and says where the
+// milestones live: never an empty list.
 func openLiveDatabase(ctx context.Context, env *Env, repo *gitrepo.Repo, cfg config.Config, warn func(string)) (*dbstore.Store, error) {
 	dc, err := databaseConfig(env, repo, cfg, "", warn)
+	if dc.Type == dbstore.TypePostgreSQL && dc.URL == "" {
+		return nil, fmt.Errorf("the milestones of this repository live in a PostgreSQL database (%s: database, %s: type postgresql), "+
+			"and this clone does not know where: set DATABASE_URL, or `git config milestone.databaseUrl URL` (ask the project for the server)",
+			config.BackendPath, config.ConfigPath)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -109,9 +115,45 @@ func openLiveDatabase(ctx context.Context, env *Env, repo *gitrepo.Repo, cfg con
 	}
 	if dc.Type == dbstore.TypeSQLite {
 		if _, err := os.Lstat(dc.Path); errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("%s is missing, and it is the store of this repository's milestones (backend database, sqlite): "+
-				"restore it (backups of every migration are in .milestones/backups/), or, in a fresh clone, get it from whoever holds it", EnterpriseDB)
+			return nil, fmt.Errorf("%s is missing, and it is the store of this repository's milestones (backend database, sqlite; it is not in git): "+
+				"restore it (backups of every migration are in .milestones/backups/), or, in a fresh clone, get a copy from whoever holds it", EnterpriseDB)
 		}
 	}
-	return dbstore.Open(ctx, dc)
+	st, err := dbstore.Open(ctx, dc)
+	if dc.Type != dbstore.TypePostgreSQL {
+		return st, err
+	}
+	ds := cfg.ResolveDatabase(env.Getenv, gitConfigURL(repo), nil)
+	if err != nil {
+		return nil, fmt.Errorf("the milestones of this repository live in the PostgreSQL database %s (from %s), which cannot be used: %w",
+			dbstore.RedactURL(dc.URL), ds.Source, err)
+	}
+	// A server that answers but holds nothing of this project is not its
+	// store (another server or database in the URL): never an empty list.
+	if ok, err := st.HasProject(ctx); err != nil || !ok {
+		st.Close()
+		if err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("the PostgreSQL database %s (from %s) holds nothing of this project (project key %s): "+
+			"it is not where this repository's milestones live; point DATABASE_URL or `git config milestone.databaseUrl` at the project's server",
+			dbstore.RedactURL(dc.URL), ds.Source, dc.ProjectKey)
+	}
+	return st, nil
+}
+
+// registerProject writes the project's first row into a database that is
+// about to become its store: a storage_initialized event.
+func registerProject(ctx context.Context, db *dbstore.Store, env *Env, by string) error {
+	if ok, err := db.HasProject(ctx); err != nil || ok {
+		return err
+	}
+	return db.AppendEvents(ctx, dbstore.Event{Timestamp: env.Now(), Event: eventlog.StorageInitialized, Backend: config.Database,
+		Details: map[string]any{"by": by}})
+}
+
+// gitConfigURL is `git config milestone.databaseUrl` ("" when unset).
+func gitConfigURL(repo *gitrepo.Repo) string {
+	u, _ := repo.ConfigGet("milestone.databaseUrl")
+	return u
 }

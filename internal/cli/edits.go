@@ -36,9 +36,9 @@ func editFlags() []cli.Flag {
 		&cli.StringFlag{Name: "title", Usage: "one line, 1-200 characters"},
 		&cli.StringFlag{Name: "status", Usage: "planned, active, blocked, completed or cancelled"},
 		&cli.StringFlag{Name: "priority", Usage: "low, medium, high or critical"},
-		&cli.StringFlag{Name: "owner", Usage: "who owns it (empty to clear)"},
-		&cli.StringFlag{Name: "start", Usage: "start date, YYYY-MM-DD (empty to clear)"},
-		&cli.StringFlag{Name: "due", Usage: "due date, YYYY-MM-DD (empty to clear)"},
+		&cli.StringFlag{Name: "owner", Usage: "who owns it; @me is your git user.email (empty to clear)"},
+		&cli.StringFlag{Name: "start", Usage: "start date: YYYY-MM-DD, today, tomorrow, +3d, +2w, +1m or a weekday (empty to clear)"},
+		&cli.StringFlag{Name: "due", Usage: "due date: YYYY-MM-DD, today, tomorrow, +3d, +2w, +1m or a weekday (empty to clear)"},
 		&cli.StringFlag{Name: "description", Usage: "free text (Markdown)"},
 		&cli.StringSliceFlag{Name: "depends-on", Usage: "id of a milestone this one depends on (repeatable; replaces the list)"},
 		&cli.BoolFlag{Name: "no-commit", Usage: "write the work tree only, do not commit"},
@@ -82,6 +82,20 @@ func parseEdits(c *cli.Context) (*fieldEdits, error) {
 		if err := e.set(kv); err != nil {
 			return nil, err
 		}
+	}
+	now := envOf(c).Now()
+	for _, d := range []struct {
+		flag string
+		v    **string
+	}{{"--start", &e.start}, {"--due", &e.due}} {
+		if *d.v == nil {
+			continue
+		}
+		date, err := resolveDate(d.flag, **d.v, now)
+		if err != nil {
+			return nil, err
+		}
+		*d.v = &date
 	}
 	return e, e.check()
 }

@@ -6,15 +6,11 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/git-milestone/git-milestone/internal/milestone"
 	"github.com/git-milestone/git-milestone/internal/storage"
 	"github.com/git-milestone/git-milestone/internal/storage/filestore"
 )
-
-// color decides whether to colour output: a terminal and no NO_COLOR.
-func (env *Env) color() bool { return env.StdoutTTY && env.Getenv("NO_COLOR") == "" }
 
 const (
 	ansiReset  = "\x1b[0m"
@@ -56,7 +52,7 @@ func recordJSON(r storage.Record) (json.RawMessage, error) {
 	if path == "" {
 		path = filestore.PathFor(r.Milestone.ID, r.Milestone.Status)
 	}
-	return r.Milestone.JSON(milestone.Field{Key: "path", Value: path})
+	return r.Milestone.ContractJSON(milestone.Field{Key: "path", Value: path})
 }
 
 // writeRecordsJSON writes records as a JSON array (always an array, [] when empty).
@@ -91,9 +87,10 @@ func writeJSON(w io.Writer, v any) error {
 }
 
 // writeTable prints records: an aligned, coloured table with a header on a
-// terminal; tab-separated lines without a header when piped.
+// terminal (or with --color=always); tab-separated lines without a header
+// when piped.
 func writeTable(env *Env, recs []storage.Record, today string) {
-	if !env.StdoutTTY {
+	if !env.StdoutTTY && (env.term == nil || env.term.colour != "always") {
 		for _, r := range recs {
 			m := &r.Milestone
 			fmt.Fprintf(env.Stdout, "%s\t%s\t%s\t%s\t%s\t%s\n", m.ID, m.Status, m.Priority, m.Due, tsvField(m.Owner), tsvField(m.Title))
@@ -105,25 +102,31 @@ func writeTable(env *Env, recs []storage.Record, today string) {
 		return
 	}
 	rows := [][]string{{"ID", "STATUS", "PRIORITY", "DUE", "OWNER", "TITLE"}}
-	for _, r := range recs {
+	late := make([]bool, len(recs)+1)
+	for i, r := range recs {
 		m := &r.Milestone
 		due := m.Due
-		if m.Overdue(today) {
-			due += "!"
+		if due != "" && m.Open() {
+			if rel, overdue := humanDue(due, today); rel != "" {
+				due += " (" + strings.TrimPrefix(rel, "due ") + ")"
+				late[i+1] = overdue
+			}
 		}
-		rows = append(rows, []string{m.ID, string(m.Status), string(m.Priority), due, printable(m.Owner), printable(m.Title)})
+		rows = append(rows, []string{printable(m.ID), string(m.Status), string(m.Priority), due, printable(m.Owner), printable(m.Title)})
 	}
 	widths := make([]int, len(rows[0]))
 	for _, row := range rows {
 		for i, cell := range row {
-			widths[i] = max(widths[i], utf8.RuneCountInString(cell))
+			widths[i] = max(widths[i], displayWidth(cell))
 		}
 	}
+	fitWidths(widths, env.width())
 	color := env.color()
 	for ri, row := range rows {
 		var b strings.Builder
 		for i, cell := range row {
-			pad := strings.Repeat(" ", widths[i]-utf8.RuneCountInString(cell))
+			cell = truncateWidth(cell, widths[i])
+			pad := strings.Repeat(" ", max(0, widths[i]-displayWidth(cell)))
 			code := ""
 			if color {
 				switch {
@@ -133,7 +136,7 @@ func writeTable(env *Env, recs []storage.Record, today string) {
 					code = statusColor(recs[ri-1].Milestone.Status)
 				case i == 2:
 					code = priorityColor(recs[ri-1].Milestone.Priority)
-				case i == 3 && strings.HasSuffix(cell, "!"):
+				case i == 3 && late[ri]:
 					code = ansiRed
 				}
 			}
@@ -147,6 +150,27 @@ func writeTable(env *Env, recs []storage.Record, today string) {
 			}
 		}
 		fmt.Fprintln(env.Stdout, b.String())
+	}
+}
+
+// fitWidths shrinks the widest columns (title first, then owner and id)
+// until the table fits in total columns; 0 means no limit.
+func fitWidths(widths []int, total int) {
+	if total <= 0 {
+		return
+	}
+	sum := func() int {
+		n := 2 * (len(widths) - 1)
+		for _, w := range widths {
+			n += w
+		}
+		return n
+	}
+	for _, col := range []int{5, 4, 0} {
+		if over := sum() - total; over > 0 {
+			floor := min(widths[col], 8)
+			widths[col] = max(floor, widths[col]-over)
+		}
 	}
 }
 
@@ -176,8 +200,13 @@ func writeMilestone(env *Env, r storage.Record, today string) {
 	line("owner", printable(m.Owner))
 	line("start", m.Start)
 	due := m.Due
-	if m.Overdue(today) {
-		due = paint(ansiRed, due+" (overdue)")
+	if due != "" && m.Open() {
+		if rel, overdue := humanDue(due, today); rel != "" {
+			due += " (" + rel + ")"
+			if overdue {
+				due = paint(ansiRed, due)
+			}
+		}
 	}
 	line("due", due)
 	if m.Progress != nil {

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -22,12 +24,25 @@ func TestMain(m *testing.M) {
 			dir, _ := os.Getwd()
 			os.Exit(Main(os.Args, Env{
 				Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Dir: dir,
-				StdoutTTY: term.IsTerminal(int(os.Stdout.Fd())) || os.Getenv("FAKE_TTY") != "",
-				StdinTTY:  term.IsTerminal(int(os.Stdin.Fd())),
-				Now:       now,
+				StdoutTTY:     term.IsTerminal(int(os.Stdout.Fd())) || os.Getenv("FAKE_TTY") != "",
+				StdinTTY:      term.IsTerminal(int(os.Stdin.Fd())) || os.Getenv("FAKE_TTY_IN") != "",
+				StderrTTY:     os.Getenv("FAKE_TTY_IN") != "", // a person at a terminal answers prompts
+				Now:           now,
+				MigrationStep: crashAfter,
+				LookupEnv:     os.LookupEnv,
 			}))
 		},
 	})
+}
+
+// crashAfter kills the process (SIGKILL) right after the migration step
+// GIT_MILESTONE_MIGRATE_CRASH_AFTER names: fault injection that exists in
+// the test binary only.
+func crashAfter(step int) {
+	if v := os.Getenv("GIT_MILESTONE_MIGRATE_CRASH_AFTER"); v != "" && v == strconv.Itoa(step) {
+		syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		time.Sleep(time.Second)
+	}
 }
 
 // now honours GIT_MILESTONE_TEST_NOW so scripts can pin "today".
@@ -43,6 +58,9 @@ func now() time.Time {
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: filepath.Join("testdata", "script"),
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"seed-db": scriptSeedDB,
+		},
 		Condition: func(cond string) (bool, error) {
 			if cond == "pg" {
 				return os.Getenv(pgtest.EnvVar) != "", nil

@@ -34,13 +34,19 @@ type session struct {
 	cache   *cache.Store
 	log     *eventlog.Log
 	started time.Time
+	// noDBEvents: events go to the JSONL log only (the database stopped
+	// being the store and this project's rows were removed from it).
+	noDBEvents bool
+	// snapshot: .milestones/ is outside a sparse checkout and is read
+	// from HEAD (a temporary copy, removed by close); writes are refused.
+	snapshot func()
 }
 
 var errNotInitialised = errors.New("this repository has no milestones yet: run `git milestone init`")
 
 // openRepo finds the repository around env.Dir.
 func openRepo(env *Env) (*gitrepo.Repo, error) {
-	repo, err := gitrepo.Open(env.Dir)
+	repo, err := gitrepo.OpenEnv(env.Dir, env.Getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -121,18 +127,38 @@ func prepare(env *Env) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
+	recoverInterruptedCommit(context.Background(), env, repo)
 	kind, err := config.ReadBackend(repo.WorkTree)
 	if err != nil {
 		return nil, err
 	}
+	if h := resolveHint(repo); h != "" && !env.hinted {
+		env.hinted = true
+		env.warn(h)
+	}
+	var snapshot func()
 	if kind == "" {
-		return nil, errNotInitialised
+		if repo, snapshot, err = sparseSnapshot(repo); err != nil {
+			return nil, err
+		}
+		if kind, err = config.ReadBackend(repo.WorkTree); err != nil || kind == "" {
+			if snapshot != nil {
+				snapshot()
+			}
+			if err == nil {
+				err = errNotInitialised
+			}
+			return nil, err
+		}
 	}
 	cfg, err := config.Load(repo.WorkTree)
 	if err != nil {
+		if snapshot != nil {
+			snapshot()
+		}
 		return nil, &refusedError{err}
 	}
-	return &session{env: env, repo: repo, cfg: cfg, kind: kind, started: started,
+	return &session{env: env, repo: repo, cfg: cfg, kind: kind, started: started, snapshot: snapshot,
 		log: eventlog.ForWorkTree(repo.WorkTree)}, nil
 }
 
@@ -160,6 +186,10 @@ func (s *session) close() {
 	if s.cache != nil {
 		s.cache.Close()
 	}
+	if s.snapshot != nil {
+		s.snapshot()
+		s.snapshot = nil
+	}
 }
 
 // warn writes a warning line to stderr.
@@ -168,11 +198,29 @@ func (s *session) warn(msg string) { s.env.warn(msg) }
 // warn writes a warning line to stderr.
 func (env *Env) warn(msg string) { fmt.Fprintf(env.Stderr, "warning: %s\n", msg) }
 
-// warnProblems names every document a query could not read.
+// warnProblems names every document a query could not read, as warnings.
+// Queries use problemsError instead (a partial answer fails); this stays
+// for code written against it.
 func (s *session) warnProblems(problems []storage.Problem) {
 	for _, p := range problems {
 		s.warn(p.Err.Error() + " (skipped)")
 	}
+}
+
+// problemsError names on stderr every document a query could not read
+// and returns the error (exit 1) that makes the partial answer a failure;
+// nil when every document was read. Commands print what they could read
+// first.
+func (s *session) problemsError(problems []storage.Problem) error {
+	if len(problems) == 0 {
+		return nil
+	}
+	for _, p := range problems {
+		fmt.Fprintf(s.env.Stderr, "error: %s\n", printable(p.Err.Error()))
+	}
+	fmt.Fprintf(s.env.Stderr, "git-milestone: %d document(s) could not be read, so this answer is incomplete: "+
+		"`git milestone fsck` says how to fix them (documents of the shell-era store: `git milestone import --from seed`)\n", len(problems))
+	return &silentError{code: ExitFailed}
 }
 
 // today is the current date, YYYY-MM-DD, in local time.
@@ -251,7 +299,7 @@ func (s *session) appendEvents(actor string, events ...eventlog.Event) {
 		s.warn(err.Error())
 	}
 	db, ok := s.backend.(*dbstore.Store)
-	if !ok {
+	if !ok || s.noDBEvents {
 		return
 	}
 	rows := make([]dbstore.Event, len(events))
@@ -262,6 +310,7 @@ func (s *session) appendEvents(actor string, events ...eventlog.Event) {
 	if err := db.AppendEvents(context.Background(), rows...); err != nil {
 		s.warn(err.Error())
 	}
+	s.registerProject(context.Background(), db) // names this project in other projects' roll-ups
 }
 
 // reportCommit tells the user on stderr what a mutation committed.
@@ -303,7 +352,10 @@ func commitMessage(override, id, what string) string {
 // so a migration never misses a change made during it (our processes
 // already queue on one lock per repository, so this costs no concurrency).
 func (s *session) update(ctx context.Context, opts storage.UpdateOptions, fn func(storage.Tx) error) (storage.Result, error) {
-	release, err := lock.Acquire(ctx, safefs.WorkTree(s.repo.WorkTree), MigrationLock, 60*time.Second, s.warn)
+	if s.snapshot != nil {
+		return storage.Result{}, errSparse
+	}
+	release, err := lock.Acquire(ctx, s.tree(), MigrationLock, 60*time.Second, s.warn)
 	if errors.Is(err, lock.ErrLocked) {
 		return storage.Result{}, fmt.Errorf("a migration is running: %w", err)
 	}
@@ -311,6 +363,8 @@ func (s *session) update(ctx context.Context, opts storage.UpdateOptions, fn fun
 		return storage.Result{}, err
 	}
 	defer release()
+	s.ensureDrivers()
+	s.applyCommitChoice(&opts)
 	res, err := s.backend.Update(ctx, opts, fn)
 	if err == nil {
 		// Our own writes are never hidden by our read cache.

@@ -49,6 +49,11 @@ type Thresholds struct {
 
 // Config is storage-config.yaml. A missing file means Default().
 type Config struct {
+	// Project names the project for people (reports, roll-ups across the
+	// repositories that share a database). Optional.
+	Project struct {
+		Name string `yaml:"name"`
+	} `yaml:"project"`
 	Storage struct {
 		Backend    string     `yaml:"backend"`
 		Thresholds Thresholds `yaml:"thresholds"`
@@ -69,6 +74,40 @@ type Config struct {
 			RollbackOnFailure     bool `yaml:"rollback_on_failure"`
 		} `yaml:"migration"`
 	} `yaml:"storage"`
+	// Vocabulary translates other status and priority words into ours on
+	// import (`import --from seed`): word -> status, word -> priority.
+	// It adds to and overrides the built-in shell-era vocabulary.
+	Vocabulary Vocabulary `yaml:"vocabulary"`
+}
+
+// Vocabulary is the `vocabulary:` map of storage-config.yaml.
+type Vocabulary struct {
+	Status   map[string]string `yaml:"status"`
+	Priority map[string]string `yaml:"priority"`
+}
+
+var (
+	statusWords   = []string{"planned", "active", "blocked", "completed", "cancelled"}
+	priorityWords = []string{"low", "medium", "high", "critical"}
+)
+
+func (v Vocabulary) validate() error {
+	check := func(kind string, m map[string]string, allowed []string) error {
+		for word, to := range m {
+			ok := false
+			for _, a := range allowed {
+				ok = ok || a == to
+			}
+			if !ok {
+				return fmt.Errorf("vocabulary.%s: %q -> %q: %q is not one of %s", kind, word, to, to, strings.Join(allowed, ", "))
+			}
+		}
+		return nil
+	}
+	if err := check("status", v.Status, statusWords); err != nil {
+		return err
+	}
+	return check("priority", v.Priority, priorityWords)
 }
 
 // DefaultYAML is the file `init` writes: the design note's defaults.
@@ -147,6 +186,8 @@ var schema = map[string]field{
 	"storage.migration.auto_migrate":                         {kind: "bool"},
 	"storage.migration.backup_before_migration":              {kind: "bool"},
 	"storage.migration.rollback_on_failure":                  {kind: "bool"},
+	"vocabulary.status":                                      {kind: "words"},
+	"vocabulary.priority":                                    {kind: "words"},
 }
 
 // Parse reads a config document over the defaults; path names it in
@@ -234,6 +275,12 @@ func check(path, prefix string, n *yaml.Node, depth int) error {
 			}
 			continue
 		}
+		if f.kind == "words" {
+			if err := checkWords(key, v, errAt); err != nil {
+				return err
+			}
+			continue
+		}
 		if v.Kind != yaml.ScalarNode {
 			return errAt(v, "%s must be %s, not %s", key, want(f.kind), describe(v))
 		}
@@ -253,6 +300,28 @@ func check(path, prefix string, n *yaml.Node, depth int) error {
 		case "string":
 			if t := v.ShortTag(); t != "!!str" && t != "!!null" {
 				return errAt(v, "%s must be a string, not %q", key, v.Value)
+			}
+		}
+	}
+	return nil
+}
+
+// checkWords checks a map of words to words (vocabulary.status): each key
+// and value one plain string, no alias.
+func checkWords(key string, v *yaml.Node, errAt func(*yaml.Node, string, ...any) error) error {
+	if v.Kind == yaml.ScalarNode && v.Tag == "!!null" {
+		return nil
+	}
+	if v.Kind != yaml.MappingNode {
+		return errAt(v, "%s must be a mapping, not %s", key, describe(v))
+	}
+	for i := 0; i+1 < len(v.Content); i += 2 {
+		for _, n := range v.Content[i : i+2] {
+			if n.Kind == yaml.AliasNode {
+				return errAt(n, "%s: aliases are not allowed here", key)
+			}
+			if n.Kind != yaml.ScalarNode {
+				return errAt(n, "%s: each word must be a string, not %s", key, describe(n))
 			}
 		}
 	}
@@ -315,6 +384,9 @@ func (c *Config) validate() *posError {
 	}
 	if t.ConcurrentUsers.FileToHybrid > t.ConcurrentUsers.HybridToDatabase {
 		return &posError{msg: "storage.thresholds.concurrent_users: file_to_hybrid is above hybrid_to_database"}
+	}
+	if err := c.Vocabulary.validate(); err != nil {
+		return &posError{msg: err.Error()}
 	}
 	return nil
 }

@@ -149,3 +149,18 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestVocabulary(t *testing.T) {
+	c, err := Parse("x.yaml", []byte("vocabulary:\n  status:\n    in_review: active\n    shipped: completed\n  priority:\n    urgent: critical\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Vocabulary.Status["in_review"] != "active" || c.Vocabulary.Status["shipped"] != "completed" || c.Vocabulary.Priority["urgent"] != "critical" {
+		t.Fatalf("%+v", c.Vocabulary)
+	}
+	for _, bad := range []string{"vocabulary:\n  status:\n    wip: doing\n", "vocabulary:\n  priority:\n    p9: enormous\n"} {
+		if _, err := Parse("x.yaml", []byte(bad)); err == nil || !strings.Contains(err.Error(), "x.yaml: vocabulary.") {
+			t.Errorf("%q: err = %v", bad, err)
+		}
+	}
+}

@@ -29,6 +29,8 @@ const (
 	MigrationCompleted  = "migration_completed"
 	MigrationFailed     = "migration_failed"
 	MigrationRolledBack = "migration_rolled_back"
+	// MilestonesImported is one import (details: from, created, updated).
+	MilestonesImported = "milestones_imported"
 )
 
 // Event is one line of the log.

@@ -240,87 +240,12 @@ func parse(file string, src []byte) (*parsed, error) {
 
 type errAtFunc func(n *yaml.Node, format string, args ...any) error
 
-// setField decodes the value v of the known key into m.
+// setField decodes the value v of the known key into m. The title is
+// validated by the caller, also when the key is missing.
 func setField(m *milestone.Milestone, key string, v *yaml.Node, errAt errAtFunc) error {
-	text := func() (string, error) {
-		s, ok, err := scalarText(v)
-		if err != nil {
-			return "", errAt(v, "%s: %v", key, err)
-		}
-		if !ok {
-			return "", errAt(v, "%s must be a string, not %s", key, describe(v))
-		}
-		return s, nil
-	}
-	check := func(err error) error {
-		if err != nil {
-			return errAt(v, "%v", err)
-		}
-		return nil
-	}
 	switch key {
-	case milestone.KeyTitle, milestone.KeyOwner, milestone.KeyDescription:
-		s, err := text()
-		if err != nil {
-			return err
-		}
-		switch key {
-		case milestone.KeyTitle:
-			m.Title = s // validated by the caller, also when the key is missing
-		case milestone.KeyOwner:
-			m.Owner = s
-		default:
-			m.Description = s
-		}
-	case milestone.KeyStatus:
-		s, err := text()
-		if err != nil || s == "" {
-			return err
-		}
-		m.Status = milestone.Status(s)
-		return check(milestone.ValidateStatus(s))
-	case milestone.KeyPriority:
-		s, err := text()
-		if err != nil || s == "" {
-			return err
-		}
-		m.Priority = milestone.Priority(s)
-		return check(milestone.ValidatePriority(s))
-	case milestone.KeyStart, milestone.KeyDue:
-		s, err := text()
-		if err != nil || s == "" {
-			return err
-		}
-		if key == milestone.KeyStart {
-			m.Start = s
-		} else {
-			m.Due = s
-		}
-		return check(milestone.ValidateDate(key, s))
-	case milestone.KeyCreatedAt, milestone.KeyUpdatedAt, milestone.KeyClosedAt:
-		s, err := text()
-		if err != nil || s == "" {
-			return err
-		}
-		switch key {
-		case milestone.KeyCreatedAt:
-			m.CreatedAt = s
-		case milestone.KeyUpdatedAt:
-			m.UpdatedAt = s
-		default:
-			m.ClosedAt = s
-		}
-		return check(milestone.ValidateTimestamp(key, s))
 	case milestone.KeyProgress:
-		if isNull(v) {
-			return nil
-		}
-		var n int
-		if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!int" || v.Decode(&n) != nil {
-			return errAt(v, "progress must be a whole number from 0 to 100, not %s", describeValue(v))
-		}
-		m.Progress = &n
-		return check(milestone.ValidateProgress(n))
+		return setProgressNode(m, v, errAt)
 	case milestone.KeyLabels, milestone.KeyDependsOn:
 		list, err := stringList(key, v, errAt)
 		if err != nil {
@@ -331,6 +256,33 @@ func setField(m *milestone.Milestone, key string, v *yaml.Node, errAt errAtFunc)
 		} else {
 			m.DependsOn = list
 		}
+		return nil
+	}
+	s, ok, err := scalarText(v)
+	if err != nil {
+		return errAt(v, "%s: %v", key, err)
+	}
+	if !ok {
+		return errAt(v, "%s must be a string, not %s", key, describe(v))
+	}
+	if err := setStringField(m, key, s); err != nil {
+		return errAt(v, "%v", err)
+	}
+	return nil
+}
+
+// setProgressNode decodes progress: a whole number from 0 to 100, or null.
+func setProgressNode(m *milestone.Milestone, v *yaml.Node, errAt errAtFunc) error {
+	if isNull(v) {
+		return nil
+	}
+	var n int
+	if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!int" || v.Decode(&n) != nil {
+		return errAt(v, "progress must be a whole number from 0 to 100, not %s", describeValue(v))
+	}
+	m.Progress = &n
+	if err := milestone.ValidateProgress(n); err != nil {
+		return errAt(v, "%v", err)
 	}
 	return nil
 }

@@ -22,8 +22,7 @@ func fastDecode(src []byte) (m milestone.Milestone, ok bool) {
 	if len(src) == 0 || src[len(src)-1] != '\n' || !readable(src) {
 		return m, false
 	}
-	var seen [24]string
-	nseen := 0
+	var seen keySet
 	hasTitle := false
 	for pos := 0; pos < len(src); {
 		line, next := cutLine(src, pos)
@@ -36,16 +35,9 @@ func fastDecode(src []byte) (m milestone.Milestone, ok bool) {
 			return m, false
 		}
 		key := string(line[:colon])
-		for _, k := range seen[:nseen] {
-			if k == key {
-				return m, false
-			}
-		}
-		if nseen == len(seen) {
+		if !seen.add(key) {
 			return m, false
 		}
-		seen[nseen] = key
-		nseen++
 		known := milestone.IsKnownKey(key)
 		if !known && !resolvesAs(key, "!!str") {
 			return m, false
@@ -54,29 +46,11 @@ func fastDecode(src []byte) (m milestone.Milestone, ok bool) {
 		if len(rest) > 0 && rest[0] != ' ' {
 			return m, false
 		}
-		val := bytes.TrimLeft(rest, " ")
-		var v fastValue
-		switch {
-		case len(val) == 0 || val[0] == '#':
-			if pos < len(src) && (src[pos] == ' ' || src[pos] == '-') {
-				return m, false // a block value on the next lines
-			}
-			v = fastValue{kind: fastNull}
-		case val[0] == '|':
-			text, end, good := literalBlock(src, pos, val)
-			if !good {
-				return m, false
-			}
-			pos = end
-			v = fastValue{kind: fastQuoted, text: text}
-		default:
-			var end int
-			var good bool
-			v, end, good = inlineScalarOrList(val)
-			if !good || !onlyComment(val[end:]) || pos < len(src) && src[pos] == ' ' {
-				return m, false
-			}
+		v, end, good := fastEntryValue(src, pos, bytes.TrimLeft(rest, " "))
+		if !good {
+			return m, false
 		}
+		pos = end
 		if !v.set(&m, key, known) {
 			return m, false
 		}
@@ -154,51 +128,62 @@ func (v fastValue) any() (any, bool) {
 // set stores v as the value of key in m, validating it; false means
 // "let the yaml.v3 path decide".
 func (v fastValue) set(m *milestone.Milestone, key string, known bool) bool {
-	if !known {
+	switch {
+	case !known:
 		x, ok := v.any()
 		m.Extra = append(m.Extra, milestone.Field{Key: key, Value: x})
 		return ok
-	}
-	switch key {
-	case milestone.KeyLabels, milestone.KeyDependsOn:
-		if v.kind == fastNull {
-			return true
-		}
-		if v.kind != fastList {
-			return false
-		}
-		var list []string
-		for _, it := range v.items {
-			s, _ := it.str()
-			if key == milestone.KeyLabels && milestone.ValidateLabel(key, s) != nil ||
-				key == milestone.KeyDependsOn && milestone.ValidateID(s) != nil {
-				return false
-			}
-			list = append(list, s)
-		}
-		if key == milestone.KeyLabels {
-			m.Labels = list
-		} else {
-			m.DependsOn = list
-		}
-		return true
-	case milestone.KeyProgress:
-		if v.kind == fastNull || v.kind == fastPlain && resolvesAs(v.text, "!!null") {
-			return true
-		}
-		var n int
-		if v.kind != fastPlain || !resolvesAs(v.text, "!!int") ||
-			(&yaml.Node{Kind: yaml.ScalarNode, Value: v.text}).Decode(&n) != nil || milestone.ValidateProgress(n) != nil {
-			return false
-		}
-		m.Progress = &n
-		return true
+	case key == milestone.KeyLabels || key == milestone.KeyDependsOn:
+		return v.setList(m, key)
+	case key == milestone.KeyProgress:
+		return v.setProgress(m)
 	}
 	s, ok := v.str()
-	if !ok {
+	return ok && setStringField(m, key, s) == nil
+}
+
+// setList stores a labels or depends_on list.
+func (v fastValue) setList(m *milestone.Milestone, key string) bool {
+	if v.kind == fastNull {
+		return true
+	}
+	if v.kind != fastList {
 		return false
 	}
-	var err error
+	var list []string
+	for _, it := range v.items {
+		s, _ := it.str()
+		if key == milestone.KeyLabels && milestone.ValidateLabel(key, s) != nil ||
+			key == milestone.KeyDependsOn && milestone.ValidateID(s) != nil {
+			return false
+		}
+		list = append(list, s)
+	}
+	if key == milestone.KeyLabels {
+		m.Labels = list
+	} else {
+		m.DependsOn = list
+	}
+	return true
+}
+
+// setProgress stores progress, a plain integer or null.
+func (v fastValue) setProgress(m *milestone.Milestone) bool {
+	if v.kind == fastNull || v.kind == fastPlain && resolvesAs(v.text, "!!null") {
+		return true
+	}
+	var n int
+	if v.kind != fastPlain || !resolvesAs(v.text, "!!int") ||
+		(&yaml.Node{Kind: yaml.ScalarNode, Value: v.text}).Decode(&n) != nil || milestone.ValidateProgress(n) != nil {
+		return false
+	}
+	m.Progress = &n
+	return true
+}
+
+// setStringField stores s as the value of the known string field key,
+// validating it ("" leaves status and priority at their defaults).
+func setStringField(m *milestone.Milestone, key, s string) error {
 	switch key {
 	case milestone.KeyTitle:
 		m.Title = s
@@ -208,35 +193,39 @@ func (v fastValue) set(m *milestone.Milestone, key string, known bool) bool {
 		m.Description = s
 	case milestone.KeyStatus:
 		if s != "" {
-			m.Status, err = milestone.Status(s), milestone.ValidateStatus(s)
+			m.Status = milestone.Status(s)
+			return milestone.ValidateStatus(s)
 		}
 	case milestone.KeyPriority:
 		if s != "" {
-			m.Priority, err = milestone.Priority(s), milestone.ValidatePriority(s)
+			m.Priority = milestone.Priority(s)
+			return milestone.ValidatePriority(s)
 		}
-	case milestone.KeyStart, milestone.KeyDue:
-		if s != "" {
-			err = milestone.ValidateDate(key, s)
-		}
-		if key == milestone.KeyStart {
-			m.Start = s
-		} else {
-			m.Due = s
-		}
-	case milestone.KeyCreatedAt, milestone.KeyUpdatedAt, milestone.KeyClosedAt:
-		if s != "" {
-			err = milestone.ValidateTimestamp(key, s)
-		}
-		switch key {
-		case milestone.KeyCreatedAt:
-			m.CreatedAt = s
-		case milestone.KeyUpdatedAt:
-			m.UpdatedAt = s
-		default:
-			m.ClosedAt = s
-		}
+	case milestone.KeyStart:
+		m.Start = s
+		return validateIfSet(s, func() error { return milestone.ValidateDate(key, s) })
+	case milestone.KeyDue:
+		m.Due = s
+		return validateIfSet(s, func() error { return milestone.ValidateDate(key, s) })
+	case milestone.KeyCreatedAt:
+		m.CreatedAt = s
+		return validateIfSet(s, func() error { return milestone.ValidateTimestamp(key, s) })
+	case milestone.KeyUpdatedAt:
+		m.UpdatedAt = s
+		return validateIfSet(s, func() error { return milestone.ValidateTimestamp(key, s) })
+	case milestone.KeyClosedAt:
+		m.ClosedAt = s
+		return validateIfSet(s, func() error { return milestone.ValidateTimestamp(key, s) })
 	}
-	return err == nil
+	return nil
+}
+
+// validateIfSet runs check unless s is empty.
+func validateIfSet(s string, check func() error) error {
+	if s == "" {
+		return nil
+	}
+	return check()
 }
 
 func resolvesAs(s, tag string) bool {
@@ -441,4 +430,46 @@ func literalBlock(src []byte, pos int, val []byte) (text string, end int, ok boo
 		text += strings.Repeat("\n", blanks)
 	}
 	return text, end, true
+}
+
+// keySet holds the top-level keys seen so far, up to a small fixed number.
+type keySet struct {
+	keys [24]string
+	n    int
+}
+
+// add records key; false when it was seen before or the set is full.
+func (s *keySet) add(key string) bool {
+	for _, k := range s.keys[:s.n] {
+		if k == key {
+			return false
+		}
+	}
+	if s.n == len(s.keys) {
+		return false
+	}
+	s.keys[s.n] = key
+	s.n++
+	return true
+}
+
+// fastEntryValue reads the value val of the entry whose line ends at pos
+// (literal blocks continue on the lines from pos) and returns it with the
+// position after it; ok is false for anything the fast path leaves alone.
+func fastEntryValue(src []byte, pos int, val []byte) (v fastValue, next int, ok bool) {
+	switch {
+	case len(val) == 0 || val[0] == '#':
+		if pos < len(src) && (src[pos] == ' ' || src[pos] == '-') {
+			return v, pos, false // a block value on the next lines
+		}
+		return fastValue{kind: fastNull}, pos, true
+	case val[0] == '|':
+		text, end, good := literalBlock(src, pos, val)
+		return fastValue{kind: fastQuoted, text: text}, end, good
+	}
+	v, end, good := inlineScalarOrList(val)
+	if !good || !onlyComment(val[end:]) || pos < len(src) && src[pos] == ' ' {
+		return v, pos, false
+	}
+	return v, pos, true
 }

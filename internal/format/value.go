@@ -123,74 +123,104 @@ func equalMilestones(a, b *milestone.Milestone) (bool, string) {
 // that times compare by instant and offset, numbers by value whatever their
 // Go type, NaN equals NaN and a json.Number equals the number it spells.
 func valuesEqual(a, b any) bool {
-	switch x := a.(type) {
-	case time.Time:
-		y, ok := b.(time.Time)
-		if !ok {
-			return false
-		}
-		_, ox := x.Zone()
-		_, oy := y.Zone()
-		return x.Equal(y) && ox == oy
-	case float64:
-		if y, ok := b.(float64); ok {
-			return x == y || math.IsNaN(x) && math.IsNaN(y)
-		}
-	case []string:
-		y, ok := b.([]string)
-		return ok && len(x) == len(y) && (len(x) == 0 || reflect.DeepEqual(x, y))
-	case []any:
-		y, ok := b.([]any)
-		if !ok || len(x) != len(y) {
-			return false
-		}
-		for i := range x {
-			if !valuesEqual(x[i], y[i]) {
-				return false
-			}
-		}
-		return true
-	case map[string]any:
-		y, ok := b.(map[string]any)
-		return ok && mapsEqual(x, y)
-	case map[any]any:
-		y, ok := b.(map[any]any)
-		return ok && mapsEqual(x, y)
+	if eq, ok := compositeEqual(a, b); ok {
+		return eq
 	}
 	if _, ok := b.(json.Number); ok {
 		a, b = b, a
 	}
 	if n, ok := a.(json.Number); ok {
-		switch y := b.(type) {
-		case json.Number:
-			return n == y
-		case int:
-			return string(n) == strconv.Itoa(y)
-		case int64:
-			return string(n) == strconv.FormatInt(y, 10)
-		case uint64:
-			return string(n) == strconv.FormatUint(y, 10)
-		case float64:
-			f, err := n.Float64()
-			return err == nil && f == y
-		}
-		return false
+		return jsonNumberEqual(n, b)
 	}
-	if va, vb := reflect.ValueOf(a), reflect.ValueOf(b); va.IsValid() && vb.IsValid() {
-		switch {
-		case va.CanInt() && vb.CanInt():
-			return va.Int() == vb.Int()
-		case va.CanUint() && vb.CanUint():
-			return va.Uint() == vb.Uint()
-		case va.CanInt() && vb.CanUint():
-			return va.Int() >= 0 && uint64(va.Int()) == vb.Uint()
-		case va.CanUint() && vb.CanInt():
-			return vb.Int() >= 0 && uint64(vb.Int()) == va.Uint()
-		case va.CanFloat() && vb.CanFloat():
-			return va.Float() == vb.Float()
-		}
+	if eq, ok := numbersEqual(a, b); ok {
+		return eq
 	}
 	return reflect.DeepEqual(a, b)
+}
+
+// compositeEqual compares times, floats, lists and mappings; ok is false
+// when a is none of those and the caller must compare otherwise.
+func compositeEqual(a, b any) (eq, ok bool) {
+	switch x := a.(type) {
+	case time.Time:
+		y, isTime := b.(time.Time)
+		if !isTime {
+			return false, true
+		}
+		_, ox := x.Zone()
+		_, oy := y.Zone()
+		return x.Equal(y) && ox == oy, true
+	case float64:
+		if y, isFloat := b.(float64); isFloat {
+			return x == y || math.IsNaN(x) && math.IsNaN(y), true
+		}
+	case []string:
+		y, isList := b.([]string)
+		return isList && len(x) == len(y) && (len(x) == 0 || reflect.DeepEqual(x, y)), true
+	case []any:
+		y, isList := b.([]any)
+		return isList && listsEqual(x, y), true
+	case map[string]any:
+		y, isMap := b.(map[string]any)
+		return isMap && mapsEqual(x, y), true
+	case map[any]any:
+		y, isMap := b.(map[any]any)
+		return isMap && mapsEqual(x, y), true
+	}
+	return false, false
+}
+
+// listsEqual compares two decoded YAML sequences element by element.
+func listsEqual(x, y []any) bool {
+	if len(x) != len(y) {
+		return false
+	}
+	for i := range x {
+		if !valuesEqual(x[i], y[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// jsonNumberEqual compares a json.Number with a decoded number.
+func jsonNumberEqual(n json.Number, b any) bool {
+	switch y := b.(type) {
+	case json.Number:
+		return n == y
+	case int:
+		return string(n) == strconv.Itoa(y)
+	case int64:
+		return string(n) == strconv.FormatInt(y, 10)
+	case uint64:
+		return string(n) == strconv.FormatUint(y, 10)
+	case float64:
+		f, err := n.Float64()
+		return err == nil && f == y
+	}
+	return false
+}
+
+// numbersEqual compares two numbers of any Go integer or float type by
+// value; ok is false when either is not a number.
+func numbersEqual(a, b any) (eq, ok bool) {
+	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
+	if !va.IsValid() || !vb.IsValid() {
+		return false, false
+	}
+	switch {
+	case va.CanInt() && vb.CanInt():
+		return va.Int() == vb.Int(), true
+	case va.CanUint() && vb.CanUint():
+		return va.Uint() == vb.Uint(), true
+	case va.CanInt() && vb.CanUint():
+		return va.Int() >= 0 && uint64(va.Int()) == vb.Uint(), true
+	case va.CanUint() && vb.CanInt():
+		return vb.Int() >= 0 && uint64(vb.Int()) == va.Uint(), true
+	case va.CanFloat() && vb.CanFloat():
+		return va.Float() == vb.Float(), true
+	}
+	return false, false
 }
 
 // mapsEqual compares two decoded YAML mappings with valuesEqual.

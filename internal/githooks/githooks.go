@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/git-milestone/git-milestone/hooks"
+	"github.com/git-milestone/git-milestone/internal/gitrepo"
 )
 
 // Options says where the repository is. Discover fills it from git.
@@ -426,28 +427,10 @@ func sameFile(a, b string) bool {
 }
 
 // runGit runs git in dir with the inherited environment (inside a hook that
-// includes GIT_INDEX_FILE and friends, which must be honoured) plus env.
+// includes GIT_INDEX_FILE and friends, which must be honoured) plus env,
+// through gitrepo, with a time limit.
 func runGit(ctx context.Context, dir string, env []string, args ...string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, gitTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "git", args...)
-	cmd.Dir = dir
-	if env != nil {
-		cmd.Env = append(os.Environ(), env...)
-	}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		return stdout.Bytes(), gitErr(args, stderr.Bytes(), err)
-	}
-	return stdout.Bytes(), nil
-}
-
-// gitErr wraps a failed git command with its stderr.
-func gitErr(args []string, stderr []byte, err error) error {
-	msg := strings.TrimSpace(string(stderr))
-	if msg == "" {
-		return fmt.Errorf("git %s: %w", strings.Join(args, " "), err)
-	}
-	return fmt.Errorf("git %s: %s: %w", strings.Join(args, " "), msg, err)
+	return gitrepo.RunIn(ctx, dir, env, nil, args...)
 }

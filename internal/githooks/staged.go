@@ -7,13 +7,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/git-milestone/git-milestone/internal/format"
+	"github.com/git-milestone/git-milestone/internal/gitrepo"
 	"github.com/git-milestone/git-milestone/internal/milestone"
 )
 
@@ -266,28 +266,14 @@ type catResult struct {
 func catFileBatch(ctx context.Context, dir string, in io.Reader, n int) ([]catResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, gitTimeout)
 	defer cancel()
-	args := []string{"cat-file", "--batch"}
-	cmd := exec.CommandContext(ctx, "git", args...)
-	cmd.Dir = dir
-	cmd.Stdin = in
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	stdout, err := cmd.StdoutPipe()
+	var res []catResult
+	err := gitrepo.StreamIn(ctx, dir, nil, in, func(r io.Reader) error {
+		var perr error
+		res, perr = readBatch(bufio.NewReader(r), n)
+		return perr
+	}, "cat-file", "--batch")
 	if err != nil {
-		return nil, fmt.Errorf("git cat-file: %w", err)
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("git cat-file: %w", err)
-	}
-	res, perr := readBatch(bufio.NewReader(stdout), n)
-	if perr != nil {
-		_, _ = io.Copy(io.Discard, stdout)
-	}
-	if err := cmd.Wait(); err != nil {
-		return nil, gitErr(args, stderr.Bytes(), err)
-	}
-	if perr != nil {
-		return nil, perr
+		return nil, err
 	}
 	return res, nil
 }

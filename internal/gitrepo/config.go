@@ -434,3 +434,13 @@ func formatTZ(t time.Time) string {
 func (s Signature) identLine() string {
 	return fmt.Sprintf("%s <%s> %d %s", cleanIdent(s.Name), cleanIdent(s.Email), s.When.Unix(), formatTZ(s.When))
 }
+
+// ConfigBool reads key as a git boolean (unset, "false", "no", "off" and
+// "0" are false).
+func (r *Repo) ConfigBool(key string) (bool, error) {
+	v, err := r.ConfigGet(key)
+	if err != nil {
+		return false, err
+	}
+	return parseBool(v), nil
+}

@@ -20,6 +20,28 @@ var repoEnvNames = map[string]bool{
 // environment (an empty value removes the variable); stdin may be nil.
 // The error carries git's stderr.
 func (r *Repo) git(env map[string]string, stdin io.Reader, args ...string) ([]byte, error) {
+	cmd := r.command(env, args...)
+	cmd.Stdin = stdin
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		msg := strings.TrimSpace(stderr.String())
+		if msg == "" {
+			return stdout.Bytes(), fmt.Errorf("git %s: %w", strings.Join(args, " "), err)
+		}
+		return stdout.Bytes(), &gitError{args: args, stderr: msg, err: err}
+	}
+	return stdout.Bytes(), nil
+}
+
+// command prepares `git args...` on this repository, run in the work tree.
+// The variables that locate a repository are set deliberately to this
+// Repo's directories (GIT_DIR, GIT_WORK_TREE, GIT_COMMON_DIR,
+// GIT_OBJECT_DIRECTORY, GIT_INDEX_FILE, the last unless env gives another
+// index) and GIT_NAMESPACE and GIT_PREFIX are cleared, whatever the
+// process environment says; env overrides the rest of the environment (an
+// empty value removes a variable).
+func (r *Repo) command(env map[string]string, args ...string) *exec.Cmd {
 	cmd := exec.Command("git", args...)
 	cmd.Dir = r.WorkTree
 	base := os.Environ()
@@ -39,22 +61,19 @@ func (r *Repo) git(env map[string]string, stdin io.Reader, args ...string) ([]by
 			out = append(out, k+"="+v)
 		}
 	}
-	out = append(out, "GIT_DIR="+r.GitDir, "GIT_WORK_TREE="+r.WorkTree)
+	out = append(out, "GIT_DIR="+r.GitDir, "GIT_WORK_TREE="+r.WorkTree, "GIT_COMMON_DIR="+r.CommonDir)
+	if r.ObjectDir != "" {
+		out = append(out, "GIT_OBJECT_DIRECTORY="+r.ObjectDir)
+	}
+	index := r.IndexFile
 	if f := env["GIT_INDEX_FILE"]; f != "" {
-		out = append(out, "GIT_INDEX_FILE="+f)
+		index = f
+	}
+	if index != "" {
+		out = append(out, "GIT_INDEX_FILE="+index)
 	}
 	cmd.Env = out
-	cmd.Stdin = stdin
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		msg := strings.TrimSpace(stderr.String())
-		if msg == "" {
-			return stdout.Bytes(), fmt.Errorf("git %s: %w", strings.Join(args, " "), err)
-		}
-		return stdout.Bytes(), &gitError{args: args, stderr: msg, err: err}
-	}
-	return stdout.Bytes(), nil
+	return cmd
 }
 
 // gitError is a failed git command with its stderr.

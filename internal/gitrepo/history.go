@@ -205,8 +205,63 @@ func (r *Repo) PathLog(start string, paths []string) ([]PathCommit, error) {
 	return parsePathLog(out, paths)
 }
 
+// TreeLog is PathLog for every file under the folders dirs (".milestones/active"):
+// the commits reachable from start that changed any file below them, with
+// the old and new content of each changed file whose path ends in suffix,
+// parents before children (git's --topo-order, reversed), in one git process.
+// Files whose names git has to quote are left out.
+func (r *Repo) TreeLog(start string, dirs []string, suffix string) ([]PathCommit, error) {
+	if !isHexID(start) {
+		return nil, fmt.Errorf("tree log: start %q is not a commit id", start)
+	}
+	args := []string{"-c", "core.quotePath=false", "-c", "diff.suppressBlankEmpty=false", "-c", "diff.mnemonicPrefix=false",
+		"-c", "diff.noprefix=false", "log", "--root", "--topo-order", "--reverse",
+		"--format=%x01%H%x02%P%x02%an%x02%ae%x02%at %ai%x02%s",
+		"-p", "--full-index", "-U2147483647", "--text", "--no-renames", "--no-ext-diff", "--no-textconv",
+		"--no-color", "--diff-merges=first-parent", "--src-prefix=a/", "--dst-prefix=b/", "--no-relative",
+		"--no-show-signature", start, "--"}
+	for _, d := range dirs {
+		args = append(args, strings.TrimSuffix(d, "/")+"/")
+	}
+	out, err := r.git(nil, nil, args...)
+	if err != nil {
+		return nil, fmt.Errorf("git log %s: %w", strings.Join(dirs, " "), err)
+	}
+	return parseLog(out, func(header string) (string, error) {
+		// "diff --git a/P b/P": the same path twice (no rename detection).
+		rest := strings.TrimPrefix(header, "diff --git a/")
+		if strings.HasPrefix(rest, "\"") || len(rest) < 3 || (len(rest)-3)%2 != 0 {
+			return "", nil
+		}
+		p := rest[:(len(rest)-3)/2]
+		if rest != p+" b/"+p || !strings.HasSuffix(p, suffix) {
+			return "", nil
+		}
+		for _, d := range dirs {
+			if strings.HasPrefix(p, strings.TrimSuffix(d, "/")+"/") {
+				return p, nil
+			}
+		}
+		return "", nil
+	})
+}
+
 // parsePathLog reads the output of PathLog's git log.
 func parsePathLog(out []byte, paths []string) ([]PathCommit, error) {
+	return parseLog(out, func(header string) (string, error) {
+		for _, cand := range paths {
+			if strings.HasSuffix(header, " b/"+cand) {
+				return cand, nil
+			}
+		}
+		return "", fmt.Errorf("git log: unexpected diff header %q", header)
+	})
+}
+
+// parseLog reads the output of a `git log -p` of PathLog's format; pick
+// names the path of a "diff --git" header line (without its newline), ""
+// to skip that file.
+func parseLog(out []byte, pick func(header string) (string, error)) ([]PathCommit, error) {
 	var commits []PathCommit
 	var cur *PathCommit
 	var file *FileChange
@@ -274,14 +329,12 @@ func parsePathLog(out []byte, paths []string) ([]PathCommit, error) {
 			}
 		case bytes.HasPrefix(line, []byte("diff --git ")):
 			finish()
-			p := ""
-			for _, cand := range paths {
-				if bytes.HasSuffix(bytes.TrimRight(line, "\n"), []byte(" b/"+cand)) {
-					p = cand
-				}
+			p, err := pick(string(bytes.TrimRight(line, "\n")))
+			if err != nil {
+				return nil, err
 			}
 			if p == "" {
-				return nil, fmt.Errorf("git log: unexpected diff header %q", line)
+				continue
 			}
 			file = &FileChange{Path: p}
 			old, new = new0(), new0()
@@ -312,4 +365,32 @@ func zoneOf(s string) string {
 		return s[i+1:]
 	}
 	return "+0000"
+}
+
+// RootCommits returns the commits without parents reachable from HEAD
+// (`git rev-list --max-parents=0 HEAD`), oldest last as git lists them.
+func (r *Repo) RootCommits() ([]string, error) {
+	out, err := r.git(nil, nil, "rev-list", "--max-parents=0", "HEAD", "--")
+	if err != nil {
+		return nil, fmt.Errorf("root commits: %w", err)
+	}
+	return strings.Fields(string(out)), nil
+}
+
+// AuthorEmails returns the author e-mail of every commit reachable from
+// HEAD since the given time that touches one of paths (one per commit,
+// newest first), as `git log --since --format=%aE -- paths` prints them.
+func (r *Repo) AuthorEmails(since time.Time, paths ...string) ([]string, error) {
+	args := append([]string{"log", "--since=" + since.Format(time.RFC3339), "--format=%aE", "--"}, paths...)
+	out, err := r.git(map[string]string{"GIT_LITERAL_PATHSPECS": "1"}, nil, args...)
+	if err != nil {
+		return nil, fmt.Errorf("git log: %w", err)
+	}
+	var emails []string
+	for _, l := range strings.Split(string(out), "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			emails = append(emails, l)
+		}
+	}
+	return emails, nil
 }

@@ -137,3 +137,44 @@ func TestPathLog(t *testing.T) {
 		t.Error("PathLog accepts a symbolic start")
 	}
 }
+
+func TestTreeLog(t *testing.T) {
+	dir := gittest.Init(t)
+	git(t, dir, "config", "diff.noprefix", "true")
+	git(t, dir, "config", "core.quotePath", "true")
+	a, b := ".milestones/active/a.yaml", ".milestones/completed/a.yaml"
+	gittest.Commit(t, dir, "add", map[string]string{a: "title: A\n", ".milestones/active/notes.txt": "x\n",
+		".milestones/config/storage-config.yaml": "storage: {}\n", "a.yaml": "outside\n", ".milestones/active/sp ace.yaml": "title: S\n",
+		".milestones/active/\"q\".yaml": "title: Q\n"})
+	gittest.Commit(t, dir, "outside only", map[string]string{"a.yaml": "still outside\n"})
+	os.MkdirAll(filepath.Join(dir, ".milestones/completed"), 0o777)
+	git(t, dir, "mv", a, b)
+	gittest.Commit(t, dir, "close", map[string]string{b: "title: A\nstatus: completed\n"})
+
+	repo, _ := gitrepo.Open(dir)
+	head, _ := repo.ResolveCommit("HEAD")
+	commits, err := repo.TreeLog(head, []string{".milestones/active", ".milestones/completed/"}, ".yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range commits {
+		var files []string
+		for _, f := range c.Files {
+			files = append(files, f.Path)
+		}
+		got = append(got, c.Subject()+": "+strings.Join(files, " "))
+	}
+	// Oldest first; only documents under the folders; a name git quotes is left out.
+	want := []string{"add: .milestones/active/a.yaml .milestones/active/sp ace.yaml",
+		"close: .milestones/active/a.yaml .milestones/completed/a.yaml"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("tree log:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if f := commits[1].Files[1]; f.Old != nil || string(f.New) != "title: A\nstatus: completed\n" {
+		t.Errorf("close, new side: %+v", f)
+	}
+	if _, err := repo.TreeLog("HEAD", []string{".milestones/active"}, ".yaml"); err == nil {
+		t.Error("TreeLog accepts a symbolic start")
+	}
+}

@@ -160,9 +160,10 @@ func scanIndex(data []byte, want map[string]bool, out map[string][]IndexEntry) e
 
 // IndexUpdate sets one index entry; an empty Blob removes the path.
 type IndexUpdate struct {
-	Path string
-	Blob string
-	Mode uint32 // ModeFile when 0
+	Path  string
+	Blob  string
+	Mode  uint32 // ModeFile when 0
+	Stage int    // 0, or 1-3 to write one side of an unresolved conflict
 }
 
 // UpdateIndexFile applies updates to the index file indexFile with
@@ -185,10 +186,61 @@ func (r *Repo) UpdateIndexFile(indexFile string, updates []IndexUpdate) error {
 		if mode == 0 {
 			mode = ModeFile
 		}
+		if u.Stage > 0 {
+			fmt.Fprintf(&in, "%o %s %d\t%s\x00", mode, u.Blob, u.Stage, u.Path)
+			continue
+		}
 		fmt.Fprintf(&in, "%o %s\t%s\x00", mode, u.Blob, u.Path)
 	}
 	if _, err := r.git(map[string]string{"GIT_INDEX_FILE": indexFile}, &in, "update-index", "-z", "--index-info"); err != nil {
 		return fmt.Errorf("update index %s: %w", indexFile, err)
 	}
 	return nil
+}
+
+// RefreshIndexFile gives the entries of paths in indexFile the stat data
+// of their work-tree files, as `git update-index --refresh` would (`git add
+// --refresh`: an entry is refreshed only when the file's content is what
+// it records, the content is never re-added), so that git status, git diff
+// and sparse checkout see those files clean without re-hashing them.
+func (r *Repo) RefreshIndexFile(indexFile string, paths []string) error {
+	if len(paths) == 0 {
+		return nil
+	}
+	var in bytes.Buffer
+	for _, p := range paths {
+		in.WriteString(p + "\x00")
+	}
+	env := map[string]string{"GIT_INDEX_FILE": indexFile, "GIT_LITERAL_PATHSPECS": "1"}
+	if _, err := r.git(env, &in, "add", "--refresh", "--pathspec-from-file=-", "--pathspec-file-nul"); err != nil {
+		return fmt.Errorf("refresh index %s: %w", indexFile, err)
+	}
+	return nil
+}
+
+// ListIndex returns every entry of the index (all stages) under the folder
+// dir (repository-relative), from `git ls-files -s`.
+func (r *Repo) ListIndex(dir string) ([]IndexEntry, error) {
+	res, err := r.git(map[string]string{"GIT_LITERAL_PATHSPECS": "1"}, nil, "ls-files", "-s", "-z", "--", dir)
+	if err != nil {
+		return nil, fmt.Errorf("read index: %w", err)
+	}
+	var out []IndexEntry
+	for _, rec := range strings.Split(string(res), "\x00") {
+		if rec == "" {
+			continue
+		}
+		meta, path, ok := strings.Cut(rec, "\t")
+		f := strings.Fields(meta)
+		if !ok || len(f) != 3 {
+			return nil, fmt.Errorf("read index: unexpected ls-files output %q", rec)
+		}
+		mode, err1 := strconv.ParseUint(f[0], 8, 32)
+		stage, err2 := strconv.Atoi(f[2])
+		if err1 != nil || err2 != nil {
+			return nil, fmt.Errorf("read index: unexpected ls-files output %q", rec)
+		}
+		out = append(out, IndexEntry{Path: path, Blob: f[1], Mode: uint32(mode), Stage: stage})
+	}
+	return out, nil
 }

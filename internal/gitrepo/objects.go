@@ -57,10 +57,15 @@ func (r *Repo) ReadObject(id string) (Object, error) {
 	}
 	gr, err := r.goGit()
 	if err != nil {
-		return Object{}, err
+		// A repository go-git does not open (an extension it does not
+		// know): git reads it.
+		return r.readViaGit(id)
 	}
 	eo, err := gr.Storer.EncodedObject(plumbing.AnyObject, plumbing.NewHash(id))
 	if errors.Is(err, plumbing.ErrObjectNotFound) {
+		if r.partialClone() {
+			return r.readViaGit(id) // git fetches it from the promisor remote
+		}
 		return Object{}, fmt.Errorf("read object %s: %w", id, ErrObjectNotFound)
 	}
 	if err != nil {
@@ -80,7 +85,7 @@ func (r *Repo) ReadObject(id string) (Object, error) {
 }
 
 func (r *Repo) loosePath(id string) string {
-	return filepath.Join(r.CommonDir, "objects", id[:2], id[2:])
+	return filepath.Join(r.ObjectDir, id[:2], id[2:])
 }
 
 // readLoose reads a loose object directly (cheaper than go-git, which
@@ -298,14 +303,23 @@ func (r *Repo) resolve(rev string) (string, error) {
 		}
 	}
 	gr, err := r.goGit()
-	if err != nil {
-		return "", err
+	if err == nil {
+		h, rerr := gr.ResolveRevision(plumbing.Revision(rev))
+		if rerr == nil {
+			return h.String(), nil
+		}
+		err = rerr
 	}
-	h, err := gr.ResolveRevision(plumbing.Revision(rev))
-	if err != nil {
-		return "", fmt.Errorf("unknown revision %q: %w", rev, err)
+	// go-git cannot open this repository, or does not know this syntax:
+	// git itself decides.
+	if !strings.HasPrefix(rev, "-") {
+		if out, gerr := r.git(nil, nil, "rev-parse", "--verify", "--quiet", "--end-of-options", rev); gerr == nil {
+			if id := strings.TrimSpace(string(out)); isHexID(id) {
+				return id, nil
+			}
+		}
 	}
-	return h.String(), nil
+	return "", fmt.Errorf("unknown revision %q: %w", rev, err)
 }
 
 // treeOf resolves rev and peels it (tags, commits) to a tree id; "" for an
@@ -370,4 +384,46 @@ func headerField(data []byte, name string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("object has no %s header", name)
+}
+
+// partialClone reports whether objects may be missing on purpose, to be
+// fetched from a promisor remote (a clone made with --filter).
+func (r *Repo) partialClone() bool {
+	if v, err := r.ConfigGet("extensions.partialClone"); err == nil && v != "" {
+		return true
+	}
+	cs, err := r.config()
+	if err != nil {
+		return false
+	}
+	for _, f := range cs.files {
+		for k, vs := range f.values {
+			if strings.HasPrefix(k, "remote.") && strings.HasSuffix(k, ".promisor") && len(vs) > 0 && parseBool(vs[len(vs)-1]) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// readViaGit reads an object with `git cat-file --batch`, which also
+// fetches a missing object of a partial clone from its promisor remote.
+func (r *Repo) readViaGit(id string) (Object, error) {
+	out, err := r.git(nil, strings.NewReader(id+"\n"), "cat-file", "--batch")
+	if err != nil {
+		return Object{}, fmt.Errorf("read object %s: %w", id, err)
+	}
+	header, rest, ok := bytes.Cut(out, []byte("\n"))
+	f := strings.Fields(string(header))
+	if !ok || len(f) < 2 || f[1] == "missing" {
+		return Object{}, fmt.Errorf("read object %s: %w", id, ErrObjectNotFound)
+	}
+	if len(f) != 3 {
+		return Object{}, fmt.Errorf("read object %s: unexpected git cat-file answer %q", id, header)
+	}
+	size, err := strconv.Atoi(f[2])
+	if err != nil || size > len(rest) {
+		return Object{}, fmt.Errorf("read object %s: unexpected git cat-file answer %q", id, header)
+	}
+	return Object{Type: f[1], Data: rest[:size]}, nil
 }

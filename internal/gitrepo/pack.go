@@ -36,7 +36,7 @@ func (r *Repo) packs() ([]*packIndex, error) {
 	if r.packList != nil {
 		return *r.packList, nil
 	}
-	names, err := filepath.Glob(filepath.Join(r.CommonDir, "objects", "pack", "pack-*.idx"))
+	names, err := filepath.Glob(filepath.Join(r.ObjectDir, "pack", "pack-*.idx"))
 	if err != nil {
 		return nil, err
 	}

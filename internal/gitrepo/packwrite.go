@@ -77,7 +77,7 @@ func (r *Repo) writePack(objs []Object, ids []string) error {
 	}
 	wg.Wait()
 
-	dir := filepath.Join(r.CommonDir, "objects", "pack")
+	dir := filepath.Join(r.ObjectDir, "pack")
 	if err := os.MkdirAll(dir, 0o777); err != nil {
 		return fmt.Errorf("write pack: %w", err)
 	}

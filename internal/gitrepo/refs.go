@@ -405,3 +405,47 @@ func (r *Repo) shouldCreateReflog(name string) bool {
 func reflogMessage(msg string) string {
 	return strings.Join(strings.Fields(msg), " ")
 }
+
+// RemoveStaleRefLock removes <name>.lock left by a dead process of ours
+// that was moving ref name to ours (an id nobody else knows): it is
+// removed when it holds exactly that id, or when it stays empty (a process
+// killed between creating and writing it) for as long as UpdateRef would
+// wait for a live writer. Any other lock is left alone. It reports whether
+// it removed one.
+func (r *Repo) RemoveStaleRefLock(name, ours string) (bool, error) {
+	if err := checkRefName(name); err != nil {
+		return false, err
+	}
+	lockPath := r.refPath(name) + ".lock"
+	deadline := time.Now().Add(refLockTimeout)
+	for {
+		fi, err := os.Lstat(lockPath)
+		if errors.Is(err, os.ErrNotExist) {
+			return false, nil
+		}
+		if err != nil {
+			return false, fmt.Errorf("stale %s: %w", lockPath, err)
+		}
+		if !fi.Mode().IsRegular() {
+			return false, nil
+		}
+		b, err := os.ReadFile(lockPath)
+		if err != nil {
+			return false, fmt.Errorf("stale %s: %w", lockPath, err)
+		}
+		content := strings.TrimSpace(string(b))
+		switch {
+		case content == ours && isHexID(ours):
+		case content == "" && time.Now().After(deadline):
+		case content == "":
+			time.Sleep(20 * time.Millisecond) // a live writer fills it at once
+			continue
+		default:
+			return false, nil // someone else's
+		}
+		if err := os.Remove(lockPath); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return false, fmt.Errorf("remove stale %s: %w", lockPath, err)
+		}
+		return true, nil
+	}
+}

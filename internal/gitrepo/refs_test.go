@@ -144,3 +144,37 @@ func TestReflogHonoursLogAllRefUpdates(t *testing.T) {
 		t.Errorf("existing reflog not appended")
 	}
 }
+
+func TestRemoveStaleRefLock(t *testing.T) {
+	dir := gittest.Init(t)
+	c1 := gittest.Commit(t, dir, "one", map[string]string{"f": "1\n"})
+	r, err := gitrepo.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lock := filepath.Join(dir, ".git", "refs", "heads", "main.lock")
+	ours := strings.Repeat("ab", 20)
+	for _, tc := range []struct {
+		name, content string
+		removed       bool
+	}{
+		{"ours", ours + "\n", true},
+		{"empty, never written", "", true},
+		{"someone else's", c1 + "\n", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := os.WriteFile(lock, []byte(tc.content), 0o666); err != nil {
+				t.Fatal(err)
+			}
+			defer os.Remove(lock)
+			removed, err := r.RemoveStaleRefLock("refs/heads/main", ours)
+			if err != nil || removed != tc.removed {
+				t.Fatalf("removed = %v, %v; want %v", removed, err, tc.removed)
+			}
+			_, err = os.Stat(lock)
+			if exists := err == nil; exists == tc.removed {
+				t.Fatalf("lock exists = %v after removed = %v", exists, removed)
+			}
+		})
+	}
+}

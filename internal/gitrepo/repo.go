@@ -14,7 +14,11 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/go-git/go-billy/v5/osfs"
 	git "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing/cache"
+	"github.com/go-git/go-git/v5/storage/filesystem"
+	"github.com/go-git/go-git/v5/storage/filesystem/dotgit"
 )
 
 // Errors Open returns; test with errors.Is.
@@ -37,8 +41,10 @@ const ZeroID = "0000000000000000000000000000000000000000"
 // Repo is an open, non-bare git repository.
 type Repo struct {
 	WorkTree  string // absolute path of the work tree root
-	GitDir    string // per-worktree git directory (HEAD, index, index.lock, logs/HEAD)
+	GitDir    string // per-worktree git directory (HEAD, index.lock, logs/HEAD)
 	CommonDir string // shared git directory (objects, refs, packed-refs, config)
+	IndexFile string // the index: GitDir/index, or GIT_INDEX_FILE
+	ObjectDir string // the object database: CommonDir/objects, or GIT_OBJECT_DIRECTORY
 
 	getenv func(string) string
 
@@ -59,28 +65,91 @@ func (r *Repo) Close() error {
 	return nil
 }
 
-// Open finds the repository containing dir (any folder inside the work tree,
-// like `git -C dir`), following .git files (linked worktrees, submodules).
-// It refuses bare repositories and folders inside .git with ErrBare.
-// Environment lookups (config locations) use os.Getenv; see OpenEnv.
+// Open finds the repository containing dir (any folder inside the work
+// tree, like `git -C dir`), exactly as git does; see OpenEnv. Environment
+// lookups use os.Getenv.
 func Open(dir string) (*Repo, error) { return OpenEnv(dir, os.Getenv) }
 
-// OpenEnv is Open with the environment given as a lookup function (HOME,
-// XDG_CONFIG_HOME, GIT_CONFIG_* are read through it by ConfigGet).
+// OpenEnv finds the repository as git's setup does, with the environment
+// given as a lookup function:
+//
+//   - GIT_DIR names the git directory (relative to dir); the work tree is
+//     then GIT_WORK_TREE, else core.worktree, else dir itself;
+//   - without GIT_DIR, dir and its parents are searched for .git (a
+//     directory, or a "gitdir:" file: linked worktrees, submodules), and
+//     GIT_WORK_TREE or core.worktree, when set, still name the work tree;
+//   - GIT_COMMON_DIR, GIT_INDEX_FILE and GIT_OBJECT_DIRECTORY replace the
+//     common directory, the index and the object database.
+//
+// Bare repositories and folders inside .git are refused with ErrBare.
+// HOME, XDG_CONFIG_HOME and GIT_CONFIG_* are read through getenv by
+// ConfigGet.
 func OpenEnv(dir string, getenv func(string) string) (*Repo, error) {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	abs, err := filepath.Abs(dir)
+	abs, err := realPath(dir, "")
 	if err != nil {
 		return nil, fmt.Errorf("open repository %s: %w", dir, err)
 	}
-	if res, err := filepath.EvalSymlinks(abs); err == nil {
-		abs = res
-	} else {
-		return nil, fmt.Errorf("open repository %s: %w", dir, err)
-	}
 	r := &Repo{getenv: getenv}
+	explicit := getenv("GIT_DIR") != ""
+	if explicit {
+		gd, err := realPath(getenv("GIT_DIR"), abs)
+		if err != nil {
+			return nil, fmt.Errorf("not a git repository: %s (GIT_DIR): %w", getenv("GIT_DIR"), ErrNotARepo)
+		}
+		if fi, err := os.Stat(gd); err == nil && fi.Mode().IsRegular() {
+			if gd, err = readGitFile(gd); err != nil {
+				return nil, err
+			}
+		}
+		r.GitDir = gd
+	} else if err := r.discover(abs); err != nil {
+		return nil, err
+	}
+	r.CommonDir = commonDir(r.GitDir)
+	if c := getenv("GIT_COMMON_DIR"); c != "" {
+		if r.CommonDir, err = realPath(c, abs); err != nil {
+			return nil, fmt.Errorf("GIT_COMMON_DIR %s: %w", c, err)
+		}
+	}
+	if explicit && !isGitDirWith(r.GitDir, r.CommonDir) {
+		return nil, fmt.Errorf("not a git repository: '%s' (GIT_DIR): %w", getenv("GIT_DIR"), ErrNotARepo)
+	}
+	if err := r.checkConfig(); err != nil {
+		return nil, err
+	}
+	if wt := getenv("GIT_WORK_TREE"); wt != "" {
+		if r.WorkTree, err = realPath(wt, abs); err != nil {
+			return nil, fmt.Errorf("GIT_WORK_TREE %s: %w", wt, err)
+		}
+	} else if r.WorkTree == "" && explicit {
+		r.WorkTree = abs // git: GIT_DIR without a work tree means the current folder
+	}
+	if r.WorkTree == "" {
+		return nil, fmt.Errorf("%s: %w (bare repository)", r.GitDir, ErrBare)
+	}
+	// git moves to the top of the work tree when it runs inside it, and
+	// reads these two relative to where it then is.
+	base := abs
+	if abs == r.WorkTree || strings.HasPrefix(abs, r.WorkTree+string(filepath.Separator)) {
+		base = r.WorkTree
+	}
+	r.IndexFile = filepath.Join(r.GitDir, "index")
+	if f := getenv("GIT_INDEX_FILE"); f != "" {
+		r.IndexFile = absFrom(f, base)
+	}
+	r.ObjectDir = filepath.Join(r.CommonDir, "objects")
+	if o := getenv("GIT_OBJECT_DIRECTORY"); o != "" {
+		r.ObjectDir = absFrom(o, base)
+	}
+	return r, nil
+}
+
+// discover searches abs and its parents for a repository, as git does
+// without GIT_DIR; it sets GitDir and WorkTree.
+func (r *Repo) discover(abs string) error {
 	for d := abs; ; {
 		dotgit := filepath.Join(d, ".git")
 		if fi, err := os.Stat(dotgit); err == nil {
@@ -90,28 +159,43 @@ func OpenEnv(dir string, getenv func(string) string) (*Repo, error) {
 			case fi.Mode().IsRegular():
 				gd, err := readGitFile(dotgit)
 				if err != nil {
-					return nil, err
+					return err
 				}
 				r.WorkTree, r.GitDir = d, gd
 			}
 			if r.GitDir != "" {
-				break
+				return nil
 			}
 		}
 		if isGitDir(d) {
-			return nil, fmt.Errorf("%s: %w (bare repository or inside the .git directory)", d, ErrBare)
+			return fmt.Errorf("%s: %w (bare repository or inside the .git directory)", d, ErrBare)
 		}
 		parent := filepath.Dir(d)
 		if parent == d {
-			return nil, fmt.Errorf("%s: %w", abs, ErrNotARepo)
+			return fmt.Errorf("%s: %w", abs, ErrNotARepo)
 		}
 		d = parent
 	}
-	r.CommonDir = commonDir(r.GitDir)
-	if err := r.checkConfig(); err != nil {
-		return nil, err
+}
+
+// absFrom makes p absolute, relative to base.
+func absFrom(p, base string) string {
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(base, p)
 	}
-	return r, nil
+	return filepath.Clean(p)
+}
+
+// realPath is absFrom with symbolic links resolved; p must exist.
+func realPath(p, base string) (string, error) {
+	if base == "" {
+		a, err := filepath.Abs(p)
+		if err != nil {
+			return "", err
+		}
+		p = a
+	}
+	return filepath.EvalSymlinks(absFrom(p, base))
 }
 
 // readGitFile reads a ".git" file ("gitdir: <path>") and returns the
@@ -139,11 +223,13 @@ func readGitFile(path string) (string, error) {
 // isGitDir reports whether dir looks like a git directory, as git's
 // is_git_directory does: HEAD, and objects/ and refs/ (possibly through a
 // commondir file, for linked worktrees).
-func isGitDir(dir string) bool {
+func isGitDir(dir string) bool { return isGitDirWith(dir, commonDir(dir)) }
+
+// isGitDirWith is isGitDir with the common directory given.
+func isGitDirWith(dir, common string) bool {
 	if fi, err := os.Stat(filepath.Join(dir, "HEAD")); err != nil || !fi.Mode().IsRegular() {
 		return false
 	}
-	common := commonDir(dir)
 	for _, sub := range []string{"objects", "refs"} {
 		if fi, err := os.Stat(filepath.Join(common, sub)); err != nil || !fi.IsDir() {
 			return false
@@ -176,7 +262,7 @@ func (r *Repo) checkConfig() error {
 		return err
 	}
 	local := cs.scope(scopeLocal)
-	if v, ok := local.get("core.bare"); ok && parseBool(v) {
+	if v, ok := local.get("core.bare"); ok && parseBool(v) && r.getenv("GIT_WORK_TREE") == "" {
 		return fmt.Errorf("%s: %w (core.bare is true)", r.GitDir, ErrBare)
 	}
 	if v, ok := local.get("extensions.objectformat"); ok && !strings.EqualFold(v, "sha1") {
@@ -185,7 +271,7 @@ func (r *Repo) checkConfig() error {
 	if v, ok := local.get("extensions.refstorage"); ok && !strings.EqualFold(v, "files") {
 		return fmt.Errorf("%s: ref storage %q is not supported (only files)", r.CommonDir, v)
 	}
-	if v, ok := local.get("core.worktree"); ok && v != "" && r.GitDir == r.CommonDir {
+	if v, ok := local.get("core.worktree"); ok && v != "" && (r.GitDir == r.CommonDir || r.WorkTree == "") {
 		if !filepath.IsAbs(v) {
 			v = filepath.Join(r.GitDir, v)
 		}
@@ -203,7 +289,8 @@ func (r *Repo) goGit() (*git.Repository, error) {
 	if r.goRepo != nil {
 		return r.goRepo, nil
 	}
-	gr, err := git.PlainOpenWithOptions(r.GitDir, &git.PlainOpenOptions{EnableDotGitCommonDir: true})
+	fs := dotgit.NewRepositoryFilesystem(osfs.New(r.GitDir), osfs.New(r.CommonDir))
+	gr, err := git.Open(filesystem.NewStorage(fs, cache.NewObjectLRUDefault()), nil)
 	if err != nil {
 		return nil, fmt.Errorf("open repository %s: %w", r.GitDir, err)
 	}

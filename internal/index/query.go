@@ -1,7 +1,6 @@
 package index
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/git-milestone/git-milestone/internal/milestone"
 	"github.com/git-milestone/git-milestone/internal/storage"
+	"github.com/git-milestone/git-milestone/internal/textfold"
 )
 
 // problemError is a problem message as recorded in the index.
@@ -96,12 +96,10 @@ func orderBy(key string) string {
 
 // List returns the milestones q selects, with exactly the filters, order
 // and limit of storage.Match, storage.Less and storage.Limit, plus every
-// recorded problem. With q.Text, a milestone matches as in
-// storage.TextScore (every word a case-insensitive substring of the title,
-// description, labels or owner); unless q.Sort is set, the order is the
-// full-text rank (bm25 over the words that contain the query words, the
-// title weighing three), then the id. The index is read as it is:
-// Refresh it first.
+// recorded problem. With q.Text, a milestone matches as
+// storage.MatchText says (every folded term a substring of the folded id,
+// title, description, labels or owner), in the same order as without it.
+// The index is read as it is: Refresh it first.
 func (ix *Index) List(ctx context.Context, q storage.Query) ([]storage.Record, []storage.Problem, error) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
@@ -154,48 +152,48 @@ func (ix *Index) List(ctx context.Context, q storage.Query) ([]storage.Record, [
 	from := "milestones m"
 	join := ""
 	order := orderBy(q.Sort)
-	rankInGo := false
 	if q.Text != "" {
-		words := strings.Fields(strings.ToLower(q.Text))
-		if len(words) == 0 {
-			return nil, problems, nil // storage.TextScore matches nothing
+		terms := textfold.Terms(q.Text)
+		if len(terms) == 0 {
+			return nil, problems, nil // no terms match nothing
 		}
 		var groups []string
-		for _, w := range words {
+		var exact []string
+		var exactArgs []any
+		for _, w := range terms {
+			// Every candidate is confirmed on the search text itself: a key
+			// collision never adds a result, and LIMIT counts true matches.
+			exact = append(exact, "instr(d.search, ?) > 0")
+			exactArgs = append(exactArgs, []byte(w))
 			keys, ok, err := ix.expand(ctx, db, w)
 			switch {
 			case err != nil:
 				return nil, nil, ix.wrap("search", err)
 			case !ok:
-				// Too many words contain it: check the text itself.
-				join = " JOIN docs d ON d.rid = m.rid"
-				where = append(where, "instr(d.search, ?) > 0")
-				args = append(args, []byte(w))
-				continue
+				continue // too many words contain it: the check above finds it
 			case len(keys) == 0:
 				return nil, problems, nil // no indexed word contains it
 			}
 			groups = append(groups, "("+strings.Join(keys, " OR ")+")")
 		}
+		join = " JOIN docs d ON d.rid = m.rid"
+		where = append(where, exact...)
+		args = append(args, exactArgs...)
 		if len(groups) > 0 {
 			from = "milestones_fts f JOIN milestones m ON m.rid = f.rowid"
 			where = append([]string{"milestones_fts MATCH ?"}, where...)
 			args = append([]any{strings.Join(groups, " AND ")}, args...)
-			if q.Sort == "" {
-				order = "bm25(milestones_fts, 3.0, 1.0, 1.0, 1.0), m.id"
-			}
-		} else if q.Sort == "" {
-			rankInGo = true // only fragments in most words: rank as file mode does
 		}
 	}
 	// First the selection, narrow (filters, order and limit read only the
-	// milestones table and the indexes), then the records it selects.
+	// milestones table, the indexes and, for a search, docs.search), then
+	// the records it selects.
 	query := "SELECT m.rid FROM " + from + join
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
 	query += " ORDER BY " + order
-	if q.Limit > 0 && !rankInGo {
+	if q.Limit > 0 {
 		query += " LIMIT ?"
 		args = append(args, q.Limit)
 	}
@@ -203,24 +201,9 @@ func (ix *Index) List(ctx context.Context, q storage.Query) ([]storage.Record, [
 	if err != nil {
 		return nil, nil, err
 	}
-	var must [][]byte
-	if q.Text != "" && !rankInGo {
-		// A word key collision could only add a milestone: check the text.
-		for _, w := range strings.Fields(strings.ToLower(q.Text)) {
-			must = append(must, []byte(w))
-		}
-	}
-	recs, err := ix.fetch(ctx, db, rids, must)
+	recs, err := ix.fetch(ctx, db, rids)
 	if err != nil {
 		return nil, nil, err
-	}
-	if rankInGo {
-		scores := make(map[string]int, len(recs))
-		for i := range recs {
-			scores[recs[i].Milestone.ID] = storage.TextScore(&recs[i].Milestone, q.Text)
-		}
-		sort.SliceStable(recs, func(i, j int) bool { return scores[recs[i].Milestone.ID] > scores[recs[j].Milestone.ID] })
-		recs = storage.Limit(q.Limit, recs)
 	}
 	return recs, problems, nil
 }
@@ -243,9 +226,8 @@ func (ix *Index) rids(ctx context.Context, db querier, query string, args ...any
 	return out, ix.wrap("query", rows.Err())
 }
 
-// fetch returns the records of rids, in that order, leaving out those
-// whose search text lacks one of the words in must.
-func (ix *Index) fetch(ctx context.Context, db querier, rids []int64, must [][]byte) ([]storage.Record, error) {
+// fetch returns the records of rids, in that order.
+func (ix *Index) fetch(ctx context.Context, db querier, rids []int64) ([]storage.Record, error) {
 	if len(rids) == 0 {
 		return nil, nil
 	}
@@ -260,19 +242,17 @@ func (ix *Index) fetch(ctx context.Context, db querier, rids []int64, must [][]b
 		list.WriteString(strconv.FormatInt(r, 10))
 	}
 	list.WriteByte(']')
-	rows, err := db.QueryContext(ctx, `SELECT m.rid, d.search, `+recordColumns+` FROM milestones m JOIN docs d ON d.rid = m.rid
+	rows, err := db.QueryContext(ctx, `SELECT m.rid, `+recordColumns+` FROM milestones m JOIN docs d ON d.rid = m.rid
 	    WHERE m.rid IN (SELECT value FROM json_each(?))`, list.String())
 	if err != nil {
 		return nil, ix.wrap("query", err)
 	}
 	defer rows.Close()
 	out := make([]storage.Record, len(rids))
-	keep := make([]bool, len(rids))
 	found := 0
 	for rows.Next() {
 		var rid int64
-		var search sql.RawBytes
-		r, err := scanRecord(rows, &rid, &search)
+		r, err := scanRecord(rows, &rid)
 		if err != nil {
 			return nil, ix.wrap("query", err)
 		}
@@ -281,10 +261,7 @@ func (ix *Index) fetch(ctx context.Context, db querier, rids []int64, must [][]b
 			continue
 		}
 		found++
-		out[i], keep[i] = r, true
-		for _, w := range must {
-			keep[i] = keep[i] && bytes.Contains(search, w)
-		}
+		out[i] = r
 	}
 	if err := rows.Err(); err != nil {
 		return nil, ix.wrap("query", err)
@@ -292,13 +269,7 @@ func (ix *Index) fetch(ctx context.Context, db querier, rids []int64, must [][]b
 	if found != len(rids) {
 		return nil, ix.wrap("query", &corruptError{err: fmt.Errorf("%d of %d milestones have no document row", len(rids)-found, len(rids))})
 	}
-	kept := out[:0]
-	for i := range out {
-		if keep[i] {
-			kept = append(kept, out[i])
-		}
-	}
-	return kept, nil
+	return out, nil
 }
 
 // records runs a query selecting recordColumns.

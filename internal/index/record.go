@@ -17,10 +17,10 @@ type docRow struct {
 	m      milestone.Milestone
 	path   string
 	src    []byte
-	doc    string    // milestone.JSON, or "null" if a value has no JSON form
-	extra  any       // the extra column: nil, the JSON pairs, or extraInSource
-	search []byte    // what instr() matches: lower-cased title, description, labels, owner
-	fts    [4]string // milestones_fts: the word keys of title, description, labels, owner
+	doc    string // milestone.JSON, or "null" if a value has no JSON form
+	extra  any    // the extra column: nil, the JSON pairs, or extraInSource
+	search []byte // storage.SearchText: the folded text search terms are matched against
+	fts    string // milestones_fts: the key of each distinct word of search
 }
 
 // words adds the row's words to set.
@@ -46,19 +46,9 @@ func newDocRow(m milestone.Milestone, src []byte, path string) *docRow {
 			r.extra = extraInSource
 		}
 	}
-	lower := [4]string{
-		strings.ToLower(m.Title),
-		strings.ToLower(m.Description),
-		strings.ToLower(strings.Join(m.Labels, " ")),
-		strings.ToLower(m.Owner),
-	}
-	// storage.TextScore matches a word in the title or in
-	// description + "\n" + labels + "\n" + owner; a word has no
-	// newline, so one instr over the four joined by newlines is the same.
-	r.search = []byte(lower[0] + "\n" + lower[1] + "\n" + lower[2] + "\n" + lower[3])
-	for i, l := range lower {
-		r.fts[i] = keys(l)
-	}
+	search := storage.SearchText(&m)
+	r.search = []byte(search)
+	r.fts = keys(search)
 	return r
 }
 
@@ -83,13 +73,12 @@ func (r *docRow) insert(exec func(string, ...any) error, rid int64) error {
 			return err
 		}
 	}
-	err = exec(`INSERT INTO docs (rid, description, extra, source, doc, search) VALUES (?, ?, ?, ?, ?, ?)`,
-		rid, null(m.Description), r.extra, string(r.src), r.doc, r.search)
+	err = exec(`INSERT INTO docs (rid, search, description, extra, source, doc) VALUES (?, ?, ?, ?, ?, ?)`,
+		rid, r.search, null(m.Description), r.extra, string(r.src), r.doc)
 	if err != nil {
 		return err
 	}
-	return exec(`INSERT INTO milestones_fts (rowid, title, description, labels, owner) VALUES (?, ?, ?, ?, ?)`,
-		rid, r.fts[0], r.fts[1], r.fts[2], r.fts[3])
+	return exec(`INSERT INTO milestones_fts (rowid, words) VALUES (?, ?)`, rid, r.fts)
 }
 
 // null maps "" to SQL NULL.

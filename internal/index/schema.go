@@ -10,7 +10,10 @@ package index
 //	   decoding), the large ones in docs with the source, the JSON
 //	   document and the search text;
 //	   milestones_fts over word keys, vocab + vocab_fts (see search.go).
-const SchemaVersion = 2
+//	3: search matches folded text (storage.SearchText: case and accents
+//	   folded, the id included); milestones_fts has one column of word
+//	   keys; docs.search comes first in its row (cheap to reach).
+const SchemaVersion = 3
 
 // applicationID marks index.db as ours (PRAGMA application_id, "mile").
 const applicationID = 0x6d696c65
@@ -22,12 +25,13 @@ const applicationID = 0x6d696c65
 //
 // milestones.rid is the rowid of the milestone's rows in docs and
 // milestones_fts. It is an explicit column because VACUUM may renumber
-// implicit rowids. docs.search is the lower-cased text full-text search
-// must match (title, description, labels, owner, one per line), kept as a
-// BLOB so instr() compares bytes. Full-text search (search.go) finds the
-// words of the vocabulary that contain a query word with the trigram index
-// vocab_fts, then the milestones that use those words, ranked by bm25, with
-// milestones_fts, which indexes each word of a milestone by a short key.
+// implicit rowids. docs.search is the text search matches
+// (storage.SearchText: folded id, title, description, labels and owner,
+// one per line), kept as a BLOB so instr() compares bytes. Search
+// (search.go) finds the words of the vocabulary that contain a query term
+// with the trigram index vocab_fts, then the milestones that use those
+// words with milestones_fts, which indexes each word of a milestone by a
+// short key, and confirms each candidate with instr() over docs.search.
 const schema = `
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
@@ -65,27 +69,27 @@ CREATE TABLE labels (
 CREATE INDEX idx_labels_id ON labels (id);
 
 -- The large parts of a milestone, apart so that milestones stays narrow
--- (filters, sorts and counts read few pages): its description, unknown
--- keys (a JSON array of [key, value] in document order), the document
--- itself, the milestone as one JSON object (the show --json object,
--- without path), and the lower-cased text full-text search matches.
+-- (filters, sorts and counts read few pages): the folded text search
+-- matches (first, so that instr() reads no overflow pages to reach it),
+-- its description, unknown keys (a JSON array of [key, value] in document
+-- order), the document itself and the milestone as one JSON object (the
+-- show --json object, without path).
 CREATE TABLE docs (
     rid         INTEGER PRIMARY KEY,
+    search      BLOB NOT NULL,
     description TEXT,
     extra       TEXT,
     source      TEXT NOT NULL,
-    doc         TEXT NOT NULL,
-    search      BLOB NOT NULL
+    doc         TEXT NOT NULL
 );
 
 CREATE VIRTUAL TABLE milestones_fts USING fts5(
-    title, description, labels, owner,
-    content = '', contentless_delete = 1, tokenize = 'ascii'
+    words, content = '', contentless_delete = 1, tokenize = 'ascii'
 );
 
--- Every lower-cased word (run of non-space characters) of the indexed
--- milestones' title, description, labels and owner. It only grows between
--- rebuilds: a word no milestone uses any more matches nothing.
+-- Every word (run of non-white-space characters) of the indexed
+-- milestones' search text. It only grows between rebuilds: a word no
+-- milestone uses any more matches nothing.
 CREATE TABLE vocab (
     id   INTEGER PRIMARY KEY,
     term TEXT NOT NULL UNIQUE

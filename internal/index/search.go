@@ -7,24 +7,27 @@ import (
 	"unicode/utf8"
 )
 
-// Full-text search has the semantics of storage.TextScore (every query
-// word is a case-insensitive substring of the title, description, labels
-// or owner) with the speed of an index and a bm25 rank:
+// Search has the semantics of storage.SearchText and storage.MatchText
+// (every folded query term is a substring of the folded id, title,
+// description, labels or owner; results by id unless sorted otherwise)
+// with the speed of an index:
 //
-//   - A query word has no white space, so it occurs in a text exactly when
-//     it occurs in one of the text's words (its runs of non-space
-//     characters, lower-cased).
+//   - A term has no white space, so it occurs in the search text exactly
+//     when it occurs in one of the text's words (its runs of
+//     non-white-space characters).
 //   - vocab holds every such word of the indexed milestones, and vocab_fts
-//     indexes them by trigram: the words containing a query word of 3 or
-//     more characters are found without a scan.
-//   - milestones_fts indexes each milestone's words by a short key (an
-//     FNV-64 hash, so that any word is one token of the ascii tokenizer):
-//     the milestones using any of those words are one MATCH away, ranked
-//     by bm25. A key collision could only add a candidate, which the
-//     exact check of the records (storage.TextScore) drops.
-//   - Words of 1 or 2 characters are looked up by scanning the vocabulary;
-//     a fragment contained in more than maxExpansion words is checked with
-//     instr() over docs.search instead.
+//     indexes them by trigram: the words containing a term of 3 or more
+//     characters are found without a scan (and checked with instr()).
+//   - milestones_fts indexes each milestone's distinct words by a short key
+//     (an FNV-64 hash, so that any word is one token of the ascii
+//     tokenizer): the milestones using any of those words are one MATCH
+//     away.
+//   - Terms of 1 or 2 characters are looked up by scanning the vocabulary
+//     (small next to the documents); a term contained in more than
+//     maxExpansion words is checked with instr() over docs.search instead.
+//   - Every candidate is confirmed with instr() over docs.search in the
+//     same statement, so a key collision never adds a result and LIMIT
+//     counts only true matches.
 //
 // Building this costs about a tenth of a trigram index over the whole text.
 
@@ -43,14 +46,19 @@ func termKey(word string) string {
 	return "k" + strconv.FormatUint(h, 36)
 }
 
-// keys is the milestones_fts column text for a lower-cased field: the key
-// of each of its words, in order.
-func keys(lower string) string {
-	words := strings.Fields(lower)
-	for i, w := range words {
-		words[i] = termKey(w)
+// keys is the milestones_fts column text for a search text: the key of
+// each of its distinct words, in order of first use.
+func keys(search string) string {
+	words := strings.Fields(search)
+	seen := make(map[string]bool, len(words))
+	out := words[:0]
+	for _, w := range words {
+		if !seen[w] {
+			seen[w] = true
+			out = append(out, termKey(w))
+		}
 	}
-	return strings.Join(words, " ")
+	return strings.Join(out, " ")
 }
 
 // addVocab records the words of rows that vocab does not have yet.

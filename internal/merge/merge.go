@@ -76,7 +76,7 @@ func MergeWith(base, ours, theirs []byte, path string, opt Options) Result {
 	if opt.TheirsLabel == "" {
 		opt.TheirsLabel = "theirs"
 	}
-	lopt := LineOptions{OursLabel: opt.OursLabel, TheirsLabel: opt.TheirsLabel, MarkerSize: opt.MarkerSize}
+	lopt := LineOptions(opt)
 	switch {
 	case bytes.Equal(ours, theirs), bytes.Equal(base, theirs):
 		return Result{Content: bytes.Clone(ours)}

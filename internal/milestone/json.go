@@ -22,21 +22,51 @@ func (m *Milestone) Fields() []Field {
 	return append(fs, m.Extra...)
 }
 
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
-}
-
 // JSON encodes m as one JSON object: "id", then Fields() in order, then
 // the extra fields given (for example "path"). This is the object of the
 // `show --json` contract.
 func (m *Milestone) JSON(extra ...Field) ([]byte, error) {
+	return m.writeObject(m.Fields(), extra)
+}
+
+// ContractJSON encodes m as the object scripts rely on (show --json, list
+// --json): "id", then every known key, null where unset and [] for an
+// empty labels or depends_on, then the unknown keys, then extra.
+func (m *Milestone) ContractJSON(extra ...Field) ([]byte, error) {
+	var fields []Field
+	for _, k := range Keys {
+		v, ok := m.Get(k)
+		switch {
+		case k == KeyLabels || k == KeyDependsOn:
+			v = nonNil(v.([]string))
+		case !ok:
+			v = nil
+		}
+		fields = append(fields, Field{k, v})
+	}
+	return m.writeObject(append(fields, m.Extra...), extra)
+}
+
+// writeObject writes "id", the document fields and the extra fields as one
+// JSON object with one value per key: a document's own "id" key (the id is
+// the file name; fsck reports a mismatch), or one named like an extra field
+// given here ("path"), would give parsers two values to choose from. The id
+// and the given fields win.
+func (m *Milestone) writeObject(doc, extra []Field) ([]byte, error) {
+	given := make(map[string]bool, len(extra)+1)
+	given["id"] = true
+	for _, f := range extra {
+		given[f.Key] = true
+	}
+	fields := []Field{{"id", m.ID}}
+	for _, f := range doc {
+		if !given[f.Key] {
+			fields = append(fields, f)
+		}
+	}
+	fields = append(fields, extra...)
 	var b bytes.Buffer
 	b.WriteByte('{')
-	fields := append([]Field{{"id", m.ID}}, m.Fields()...)
-	fields = append(fields, extra...)
 	for i, f := range fields {
 		if i > 0 {
 			b.WriteByte(',')
@@ -128,6 +158,9 @@ func (m *Milestone) setJSON(key string, raw json.RawMessage, skip []string) erro
 			return nil
 		}
 	}
+	if IsKnownKey(key) && string(bytes.TrimSpace(raw)) == "null" {
+		return nil // a contract object's unset field
+	}
 	str := func(dst *string) error { return json.Unmarshal(raw, dst) }
 	switch key {
 	case "id":
@@ -172,4 +205,12 @@ func (m *Milestone) setJSON(key string, raw json.RawMessage, skip []string) erro
 	}
 	m.Extra = append(m.Extra, Field{key, v})
 	return nil
+}
+
+// nonNil returns s, or an empty list for nil (JSON [] rather than null).
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }

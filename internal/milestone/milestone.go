@@ -3,6 +3,12 @@
 package milestone
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
+
 	"fmt"
 	"regexp"
 	"sort"
@@ -336,18 +342,39 @@ func joinPriorities() string {
 	return strings.Join(s, ", ")
 }
 
-// Slug turns a title into an id candidate: lower case, runs of other
-// characters become '-', at most 64 characters. It returns "milestone" when
-// nothing usable is left.
+// latinFolds spells the Latin letters that do not decompose into an ASCII
+// letter plus accents.
+var latinFolds = map[rune]string{
+	'ß': "ss", 'æ': "ae", 'œ': "oe", 'ø': "o", 'đ': "d", 'ð': "d", 'þ': "th",
+	'ł': "l", 'ı': "i", 'ħ': "h", 'ŧ': "t", 'ŋ': "ng", 'ĸ': "k", 'ſ': "s",
+}
+
+// Slug turns a title into an id candidate: lower case, Latin letters
+// without their accents (Café déjà vu -> cafe-deja-vu), runs of other
+// characters become '-', at most 56 characters. A title with letters or
+// digits of other scripts keeps what it has in ASCII and gains a short
+// hash of the whole title, so distinct titles get distinct, stable ids;
+// a title with none at all becomes "m-" and that hash.
 func Slug(title string) string {
 	var b strings.Builder
 	dash := false
-	for _, r := range strings.ToLower(title) {
+	foreign := false
+	for _, r := range norm.NFKD.String(strings.ToLower(title)) {
+		if f, ok := latinFolds[r]; ok {
+			b.WriteString(f)
+			dash = false
+			continue
+		}
 		switch {
 		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
 			b.WriteRune(r)
 			dash = false
+		case unicode.Is(unicode.Mn, r):
+			// an accent taken off its letter by NFKD
 		default:
+			if unicode.IsLetter(r) || unicode.IsNumber(r) {
+				foreign = true
+			}
 			if b.Len() > 0 && !dash {
 				b.WriteByte('-')
 				dash = true
@@ -355,13 +382,33 @@ func Slug(title string) string {
 		}
 	}
 	s := strings.TrimRight(b.String(), "-")
-	if len(s) > 56 { // leave room for a "-N" suffix
-		s = strings.TrimRight(s[:56], "-")
+	hash := ""
+	if foreign || s == "" {
+		sum := sha256.Sum256([]byte(title))
+		hash = hex.EncodeToString(sum[:])[:7]
 	}
-	if s == "" {
-		return "milestone"
+	limit := 56 // leave room for a "-N" suffix
+	if hash != "" {
+		limit -= len(hash) + 1
 	}
-	return s
+	if len(s) > limit {
+		s = strings.TrimRight(s[:limit], "-")
+	}
+	switch {
+	case hash == "":
+		return s
+	case s == "":
+		return "m-" + hash
+	}
+	return s + "-" + hash
+}
+
+// CheckDates refuses a start date after the due date.
+func (m *Milestone) CheckDates() error {
+	if m.Start != "" && m.Due != "" && m.Start > m.Due {
+		return fieldErr(KeyStart, "start %s is after due %s", m.Start, m.Due)
+	}
+	return nil
 }
 
 // UniqueSlug returns Slug(title), or Slug(title)-N for the smallest N >= 2

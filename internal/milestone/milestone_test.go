@@ -25,8 +25,10 @@ func TestSlug(t *testing.T) {
 	for title, want := range map[string]string{
 		"Public beta":               "public-beta",
 		"  API -- freeze!! ":        "api-freeze",
-		"Ünïcode & 🚀 rocket":        "n-code-rocket",
-		"!!!":                       "milestone",
+		"Ünïcode & 🚀 rocket":        "unicode-rocket",
+		"Café déjà vu":              "cafe-deja-vu",
+		"Straße Æsir Øre Łódź":      "strasse-aesir-ore-lodz",
+		"ＡＢＣ full width":            "abc-full-width",
 		strings.Repeat("word ", 30): strings.TrimRight(strings.Repeat("word-", 12)[:56], "-"),
 	} {
 		if got := Slug(title); got != want {
@@ -35,6 +37,31 @@ func TestSlug(t *testing.T) {
 		if err := ValidateID(Slug(title)); err != nil {
 			t.Errorf("Slug(%q) is not a valid id: %v", title, err)
 		}
+	}
+	// Other scripts: a short stable hash, distinct for distinct titles,
+	// never a generic id.
+	seen := map[string]string{}
+	for _, title := range []string{"東京リリース", "大阪リリース", "Выпуск 2", "Выпуск 3", "!!!", "???", "Release 東京", "Release 大阪"} {
+		id := Slug(title)
+		if err := ValidateID(id); err != nil {
+			t.Errorf("Slug(%q) = %q is not a valid id: %v", title, id, err)
+		}
+		if id == "milestone" || id == "m" || id == "release" {
+			t.Errorf("Slug(%q) = %q is generic", title, id)
+		}
+		if other, dup := seen[id]; dup {
+			t.Errorf("Slug(%q) = Slug(%q) = %q", title, other, id)
+		}
+		seen[id] = title
+		if Slug(title) != id {
+			t.Errorf("Slug(%q) is not stable", title)
+		}
+	}
+	if id := Slug("東京リリース"); !strings.HasPrefix(id, "m-") || len(id) != 9 {
+		t.Errorf("Slug(CJK) = %q, want m- and 7 hex digits", id)
+	}
+	if id := Slug("Release 東京"); !strings.HasPrefix(id, "release-") {
+		t.Errorf("Slug(mixed) = %q, want the Latin part kept", id)
 	}
 	taken := map[string]bool{"beta": true, "beta-2": true}
 	if got := UniqueSlug("Beta", func(id string) bool { return taken[id] }); got != "beta-3" {
@@ -112,5 +139,36 @@ func TestJSONRoundTrip(t *testing.T) {
 	}
 	if _, ok := back.Get(KeyOwner); ok {
 		t.Fatal("empty owner reported present")
+	}
+}
+
+// A document's own id key (every shell-era document has one) and a key
+// named like a field the caller adds never make a second JSON key.
+func TestJSONOneIDKey(t *testing.T) {
+	m := Milestone{ID: "beta", Title: "Beta", Status: Planned, Priority: Medium,
+		Extra: []Field{{"id", "beta-old"}, {"path", "/etc/passwd"}, {"x-a", 1}}}
+	data, err := m.JSON(Field{Key: "path", Value: ".milestones/active/beta.yaml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"id":"beta","title":"Beta","status":"planned","priority":"medium","x-a":1,"path":".milestones/active/beta.yaml"}`
+	if string(data) != want {
+		t.Fatalf("got  %s\nwant %s", data, want)
+	}
+	if plain, _ := m.JSON(); !strings.Contains(string(plain), `"path":"/etc/passwd"`) || strings.Count(string(plain), `"id":`) != 1 {
+		t.Errorf("without extra fields: %s", plain)
+	}
+}
+
+func TestCheckDates(t *testing.T) {
+	for _, tc := range []struct {
+		start, due string
+		ok         bool
+	}{{"", "", true}, {"2026-01-01", "", true}, {"", "2026-01-01", true}, {"2026-01-01", "2026-01-01", true},
+		{"2026-01-01", "2026-02-01", true}, {"2026-02-01", "2026-01-31", false}} {
+		m := Milestone{Start: tc.start, Due: tc.due}
+		if err := m.CheckDates(); (err == nil) != tc.ok {
+			t.Errorf("CheckDates(%q, %q) = %v", tc.start, tc.due, err)
+		}
 	}
 }

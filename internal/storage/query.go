@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/git-milestone/git-milestone/internal/milestone"
+	"github.com/git-milestone/git-milestone/internal/textfold"
 )
 
 // SortKeys are the accepted values of Query.Sort.
@@ -122,24 +123,42 @@ func Limit(n int, recs []Record) []Record {
 	return recs
 }
 
-// TextScore scores m against a full-text query: every word of text must
-// occur (case-insensitively) in the title, description, labels or owner;
-// the score counts occurrences, title hits weighing three. 0 means no match.
-// Backends without a full-text engine (file mode) use it.
-func TextScore(m *milestone.Milestone, text string) int {
-	words := strings.Fields(strings.ToLower(text))
-	if len(words) == 0 {
-		return 0
+// Search semantics, the same on every backend: a query matches a
+// milestone when every term of the query (textfold.Terms: its
+// whitespace-separated words, folded) is a substring of the folded id,
+// title, description, labels or owner (SearchText). Matching is
+// case-insensitive and accent-insensitive both ways; there are no stop
+// words and no stemming; any character, "%", "_", quotes and backslashes
+// included, is literal. A query with no terms matches nothing. Results
+// are in the order of Query.Sort, by id when it is not set.
+
+// SearchText is what the terms of a query are matched against: the
+// folded id, title, description, labels and owner of m, one per line (a
+// term has no white space, so it never spans two of them).
+func SearchText(m *milestone.Milestone) string {
+	parts := [...]string{m.ID, m.Title, m.Description, strings.Join(m.Labels, "\n"), m.Owner}
+	for i, p := range parts {
+		parts[i] = textfold.Fold(p)
 	}
-	title := strings.ToLower(m.Title)
-	rest := strings.ToLower(m.Description + "\n" + strings.Join(m.Labels, " ") + "\n" + m.Owner)
-	score := 0
-	for _, w := range words {
-		n := 3*strings.Count(title, w) + strings.Count(rest, w)
-		if n == 0 {
-			return 0
+	return strings.Join(parts[:], "\n")
+}
+
+// MatchText reports whether m matches a query made of terms (as
+// textfold.Terms returns them). No terms match nothing.
+func MatchText(m *milestone.Milestone, terms []string) bool {
+	return ContainsTerms(SearchText(m), terms)
+}
+
+// ContainsTerms reports whether every term is a substring of the search
+// text text (as SearchText builds it). No terms match nothing.
+func ContainsTerms(text string, terms []string) bool {
+	if len(terms) == 0 {
+		return false
+	}
+	for _, t := range terms {
+		if !strings.Contains(text, t) {
+			return false
 		}
-		score += n
 	}
-	return score
+	return true
 }

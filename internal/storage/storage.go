@@ -48,8 +48,8 @@ type Query struct {
 	DueBefore  string // YYYY-MM-DD, exclusive
 	Overdue    bool   // open and due before Today
 	Today      string // YYYY-MM-DD, used by Overdue
-	Text       string // full-text search over title, description, labels, owner
-	Sort       string // one of SortKeys; "" is "id" (or rank when Text is set)
+	Text       string // search query: every term in the id, title, description, labels or owner (see SearchText)
+	Sort       string // one of SortKeys; "" is "id"
 	Limit      int    // 0 means no limit
 }
 
@@ -88,6 +88,12 @@ type UpdateOptions struct {
 	Message string
 	// NoCommit writes the work tree only (file modes).
 	NoCommit bool
+	// Sign asks for a signed commit (file modes): "" follows git's
+	// commit.gpgSign, "-" never signs, "*" signs with the configured key,
+	// anything else is the key id to sign with.
+	Sign string
+	// Signoff adds the committer's Signed-off-by trailer (file modes).
+	Signoff bool
 }
 
 // Result says what an Update did.

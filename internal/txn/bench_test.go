@@ -63,10 +63,6 @@ func milestoneYAML(id string) string {
 
 func benchmarkCreate(b *testing.B, milestones int, path func(id string) string) {
 	dir := benchRepo(b, milestones, 20000, path)
-	r, err := gitrepo.Open(dir)
-	if err != nil {
-		b.Fatal(err)
-	}
 	ctx := context.Background()
 	i := 0
 	steps := map[string]time.Duration{}
@@ -76,7 +72,7 @@ func benchmarkCreate(b *testing.B, milestones int, path func(id string) string) 
 	for b.Loop() {
 		// A fresh Repo per commit, as each CLI process opens its own.
 		t0 := time.Now()
-		r, err = gitrepo.Open(dir)
+		r, err := gitrepo.Open(dir)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -35,7 +35,7 @@ func (j *indexJob) discard() {
 func (tx *Tx) tempPath(prefix string) string {
 	var rnd [8]byte
 	rand.Read(rnd[:])
-	return filepath.Join(tx.repo.GitDir, prefix+hex.EncodeToString(rnd[:]))
+	return filepath.Join(tx.tempDir(), prefix+hex.EncodeToString(rnd[:]))
 }
 
 // startIndexUpdate makes a copy of the current index beside it (a hard
@@ -134,5 +134,25 @@ func (in *installedIndex) rollback() error {
 func (in *installedIndex) done() {
 	if in != nil && in.orig != "" {
 		os.Remove(in.orig)
+	}
+}
+
+// refreshStat gives the index entries of the written files their real stat
+// data (a new index renamed over it while index.lock is still held), so
+// git sees them clean without re-hashing and sparse checkout can remove
+// them. It only warns on failure: the commit is made and git would re-hash
+// those files anyway.
+func (tx *Tx) refreshStat(chs []change) {
+	var paths []string
+	for _, c := range chs {
+		if !c.Delete {
+			paths = append(paths, c.path)
+		}
+	}
+	if len(paths) == 0 {
+		return
+	}
+	if err := tx.repo.SetIndexStat(tx.indexPath(), paths); err != nil {
+		tx.opts.Warn(fmt.Sprintf("could not record the stat data of the written files in the index: %v", err))
 	}
 }

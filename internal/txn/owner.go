@@ -280,11 +280,16 @@ func lockHolder(path string) string {
 // says what it did.
 func (tx *Tx) repairStale(rec lockRecord) (string, error) {
 	what := "no commit was in progress"
-	var err error
 	if rec.ref != "" {
-		landed, lerr := tx.landed(rec)
-		if lerr != nil {
-			return "", lerr
+		// Killed while moving the branch: <ref>.lock holds our new
+		// commit id (or nothing yet). Nobody else writes that id.
+		removed, err := tx.repo.RemoveStaleRefLock(rec.ref, rec.new)
+		if err != nil {
+			return "", err
+		}
+		landed, err := tx.landed(rec)
+		if err != nil {
+			return "", err
 		}
 		if landed {
 			what, err = tx.rollForward(rec)
@@ -293,6 +298,9 @@ func (tx *Tx) repairStale(rec lockRecord) (string, error) {
 		}
 		if err != nil {
 			return "", err
+		}
+		if removed {
+			what += "; its stale " + rec.ref + ".lock was removed"
 		}
 	}
 	removeTemps(tx.repo.WorkTree, rec.paths)
@@ -332,7 +340,7 @@ func (tx *Tx) rollBack(rec lockRecord) (string, error) {
 		}
 		return "its commit had not landed: the index was removed, as it did not exist before", nil
 	}
-	orig := filepath.Join(tx.repo.GitDir, filepath.Base(rec.orig))
+	orig := filepath.Join(tx.tempDir(), filepath.Base(rec.orig))
 	err := os.Rename(orig, index)
 	if err == nil {
 		return "its commit had not landed: the index was restored", nil
@@ -376,7 +384,7 @@ func (tx *Tx) rollBack(rec lockRecord) (string, error) {
 // unless the user has changed them since.
 func (tx *Tx) rollForward(rec lockRecord) (string, error) {
 	if rec.orig != "" {
-		os.Remove(filepath.Join(tx.repo.GitDir, filepath.Base(rec.orig)))
+		os.Remove(filepath.Join(tx.tempDir(), filepath.Base(rec.orig)))
 	}
 	newTree, err := tx.repo.CommitTree(rec.new)
 	if err != nil {
@@ -563,3 +571,4 @@ func procStart(pid int) (start string, zombie bool) {
 	}
 	return f[19], f[0] == "Z" || f[0] == "X"
 }
+

@@ -60,8 +60,15 @@ type Options struct {
 	LockTimeout time.Duration
 	// Warn receives warnings (a lock taken over); nil drops them.
 	Warn func(string)
+	// Sign: SignByConfig (commit.gpgSign decides), SignNever, SignDefault,
+	// or the key id to sign with (see Tx.Commit).
+	Sign string
+	// Signoff adds the committer's Signed-off-by trailer (format.signOff
+	// true does too).
+	Signoff bool
 	// Trace, if set, receives the time since Begin at the end of each step
-	// ("locked", "checked", "index", "objects", "ref", "worktree"), for
+	// ("locked", "checked", "index", "objects", "reflock", "ref",
+	// "worktree"), for
 	// diagnostics and benchmarks.
 	Trace func(step string, sinceBegin time.Duration)
 }
@@ -92,6 +99,8 @@ type Tx struct {
 	recordBroken bool
 	start        time.Time
 	closed       bool
+	postCommit   bool // run the post-commit hook on Close
+	committed    bool // a commit was made: start git's auto maintenance on Close
 }
 
 // maxAttempts bounds the rebuild-and-retry loop when the branch moves
@@ -100,7 +109,7 @@ const maxAttempts = 20
 
 // Begin starts a transaction: it waits for other git-milestone processes on
 // the flock <CommonDir>/milestone.lock (honouring ctx), then creates
-// <GitDir>/index.lock exclusively, retrying with backoff for up to
+// <index>.lock (<GitDir>/index.lock, or GIT_INDEX_FILE's) exclusively, retrying with backoff for up to
 // IndexLockTimeout. If index.lock stays taken it fails with an error naming
 // the file (wrapping ErrIndexLocked) before anything has changed. An
 // index.lock left by a git-milestone process that died (killed, crashed) is
@@ -126,7 +135,7 @@ func Begin(ctx context.Context, repo *gitrepo.Repo, opts Options) (*Tx, error) {
 		return nil, fmt.Errorf("wait for other git-milestone processes: %w", err)
 	}
 	tx := &Tx{ctx: ctx, repo: repo, opts: opts, release: release, start: start,
-		lockPath: filepath.Join(repo.GitDir, "index.lock")}
+		lockPath: repo.IndexFile + ".lock"}
 	if err := tx.lockIndex(); err != nil {
 		release()
 		return nil, err
@@ -145,12 +154,35 @@ func (tx *Tx) trace(step string) {
 // removeStaleTemps removes index copies left in the git directory by a
 // transaction that crashed (ours are removed as we go).
 func (tx *Tx) removeStaleTemps() {
-	old, _ := filepath.Glob(filepath.Join(tx.repo.GitDir, "milestone-index-*"))
-	for _, p := range old {
+	old, _ := filepath.Glob(filepath.Join(tx.tempDir(), "milestone-index-*"))
+	tmps, _ := filepath.Glob(tx.lockPath + ".*.tmp") // createWithRecord's, of a killed process
+	for _, p := range append(old, tmps...) {
 		if fi, err := os.Stat(p); err == nil && time.Since(fi.ModTime()) > time.Hour {
 			os.Remove(p)
 		}
 	}
+}
+
+// createWithRecord creates path exclusively (failing with os.ErrExist
+// when it exists, as O_EXCL does) with rec already in it: the record is
+// written to a temporary file first and hard-linked into place, so a
+// process killed at any instant never leaves an empty index.lock, which
+// could not be told from git's own and would block every later commit.
+func createWithRecord(path, rec string) (*os.File, error) {
+	tmp := fmt.Sprintf("%s.%d.tmp", path, os.Getpid())
+	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC|syscallNoFollow, 0o666)
+	if err != nil {
+		return nil, err
+	}
+	if _, err = f.WriteString(rec); err == nil {
+		err = os.Link(tmp, path)
+	}
+	os.Remove(tmp)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }
 
 // lockIndex creates index.lock with O_EXCL, as git does, with backoff, and
@@ -159,10 +191,9 @@ func (tx *Tx) lockIndex() error {
 	deadline := time.Now().Add(tx.opts.IndexLockTimeout)
 	delay := time.Millisecond
 	for {
-		f, err := os.OpenFile(tx.lockPath, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
+		f, err := createWithRecord(tx.lockPath, thisProcess().record())
 		if err == nil {
 			tx.indexLock = f
-			tx.record(thisProcess().record())
 			return nil
 		}
 		if !errors.Is(err, os.ErrExist) {
@@ -193,9 +224,10 @@ func (tx *Tx) lockIndex() error {
 // change is a validated Change with its blob.
 type change struct {
 	Change
-	path string
-	blob gitrepo.Object
-	id   string // "" when deleting
+	path     string
+	blob     gitrepo.Object
+	id       string // "" when deleting
+	worktree []byte // the work-tree bytes when they differ from the blob (CRLF checkout)
 }
 
 func prepare(changes []Change) ([]change, error) {
@@ -215,7 +247,10 @@ func prepare(changes []Change) ([]change, error) {
 		seen[p] = true
 		ch := change{Change: c, path: p}
 		if !c.Delete {
-			ch.blob = gitrepo.NewBlob(c.Content)
+			if isDocument(p) {
+				ch.Content = canonicalEOL(c.Content)
+			}
+			ch.blob = gitrepo.NewBlob(ch.Content)
 			ch.id = ch.blob.ID()
 		}
 		out = append(out, ch)
@@ -244,7 +279,9 @@ func checkPath(p string) (string, error) {
 // their own change of one of the paths. The index entries of exactly these
 // paths are set to the committed blobs and the work-tree files are
 // replaced; everything else the user has staged or changed stays as it
-// was. If the content equals the tip's, no commit is made
+// was. While git has stopped in a merge, rebase, cherry-pick, revert, am or
+// bisect it refuses with *gitrepo.OperationError, before anything is
+// written. If the content equals the tip's, no commit is made
 // (Result.NoChange) but the index and work tree are still synced.
 //
 // The order of the steps is chosen against `git commit`, which reads HEAD,
@@ -277,6 +314,9 @@ func (tx *Tx) Commit(message string, changes []Change) (Result, error) {
 	if tx.indexLock == nil {
 		return Result{}, errors.New("commit: index.lock is not held")
 	}
+	if op, busy := tx.repo.InProgress(); busy {
+		return Result{}, &gitrepo.OperationError{Op: op}
+	}
 	chs, err := prepare(changes)
 	if err != nil {
 		return Result{}, err
@@ -286,6 +326,9 @@ func (tx *Tx) Commit(message string, changes []Change) (Result, error) {
 		if err := dirs.check(c.path); err != nil {
 			return Result{}, err
 		}
+	}
+	if err := tx.checkoutEOL(chs); err != nil {
+		return Result{}, err
 	}
 	// git update-index (on a copy of the index) is the slowest step: start
 	// it now, guessing that every file is a regular one; if HEAD says a
@@ -305,6 +348,13 @@ func (tx *Tx) Commit(message string, changes []Change) (Result, error) {
 	author, committer, err := tx.repo.Identity(tx.opts.Getenv)
 	if err != nil {
 		return Result{}, err
+	}
+	set, err := tx.settings()
+	if err != nil {
+		return Result{}, err
+	}
+	if set.signoff {
+		message = withSignoff(message, committer)
 	}
 	indexData, err := os.ReadFile(tx.indexPath())
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -376,9 +426,14 @@ func (tx *Tx) Commit(message string, changes []Change) (Result, error) {
 			if _, err := tx.repo.WriteObjects(blobs...); err != nil {
 				return fail(err)
 			}
+			if set.runHooks {
+				if message, err = tx.runPreCommitHooks(job, message, author, committer); err != nil {
+					return fail(err)
+				}
+			}
 		}
 		var objs []gitrepo.Object
-		if res, objs, err = tx.buildCommit(head, oldTree, chs, modes, message, author, committer); err != nil {
+		if res, objs, err = tx.buildCommit(head, oldTree, chs, modes, message, author, committer, set); err != nil {
 			return fail(err)
 		}
 		if !prepared || !maps.Equal(prepModes, modes) {
@@ -420,7 +475,7 @@ func (tx *Tx) Commit(message string, changes []Change) (Result, error) {
 		if head.Detached {
 			u.Name, u.LogHEAD = "HEAD", false
 		}
-		err = tx.repo.UpdateRef(u)
+		err = tx.moveRef(u)
 		if err == nil {
 			res.Retries = attempt - 1
 			tx.trace("ref")
@@ -432,8 +487,13 @@ func (tx *Tx) Commit(message string, changes []Change) (Result, error) {
 		time.Sleep(time.Duration(attempt) * time.Millisecond)
 	}
 	inst.done()
+	tx.postCommit = set.runHooks && !res.NoChange
+	tx.committed = tx.committed || !res.NoChange
 	// Step 3: the work tree.
 	err = tx.finishWorkTree(chs, pending)
+	if err == nil {
+		tx.refreshStat(chs)
+	}
 	tx.record("settled\n")
 	if err != nil {
 		return res, fmt.Errorf("commit %s was made, but the work tree could not be updated: %w; "+
@@ -443,7 +503,23 @@ func (tx *Tx) Commit(message string, changes []Change) (Result, error) {
 	return res, nil
 }
 
-func (tx *Tx) indexPath() string { return filepath.Join(tx.repo.GitDir, "index") }
+// moveRef is gitrepo.UpdateRef with a trace point ("reflock") while
+// <ref>.lock is held: a process killed there leaves it behind, and the
+// next Begin recognises it as ours (see repairStale).
+func (tx *Tx) moveRef(u gitrepo.RefUpdate) error {
+	l, err := tx.repo.LockRef(u)
+	if err != nil {
+		return err
+	}
+	tx.trace("reflock")
+	return l.Commit()
+}
+
+func (tx *Tx) indexPath() string { return tx.repo.IndexFile }
+
+// tempDir holds our copies of the index: beside it, so renames stay in one
+// file system.
+func (tx *Tx) tempDir() string { return filepath.Dir(tx.repo.IndexFile) }
 
 // check refuses paths the user has staged changes of, and returns the file
 // mode each written path gets: its mode at HEAD if it is executable there,
@@ -477,7 +553,7 @@ func (tx *Tx) check(oldTree string, chs []change, staged map[string][]gitrepo.In
 // buildCommit builds the trees and the commit object on head. If the tree
 // does not change, the result is NoChange and no commit is built.
 func (tx *Tx) buildCommit(head gitrepo.Head, oldTree string, chs []change, modes map[string]uint32,
-	message string, author, committer gitrepo.Signature) (Result, []gitrepo.Object, error) {
+	message string, author, committer gitrepo.Signature, set settings) (Result, []gitrepo.Object, error) {
 	edits := make([]gitrepo.TreeEdit, len(chs))
 	for i, c := range chs {
 		edits[i] = gitrepo.TreeEdit{Path: c.path, Blob: c.id, Mode: modes[c.path]}
@@ -495,6 +571,16 @@ func (tx *Tx) buildCommit(head gitrepo.Head, oldTree string, chs []change, modes
 	if !head.Unborn {
 		parents = []string{head.Hash}
 		res.Parent = head.Hash
+	}
+	if set.sign {
+		// git makes and signs the commit object: the trees first.
+		if _, err := tx.repo.WriteObjects(objs...); err != nil {
+			return Result{}, nil, err
+		}
+		if res.Commit, err = tx.repo.SignedCommit(newTree, parents, author, committer, message, set.signKey); err != nil {
+			return Result{}, nil, err
+		}
+		return res, nil, nil
 	}
 	commit := gitrepo.NewCommit(newTree, parents, author, committer, message)
 	res.Commit = commit.ID()
@@ -543,6 +629,9 @@ func (tx *Tx) WriteWorkTree(changes []Change) error {
 	for i, c := range chs {
 		paths[i] = c.path
 	}
+	if err := tx.checkoutEOL(chs); err != nil {
+		return err
+	}
 	tx.recordPaths(paths) // a successor removes our temporary files if we die
 	return tx.writeWorkTree(chs, nil)
 }
@@ -569,5 +658,11 @@ func (tx *Tx) Close() error {
 		}
 	}
 	tx.release()
+	if tx.postCommit {
+		tx.runPostCommitHook()
+	}
+	if tx.committed {
+		tx.repo.AutoMaintenance()
+	}
 	return err
 }

@@ -727,7 +727,7 @@ func TestIndexNeverBehindHEAD(t *testing.T) {
 		t.Errorf("work tree not written before index.lock is released: %q %v", b, err)
 	}
 	tx.Close()
-	if got := strings.Join(steps, ","); got != "locked,checked,index,objects,ref,worktree,before close" {
+	if got := strings.Join(steps, ","); got != "locked,checked,index,objects,reflock,ref,worktree,before close" {
 		t.Errorf("steps = %s", got)
 	}
 }

@@ -59,7 +59,11 @@ func (tx *Tx) prepareWorkTree(chs []change, modes map[string]uint32) ([]pendingF
 			perm = 0o777
 		}
 		pending = append(pending, pendingFile{final: filepath.Join(root, filepath.FromSlash(c.path))})
-		contents = append(contents, c.Content)
+		if c.worktree != nil {
+			contents = append(contents, c.worktree)
+		} else {
+			contents = append(contents, c.Content)
+		}
 		perms = append(perms, perm)
 	}
 	if len(pending) <= syncEachBelow {

@@ -3,8 +3,9 @@
 // (modernc.org/sqlite). Every row is scoped by a project key so that many
 // repositories can share one database. Documents are kept whole (the YAML
 // source byte for byte and the milestone JSON) beside indexed columns;
-// writes use optimistic concurrency on a per-row version; full-text search
-// uses FTS5 (SQLite) or a generated tsvector with a GIN index (PostgreSQL).
+// writes use optimistic concurrency on a per-row version; search matches
+// text folded in Go, indexed by FTS5 trigrams (SQLite) or a pg_trgm GIN
+// index (PostgreSQL), see search.go.
 package dbstore
 
 import (
@@ -76,6 +77,8 @@ type Store struct {
 	pool *pgxpool.Pool
 	// scrub hides the password in error messages (PostgreSQL).
 	scrub func(string) string
+	// borrowed marks a Scoped view: its connections belong to another Store.
+	borrowed bool
 }
 
 var _ storage.Backend = (*Store)(nil)
@@ -168,6 +171,9 @@ func (s *Store) ProjectKey() string { return s.project }
 
 // Close releases the connections.
 func (s *Store) Close() error {
+	if s.borrowed {
+		return nil
+	}
 	var errs []error
 	if s.rdb != nil && s.rdb != s.db {
 		errs = append(errs, s.rdb.Close())

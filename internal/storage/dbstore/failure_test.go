@@ -133,11 +133,14 @@ func TestServerDown(t *testing.T) {
 		}
 	}()
 	const pw = "hunter2-s3cret"
-	for _, c := range []struct{ name, url string }{
-		{"refused", "postgres://postgres:" + pw + "@127.0.0.1:1/db?sslmode=disable"},
-		{"silent", "postgres://postgres:" + pw + "@" + ln.Addr().String() + "/db?sslmode=disable"},
-		{"password in query", "postgres://127.0.0.1:1/db?sslmode=disable&user=postgres&password=" + pw},
-		{"key=value", "host=127.0.0.1 port=1 user=postgres password=" + pw + " sslmode=disable"},
+	// Each attempt must end with the error of its cause: a refused
+	// connection at once, a silent server by the connect timeout (without
+	// it the attempt would hang until the test binary's own timeout).
+	for _, c := range []struct{ name, url, cause string }{
+		{"refused", "postgres://postgres:" + pw + "@127.0.0.1:1/db?sslmode=disable", "refused"},
+		{"silent", "postgres://postgres:" + pw + "@" + ln.Addr().String() + "/db?sslmode=disable", "connect timeout (700ms)"},
+		{"password in query", "postgres://127.0.0.1:1/db?sslmode=disable&user=postgres&password=" + pw, "refused"},
+		{"key=value", "host=127.0.0.1 port=1 user=postgres password=" + pw + " sslmode=disable", "refused"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			const timeout = 700 * time.Millisecond
@@ -147,8 +150,8 @@ func TestServerDown(t *testing.T) {
 			if err == nil {
 				t.Fatal("opened")
 			}
-			if took > timeout+time.Second {
-				t.Errorf("took %s, connect timeout %s", took, timeout)
+			if !strings.Contains(err.Error(), c.cause) {
+				t.Errorf("error does not say %q: %v", c.cause, err)
 			}
 			if strings.Contains(err.Error(), pw) {
 				t.Errorf("the password is in the error: %v", err)
@@ -189,9 +192,6 @@ func TestQueryTimeout(t *testing.T) {
 		took := time.Since(start)
 		if !errors.Is(err, ErrQueryTimeout) || !strings.Contains(err.Error(), "query_timeout (300ms)") {
 			t.Fatalf("slow statement: %v, want a query_timeout error", err)
-		}
-		if took > 3*time.Second {
-			t.Errorf("cancelled after %s", took)
 		}
 		t.Logf("%v (after %s)", err, took.Round(time.Millisecond))
 		// The store still works afterwards, and a caller's own cancel is not

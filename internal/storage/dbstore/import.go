@@ -110,7 +110,7 @@ func scanIndexes(rows interface {
 
 var (
 	copyMilestoneCols = []string{"project", "id", "title", "status", "priority", "owner", "due", "created_at",
-		"updated_at", "source", "doc", "version", "fts_labels", "fts_owner", "fts_body"}
+		"updated_at", "source", "doc", "version", "search_text"}
 	copyLabelCols = []string{"project", "id", "label"}
 )
 
@@ -156,7 +156,7 @@ func (s *Store) importPostgres(ctx context.Context, rows []row, progress func(in
 			pgx.CopyFromSlice(len(chunk), func(i int) ([]any, error) {
 				r := &chunk[i]
 				return []any{s.project, r.id, r.title, r.status, r.priority, r.owner, r.due, r.created, r.updated,
-					r.source, r.doc, int32(1), r.ftsLabels, r.ftsOwner, r.ftsDescription}, nil
+					r.source, r.doc, int32(1), r.search}, nil
 			}))
 		if err != nil {
 			return s.importErr(ctx, err)
@@ -270,7 +270,7 @@ func (s *Store) importSQLite(ctx context.Context, rows []row, progress func(int)
 	}
 	for i := range rows {
 		r := &rows[i]
-		if _, err := fts.ExecContext(ctx, base+int64(i)+1, r.ftsTitle, r.ftsDescription, r.ftsLabels, r.ftsOwner); err != nil {
+		if _, err := fts.ExecContext(ctx, base+int64(i)+1, r.search); err != nil {
 			return s.wrap(ctx, "import "+r.id, err)
 		}
 		if (i+1)%s.chunk() == 0 || i+1 == len(rows) {

@@ -14,6 +14,20 @@ import (
 //go:embed migrations
 var migrationFS embed.FS
 
+// migrationSteps are the parts of migrations SQL cannot do, run in the
+// migration's transaction after its SQL, by the name after the version
+// ("0003_search.sql" is "search").
+var migrationSteps = map[string]func(ctx context.Context, kind string, tx *sql.Tx) error{
+	"search": fillSearch,
+}
+
+// migrationStep is the name of a migration file without its version and
+// extension.
+func migrationStep(file string) string {
+	_, name, _ := strings.Cut(strings.TrimSuffix(file, ".sql"), "_")
+	return name
+}
+
 // migration is one embedded schema step.
 type migration struct {
 	version int
@@ -173,6 +187,11 @@ func (s *Store) applyMigration(ctx context.Context, m migration, newest int) err
 	}
 	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 		return s.wrap(ctx, "apply migration "+m.name, err)
+	}
+	if fill := migrationSteps[migrationStep(m.name)]; fill != nil {
+		if err := fill(ctx, s.kind, tx); err != nil {
+			return s.wrap(ctx, "apply migration "+m.name, err)
+		}
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO milestone_schema (version) VALUES ($1)`, m.version); err != nil {
 		return s.wrap(ctx, "record migration "+m.name, err)

@@ -79,7 +79,7 @@ func openPostgres(ctx context.Context, cfg Config) (*Store, error) {
 // connectErr explains a failure of the first statement, which is when the
 // pool connects.
 func (s *Store) connectErr(ctx, cctx context.Context, err error) error {
-	if cctx.Err() != nil && ctx.Err() == nil {
+	if ctx.Err() == nil && (cctx.Err() != nil || errors.Is(err, context.DeadlineExceeded)) {
 		err = fmt.Errorf("no answer within the connect timeout (%s): %w", s.connectTimeout, err)
 	}
 	return s.wrap(ctx, "connect", err)

@@ -172,33 +172,22 @@ func closedStatuses() []milestone.Status {
 }
 
 // listSQL builds the statement for q: the filters of storage.Match in SQL,
-// full-text search, the order of storage.Less (or rank) and the limit.
+// search (search.go), the order of storage.Less and the limit.
 func (s *Store) listSQL(q storage.Query) (string, args, error) {
 	if !storage.ValidSort(q.Sort) {
 		return "", nil, fmt.Errorf("list: unknown sort key %q (one of %s)", q.Sort, strings.Join(storage.SortKeys, ", "))
 	}
 	var a args
-	var from, order string
 	proj := a.add(s.project)
 	where := []string{"m.project = " + proj}
-	text := strings.TrimSpace(q.Text)
-	if text != "" {
-		if s.kind == TypePostgreSQL {
-			from = "milestones m, plainto_tsquery('english', " + a.add(ftsText(text)) + ") tq"
-			where = append(where, "m.search @@ tq")
-			order = "ts_rank(m.search, tq) DESC, m.id"
+	from, order := "milestones m", orderBy["id"]
+	if q.Text != "" {
+		f, ok := s.searchWhere(q.Text, &a, &where)
+		if !ok {
+			where = append(where, "1 = 0") // no terms match nothing
 		} else {
-			fq := ftsQuery(text)
-			if fq == "" {
-				fq = `""` // no words: matches nothing
-			}
-			from = "milestones m JOIN milestones_fts ON milestones_fts.rowid = m.rowid"
-			where = append(where, "milestones_fts MATCH "+a.add(fq))
-			order = "bm25(milestones_fts, 10.0, 1.0, 4.0, 2.0), m.id"
+			from = f
 		}
-	} else {
-		from = "milestones m"
-		order = orderBy["id"]
 	}
 	if q.Sort != "" {
 		order = orderBy[q.Sort]
@@ -255,8 +244,8 @@ func (s *Store) listSQL(q storage.Query) (string, args, error) {
 }
 
 // List returns the milestones q selects, as storage.Match, storage.Less
-// and storage.Limit define (Text: full-text search, ranked unless q.Sort is
-// set). A stored document that cannot be decoded is returned as a Problem.
+// and storage.Limit define (Text: storage.MatchText, in the same order).
+// A stored document that cannot be decoded is returned as a Problem.
 func (s *Store) List(ctx context.Context, q storage.Query) ([]storage.Record, []storage.Problem, error) {
 	stmt, a, err := s.listSQL(q)
 	if err != nil {

@@ -29,6 +29,8 @@ type notSQLiteError struct {
 	path   string
 	reason string
 	err    error
+	seed   bool // the shell-era database of the design note
+	other  bool // a SQLite database of something else
 }
 
 func (e *notSQLiteError) Error() string {
@@ -156,13 +158,17 @@ func checkSQLiteFile(ctx context.Context, path string) error {
 		return &notSQLiteError{path: path, reason: "is a corrupt SQLite database", err: err}
 	}
 	if ours == 0 && tables > 0 {
+		if isSeedDB(ctx, probe) {
+			return &notSQLiteError{path: path, seed: true, reason: "is the shell-era database of the design note, not this tool's: " +
+				"bring its milestones in with `git milestone import --from seed " + path + "` (move it aside first if it is the store's own path)"}
+		}
 		return errForeignSQLite(path)
 	}
 	return nil
 }
 
 func errForeignSQLite(path string) error {
-	return &notSQLiteError{path: path, reason: "is a SQLite database of something else than git-milestone (it has tables but no milestone_schema)"}
+	return &notSQLiteError{path: path, other: true, reason: "is a SQLite database of something else than git-milestone (it has tables but no milestone_schema)"}
 }
 
 // sqliteCode is the primary SQLite result code of err, or 0.

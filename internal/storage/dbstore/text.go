@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/git-milestone/git-milestone/internal/milestone"
@@ -75,61 +74,12 @@ func indexKey(s string) string {
 	return escapeText(s[:cut]) + "\x01\x03" + hex.EncodeToString(sum[:])
 }
 
-// Full-text input is capped so that a PostgreSQL tsvector (1 MB at most)
-// always fits: search covers the first maxFTSBody characters of a
-// description.
-const (
-	maxFTSBody   = 100000
-	maxFTSLabels = 16384
-	maxFTSOwner  = 4096
-	maxFTSTitle  = 4096
-)
-
-// capRunes cuts s to at most n characters.
-func capRunes(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	i := 0
-	for j := range s {
-		if i == n {
-			return s[:j]
-		}
-		i++
-	}
-	return s
-}
-
-// ftsText makes s safe for a full-text column: NUL becomes a space.
-func ftsText(s string) string { return strings.ReplaceAll(s, "\x00", " ") }
-
-// ownerWords is owner plus its words split at punctuation, so that
-// "ana@example.com" is found by "ana" too (PostgreSQL's parser keeps an
-// e-mail address as one token).
-func ownerWords(owner string) string {
-	words := strings.FieldsFunc(owner, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) })
-	if len(words) <= 1 {
-		return ftsText(owner)
-	}
-	return ftsText(owner + " " + strings.Join(words, " "))
-}
-
-// ftsQuery turns free text into an FTS5 query: every word quoted (so no
-// text is ever read as FTS5 syntax) and all of them required.
-func ftsQuery(text string) string {
-	words := strings.FieldsFunc(text, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) })
-	for i, w := range words {
-		words[i] = `"` + w + `"`
-	}
-	return strings.Join(words, " AND ")
-}
-
 // row is one milestone in the form the SQL statements take.
 type row struct {
 	id, title, status, priority, owner, due, created, updated string
 	source, doc                                               string
 	labels                                                    []string // escaped, unique
-	ftsTitle, ftsDescription, ftsLabels, ftsOwner             string
+	search                                                    string   // storage.SearchText
 }
 
 // newRow checks a milestone and its source and prepares its row.
@@ -158,11 +108,7 @@ func newRow(m *milestone.Milestone, src []byte) (row, error) {
 		updated:  indexKey(m.UpdatedAt),
 		source:   string(src),
 		doc:      string(doc),
-
-		ftsTitle:       ftsText(capRunes(m.Title, maxFTSTitle)),
-		ftsDescription: ftsText(capRunes(m.Description, maxFTSBody)),
-		ftsLabels:      ftsText(capRunes(strings.Join(m.Labels, " "), maxFTSLabels)),
-		ftsOwner:       ownerWords(capRunes(m.Owner, maxFTSOwner)),
+		search:   storage.SearchText(m),
 	}
 	seen := make(map[string]bool, len(m.Labels))
 	for _, l := range m.Labels {

@@ -266,11 +266,11 @@ func (s *Store) uniqueViolation(err error) bool {
 
 const (
 	pgInsert = `INSERT INTO milestones (project, id, title, status, priority, owner, due, created_at, updated_at,
- source, doc, version, fts_labels, fts_owner, fts_body)
- VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12, $13, $14)`
+ source, doc, version, search_text)
+ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12)`
 	pgUpdate = `UPDATE milestones SET title = $3, status = $4, priority = $5, owner = $6, due = $7, created_at = $8,
- updated_at = $9, source = $10, doc = $11, fts_labels = $12, fts_owner = $13, fts_body = $14, version = version + 1
- WHERE project = $1 AND id = $2 AND version = $15`
+ updated_at = $9, source = $10, doc = $11, search_text = $12, version = version + 1
+ WHERE project = $1 AND id = $2 AND version = $13`
 	pgInsertLabels = `INSERT INTO milestone_labels (project, id, label) SELECT $1, $2, unnest($3::text[])`
 
 	sqliteInsert = `INSERT INTO milestones (project, id, title, status, priority, owner, due, created_at, updated_at,
@@ -278,7 +278,7 @@ const (
 	sqliteUpdate = `UPDATE milestones SET title = $3, status = $4, priority = $5, owner = $6, due = $7, created_at = $8,
  updated_at = $9, source = $10, doc = $11, version = version + 1
  WHERE project = $1 AND id = $2 AND version = $12 RETURNING rowid`
-	sqliteInsertFTS    = `INSERT INTO milestones_fts (rowid, title, description, labels, owner) VALUES ($1, $2, $3, $4, $5)`
+	sqliteInsertFTS    = `INSERT INTO milestones_fts (rowid, search) VALUES ($1, $2)`
 	sqliteDeleteFTS    = `DELETE FROM milestones_fts WHERE rowid = $1`
 	sqliteInsertLabels = `INSERT INTO milestone_labels (project, id, label) SELECT $1, $2, value FROM json_each($3)`
 
@@ -295,7 +295,7 @@ func (s *Store) insert(ctx context.Context, tx *sql.Tx, r row) (err error) {
 	defer cancel()
 	defer func() { err = s.stmtErr(sctx, err) }()
 	if s.kind == TypePostgreSQL {
-		if _, err := tx.ExecContext(sctx, pgInsert, append(s.rowArgs(r), r.ftsLabels, r.ftsOwner, r.ftsDescription)...); err != nil {
+		if _, err := tx.ExecContext(sctx, pgInsert, append(s.rowArgs(r), r.search)...); err != nil {
 			return err
 		}
 		return s.insertLabels(sctx, tx, r)
@@ -304,7 +304,7 @@ func (s *Store) insert(ctx context.Context, tx *sql.Tx, r row) (err error) {
 	if err := tx.QueryRowContext(sctx, sqliteInsert, s.rowArgs(r)...).Scan(&rowid); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(sctx, sqliteInsertFTS, rowid, r.ftsTitle, r.ftsDescription, r.ftsLabels, r.ftsOwner); err != nil {
+	if _, err := tx.ExecContext(sctx, sqliteInsertFTS, rowid, r.search); err != nil {
 		return err
 	}
 	return s.insertLabels(sctx, tx, r)
@@ -330,7 +330,7 @@ func (s *Store) update(ctx context.Context, tx *sql.Tx, r row, v int64) (_ bool,
 	defer cancel()
 	defer func() { err = s.stmtErr(sctx, err) }()
 	if s.kind == TypePostgreSQL {
-		res, err := tx.ExecContext(sctx, pgUpdate, append(s.rowArgs(r), r.ftsLabels, r.ftsOwner, r.ftsDescription, v)...)
+		res, err := tx.ExecContext(sctx, pgUpdate, append(s.rowArgs(r), r.search, v)...)
 		if err != nil {
 			return false, err
 		}
@@ -349,7 +349,7 @@ func (s *Store) update(ctx context.Context, tx *sql.Tx, r row, v int64) (_ bool,
 		if _, err := tx.ExecContext(sctx, sqliteDeleteFTS, rowid); err != nil {
 			return false, err
 		}
-		if _, err := tx.ExecContext(sctx, sqliteInsertFTS, rowid, r.ftsTitle, r.ftsDescription, r.ftsLabels, r.ftsOwner); err != nil {
+		if _, err := tx.ExecContext(sctx, sqliteInsertFTS, rowid, r.search); err != nil {
 			return false, err
 		}
 	}

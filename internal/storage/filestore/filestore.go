@@ -25,6 +25,7 @@ import (
 	"github.com/git-milestone/git-milestone/internal/milestone"
 	"github.com/git-milestone/git-milestone/internal/safefs"
 	"github.com/git-milestone/git-milestone/internal/storage"
+	"github.com/git-milestone/git-milestone/internal/textfold"
 	"github.com/git-milestone/git-milestone/internal/txn"
 )
 
@@ -293,24 +294,22 @@ func (s *Store) List(ctx context.Context, q storage.Query) ([]storage.Record, []
 // Filter applies q (filters, text, sort, limit) to records in memory.
 func Filter(all []storage.Record, q storage.Query) []storage.Record {
 	var out []storage.Record
-	scores := map[string]int{}
+	var terms []string
+	if q.Text != "" {
+		if terms = textfold.Terms(q.Text); len(terms) == 0 {
+			return nil // a query with no terms matches nothing
+		}
+	}
 	for _, r := range all {
 		if !storage.Match(q, &r.Milestone) {
 			continue
 		}
-		if q.Text != "" {
-			sc := storage.TextScore(&r.Milestone, q.Text)
-			if sc == 0 {
-				continue
-			}
-			scores[r.Milestone.ID] = sc
+		if terms != nil && !storage.MatchText(&r.Milestone, terms) {
+			continue
 		}
 		out = append(out, r)
 	}
 	storage.Sort(q.Sort, out)
-	if q.Text != "" && q.Sort == "" {
-		sort.SliceStable(out, func(i, j int) bool { return scores[out[i].Milestone.ID] > scores[out[j].Milestone.ID] })
-	}
 	return storage.Limit(q.Limit, out)
 }
 
@@ -331,7 +330,8 @@ func (s *Store) Update(ctx context.Context, opts storage.UpdateOptions, fn func(
 		}
 		defer release()
 	}
-	tx, err := txn.Begin(ctx, s.repo, txn.Options{Getenv: s.opts.Getenv, Warn: s.opts.Warn})
+	tx, err := txn.Begin(ctx, s.repo, txn.Options{Getenv: s.opts.Getenv, Warn: s.opts.Warn,
+		Sign: opts.Sign, Signoff: opts.Signoff})
 	if err != nil {
 		return storage.Result{}, err
 	}

@@ -2,11 +2,11 @@ package storagetest
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
 	"github.com/git-milestone/git-milestone/internal/gitrepo"
+	"github.com/git-milestone/git-milestone/internal/gitrepo/gittest"
 )
 
 // Getenv is a test environment with a fixed git identity.
@@ -27,10 +27,8 @@ func Getenv(key string) string {
 func NewRepo(t testing.TB) *gitrepo.Repo {
 	t.Helper()
 	dir := t.TempDir()
-	cmd := exec.Command("git", "init", "-q", "-b", "main", dir)
-	cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("git init: %v\n%s", err, out)
+	if _, err := gittest.Run(dir, []string{"GIT_CONFIG_NOSYSTEM=1"}, "init", "-q", "-b", "main", dir); err != nil {
+		t.Fatalf("git init: %v", err)
 	}
 	for _, d := range []string{"active", "completed"} {
 		if err := os.MkdirAll(filepath.Join(dir, ".milestones", d), 0o755); err != nil {

@@ -286,32 +286,165 @@ func testListFilters(t *testing.T, b storage.Backend) {
 	}
 }
 
+// searchFixtures are the milestones of the search query table. Comments
+// give the folded text a query matches.
+func searchFixtures() []func() (milestone.Milestone, []byte) {
+	p, m := milestone.Planned, milestone.Medium
+	return []func() (milestone.Milestone, []byte){
+		func() (milestone.Milestone, []byte) {
+			return doc("alpha-cafe", "Café launch", p, m, func(x *milestone.Milestone) {
+				x.Labels, x.Owner = []string{"Marketing"}, "ana"
+			})
+		},
+		func() (milestone.Milestone, []byte) {
+			return doc("beta-creme", "CRÈME BRÛLÉE", p, m, func(x *milestone.Milestone) {
+				x.Description, x.Owner = "Dessert served at the CAFE counter.", "Zoë"
+			})
+		},
+		func() (milestone.Milestone, []byte) {
+			return doc("gamma-resume", "Resume upload", p, m, func(x *milestone.Milestone) {
+				x.Description, x.Labels = "plain ascii text", []string{"backend"}
+			})
+		},
+		func() (milestone.Milestone, []byte) {
+			return doc("delta-strasse", "Straße fix", p, m, func(x *milestone.Milestone) { x.Owner = "bob" })
+		},
+		func() (milestone.Milestone, []byte) { return doc("epsilon-run", "Running tests nightly", p, m) },
+		func() (milestone.Milestone, []byte) {
+			return doc("eta-label", "Untitled", p, m, func(x *milestone.Milestone) { x.Labels = []string{"zanzibar", "q1"} })
+		},
+		func() (milestone.Milestone, []byte) {
+			return doc("theta-owner", "Untitled", p, m, func(x *milestone.Milestone) { x.Owner = "owen@example.com" })
+		},
+		func() (milestone.Milestone, []byte) { return doc("quasar-7", "Untitled", p, m) },
+		func() (milestone.Milestone, []byte) {
+			return doc("iota-desc", "Untitled", p, m, func(x *milestone.Milestone) { x.Description = "a hidden xylophone\x00nul" })
+		},
+		func() (milestone.Milestone, []byte) {
+			return doc("kappa-wild", "100% done_now", p, m, func(x *milestone.Milestone) {
+				x.Description = `path\to\file 'single' "double"`
+			})
+		},
+		func() (milestone.Milestone, []byte) {
+			return doc("lambda-hostile", "Robert'); DROP TABLE milestones; --", p, m, func(x *milestone.Milestone) {
+				x.Description = "../../etc/passwd\nsecond line"
+			})
+		},
+		func() (milestone.Milestone, []byte) { return doc("mu-the", "The A Team", p, m) },
+		func() (milestone.Milestone, []byte) {
+			return doc("nu-closed", "Zanzibar retro", milestone.Completed, m, func(x *milestone.Milestone) {
+				x.ClosedAt = "2026-11-02T07:00:00Z"
+			})
+		},
+		func() (milestone.Milestone, []byte) { return doc("xi-run", "Run once", p, m) },
+	}
+}
+
+// searchQueries is the search query table: every backend must answer each
+// query with exactly these ids, in this order.
+var searchQueries = []struct {
+	name string
+	q    storage.Query
+	want []string
+}{
+	{"plain finds accented", storage.Query{Text: "cafe", All: true}, []string{"alpha-cafe", "beta-creme"}},
+	{"accented finds plain", storage.Query{Text: "café", All: true}, []string{"alpha-cafe", "beta-creme"}},
+	{"upper accented", storage.Query{Text: "CAFÉ", All: true}, []string{"alpha-cafe", "beta-creme"}},
+	{"accents both ways", storage.Query{Text: "RÉSUMÉ", All: true}, []string{"gamma-resume"}},
+	{"accented query, plain id", storage.Query{Text: "qüäsär-7", All: true}, []string{"quasar-7"}},
+	{"accented short term", storage.Query{Text: "ẍÿ", All: true}, []string{"iota-desc"}},
+	{"decomposed accent", storage.Query{Text: "bru\u0302le\u0301e", All: true}, []string{"beta-creme"}},
+	{"owner accent", storage.Query{Text: "zoe", All: true}, []string{"beta-creme"}},
+	{"sharp s", storage.Query{Text: "STRASSE", All: true}, []string{"delta-strasse"}},
+	{"sharp s in query", storage.Query{Text: "straße", All: true}, []string{"delta-strasse"}},
+	{"ligature", storage.Query{Text: "\ufb01x", All: true}, []string{"delta-strasse"}},
+	{"all terms required", storage.Query{Text: "cafe launch", All: true}, []string{"alpha-cafe"}},
+	{"all terms required 2", storage.Query{Text: "Dessert  café\t", All: true}, []string{"beta-creme"}},
+	{"one term missing", storage.Query{Text: "cafe launch zzz", All: true}, []string{}},
+	{"one char", storage.Query{Text: "7", All: true}, []string{"quasar-7"}},
+	{"two chars", storage.Query{Text: "Q1", All: true}, []string{"eta-label"}},
+	{"two chars in a word", storage.Query{Text: "xy", All: true}, []string{"iota-desc"}},
+	{"short and long", storage.Query{Text: "xy hidden", All: true}, []string{"iota-desc"}},
+	{"label only", storage.Query{Text: "zanzibar"}, []string{"eta-label"}},
+	{"label and closed title", storage.Query{Text: "zanzibar", All: true}, []string{"eta-label", "nu-closed"}},
+	{"label part", storage.Query{Text: "MARKET", All: true}, []string{"alpha-cafe"}},
+	{"owner only", storage.Query{Text: "owen", All: true}, []string{"theta-owner"}},
+	{"owner domain", storage.Query{Text: "example.com", All: true}, []string{"theta-owner"}},
+	{"id only", storage.Query{Text: "quasar", All: true}, []string{"quasar-7"}},
+	{"description only", storage.Query{Text: "xylophone", All: true}, []string{"iota-desc"}},
+	{"NUL separates words", storage.Query{Text: "xylophone\x00NUL", All: true}, []string{"iota-desc"}},
+	{"only NUL", storage.Query{Text: "\x00", All: true}, []string{}},
+	{"percent is literal", storage.Query{Text: "%", All: true}, []string{"kappa-wild"}},
+	{"LIKE wildcards are literal", storage.Query{Text: "%_", All: true}, []string{}},
+	{"underscore is literal", storage.Query{Text: "_", All: true}, []string{"kappa-wild"}},
+	{"underscore term", storage.Query{Text: "e_n", All: true}, []string{"kappa-wild"}},
+	{"percent in a long term", storage.Query{Text: "00%", All: true}, []string{"kappa-wild"}},
+	{"percent in a long term is literal", storage.Query{Text: "e%n", All: true}, []string{}},
+	{"underscore in a long term is literal", storage.Query{Text: "d_n", All: true}, []string{}},
+	{"backslash", storage.Query{Text: `\`, All: true}, []string{"kappa-wild"}},
+	{"backslash escape", storage.Query{Text: `\to\`, All: true}, []string{"kappa-wild"}},
+	{"single quotes", storage.Query{Text: `'single'`, All: true}, []string{"kappa-wild"}},
+	{"double quotes", storage.Query{Text: `"double"`, All: true}, []string{"kappa-wild"}},
+	{"one double quote", storage.Query{Text: `"`, All: true}, []string{"kappa-wild"}},
+	{"one single quote", storage.Query{Text: `'`, All: true}, []string{"kappa-wild", "lambda-hostile"}},
+	{"SQL text", storage.Query{Text: `'); DROP TABLE milestones; --`, All: true}, []string{"lambda-hostile"}},
+	{"SQL text elsewhere", storage.Query{Text: `" OR 1=1 --`, All: true}, []string{}},
+	{"FTS syntax", storage.Query{Text: `drop* NEAR(table) ^mile`, All: true}, []string{}},
+	{"path", storage.Query{Text: "../", All: true}, []string{"lambda-hostile"}},
+	{"newline in query", storage.Query{Text: "passwd\nSECOND", All: true}, []string{"lambda-hostile"}},
+	{"no stop words: the", storage.Query{Text: "the", All: true}, []string{"beta-creme", "mu-the", "theta-owner"}},
+	{"no stop words: a", storage.Query{Text: "a", All: true}, []string{"alpha-cafe", "beta-creme", "delta-strasse",
+		"eta-label", "gamma-resume", "iota-desc", "kappa-wild", "lambda-hostile", "mu-the", "nu-closed", "quasar-7", "theta-owner"}},
+	{"substring, no stemming", storage.Query{Text: "run", All: true}, []string{"epsilon-run", "xi-run"}},
+	{"longer word not in shorter", storage.Query{Text: "running", All: true}, []string{"epsilon-run"}},
+	{"no stemming", storage.Query{Text: "runs", All: true}, []string{}},
+	{"blank", storage.Query{Text: " \t ", All: true}, []string{}},
+	{"only a combining mark", storage.Query{Text: "\u0301", All: true}, []string{}},
+	{"sorted by title", storage.Query{Text: "cafe", All: true, Sort: "title"}, []string{"beta-creme", "alpha-cafe"}},
+	{"limit by id", storage.Query{Text: "a", All: true, Limit: 3}, []string{"alpha-cafe", "beta-creme", "delta-strasse"}},
+	{"with a filter", storage.Query{Text: "a", Statuses: []milestone.Status{milestone.Completed}}, []string{"nu-closed"}},
+	{"open only", storage.Query{Text: "ZANZIBAR untitled"}, []string{"eta-label"}},
+}
+
+// testSearch runs the search query table: the same ids in the same order
+// on every backend, also after an update and a delete.
 func testSearch(t *testing.T, b storage.Backend) {
-	m1, s1 := doc("beta", "Public beta", milestone.Active, milestone.Medium, func(m *milestone.Milestone) { m.Description = "Ship the zanzibar release." })
-	m2, s2 := doc("gamma", "Zanzibar launch", milestone.Planned, milestone.Medium, func(m *milestone.Milestone) { m.Labels = []string{"zanzibar"} })
-	m3, s3 := doc("delta", "Unrelated", milestone.Planned, milestone.Medium, func(m *milestone.Milestone) { m.Owner = "owen@example.com" })
-	create(t, b, m1, s1)
-	create(t, b, m2, s2)
-	create(t, b, m3, s3)
-	got, _, err := b.List(ctx, storage.Query{Text: "zanzibar", All: true})
+	fixtures := searchFixtures()
+	_, err := b.Update(ctx, storage.UpdateOptions{Message: "milestone: search fixtures\n"}, func(tx storage.Tx) error {
+		for _, f := range fixtures {
+			if err := tx.Create(f()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if g := ids(got); len(g) != 2 || g[0] != "gamma" {
-		t.Fatalf("search zanzibar = %v, want gamma (title hit) first, then beta", g)
+	check := func(name string, q storage.Query, want []string) {
+		t.Helper()
+		got, problems, err := b.List(ctx, q)
+		if err != nil || len(problems) > 0 {
+			t.Fatalf("%s: search %q: %v %v", name, q.Text, err, problems)
+		}
+		if !reflect.DeepEqual(ids(got), want) {
+			t.Errorf("%s: search %q = %q, want %q", name, q.Text, ids(got), want)
+		}
 	}
-	got, _, _ = b.List(ctx, storage.Query{Text: "owen", All: true})
-	if g := ids(got); !reflect.DeepEqual(g, []string{"delta"}) {
-		t.Fatalf("search owner = %v", g)
+	for _, tc := range searchQueries {
+		check(tc.name, tc.q, tc.want)
 	}
-	got, _, _ = b.List(ctx, storage.Query{Text: "nothingmatches", All: true})
-	if len(got) != 0 {
-		t.Fatalf("search nothing = %v", ids(got))
+	// The search data follows updates and deletes.
+	update(t, b, "xi-run", func(m *milestone.Milestone) { m.Title = "Café rerun"; m.Labels = []string{"Ωmega"} })
+	check("after update", storage.Query{Text: "CAFE", All: true}, []string{"alpha-cafe", "beta-creme", "xi-run"})
+	check("old title gone", storage.Query{Text: "once", All: true}, []string{})
+	check("new label", storage.Query{Text: "ωMEGA", All: true}, []string{"xi-run"})
+	_, err = b.Update(ctx, storage.UpdateOptions{Lock: []string{"alpha-cafe"}, Message: "milestone(alpha-cafe): remove\n"},
+		func(tx storage.Tx) error { return tx.Delete("alpha-cafe") })
+	if err != nil {
+		t.Fatal(err)
 	}
-	got, _, _ = b.List(ctx, storage.Query{Text: `"; DROP TABLE milestones; --`, All: true})
-	if len(got) != 0 {
-		t.Fatalf("hostile search = %v", ids(got))
-	}
+	check("after delete", storage.Query{Text: "cafe", All: true}, []string{"beta-creme", "xi-run"})
 }
 
 func testHostileText(t *testing.T, b storage.Backend) {

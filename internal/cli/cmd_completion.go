@@ -1,0 +1,248 @@
+package cli
+
+import (
+	_ "embed"
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/git-milestone/git-milestone/internal/config"
+	"github.com/git-milestone/git-milestone/internal/milestone"
+	"github.com/git-milestone/git-milestone/internal/safefs"
+	"github.com/git-milestone/git-milestone/internal/storage"
+	"github.com/git-milestone/git-milestone/internal/storage/filestore"
+)
+
+var (
+	//go:embed completion/git-milestone.bash
+	bashCompletion string
+	//go:embed completion/git-milestone.zsh
+	zshCompletion string
+	//go:embed completion/git-milestone.fish
+	fishCompletion string
+)
+
+// completionScripts are the scripts `completion SHELL` prints.
+var completionScripts = map[string]string{"bash": bashCompletion, "zsh": zshCompletion, "fish": fishCompletion}
+
+func newCompletionCommand(env *Env) *cli.Command {
+	return &cli.Command{
+		Name:      "completion",
+		Usage:     "print the shell completion script for bash, zsh or fish",
+		ArgsUsage: "bash|zsh|fish",
+		Description: `Load it for this shell with
+  source <(git milestone completion bash)     (bash; git's own completion then completes "git milestone")
+  source <(git milestone completion zsh)      (zsh)
+  git milestone completion fish | source      (fish)
+install.sh installs the three scripts where the shells look for them.`,
+		Action: func(c *cli.Context) error {
+			if err := nArgs(c, 1, 1, "bash|zsh|fish"); err != nil {
+				return err
+			}
+			script, ok := completionScripts[c.Args().First()]
+			if !ok {
+				return refused("completion: %q is not bash, zsh or fish", c.Args().First())
+			}
+			_, err := fmt.Fprint(env.Stdout, script)
+			return err
+		},
+	}
+}
+
+// newCompleteCommand is the query the completion scripts ask: the words
+// after "git milestone", the last one being completed. It prints the
+// candidates one a line and never writes anything.
+func newCompleteCommand(env *Env) *cli.Command {
+	return &cli.Command{
+		Name:            "__complete",
+		Usage:           "print completion candidates for the words given (used by the completion scripts)",
+		ArgsUsage:       "WORD... CURRENT",
+		SkipFlagParsing: true,
+		Action: func(c *cli.Context) error {
+			words := c.Args().Slice()
+			if len(words) > 0 && words[0] == "--" {
+				words = words[1:]
+			}
+			if len(words) == 0 {
+				words = []string{""}
+			}
+			for _, w := range completeWords(c.App, words, func() []string { return completionIDs(env) }) {
+				fmt.Fprintln(env.Stdout, w)
+			}
+			return nil
+		},
+	}
+}
+
+// completeWords returns the candidates for the last of words.
+func completeWords(app *cli.App, words []string, ids func() []string) []string {
+	cur := words[len(words)-1]
+	var cmd *cli.Command
+	cmds := app.Commands
+	flags := app.Flags
+	npos := 0 // positional arguments before cur
+	for i := 0; i < len(words)-1; i++ {
+		w := words[i]
+		if w == "--" {
+			continue
+		}
+		if strings.HasPrefix(w, "-") && len(w) > 1 {
+			if f := findFlag(flags, w); f != nil && takesValue(f) && !strings.Contains(w, "=") {
+				i++ // its value
+			}
+			continue
+		}
+		if (cmd == nil || len(cmd.Subcommands) > 0) && findCommand(cmds, w) != nil {
+			cmd = findCommand(cmds, w)
+			cmds, flags = cmd.Subcommands, append(append([]cli.Flag{}, cmd.Flags...), app.Flags...)
+			npos = 0
+			continue
+		}
+		npos++
+	}
+	var cands []string
+	switch prev := words[max(0, len(words)-2)]; {
+	case len(words) >= 2 && strings.HasPrefix(prev, "-") && !strings.Contains(prev, "=") &&
+		findFlag(flags, prev) != nil && takesValue(findFlag(flags, prev)):
+		cands = flagValues(findFlag(flags, prev), ids)
+	case strings.HasPrefix(cur, "--") && strings.Contains(cur, "="):
+		name, _, _ := strings.Cut(cur, "=")
+		if f := findFlag(flags, name); f != nil {
+			for _, v := range flagValues(f, ids) {
+				cands = append(cands, name+"="+v)
+			}
+		}
+	case strings.HasPrefix(cur, "-"):
+		for _, f := range flags {
+			for _, n := range f.Names() {
+				if len(n) > 1 {
+					cands = append(cands, "--"+n)
+				}
+			}
+		}
+		cands = append(cands, "--help")
+	case cmd == nil || len(cmd.Subcommands) > 0:
+		for _, c := range cmds {
+			if !c.Hidden {
+				cands = append(cands, c.Name)
+			}
+		}
+		if cmd == nil {
+			cands = append(cands, "help")
+		}
+	case cmd.Name == "help":
+		for _, c := range app.Commands {
+			if !c.Hidden {
+				cands = append(cands, c.Name)
+			}
+		}
+	case cmd.Name == "completion":
+		cands = []string{"bash", "fish", "zsh"}
+	case takesIDs(cmd, npos):
+		cands = ids()
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, c := range cands {
+		if strings.HasPrefix(c, cur) && !seen[c] {
+			seen[c] = true
+			out = append(out, c)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// takesIDs reports whether the positional argument at npos of cmd is a
+// milestone id, from its ArgsUsage ("ID", "ID...", "OLD NEW", "[ID]").
+func takesIDs(cmd *cli.Command, npos int) bool {
+	args := strings.Fields(cmd.ArgsUsage)
+	if len(args) == 0 {
+		return false
+	}
+	a := args[min(npos, len(args)-1)]
+	if npos >= len(args) && !strings.HasSuffix(a, "...") {
+		return false
+	}
+	a = strings.Trim(a, "[].")
+	return a == "ID" || a == "OLD" || strings.HasSuffix(a, "ID")
+}
+
+func findFlag(flags []cli.Flag, word string) cli.Flag {
+	name, _, _ := strings.Cut(strings.TrimLeft(word, "-"), "=")
+	for _, f := range flags {
+		for _, n := range f.Names() {
+			if n == name {
+				return f
+			}
+		}
+	}
+	return nil
+}
+
+// flagValues are the values a flag takes, by its name, so flags that
+// other commands add with these names complete too.
+func flagValues(f cli.Flag, ids func() []string) []string {
+	switch f.Names()[0] {
+	case "status":
+		var out []string
+		for _, s := range milestone.Statuses {
+			out = append(out, string(s))
+		}
+		return out
+	case "priority":
+		var out []string
+		for _, p := range milestone.Priorities {
+			out = append(out, string(p))
+		}
+		return out
+	case "backend", "to":
+		return []string{config.File, config.Hybrid, config.Database}
+	case "database-type":
+		return []string{"sqlite", "postgresql"}
+	case "color":
+		return []string{"auto", "always", "never"}
+	case "sort":
+		var out []string
+		for _, k := range storage.SortKeys {
+			out = append(out, k, "-"+k)
+		}
+		return out
+	case "depends-on", "id":
+		return ids()
+	case "owner":
+		return []string{"@me"}
+	case "start", "due", "due-before", "since":
+		return []string{"today", "tomorrow", "+1w", "+2w", "monday", "friday"}
+	}
+	if u := flagUsage(f); strings.Contains(u, "text, markdown or json") {
+		return []string{"text", "markdown", "json"}
+	}
+	return nil
+}
+
+// completionIDs lists milestone ids from the work tree's file names,
+// without opening a store (nothing is written, no database is asked).
+func completionIDs(env *Env) []string {
+	repo, err := openRepo(env)
+	if err != nil {
+		return nil
+	}
+	var ids []string
+	for _, st := range []milestone.Status{milestone.Active, milestone.Completed} {
+		// Through safefs: a linked folder is not listed.
+		entries, err := safefs.WorkTree(repo.WorkTree).ReadDir(path.Dir(filestore.PathFor("x", st)))
+		if err != nil {
+			continue
+		}
+		for _, e := range entries {
+			if id, ok := strings.CutSuffix(e.Name(), ".yaml"); ok && e.Type().IsRegular() && milestone.ValidateID(id) == nil {
+				ids = append(ids, id)
+			}
+		}
+	}
+	return ids
+}

@@ -1,0 +1,129 @@
+package cli
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/git-milestone/git-milestone/internal/milestone"
+	"github.com/git-milestone/git-milestone/internal/storage"
+	"github.com/git-milestone/git-milestone/internal/transfer"
+)
+
+func newExportCommand(env *Env) *cli.Command {
+	return &cli.Command{
+		Name:  "export",
+		Usage: "write every milestone (open and closed) as JSON, CSV, iCalendar or Markdown, or as GitHub/GitLab API bodies",
+		Description: `--format json      what 'list --all --json' prints; 'import --from json' takes it back unchanged
+--format csv       RFC 4180, a header row; labels and depends_on joined with ';'
+--format ics       RFC 5545: one all-day event per milestone with a due date, UIDs stable across runs
+--format markdown  a table
+--to github        bodies for 'gh api --method POST repos/OWNER/REPO/milestones' (PATCH .../milestones/NUMBER where "number" is known)
+--to gitlab        bodies for POST /projects/:id/milestones (PUT .../milestones/:id where "id" is known)
+Each body carries "x_id", the milestone's id here: add it to the API's answer and 'import --from github|gitlab'
+links the two. Nothing is sent anywhere: the output goes to stdout or -o FILE.`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "json, csv, ics or markdown"},
+			&cli.StringFlag{Name: "to", Usage: "github or gitlab: request bodies for their REST API"},
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to FILE instead of stdout"},
+			noCacheFlag(),
+		},
+		Action: func(c *cli.Context) error {
+			if err := nArgs(c, 0, 0, "--format json|csv|ics|markdown | --to github|gitlab [-o FILE]"); err != nil {
+				return err
+			}
+			format, to := c.String("format"), c.String("to")
+			switch {
+			case format != "" && to != "":
+				return refused("export: --format and --to exclude each other")
+			case format == "" && to == "":
+				return refused("export: say --format json|csv|ics|markdown or --to github|gitlab")
+			}
+			switch format {
+			case "", "json", "csv", "ics", "markdown", "md":
+			default:
+				return refused("--format %q is not one of json, csv, ics, markdown", format)
+			}
+			switch to {
+			case "", "github", "gitlab":
+			default:
+				return refused("--to %q is not one of github, gitlab", to)
+			}
+			s, err := openReader(c.Context, env, c.Bool("no-cache"))
+			if err != nil {
+				return err
+			}
+			defer s.close()
+			recs, problems, err := s.read.List(c.Context, storage.Query{All: true})
+			if err != nil {
+				return err
+			}
+			if err := s.problemsError(problems); err != nil {
+				return err // no partial export
+			}
+			ms := make([]milestone.Milestone, len(recs))
+			for i, r := range recs {
+				ms[i] = r.Milestone
+			}
+			var out bytes.Buffer
+			switch {
+			case to != "":
+				err = writeJSON(&out, transfer.ExportRemote(ms, transfer.Remote(to)))
+			case format == "json":
+				err = writeRecordsJSON(&out, recs)
+			case format == "csv":
+				err = transfer.WriteCSV(&out, ms)
+			case format == "ics":
+				domain := "git-milestone"
+				if key, kerr := projectKey(s.repo, s.cfg); kerr == nil && len(key) >= 12 {
+					domain = key[:12] + ".git-milestone"
+				}
+				err = transfer.WriteICS(&out, ms, transfer.ICSOptions{UIDDomain: domain,
+					Name: filepath.Base(s.repo.WorkTree) + " milestones", Now: env.Now()})
+			default:
+				err = transfer.WriteMarkdown(&out, ms)
+			}
+			if err != nil {
+				return err
+			}
+			if file := c.String("output"); file != "" {
+				if !filepath.IsAbs(file) {
+					file = filepath.Join(env.Dir, file)
+				}
+				if err := writeFileAtomic(file, out.Bytes()); err != nil {
+					return err
+				}
+				fmt.Fprintf(env.Stderr, "Exported %d milestone(s) to %s\n", len(recs), c.String("output"))
+				return nil
+			}
+			_, err = env.Stdout.Write(out.Bytes())
+			return err
+		},
+	}
+}
+
+// writeFileAtomic replaces file with data (a temporary file renamed over it).
+func writeFileAtomic(file string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(file), "."+filepath.Base(file)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", file, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", file, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", file, err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", file, err)
+	}
+	if err := os.Rename(tmp.Name(), file); err != nil {
+		return fmt.Errorf("write %s: %w", file, err)
+	}
+	return nil
+}

@@ -1,0 +1,189 @@
+package gitrepo
+
+import (
+	"bytes"
+	"crypto/sha1"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// SetIndexStat records the stat data of the work-tree files of paths in
+// their stage-0 entries of indexFile, as `git update-index --refresh`
+// would for files whose content is what the entry records (the caller has
+// just written them): ctime, mtime, dev, ino, uid, gid and size, truncated
+// to 32 bits as git stores them; the trailing checksum is recomputed. It
+// patches the file in place of a scan (no git process), and falls back to
+// `git add --refresh` (on a copy) for an index it does not read itself
+// (split or sparse index). The new index is written beside indexFile and
+// renamed over it, so the caller may hold indexFile's lock.
+func (r *Repo) SetIndexStat(indexFile string, paths []string) error {
+	if len(paths) == 0 {
+		return nil
+	}
+	data, err := os.ReadFile(indexFile)
+	if err != nil {
+		return fmt.Errorf("read index %s: %w", indexFile, err)
+	}
+	want := make(map[string]bool, len(paths))
+	for _, p := range paths {
+		want[p] = true
+	}
+	var offsets []int
+	var names []string
+	err = walkIndex(data, func(name []byte, off int, stage int) {
+		if stage == 0 && want[string(name)] {
+			offsets = append(offsets, off)
+			names = append(names, string(name))
+		}
+	})
+	if errors.Is(err, errNeedGit) {
+		return r.refreshViaCopy(indexFile, paths)
+	}
+	if err != nil {
+		return fmt.Errorf("read index %s: %w", indexFile, err)
+	}
+	changed := false
+	for i, off := range offsets {
+		fi, err := os.Lstat(filepath.Join(r.WorkTree, filepath.FromSlash(names[i])))
+		if err != nil || !fi.Mode().IsRegular() {
+			continue // git will look at it itself
+		}
+		st, ok := statOf(fi)
+		if !ok {
+			return r.refreshViaCopy(indexFile, paths)
+		}
+		e := data[off : off+40]
+		for i, v := range []uint32{st.ctimeSec, st.ctimeNsec, st.mtimeSec, st.mtimeNsec, st.dev, st.ino} {
+			binary.BigEndian.PutUint32(e[4*i:], v)
+		}
+		binary.BigEndian.PutUint32(e[28:], st.uid)
+		binary.BigEndian.PutUint32(e[32:], st.gid)
+		binary.BigEndian.PutUint32(e[36:], st.size)
+		changed = true
+	}
+	if !changed {
+		return nil
+	}
+	const hashLen = 20
+	body := data[:len(data)-hashLen]
+	if !bytes.Equal(data[len(data)-hashLen:], make([]byte, hashLen)) { // index.skipHash leaves zeros
+		sum := sha1.Sum(body)
+		copy(data[len(data)-hashLen:], sum[:])
+	}
+	tmp := indexFile + ".stat-tmp"
+	if err := os.WriteFile(tmp, data, 0o666); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write index: %w", err)
+	}
+	if err := os.Rename(tmp, indexFile); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write index: %w", err)
+	}
+	return nil
+}
+
+// walkIndex calls fn with the name, offset and stage of every entry of an
+// index file (versions 2-4), and fails with errNeedGit for a split or
+// sparse index or an unknown mandatory extension.
+func walkIndex(data []byte, fn func(name []byte, off, stage int)) error {
+	const hashLen = 20
+	if len(data) < 12+hashLen || string(data[:4]) != "DIRC" {
+		return errors.New("not an index file")
+	}
+	version := binary.BigEndian.Uint32(data[4:8])
+	if version < 2 || version > 4 {
+		return errNeedGit
+	}
+	count := int(binary.BigEndian.Uint32(data[8:12]))
+	end := len(data) - hashLen
+	pos := 12
+	var prev []byte
+	corrupt := errors.New("corrupt index entry")
+	for i := 0; i < count; i++ {
+		const fixed = 62
+		if pos+fixed > end {
+			return corrupt
+		}
+		e := data[pos:end]
+		flags := binary.BigEndian.Uint16(e[60:62])
+		nameAt := fixed
+		if flags&0x4000 != 0 {
+			nameAt += 2
+		}
+		if nameAt > len(e) {
+			return corrupt
+		}
+		var name []byte
+		var entryLen int
+		if version == 4 {
+			strip, n := binary.Uvarint(e[nameAt:min(len(e), nameAt+10)])
+			if n <= 0 || int(strip) > len(prev) {
+				return corrupt
+			}
+			rest := e[nameAt+n:]
+			nul := bytes.IndexByte(rest, 0)
+			if nul < 0 {
+				return corrupt
+			}
+			name = append(prev[:len(prev)-int(strip):len(prev)-int(strip)], rest[:nul]...)
+			entryLen = nameAt + n + nul + 1
+			prev = name
+		} else {
+			n := int(flags & 0xfff)
+			if n == 0xfff {
+				n = bytes.IndexByte(e[nameAt:], 0)
+				if n < 0 {
+					return corrupt
+				}
+			}
+			if nameAt+n > len(e) {
+				return corrupt
+			}
+			name = e[nameAt : nameAt+n]
+			entryLen = (nameAt + n + 8) &^ 7
+		}
+		if pos+entryLen > end {
+			return corrupt
+		}
+		fn(name, pos, int(flags>>12)&3)
+		pos += entryLen
+	}
+	for pos+8 <= end {
+		sig := data[pos : pos+4]
+		size := int(binary.BigEndian.Uint32(data[pos+4 : pos+8]))
+		if sig[0] < 'A' || sig[0] > 'Z' {
+			return errNeedGit
+		}
+		pos += 8 + size
+	}
+	return nil
+}
+
+// refreshViaCopy runs RefreshIndexFile on a copy of indexFile (git takes
+// the copy's lock, not indexFile's) and renames the copy over it.
+func (r *Repo) refreshViaCopy(indexFile string, paths []string) error {
+	tmp := indexFile + ".stat-tmp"
+	os.Remove(tmp)
+	if err := os.Link(indexFile, tmp); err != nil {
+		data, rerr := os.ReadFile(indexFile)
+		if rerr == nil {
+			rerr = os.WriteFile(tmp, data, 0o666)
+		}
+		if rerr != nil {
+			os.Remove(tmp)
+			return fmt.Errorf("copy index: %w", rerr)
+		}
+	}
+	if err := r.RefreshIndexFile(tmp, paths); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, indexFile); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write index: %w", err)
+	}
+	return nil
+}

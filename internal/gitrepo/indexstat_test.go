@@ -1,0 +1,76 @@
+package gitrepo_test
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/git-milestone/git-milestone/internal/gitrepo"
+	"github.com/git-milestone/git-milestone/internal/gitrepo/gittest"
+)
+
+// TestSetIndexStat: entries written without stat data get exactly the stat
+// data `git update-index --refresh` records, for every index format, and
+// git reads the result as a valid, clean index.
+func TestSetIndexStat(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		setup []string // git config lines, or commands
+	}{
+		{"v2", []string{"update-index --index-version 2"}},
+		{"v3 with intent-to-add", []string{"update-index --index-version 3", "add -N itа.txt"}},
+		{"v4", []string{"update-index --index-version 4"}},
+		{"split index", []string{"update-index --split-index"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := gittest.Init(t)
+			gittest.Commit(t, dir, "one", map[string]string{"keep.txt": "k\n", "a/x.yaml": "old\n"})
+			gittest.WriteFile(t, dir, "itа.txt", "intent\n")
+			for _, c := range tc.setup {
+				git(t, dir, strings.Fields(c)...)
+			}
+			r, err := gitrepo.Open(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			files := map[string]string{"a/x.yaml": "new\n", "a/y.yaml": "added\n"}
+			var ups []gitrepo.IndexUpdate
+			var paths []string
+			for p, c := range files {
+				b := gitrepo.NewBlob([]byte(c))
+				if _, err := r.WriteObjects(b); err != nil {
+					t.Fatal(err)
+				}
+				gittest.WriteFile(t, dir, p, c)
+				ups = append(ups, gitrepo.IndexUpdate{Path: p, Blob: b.ID()})
+				paths = append(paths, p)
+			}
+			index := filepath.Join(dir, ".git", "index")
+			if err := r.UpdateIndexFile(index, ups); err != nil {
+				t.Fatal(err)
+			}
+			if err := r.SetIndexStat(index, paths); err != nil {
+				t.Fatal(err)
+			}
+			// (the in-memory flags ls-files --debug shows are not stat data)
+			noFlags := func(s string) string { return regexp.MustCompile(`flags: \w+`).ReplaceAllString(s, "") }
+			ours := noFlags(git(t, dir, "ls-files", "--debug", "--", "a"))
+			if strings.Contains(ours, "mtime: 0:0") {
+				t.Fatalf("no stat data:\n%s", ours)
+			}
+			// git agrees: refreshing changes nothing for those entries.
+			git(t, dir, "update-index", "-q", "--really-refresh")
+			if theirs := noFlags(git(t, dir, "ls-files", "--debug", "--", "a")); theirs != ours {
+				t.Errorf("stat data differs from git's:\nours:\n%s\ngit's:\n%s", ours, theirs)
+			}
+			if st := git(t, dir, "status", "--porcelain", "--", "a"); st != "M  a/x.yaml\nA  a/y.yaml" {
+				t.Errorf("status:\n%s", st)
+			}
+			if _, err := os.Stat(index + ".stat-tmp"); err == nil {
+				t.Error("temporary index left behind")
+			}
+		})
+	}
+}
