@@ -44,8 +44,8 @@ type Env struct {
 	// turns the pager off); nil means Getenv's answer is all there is.
 	LookupEnv func(string) (string, bool)
 
-	term      *terminal // buffered stdout and the pager (set by Main)
-	stderrRaw io.Writer // stderr without the flush-stdout-first wrapper
+	term      *terminal    // buffered stdout and the pager (set by Main)
+	stderrRaw io.Writer    // stderr without the flush-stdout-first wrapper
 	commit    commitChoice // the git commit flags of the running command
 	hinted    bool         // the resolve hint was printed already
 }

@@ -571,4 +571,3 @@ func procStart(pid int) (start string, zombie bool) {
 	}
 	return f[19], f[0] == "Z" || f[0] == "X"
 }
-
