@@ -57,15 +57,9 @@ func newCreateCommand(env *Env) *cli.Command {
 				return err
 			}
 			if id == "" {
-				ids, err := s.backend.IDs(c.Context)
-				if err != nil {
+				if id, err = s.newID(c.Context, title); err != nil {
 					return err
 				}
-				taken := map[string]bool{}
-				for _, i := range ids {
-					taken[i] = true
-				}
-				id = milestone.UniqueSlug(title, func(id string) bool { return taken[id] })
 			}
 			now := s.now()
 			m := milestone.Milestone{ID: id, Title: title, Status: milestone.Planned, Priority: milestone.Medium, CreatedAt: now, UpdatedAt: now}
@@ -101,6 +95,34 @@ func oneLine(s string) string {
 		return s[:57] + "..."
 	}
 	return s
+}
+
+// newID chooses an id for a new milestone from its title. A backend that
+// can tell whether one id is taken (the file backends: two lstat calls)
+// is asked per candidate instead of listing every id.
+func (s *session) newID(ctx context.Context, title string) (string, error) {
+	if t, ok := s.backend.(interface {
+		Taken(ctx context.Context, id string) (bool, error)
+	}); ok {
+		var ferr error
+		id := milestone.UniqueSlug(title, func(id string) bool {
+			taken, err := t.Taken(ctx, id)
+			if err != nil && ferr == nil {
+				ferr = err
+			}
+			return taken // an error stops the search; it is returned below
+		})
+		return id, ferr
+	}
+	ids, err := s.backend.IDs(ctx)
+	if err != nil {
+		return "", err
+	}
+	taken := map[string]bool{}
+	for _, i := range ids {
+		taken[i] = true
+	}
+	return milestone.UniqueSlug(title, func(id string) bool { return taken[id] }), nil
 }
 
 // checkDependencies refuses depends_on ids that name no milestone.

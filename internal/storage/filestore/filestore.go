@@ -175,6 +175,21 @@ func (s *Store) Get(ctx context.Context, id string) (storage.Record, error) {
 	return s.Load(found[0])
 }
 
+// Taken reports whether a milestone file for id is in either folder (or
+// anything else under that name): two lstat calls, for choosing a new id
+// without listing every milestone.
+func (s *Store) Taken(ctx context.Context, id string) (bool, error) {
+	for _, folder := range Folders {
+		p := filepath.Join(s.repo.WorkTree, Dir, folder, id+".yaml")
+		if _, err := os.Lstat(p); err == nil {
+			return true, nil
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return false, fmt.Errorf("check %s: %w", p, err)
+		}
+	}
+	return false, nil
+}
+
 // IDs implements storage.Reader.
 func (s *Store) IDs(ctx context.Context) ([]string, error) {
 	files, _, err := s.Scan()

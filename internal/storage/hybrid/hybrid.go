@@ -173,6 +173,12 @@ func (s *Store) Get(ctx context.Context, id string) (storage.Record, error) {
 	return rec, answer
 }
 
+// Taken reports whether id is used by a milestone file (see
+// filestore.Store.Taken): the work tree is the store of record.
+func (s *Store) Taken(ctx context.Context, id string) (bool, error) {
+	return s.fs.Taken(ctx, id)
+}
+
 // IDs implements storage.Reader. When neither folder changed since the
 // index last listed them, this costs a few lstat calls.
 func (s *Store) IDs(ctx context.Context) ([]string, error) {
