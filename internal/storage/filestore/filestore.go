@@ -190,6 +190,35 @@ func (s *Store) Taken(ctx context.Context, id string) (bool, error) {
 	return false, nil
 }
 
+// ResolveID resolves an id or unique id prefix as milestone.Resolve does
+// over IDs: an exact id whose document is a regular file (HasDocument) is
+// answered with two lstat calls; anything else lists the ids.
+func (s *Store) ResolveID(ctx context.Context, prefix string) (string, error) {
+	if s.HasDocument(prefix) {
+		return prefix, nil
+	}
+	ids, err := s.IDs(ctx)
+	if err != nil {
+		return "", err
+	}
+	return milestone.Resolve(ids, prefix)
+}
+
+// HasDocument reports whether id is a valid id whose document is a regular
+// file in either folder (what IDs would list, duplicates aside).
+func (s *Store) HasDocument(id string) bool {
+	if milestone.ValidateID(id) != nil {
+		return false
+	}
+	for _, folder := range Folders {
+		fi, err := os.Lstat(filepath.Join(s.repo.WorkTree, Dir, folder, id+".yaml"))
+		if err == nil && fi.Mode().IsRegular() {
+			return true
+		}
+	}
+	return false
+}
+
 // IDs implements storage.Reader.
 func (s *Store) IDs(ctx context.Context) ([]string, error) {
 	files, _, err := s.Scan()

@@ -179,6 +179,20 @@ func (s *Store) Taken(ctx context.Context, id string) (bool, error) {
 	return s.fs.Taken(ctx, id)
 }
 
+// ResolveID resolves an id or unique id prefix as milestone.Resolve does
+// over IDs; an exact id with a regular file costs two lstat calls (see
+// filestore.Store.HasDocument), a prefix lists the ids through the index.
+func (s *Store) ResolveID(ctx context.Context, prefix string) (string, error) {
+	if s.fs.HasDocument(prefix) {
+		return prefix, nil
+	}
+	ids, err := s.IDs(ctx)
+	if err != nil {
+		return "", err
+	}
+	return milestone.Resolve(ids, prefix)
+}
+
 // IDs implements storage.Reader. When neither folder changed since the
 // index last listed them, this costs a few lstat calls.
 func (s *Store) IDs(ctx context.Context) ([]string, error) {
