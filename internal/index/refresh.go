@@ -392,10 +392,17 @@ func diff(ctx context.Context, fs *filestore.Store, snap *snapshot, opts diffOpt
 
 	// Decide; read the files whose stat data is not trusted.
 	var read []int
-	seen := make(map[string]bool, len(cands))
+	// Only a rescan can miss a known file (the other candidates are the
+	// snapshot's files, or the paths asked for).
+	var seen map[string]bool
+	if p.rescan && opts.paths == nil {
+		seen = make(map[string]bool, len(cands))
+	}
 	for i := range cands {
 		c := &cands[i]
-		seen[c.path] = true
+		if seen != nil {
+			seen[c.path] = true
+		}
 		switch {
 		case c.st.Type != typeRegular:
 			if c.old != nil {
@@ -408,7 +415,7 @@ func diff(ctx context.Context, fs *filestore.Store, snap *snapshot, opts diffOpt
 			read = append(read, i)
 		}
 	}
-	if opts.paths == nil {
+	if seen != nil {
 		for i := range snap.files {
 			if path := snap.files[i].path; !seen[path] {
 				p.actions = append(p.actions, &action{op: opRemove, path: path})
