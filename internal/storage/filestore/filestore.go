@@ -54,6 +54,7 @@ type Options struct {
 type Store struct {
 	repo *gitrepo.Repo
 	opts Options
+	now  func() time.Time // the document cache's clock (tests move it)
 }
 
 var _ storage.Backend = (*Store)(nil)
@@ -145,8 +146,15 @@ func (s *Store) ReadFile(rel string) ([]byte, error) {
 func (s *Store) Load(f DocFile) (storage.Record, error) {
 	src, err := s.ReadFile(f.Path)
 	if err != nil {
-		return storage.Record{}, fmt.Errorf("read %s: %w", f.Path, err)
+		return storage.Record{}, wrapRead(f.Path, err)
 	}
+	return s.decode(f, src)
+}
+
+func wrapRead(path string, err error) error { return fmt.Errorf("read %s: %w", path, err) }
+
+// decode decodes the document src of f.
+func (s *Store) decode(f DocFile, src []byte) (storage.Record, error) {
 	m, err := format.Decode(f.Path, src)
 	if err != nil {
 		return storage.Record{}, err
@@ -233,14 +241,29 @@ func (s *Store) IDs(ctx context.Context) ([]string, error) {
 	return ids, nil
 }
 
-// LoadAll reads and decodes every document, in parallel.
+func (s *Store) clock() int64 {
+	if s.now != nil {
+		return s.now().UnixNano()
+	}
+	return time.Now().UnixNano()
+}
+
+// LoadAll reads and decodes every document, in parallel. Documents whose
+// files' stat data is unchanged since an earlier LoadAll come from the
+// document cache (see doccache.go) instead of being read and decoded again;
+// every file is lstat'ed.
 func (s *Store) LoadAll(ctx context.Context) ([]storage.Record, []storage.Problem, error) {
 	files, problems, err := s.Scan()
 	if err != nil {
 		return nil, nil, err
 	}
+	cache := s.loadDocCache()
+	t0 := s.clock()
 	recs := make([]storage.Record, len(files))
 	errs := make([]error, len(files))
+	fresh := make([]*cachedDoc, len(files))
+	paths := make([]string, len(files))
+	var misses atomic.Int64
 	// Workers take the next file from an atomic counter: no channel
 	// hand-off per file, which costs more than a decode.
 	var next atomic.Int64
@@ -250,11 +273,28 @@ func (s *Store) LoadAll(ctx context.Context) ([]storage.Record, []storage.Proble
 		go func() {
 			defer wg.Done()
 			for i := int(next.Add(1) - 1); i < len(files); i = int(next.Add(1) - 1) {
-				recs[i], errs[i] = s.Load(files[i])
+				f := files[i]
+				paths[i] = f.Path
+				fi, _ := os.Lstat(filepath.Join(s.repo.WorkTree, filepath.FromSlash(f.Path)))
+				st, ok := statKeyOf(fi)
+				old := cache[f.Path]
+				recs[i], fresh[i], errs[i] = s.loadCached(f, st, ok, old, t0)
+				if fresh[i] != old {
+					misses.Add(1)
+				}
 			}
 		}()
 	}
 	wg.Wait()
+	cached := 0
+	for _, d := range fresh {
+		if d != nil {
+			cached++
+		}
+	}
+	if misses.Load() > 0 || cached != len(cache) {
+		s.saveDocCache(paths, fresh)
+	}
 	out := recs[:0]
 	for i, r := range recs {
 		if errs[i] != nil {
