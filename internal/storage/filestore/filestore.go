@@ -93,44 +93,82 @@ type DocFile struct {
 func (s *Store) Scan() ([]DocFile, []storage.Problem, error) {
 	var files []DocFile
 	var problems []storage.Problem
-	seen := map[string]string{}
-	for _, folder := range Folders {
+	var seen map[string]string // ids of the folders listed before this one
+	for fi, folder := range Folders {
 		rel := Dir + "/" + folder
 		dir := filepath.Join(s.repo.WorkTree, filepath.FromSlash(rel))
 		if fi, err := os.Lstat(dir); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
 			problems = append(problems, storage.Problem{Path: rel, Err: fmt.Errorf("%s is a symbolic link: refused, never followed", rel)})
 			continue
 		}
-		entries, err := os.ReadDir(dir)
+		entries, err := readDirNames(dir)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("read %s: %w", rel, err)
 		}
+		if files == nil {
+			files = make([]DocFile, 0, len(entries))
+		}
+		first := len(files)
 		for _, e := range entries {
-			name := e.Name()
+			name := e.name
 			if !strings.HasSuffix(name, ".yaml") || strings.HasPrefix(name, ".") {
 				continue
 			}
 			p := rel + "/" + name
-			if e.Type()&fs.ModeSymlink != 0 {
+			if e.typ&fs.ModeSymlink != 0 {
 				problems = append(problems, storage.Problem{Path: p, Err: fmt.Errorf("%s is a symbolic link: refused, never followed", p)})
 				continue
 			}
-			if !e.Type().IsRegular() {
+			if !e.typ.IsRegular() {
 				continue
 			}
-			id := strings.TrimSuffix(name, ".yaml")
+			id := name[:len(name)-len(".yaml")]
 			if prev, dup := seen[id]; dup {
 				problems = append(problems, storage.Problem{Path: p, Err: fmt.Errorf("%s: milestone %q also exists as %s", p, id, prev)})
 				continue
 			}
-			seen[id] = p
 			files = append(files, DocFile{ID: id, Path: p})
+		}
+		if fi < len(Folders)-1 {
+			// Only a later folder can hold a duplicate of this one's ids.
+			if seen == nil {
+				seen = make(map[string]string, len(files))
+			}
+			for _, f := range files[first:] {
+				seen[f.ID] = f.Path
+			}
 		}
 	}
 	return files, problems, nil
+}
+
+// dirName is one entry of a folder listing.
+type dirName struct {
+	name string
+	typ  fs.FileMode // type bits only
+}
+
+// readDirNames lists dir sorted by name, with the type the listing gives
+// (no lstat per entry): os.ReadDir without its sort of interfaces.
+func readDirNames(dir string) ([]dirName, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	entries, err := f.ReadDir(-1)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]dirName, len(entries))
+	for i, e := range entries {
+		out[i] = dirName{name: e.Name(), typ: e.Type()}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	return out, nil
 }
 
 // ReadFile reads a repository-relative file without following symlinks.
