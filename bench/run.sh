@@ -13,16 +13,29 @@
 #
 # Needs hyperfine (Debian: apt-get install hyperfine). Repositories are cached
 # in ${BENCH_DIR:-/tmp/git-milestone-bench}; delete it to regenerate.
+#
+#   bench/run.sh --side-by-side [N...]   # default N = 1000 10000
+#
+# Side by side with the design note's shell layer (../shared/bench/seed-baseline.sh,
+# or $SEED_BASELINE; needs sqlite3 and mikefarah yq v4 as $YQ_BIN or yq): for
+# each N it builds the shell layer's hybrid repository of the same documents
+# (files copied, its SQLite index built in one transaction), then runs ours
+# (hybrid and SQLite database at N >= 10,000; file mode at N <= 1,000) and the
+# shell's equivalent interleaved, $ROUNDS rounds (default 7), and prints medians
+# of wall-clock, ratio ours/shell, CPU time (user+system, children included),
+# peak RSS and the issue's target for each row (bench/sidebyside.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-sizes=("$@"); [ ${#sizes[@]} -gt 0 ] || sizes=(100 1000)
+side_by_side=false
+if [ "${1:-}" = --side-by-side ]; then side_by_side=true; shift; fi
+sizes=("$@"); [ ${#sizes[@]} -gt 0 ] || { if $side_by_side; then sizes=(1000 10000); else sizes=(100 1000); fi; }
 backends=${BACKENDS:-file}
 work=${BENCH_DIR:-/tmp/git-milestone-bench}
 code_files=${CODE_FILES:-20000}
 runs=${RUNS:-20}
 mkdir -p "$work/bin"
-command -v hyperfine >/dev/null || { echo "bench: hyperfine is required (apt-get install hyperfine)" >&2; exit 1; }
+$side_by_side || command -v hyperfine >/dev/null || { echo "bench: hyperfine is required (apt-get install hyperfine)" >&2; exit 1; }
 go build -o "$work/bin/git-milestone" ./cmd/git-milestone
 export PATH="$work/bin:$PATH"
 export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@example.com GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@example.com
@@ -49,6 +62,90 @@ make_repo() {
   git gc -q
   cd - >/dev/null
 }
+
+# make_shell_repo SRC DST: the shell layer's hybrid repository holding SRC's
+# documents: files copied as they are, its index.db (the seed's schema, made by
+# its own init) filled in one transaction.
+make_shell_repo() {
+  local src=$1 dst=$2
+  rm -rf "$dst"; mkdir -p "$dst"; cd "$dst"
+  SEED_BACKEND=hybrid bash "$seed" init >/dev/null
+  cp -a "$src/.milestones/active" "$src/.milestones/completed" .milestones/
+  {
+    echo 'BEGIN;'
+    for f in .milestones/active/*.yaml .milestones/completed/*.yaml; do
+      awk -v f="$f" -v id="$(basename "$f" .yaml)" -F': ' '
+        /^title: / { t = substr($0, 8) } /^status: / { s = $2 } /^priority: / { p = $2 } /^created_at: / { c = $2 }
+        END { gsub(/\x27/, "\x27\x27", t); printf "INSERT INTO milestones (id, title, status, priority, created_at, file_path) VALUES (\x27%s\x27, \x27%s\x27, \x27%s\x27, \x27%s\x27, \x27%s\x27, \x27%s\x27);\n", id, t, s, p, c, f }' "$f"
+    done
+    echo 'COMMIT;'
+  } | sqlite3 .milestones/index.db
+  cd - >/dev/null
+}
+
+# copy_repo SRC DST: a copy of the generated repository (cheaper than generating).
+copy_repo() { rm -rf "$2"; cp -a "$1" "$2"; }
+
+if $side_by_side; then
+  seed=${SEED_BASELINE:-$root/../shared/bench/seed-baseline.sh}
+  [ -f "$seed" ] || seed=/work/shared/bench/seed-baseline.sh
+  [ -f "$seed" ] || { echo "bench: the shell layer seed-baseline.sh was not found (set SEED_BASELINE)" >&2; exit 1; }
+  command -v sqlite3 >/dev/null || { echo "bench: sqlite3 is required (apt-get install sqlite3)" >&2; exit 1; }
+  yq_bin=${YQ_BIN:-$(command -v yq || true)}
+  if ! "$yq_bin" --version 2>/dev/null | grep -q 'mikefarah.* v4'; then
+    echo "bench: the shell layer needs mikefarah yq v4 as \$YQ_BIN (go install github.com/mikefarah/yq/v4@v4.54.3)" >&2; exit 1
+  fi
+  rounds=${ROUNDS:-7}
+  gm="$work/bin/git-milestone"
+  echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(uname -sr), $(free -g | awk '/Mem:/ {print $2}') GiB"
+  echo "git-milestone $(git -C "$root" rev-parse --short HEAD); shell layer $(basename "$seed"); $("$yq_bin" --version); $(sqlite3 --version | cut -d' ' -f1)"
+  for n in "${sizes[@]}"; do
+    base="$work/sbs-$n-file"
+    if [ ! -f "$base/.bench-done" ]; then make_repo "$base" "$n" >/dev/null; touch "$base/.bench-done"; fi
+    mid=$(printf 'm-%05d' $((n / 2)))   # an open milestone (the shell reads active/ only)
+    shell="$work/sbs-$n-shell"
+    make_shell_repo "$base" "$shell"
+    rows=()
+    # row NAME OURS_DIR OURS_CMD SHELL_CMD TARGET_RATIO TARGET_MS TARGET_MIB
+    row() {
+      local sh=null
+      [ -n "$4" ] && sh=$(python3 -c 'import json,sys; print(json.dumps({"cwd": sys.argv[1], "cmd": "YQ_BIN=" + sys.argv[3] + " bash " + sys.argv[2] + " " + sys.argv[4], "exec": False}))' "$shell" "$seed" "$yq_bin" "$4")
+      rows+=("$(python3 -c 'import json,sys; print(json.dumps({"name": sys.argv[1], "ours": {"cwd": sys.argv[2], "cmd": sys.argv[3], "exec": False}, "shell": json.loads(sys.argv[4]), "target": float(sys.argv[5]) if sys.argv[5] else None, "target_ms": float(sys.argv[6]) if sys.argv[6] else None, "target_mib": float(sys.argv[7]) if sys.argv[7] else None}))' "$1" "$2" "$3" "$sh" "$5" "$6" "$7")")
+    }
+    reads() { # reads LABEL DIR RATIO MIB
+      row "$1 show" "$2" "$gm show $mid" "read $mid" "$3" "" "$4"
+      row "$1 list --status blocked" "$2" "$gm list --status blocked" "list blocked" "$3" "" "$4"
+      row "$1 search zanzibar" "$2" "$gm search zanzibar" "search zanzibar" "$3" "" "$4"
+      row "$1 stats" "$2" "$gm stats" "analytics" "$3" "" "$4"
+    }
+    writes() { # writes LABEL DIR RATIO MS
+      row "$1 create" "$2" "$gm create 'Bench {n} {i}'" "create b-{n}-{i} \$'title: Bench {i}\\nstatus: planned\\npriority: medium'" "$3" "$4" ""
+      row "$1 update --priority" "$2" "p=(low high); $gm update $mid --priority \${p[{i} % 2]}" "set-status $mid \$([ \$(({i} % 2)) = 0 ] && echo active || echo blocked)" "$3" "$4" ""
+    }
+    mib=""; [ "$n" -le 10000 ] && mib=30
+    if [ "$n" -le 1000 ]; then
+      copy_repo "$base" "$work/sbs-$n-ours-file"
+      reads "file $n" "$work/sbs-$n-ours-file" 1.5 "$mib"
+      writes "file $n" "$work/sbs-$n-ours-file" "" 25
+    fi
+    if [ "$n" -ge 10000 ]; then
+      copy_repo "$base" "$work/sbs-$n-ours-hybrid"
+      (cd "$work/sbs-$n-ours-hybrid" && "$gm" migrate --to hybrid >/dev/null 2>&1)
+      copy_repo "$base" "$work/sbs-$n-ours-sqlite"
+      (cd "$work/sbs-$n-ours-sqlite" && "$gm" migrate --to database --database-type sqlite >/dev/null 2>&1)
+      sleep 3 # past the 2 s racy window of the migration's writes
+      reads "hybrid $n" "$work/sbs-$n-ours-hybrid" 1.0 "$mib"
+      reads "sqlite-db $n" "$work/sbs-$n-ours-sqlite" 1.0 "$mib"
+      writes "hybrid $n" "$work/sbs-$n-ours-hybrid" 0.5 ""
+    fi
+    echo
+    echo "N = $n, $rounds rounds interleaved; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+    printf '%s\n' "${rows[@]}" | python3 -c 'import json,sys; print(json.dumps({"rounds": int(sys.argv[1]), "rows": [json.loads(l) for l in sys.stdin]}))' "$rounds" |
+      python3 "$root/bench/sidebyside.py"
+    echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+  done
+  exit 0
+fi
 
 printf '\n%-8s %-7s %-28s %10s\n' backend N command median_ms
 for n in "${sizes[@]}"; do

@@ -28,14 +28,22 @@ func TestInstallScript(t *testing.T) {
 	}
 	prefix := filepath.Join(tmp, "prefix")
 	home := filepath.Join(tmp, "home")
+	if err := os.Mkdir(home, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	comp := filepath.Join(tmp, "completion")
 	cmd := exec.Command("sh", "../../install.sh")
-	cmd.Env = append(os.Environ(), "GIT_MILESTONE_BINARY="+bin, "PREFIX="+prefix, "HOME="+home, "XDG_DATA_HOME=", "XDG_CONFIG_HOME=",
+	cmd.Env = append(os.Environ(), "GIT_MILESTONE_BINARY="+bin, "PREFIX="+prefix, "HOME="+home, "GIT_CONFIG_NOSYSTEM=1", "XDG_DATA_HOME=", "XDG_CONFIG_HOME=",
 		"BASH_COMPLETION_DIR="+filepath.Join(comp, "bash"), "ZSH_COMPLETION_DIR="+filepath.Join(comp, "zsh"),
 		"FISH_COMPLETION_DIR="+filepath.Join(comp, "fish"))
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("install.sh: %v\n%s", err, out)
+	}
+	// install.sh ran `git milestone setup --global`: the drivers are in
+	// the (test's) user's global git config.
+	if global, err := os.ReadFile(filepath.Join(home, ".gitconfig")); err != nil || !strings.Contains(string(global), "[merge \"milestone\"]") {
+		t.Errorf("setup --global did not register the merge driver: %v\n%s", err, global)
 	}
 	for _, f := range []string{"bin/git-milestone", "share/man/man1/git-milestone.1"} {
 		if _, err := os.Stat(filepath.Join(prefix, f)); err != nil {

@@ -26,9 +26,9 @@ milestone are red and dotted.
 and finishes last (at each step the dependency whose own chain reaches the
 latest due date); a step due after the milestone that depends on it is
 flagged AT RISK.
---json prints {"nodes":[{"id","title","status","due","closed","missing"}],
-"edges":[{"from","to","closed","missing"}]}, or with --critical-path
-{"target","steps":[{"id","title","status","due","overdue","at_risk"}],"at_risk","finish"}.`,
+--json prints {"nodes":[{"id", "title", "status", "due", "closed", "missing"}],
+"edges":[{"from", "to", "closed", "missing"}]}, or with --critical-path
+{"target", "steps":[{"id", "title", "status", "due", "overdue", "at_risk"}], "at_risk", "finish"}.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "format", Value: "dot", Usage: "dot (Graphviz) or mermaid"},
 			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "include every closed milestone, not only those open ones depend on"},

@@ -28,9 +28,9 @@ shown under its latest id. Creation and removal count as status changes.
 ID (a unique prefix of a current id, or any id the milestone ever had)
 limits the output to that milestone. --since DATE (YYYY-MM-DD or RFC 3339)
 keeps the changes made from then on, and totals those.
---json prints [{"id","title","former_ids","removed","due","status",
-"changes":[{"id","field","old","new","days","commit","date","author","email","subject"}],
-"totals":{"slips","slip_days","pull_ins","pull_in_days","due_changes","status_changes"}}].`,
+--json prints [{"id", "title", "former_ids", "removed", "due", "status",
+"changes":[{"id", "field", "old", "new", "days", "commit", "date", "author", "email", "subject"}],
+"totals":{"slips", "slip_days", "pull_ins", "pull_in_days", "due_changes", "status_changes"}}].`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "since", Usage: "only changes made on or after this date (YYYY-MM-DD or RFC 3339)"},
 			&cli.BoolFlag{Name: "json", Usage: "print a JSON array"},

@@ -79,6 +79,9 @@ func runImport(c *cli.Context, env *Env) error {
 		return err
 	}
 	im := &importer{s: s, from: from, arg: c.Args().First(), tz: tz, dryRun: c.Bool("dry-run"), message: c.String("message")}
+	if !im.dryRun {
+		s.ensureDrivers() // a mutation sets up a clone's missing drivers
+	}
 	res, actions, err := im.run(c.Context)
 	if s.backend != nil {
 		defer s.close()

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -79,15 +80,9 @@ func newCreateCommand(env *Env) *cli.Command {
 				return err
 			}
 			if m.ID == "" {
-				ids, err := s.backend.IDs(c.Context)
-				if err != nil {
+				if m.ID, err = s.newID(c.Context, m.Title); err != nil {
 					return err
 				}
-				taken := map[string]bool{}
-				for _, i := range ids {
-					taken[i] = true
-				}
-				m.ID = milestone.UniqueSlug(m.Title, func(id string) bool { return taken[id] })
 			}
 			id := m.ID
 			now := s.now()
@@ -746,4 +741,32 @@ func replaceID(list []string, old, new string) []string {
 		}
 	}
 	return out
+}
+
+// newID chooses an id for a new milestone from its title. A backend that
+// can tell whether one id is taken (the file backends: two lstat calls)
+// is asked per candidate instead of listing every id.
+func (s *session) newID(ctx context.Context, title string) (string, error) {
+	if t, ok := s.backend.(interface {
+		Taken(ctx context.Context, id string) (bool, error)
+	}); ok {
+		var ferr error
+		id := milestone.UniqueSlug(title, func(id string) bool {
+			taken, err := t.Taken(ctx, id)
+			if err != nil && ferr == nil {
+				ferr = err
+			}
+			return taken // an error stops the search; it is returned below
+		})
+		return id, ferr
+	}
+	ids, err := s.backend.IDs(ctx)
+	if err != nil {
+		return "", err
+	}
+	taken := map[string]bool{}
+	for _, i := range ids {
+		taken[i] = true
+	}
+	return milestone.UniqueSlug(title, func(id string) bool { return taken[id] }), nil
 }

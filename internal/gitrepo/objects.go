@@ -119,9 +119,10 @@ func (r *Repo) readLoose(id string) (Object, bool, error) {
 
 // WriteObjects stores objects as loose objects, as git does (zlib level 1,
 // or stored for big objects, see storeAbove; read-only files). Each is
-// written to a temporary file and fsynced (all in parallel, so they share
-// journal commits) before any is renamed into place, so a ref written
-// afterwards never points at a torn object. Objects already stored loose
+// written to a temporary file, fsynced when core.fsync asks for loose
+// objects (all in parallel, so they share journal commits; git's default
+// does not), and renamed into place only when all are written, so a ref
+// written afterwards never points at a missing or half-written object. Objects already stored loose
 // are skipped. When more than packAbove objects are new (a bulk import),
 // those not already packed are written as one pack instead, which costs
 // three fsyncs instead of one per object. It returns their ids in order.
@@ -247,7 +248,7 @@ func (r *Repo) writeLooseTemp(dir string, o Object) (string, error) {
 	if len(o.Data) <= storeAbove {
 		r.zlibPool.Put(zw)
 	}
-	if err == nil {
+	if err == nil && r.Fsyncs(FsyncLooseObject) {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {

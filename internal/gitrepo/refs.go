@@ -184,7 +184,7 @@ const refLockTimeout = time.Second
 // UpdateRef moves a ref with git's own lock-file protocol, so it interlocks
 // with git update-ref, git commit and git pack-refs: create <ref>.lock
 // exclusively, check the current value (loose, then packed-refs) against
-// u.Old, write and fsync the new value, append the reflog entries, and
+// u.Old, write (and fsync, see Fsyncs) the new value, append the reflog entries, and
 // rename the lock over the ref. A mismatch returns an error wrapping
 // ErrRefChanged and changes nothing. It is LockRef followed by Commit.
 func (r *Repo) UpdateRef(u RefUpdate) error {
@@ -207,7 +207,7 @@ type RefLock struct {
 
 // LockRef does the first half of UpdateRef: it creates <ref>.lock
 // (waiting up to a second for another writer's), checks the ref still has
-// u.Old (else an error wrapping ErrRefChanged) and writes and fsyncs
+// u.Old (else an error wrapping ErrRefChanged) and writes (and fsyncs, see Fsyncs)
 // u.New into the lock file. While the lock is held no git process can move
 // the ref, so the check stays true until Commit.
 func (r *Repo) LockRef(u RefUpdate) (*RefLock, error) {
@@ -252,8 +252,10 @@ func (r *Repo) LockRef(u RefUpdate) (*RefLock, error) {
 	if _, err := f.WriteString(u.New + "\n"); err != nil {
 		return fail(fmt.Errorf("write %s: %w", l.lockPath, err))
 	}
-	if err := f.Sync(); err != nil {
-		return fail(fmt.Errorf("sync %s: %w", l.lockPath, err))
+	if r.Fsyncs(FsyncReference) {
+		if err := f.Sync(); err != nil {
+			return fail(fmt.Errorf("sync %s: %w", l.lockPath, err))
+		}
 	}
 	if err := f.Close(); err != nil {
 		os.Remove(l.lockPath)

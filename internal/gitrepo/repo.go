@@ -48,9 +48,12 @@ type Repo struct {
 
 	getenv func(string) string
 
-	mu     sync.Mutex
-	cfg    *configSet      // parsed repo + global + system config, nil until needed
-	goRepo *git.Repository // opened on first object read
+	mu  sync.Mutex
+	cfg *configSet // parsed repo + global + system config, nil until needed
+	// fsync is core.fsync as parsed, once fsyncRead.
+	fsync     FsyncComponent
+	fsyncRead bool
+	goRepo    *git.Repository // opened on first object read
 
 	trees     map[string][]byte // raw tree cache, by id
 	treeBytes int

@@ -265,6 +265,11 @@ type candidate struct {
 type diffOptions struct {
 	paths   []string // only these documents (RefreshPaths); nil: all
 	noParse bool     // Status: compare content, do not parse
+	// namesOnly (RefreshNames): when a folder changed, reconcile the set
+	// of document files only: new files are indexed and gone ones dropped,
+	// but the files known already are not stat'ed (their content is the
+	// business of the next full Refresh, which stats every one).
+	namesOnly bool
 	tuning
 }
 
@@ -351,6 +356,9 @@ func diff(ctx context.Context, fs *filestore.Store, snap *snapshot, opts diffOpt
 	// files this is the cost of a freshness check.
 	dirs := map[string]*dirStatter{}
 	for i := range cands {
+		if opts.namesOnly && cands[i].old != nil {
+			continue
+		}
 		dir, _ := path.Split(cands[i].path)
 		if dirs[dir] == nil {
 			dirs[dir] = openDirStatter(filepath.Join(root, filepath.FromSlash(dir)))
@@ -362,6 +370,12 @@ func diff(ctx context.Context, fs *filestore.Store, snap *snapshot, opts diffOpt
 		}
 	}()
 	err := parallel(ctx, opts.workers, len(cands), func(i int) error {
+		if opts.namesOnly && cands[i].old != nil {
+			// Listed as a regular file (Scan) and known: names are all
+			// RefreshNames needs.
+			cands[i].st = cands[i].old.st
+			return nil
+		}
 		dir, name := path.Split(cands[i].path)
 		var err error
 		cands[i].st, err = dirs[dir].stat(name)
@@ -378,10 +392,17 @@ func diff(ctx context.Context, fs *filestore.Store, snap *snapshot, opts diffOpt
 
 	// Decide; read the files whose stat data is not trusted.
 	var read []int
-	seen := make(map[string]bool, len(cands))
+	// Only a rescan can miss a known file (the other candidates are the
+	// snapshot's files, or the paths asked for).
+	var seen map[string]bool
+	if p.rescan && opts.paths == nil {
+		seen = make(map[string]bool, len(cands))
+	}
 	for i := range cands {
 		c := &cands[i]
-		seen[c.path] = true
+		if seen != nil {
+			seen[c.path] = true
+		}
 		switch {
 		case c.st.Type != typeRegular:
 			if c.old != nil {
@@ -389,12 +410,12 @@ func diff(ctx context.Context, fs *filestore.Store, snap *snapshot, opts diffOpt
 			}
 		case c.old == nil || c.old.st != c.st:
 			read = append(read, i)
-		case c.old.racy():
+		case c.old.racy() && !opts.namesOnly:
 			p.racy++
 			read = append(read, i)
 		}
 	}
-	if opts.paths == nil {
+	if seen != nil {
 		for i := range snap.files {
 			if path := snap.files[i].path; !seen[path] {
 				p.actions = append(p.actions, &action{op: opRemove, path: path})
@@ -798,7 +819,11 @@ func docPaths(paths []string) []string {
 
 // RefreshNames makes sure the index knows the current set of document
 // files (what IDs returns): it costs a few lstat calls when neither folder
-// changed since the last scan, and is a full Refresh otherwise.
+// changed since the last scan. Otherwise it lists the folders and indexes
+// the new files and drops the gone ones, without stat'ing the files it
+// knows (O(listing + changed), not O(N) lstat): a file changed in place
+// keeps its name, and every query that reads contents (Refresh,
+// RefreshPaths) still stats the files it answers from.
 func (ix *Index) RefreshNames(ctx context.Context, fs *filestore.Store) error {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
@@ -819,7 +844,9 @@ func (ix *Index) RefreshNames(ctx context.Context, fs *filestore.Store) error {
 			return nil
 		}
 	}
-	_, err = ix.refresh(ctx, fs, nil, nil)
+	// A folder changed (a create, a checkout): its listing is compared
+	// with the indexed names; only new files are stat'ed and read.
+	_, err = ix.refreshMode(ctx, fs, nil, true, nil)
 	return err
 }
 
@@ -837,8 +864,14 @@ func loadDirs(ctx context.Context, q querier) (map[string]entry, error) {
 // refresh does Refresh (paths nil) or RefreshPaths; ix.mu is held. With
 // rebuild it first empties the index (in the same transaction).
 func (ix *Index) refresh(ctx context.Context, fs *filestore.Store, paths []string, rebuild func(done, total int)) (Report, error) {
+	return ix.refreshMode(ctx, fs, paths, false, rebuild)
+}
+
+// refreshMode is refresh, or with namesOnly RefreshNames' reconciliation
+// of the set of document files.
+func (ix *Index) refreshMode(ctx context.Context, fs *filestore.Store, paths []string, namesOnly bool, rebuild func(done, total int)) (Report, error) {
 	for attempt := 0; ; attempt++ {
-		rep, err := ix.refreshOnce(ctx, fs, paths, rebuild)
+		rep, err := ix.refreshOnce(ctx, fs, paths, namesOnly, rebuild)
 		if err == nil || attempt > 0 || ctx.Err() != nil || errors.Is(err, errUnusual) {
 			return rep, err
 		}
@@ -856,11 +889,11 @@ func (ix *Index) refresh(ctx context.Context, fs *filestore.Store, paths []strin
 		default:
 			return rep, err
 		}
-		paths = nil // a new file needs everything
+		paths, namesOnly = nil, false // a new file needs everything
 	}
 }
 
-func (ix *Index) refreshOnce(ctx context.Context, fs *filestore.Store, paths []string, rebuild func(done, total int)) (Report, error) {
+func (ix *Index) refreshOnce(ctx context.Context, fs *filestore.Store, paths []string, namesOnly bool, rebuild func(done, total int)) (Report, error) {
 	ctx, cancel := context.WithCancel(ctx) // stops the parsers if we give up
 	defer cancel()
 	var p *plan
@@ -870,7 +903,7 @@ func (ix *Index) refreshOnce(ctx context.Context, fs *filestore.Store, paths []s
 		if err != nil {
 			return Report{}, ix.wrap("refresh", err)
 		}
-		p, err = ix.plan(ctx, ix.db, fs, snap, paths)
+		p, err = ix.plan(ctx, ix.db, fs, snap, paths, namesOnly)
 		if err != nil {
 			return Report{}, err
 		}
@@ -914,7 +947,7 @@ func (ix *Index) refreshOnce(ctx context.Context, fs *filestore.Store, paths []s
 		if err != nil {
 			return Report{}, ix.wrap("refresh", err)
 		}
-		p, err = ix.plan(ctx, tx, fs, snap, paths)
+		p, err = ix.plan(ctx, tx, fs, snap, paths, namesOnly)
 		if err != nil {
 			return Report{}, err
 		}
@@ -966,8 +999,8 @@ func (ix *Index) readSnapshot(ctx context.Context, paths []string) (*snapshot, e
 }
 
 // plan runs diff and decides whether the scan problems must be rewritten.
-func (ix *Index) plan(ctx context.Context, q querier, fs *filestore.Store, snap *snapshot, paths []string) (*plan, error) {
-	p, err := diff(ctx, fs, snap, diffOptions{paths: paths, tuning: ix.tuning})
+func (ix *Index) plan(ctx context.Context, q querier, fs *filestore.Store, snap *snapshot, paths []string, namesOnly bool) (*plan, error) {
+	p, err := diff(ctx, fs, snap, diffOptions{paths: paths, namesOnly: namesOnly, tuning: ix.tuning})
 	if err != nil {
 		return nil, err
 	}

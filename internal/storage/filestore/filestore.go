@@ -56,6 +56,7 @@ type Options struct {
 type Store struct {
 	repo *gitrepo.Repo
 	opts Options
+	now  func() time.Time // the document cache's clock (tests move it)
 
 	folders sync.Map // folder (".milestones/active") -> error: checked once, it is not a link
 }
@@ -96,50 +97,88 @@ type DocFile struct {
 func (s *Store) Scan() ([]DocFile, []storage.Problem, error) {
 	var files []DocFile
 	var problems []storage.Problem
-	seen := map[string]string{}
+	var seen map[string]string // ids of the folders listed before this one
 	if fi, err := os.Lstat(filepath.Join(s.repo.WorkTree, Dir)); err == nil && !fi.IsDir() {
 		return nil, nil, &safefs.RefusedError{Path: Dir, What: safefs.Kind(fi.Mode()), Want: "a directory"}
 	}
-	for _, folder := range Folders {
+	for fi, folder := range Folders {
 		rel := Dir + "/" + folder
 		dir := filepath.Join(s.repo.WorkTree, filepath.FromSlash(rel))
 		if fi, err := os.Lstat(dir); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
 			problems = append(problems, storage.Problem{Path: rel, Err: &safefs.RefusedError{Path: rel, What: "a symbolic link", Want: "a directory"}})
 			continue
 		}
-		entries, err := os.ReadDir(dir)
+		entries, err := readDirNames(dir)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("read %s: %w", rel, err)
 		}
+		if files == nil {
+			files = make([]DocFile, 0, len(entries))
+		}
+		first := len(files)
 		for _, e := range entries {
-			name := e.Name()
+			name := e.name
 			if !strings.HasSuffix(name, ".yaml") || strings.HasPrefix(name, ".") {
 				continue
 			}
 			p := rel + "/" + name
-			if e.Type()&fs.ModeSymlink != 0 {
+			if e.typ&fs.ModeSymlink != 0 {
 				problems = append(problems, storage.Problem{Path: p, Err: &safefs.RefusedError{Path: p, What: "a symbolic link", Want: "a regular file"}})
 				continue
 			}
-			if !e.Type().IsRegular() {
-				if e.Type()&fs.ModeDir == 0 { // a fifo, socket or device: named, never opened
-					problems = append(problems, storage.Problem{Path: p, Err: &safefs.RefusedError{Path: p, What: safefs.Kind(e.Type()), Want: "a regular file"}})
+			if !e.typ.IsRegular() {
+				if e.typ&fs.ModeDir == 0 { // a fifo, socket or device: named, never opened
+					problems = append(problems, storage.Problem{Path: p, Err: &safefs.RefusedError{Path: p, What: safefs.Kind(e.typ), Want: "a regular file"}})
 				}
 				continue
 			}
-			id := strings.TrimSuffix(name, ".yaml")
+			id := name[:len(name)-len(".yaml")]
 			if prev, dup := seen[id]; dup {
 				problems = append(problems, storage.Problem{Path: p, Err: fmt.Errorf("%s: milestone %q also exists as %s", p, id, prev)})
 				continue
 			}
-			seen[id] = p
 			files = append(files, DocFile{ID: id, Path: p})
+		}
+		if fi < len(Folders)-1 {
+			// Only a later folder can hold a duplicate of this one's ids.
+			if seen == nil {
+				seen = make(map[string]string, len(files))
+			}
+			for _, f := range files[first:] {
+				seen[f.ID] = f.Path
+			}
 		}
 	}
 	return files, problems, nil
+}
+
+// dirName is one entry of a folder listing.
+type dirName struct {
+	name string
+	typ  fs.FileMode // type bits only
+}
+
+// readDirNames lists dir sorted by name, with the type the listing gives
+// (no lstat per entry): os.ReadDir without its sort of interfaces.
+func readDirNames(dir string) ([]dirName, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	entries, err := f.ReadDir(-1)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]dirName, len(entries))
+	for i, e := range entries {
+		out[i] = dirName{name: e.Name(), typ: e.Type()}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	return out, nil
 }
 
 // checkFolder refuses a document folder (".milestones/active"), or a
@@ -202,8 +241,15 @@ func (s *Store) ReadFile(rel string) ([]byte, error) {
 func (s *Store) Load(f DocFile) (storage.Record, error) {
 	src, err := s.ReadFile(f.Path)
 	if err != nil {
-		return storage.Record{}, fmt.Errorf("read %s: %w", f.Path, err)
+		return storage.Record{}, wrapRead(f.Path, err)
 	}
+	return s.decode(f, src)
+}
+
+func wrapRead(path string, err error) error { return fmt.Errorf("read %s: %w", path, err) }
+
+// decode decodes the document src of f.
+func (s *Store) decode(f DocFile, src []byte) (storage.Record, error) {
 	m, err := format.Decode(f.Path, src)
 	if err != nil {
 		return storage.Record{}, err
@@ -235,6 +281,50 @@ func (s *Store) Get(ctx context.Context, id string) (storage.Record, error) {
 	return s.Load(found[0])
 }
 
+// Taken reports whether a milestone file for id is in either folder (or
+// anything else under that name): two lstat calls, for choosing a new id
+// without listing every milestone.
+func (s *Store) Taken(ctx context.Context, id string) (bool, error) {
+	for _, folder := range Folders {
+		p := filepath.Join(s.repo.WorkTree, Dir, folder, id+".yaml")
+		if _, err := os.Lstat(p); err == nil {
+			return true, nil
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return false, fmt.Errorf("check %s: %w", p, err)
+		}
+	}
+	return false, nil
+}
+
+// ResolveID resolves an id or unique id prefix as milestone.Resolve does
+// over IDs: an exact id whose document is a regular file (HasDocument) is
+// answered with two lstat calls; anything else lists the ids.
+func (s *Store) ResolveID(ctx context.Context, prefix string) (string, error) {
+	if s.HasDocument(prefix) {
+		return prefix, nil
+	}
+	ids, err := s.IDs(ctx)
+	if err != nil {
+		return "", err
+	}
+	return milestone.Resolve(ids, prefix)
+}
+
+// HasDocument reports whether id is a valid id whose document is a regular
+// file in either folder (what IDs would list, duplicates aside).
+func (s *Store) HasDocument(id string) bool {
+	if milestone.ValidateID(id) != nil {
+		return false
+	}
+	for _, folder := range Folders {
+		fi, err := os.Lstat(filepath.Join(s.repo.WorkTree, Dir, folder, id+".yaml"))
+		if err == nil && fi.Mode().IsRegular() {
+			return true
+		}
+	}
+	return false
+}
+
 // IDs implements storage.Reader.
 func (s *Store) IDs(ctx context.Context) ([]string, error) {
 	files, _, err := s.Scan()
@@ -249,14 +339,29 @@ func (s *Store) IDs(ctx context.Context) ([]string, error) {
 	return ids, nil
 }
 
-// LoadAll reads and decodes every document, in parallel.
+func (s *Store) clock() int64 {
+	if s.now != nil {
+		return s.now().UnixNano()
+	}
+	return time.Now().UnixNano()
+}
+
+// LoadAll reads and decodes every document, in parallel. Documents whose
+// files' stat data is unchanged since an earlier LoadAll come from the
+// document cache (see doccache.go) instead of being read and decoded again;
+// every file is lstat'ed.
 func (s *Store) LoadAll(ctx context.Context) ([]storage.Record, []storage.Problem, error) {
 	files, problems, err := s.Scan()
 	if err != nil {
 		return nil, nil, err
 	}
+	cache := s.loadDocCache()
+	t0 := s.clock()
 	recs := make([]storage.Record, len(files))
 	errs := make([]error, len(files))
+	fresh := make([]*cachedDoc, len(files))
+	paths := make([]string, len(files))
+	var misses atomic.Int64
 	// Workers take the next file from an atomic counter: no channel
 	// hand-off per file, which costs more than a decode.
 	var next atomic.Int64
@@ -266,11 +371,28 @@ func (s *Store) LoadAll(ctx context.Context) ([]storage.Record, []storage.Proble
 		go func() {
 			defer wg.Done()
 			for i := int(next.Add(1) - 1); i < len(files); i = int(next.Add(1) - 1) {
-				recs[i], errs[i] = s.Load(files[i])
+				f := files[i]
+				paths[i] = f.Path
+				fi, _ := os.Lstat(filepath.Join(s.repo.WorkTree, filepath.FromSlash(f.Path)))
+				st, ok := statKeyOf(fi)
+				old := cache[f.Path]
+				recs[i], fresh[i], errs[i] = s.loadCached(f, st, ok, old, t0)
+				if fresh[i] != old {
+					misses.Add(1)
+				}
 			}
 		}()
 	}
 	wg.Wait()
+	cached := 0
+	for _, d := range fresh {
+		if d != nil {
+			cached++
+		}
+	}
+	if misses.Load() > 0 || cached != len(cache) {
+		s.saveDocCache(paths, fresh)
+	}
 	out := recs[:0]
 	for i, r := range recs {
 		if errs[i] != nil {

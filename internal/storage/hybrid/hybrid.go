@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"sync"
 
 	"github.com/git-milestone/git-milestone/internal/gitrepo"
 	"github.com/git-milestone/git-milestone/internal/index"
@@ -28,10 +29,17 @@ const IndexFile = filestore.Dir + "/index.db"
 
 // Store is the hybrid backend.
 type Store struct {
-	fs      *filestore.Store
+	fs   *filestore.Store
+	warn func(string)
+
+	// The index is opened on first use (show, an update's id resolution
+	// and the reads of one document never need it).
+	ixPath  string
+	tree    safefs.Tree // the work tree: the index files are checked in it before SQLite opens them
+	mu      sync.Mutex
+	opened  bool
 	ix      *index.Index // nil when it could not be opened (openErr)
 	openErr error
-	warn    func(string)
 }
 
 var _ storage.Backend = (*Store)(nil)
@@ -55,18 +63,36 @@ func Open(ctx context.Context, repo *gitrepo.Repo, opts filestore.Options, warn 
 		}
 	}
 	s.fs = filestore.Open(repo, opts)
-	// The index's folder (.milestones) must be real and the index files
-	// regular: a link there is refused, never followed.
-	if s.openErr = safefs.WorkTree(repo.WorkTree).CheckSQLite(IndexFile); s.openErr == nil {
-		s.ix, s.openErr = index.Open(ctx, filepath.Join(repo.WorkTree, filepath.FromSlash(IndexFile)), warn)
-	}
-	if s.openErr != nil {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		warn(fmt.Sprintf("%v; reading the milestone files instead", s.openErr))
+	s.tree = safefs.WorkTree(repo.WorkTree)
+	s.ixPath = filepath.Join(repo.WorkTree, filepath.FromSlash(IndexFile))
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	return s, nil
+}
+
+// index opens the index on first use; nil (after one warning) when it
+// cannot be opened, or when ctx is done (then the error is ctx's).
+func (s *Store) index(ctx context.Context) (*index.Index, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.opened {
+		// The index's folder (.milestones) must be real and the index
+		// files regular: a link there is refused, never followed.
+		err := s.tree.CheckSQLite(IndexFile)
+		var ix *index.Index
+		if err == nil {
+			ix, err = index.Open(ctx, s.ixPath, s.warn)
+		}
+		if err != nil {
+			if cerr := ctx.Err(); cerr != nil {
+				return nil, cerr // not tried: try again next time
+			}
+			s.warn(fmt.Sprintf("%v; reading the milestone files instead", err))
+		}
+		s.opened, s.ix, s.openErr = true, ix, err
+	}
+	return s.ix, nil
 }
 
 // Name implements storage.Backend.
@@ -74,6 +100,8 @@ func (s *Store) Name() string { return "hybrid" }
 
 // Close implements storage.Backend.
 func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.ix != nil {
 		return s.ix.Close()
 	}
@@ -83,10 +111,14 @@ func (s *Store) Close() error {
 // Index returns the index, for `index status|refresh|rebuild` and the git
 // hooks (pass Files() to its methods), or why it could not be opened.
 func (s *Store) Index() (*index.Index, error) {
-	if s.ix == nil {
+	ix, err := s.index(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	if ix == nil {
 		return nil, s.openErr
 	}
-	return s.ix, nil
+	return ix, nil
 }
 
 // Files returns the file store underneath (the store of record).
@@ -101,14 +133,15 @@ func (s *Store) Update(ctx context.Context, opts storage.UpdateOptions, fn func(
 // afterCommit refreshes the index for the paths an update wrote. A
 // failure is not the update's: the next query refreshes anyway.
 func (s *Store) afterCommit(changes []txn.Change) {
-	if s.ix == nil {
+	ix, _ := s.index(context.Background())
+	if ix == nil {
 		return
 	}
 	paths := make([]string, len(changes))
 	for i, c := range changes {
 		paths[i] = c.Path
 	}
-	if _, err := s.ix.RefreshPaths(context.Background(), s.fs, paths); err != nil {
+	if _, err := ix.RefreshPaths(context.Background(), s.fs, paths); err != nil {
 		s.warn(fmt.Sprintf("the index was not updated (%v); the next command will refresh it", err))
 	}
 }
@@ -119,13 +152,17 @@ func (s *Store) afterCommit(changes []txn.Change) {
 // op returns only index failures; answers (not found, a document's
 // problem) go through its closure.
 func (s *Store) withIndex(ctx context.Context, op func(ix *index.Index) error) (bool, error) {
-	if s.ix == nil {
+	ix, err := s.index(ctx)
+	if err != nil {
+		return false, err
+	}
+	if ix == nil {
 		return false, nil
 	}
-	err := op(s.ix)
+	err = op(ix)
 	if errors.Is(err, index.ErrCorrupt) {
-		if rerr := s.ix.Reset(ctx, err); rerr == nil {
-			err = op(s.ix)
+		if rerr := ix.Reset(ctx, err); rerr == nil {
+			err = op(ix)
 		}
 	}
 	switch {
@@ -142,40 +179,32 @@ func (s *Store) withIndex(ctx context.Context, op func(ix *index.Index) error) (
 	return false, err // the work tree's (unreadable folder, ...): the files would fail alike
 }
 
-// Get implements storage.Reader. Only the two files the id can have are
-// checked against the index.
+// Get implements storage.Reader. The document is read from its file, the
+// store of record (two lstat calls and one read, as fresh as it gets):
+// the index would answer the same record only after checking that very
+// file, at the cost of opening it.
 func (s *Store) Get(ctx context.Context, id string) (storage.Record, error) {
-	if err := milestone.ValidateID(id); err != nil {
-		return storage.Record{}, &milestone.NotFoundError{ID: id}
+	return s.fs.Get(ctx, id)
+}
+
+// Taken reports whether id is used by a milestone file (see
+// filestore.Store.Taken): the work tree is the store of record.
+func (s *Store) Taken(ctx context.Context, id string) (bool, error) {
+	return s.fs.Taken(ctx, id)
+}
+
+// ResolveID resolves an id or unique id prefix as milestone.Resolve does
+// over IDs; an exact id with a regular file costs two lstat calls (see
+// filestore.Store.HasDocument), a prefix lists the ids through the index.
+func (s *Store) ResolveID(ctx context.Context, prefix string) (string, error) {
+	if s.fs.HasDocument(prefix) {
+		return prefix, nil
 	}
-	var rec storage.Record
-	var answer error
-	ok, err := s.withIndex(ctx, func(ix *index.Index) error {
-		var paths []string
-		for _, st := range []milestone.Status{milestone.Active, milestone.Completed} {
-			paths = append(paths, filestore.PathFor(id, st))
-		}
-		if _, err := ix.RefreshPaths(ctx, s.fs, paths); err != nil {
-			return err
-		}
-		rec, answer = ix.Get(ctx, id)
-		var ie *index.Error
-		if errors.As(answer, &ie) {
-			return answer
-		}
-		return nil
-	})
-	var nf *milestone.NotFoundError
-	switch {
-	case err != nil:
-		return storage.Record{}, err
-	case !ok, answer != nil && !errors.As(answer, &nf):
-		// No index, or a document that cannot be read (or an id in both
-		// folders): the file store names the problem with its own error
-		// (a *format.Error for a document that does not parse).
-		return s.fs.Get(ctx, id)
+	ids, err := s.IDs(ctx)
+	if err != nil {
+		return "", err
 	}
-	return rec, answer
+	return milestone.Resolve(ids, prefix)
 }
 
 // IDs implements storage.Reader. When neither folder changed since the
