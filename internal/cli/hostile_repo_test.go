@@ -167,6 +167,16 @@ func TestHostileRepository(t *testing.T) {
 			args:  []string{"migrate", "--to", "file"},
 			code:  map[string]int{"": ExitRefused, "file": ExitOK},
 			msg:   map[string]string{"": ".milestones/locks/migration.lock " + refused, "file": ""}},
+		{name: "migration lock and import",
+			plant: func(t *testing.T, h *hostileRepo) {
+				h.link(t, ".milestones/locks/migration.lock", h.victim)
+				if err := os.WriteFile(h.path("in.json"), []byte(`[{"id":"gamma","title":"Gamma","status":"planned","priority":"low"}]`), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			},
+			args: []string{"import", "--from", "json", "in.json"},
+			code: map[string]int{"": ExitRefused},
+			msg:  map[string]string{"": ".milestones/locks/migration.lock " + refused}},
 		{name: "locks folder links outside",
 			plant: func(t *testing.T, h *hostileRepo) { h.link(t, ".milestones/locks", h.victimDir) },
 			args:  []string{"update", "beta", "--priority", "high"},
@@ -222,15 +232,17 @@ func TestHostileRepository(t *testing.T) {
 			args:  []string{"update", "beta", "--priority", "high"},
 			code:  map[string]int{"": ExitOK},
 			msg:   map[string]string{"": ""}},
+		// A listing that could not read a document is incomplete: exit 1
+		// (the database backend reads no document file).
 		{name: "document links to a file",
 			plant: func(t *testing.T, h *hostileRepo) { h.link(t, ".milestones/active/evil.yaml", h.victim) },
 			args:  []string{"list"},
-			code:  map[string]int{"": ExitOK},
+			code:  map[string]int{"": ExitFailed, "database": ExitOK},
 			msg:   map[string]string{"": ".milestones/active/evil.yaml " + refused, "database": ""}},
 		{name: "completed folder links outside",
 			plant: func(t *testing.T, h *hostileRepo) { h.link(t, ".milestones/completed", h.victimDir) },
 			args:  []string{"list", "--all"},
-			code:  map[string]int{"": ExitOK},
+			code:  map[string]int{"": ExitFailed, "database": ExitOK},
 			msg:   map[string]string{"": ".milestones/completed " + refused, "database": ""}},
 		{name: "completed folder links outside, diff",
 			plant: func(t *testing.T, h *hostileRepo) { h.link(t, ".milestones/completed", h.victimDir) },
@@ -264,7 +276,7 @@ func TestHostileRepository(t *testing.T) {
 				}
 			},
 			args: []string{"list"},
-			code: map[string]int{"": ExitOK},
+			code: map[string]int{"": ExitFailed, "database": ExitOK},
 			msg:  map[string]string{"": ".milestones/active/beta.yaml is a named pipe", "database": ""}},
 		{name: "lock is a fifo",
 			plant: func(t *testing.T, h *hostileRepo) {
@@ -283,7 +295,7 @@ func TestHostileRepository(t *testing.T) {
 				}
 			},
 			args: []string{"list"},
-			code: map[string]int{"": ExitOK},
+			code: map[string]int{"": ExitFailed, "database": ExitOK},
 			msg:  map[string]string{"": ".milestones/active/beta.yaml: the document is over the limit", "database": ""}},
 		{name: "huge sparse config",
 			plant: func(t *testing.T, h *hostileRepo) {

@@ -3,12 +3,14 @@ package resolve_test
 import (
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/git-milestone/git-milestone/internal/gitrepo"
 	"github.com/git-milestone/git-milestone/internal/gitrepo/gittest"
 	"github.com/git-milestone/git-milestone/internal/resolve"
+	"github.com/git-milestone/git-milestone/internal/safefs"
 )
 
 func TestMain(m *testing.M) {
@@ -95,5 +97,27 @@ func TestRunNothingInProgress(t *testing.T) {
 	}
 	if _, err := resolve.Run(r); !errors.Is(err, resolve.ErrNoOperation) {
 		t.Fatalf("err = %v, want ErrNoOperation", err)
+	}
+}
+
+// TestRunNeverWritesThroughALink: the folder resolve writes into is a link
+// (planted in the work tree during the merge): refused through safefs,
+// nothing written where it points.
+func TestRunNeverWritesThroughALink(t *testing.T) {
+	closed := "title: S\nstatus: completed\npriority: medium\ncreated_at: 2026-01-01T00:00:00Z\nupdated_at: 2026-01-02T00:00:00Z\nclosed_at: 2026-01-02T00:00:00Z\n"
+	dir, r := conflicted(t, map[string]string{".milestones/completed/s.yaml": closed})
+	outside := t.TempDir()
+	completed := filepath.Join(dir, ".milestones", "completed")
+	if err := os.RemoveAll(completed); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, completed); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := resolve.Run(r); !errors.Is(err, safefs.ErrRefused) {
+		t.Fatalf("err = %v, want a refusal", err)
+	}
+	if ents, _ := os.ReadDir(outside); len(ents) != 0 {
+		t.Errorf("written through the link: %v", ents)
 	}
 }

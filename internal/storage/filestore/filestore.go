@@ -286,6 +286,9 @@ func (s *Store) Get(ctx context.Context, id string) (storage.Record, error) {
 // without listing every milestone.
 func (s *Store) Taken(ctx context.Context, id string) (bool, error) {
 	for _, folder := range Folders {
+		if s.checkFolder(Dir+"/"+folder) != nil {
+			continue // a linked folder is never looked through
+		}
 		p := filepath.Join(s.repo.WorkTree, Dir, folder, id+".yaml")
 		if _, err := os.Lstat(p); err == nil {
 			return true, nil
@@ -317,6 +320,9 @@ func (s *Store) HasDocument(id string) bool {
 		return false
 	}
 	for _, folder := range Folders {
+		if s.checkFolder(Dir+"/"+folder) != nil {
+			continue // a linked folder is never looked through
+		}
 		fi, err := os.Lstat(filepath.Join(s.repo.WorkTree, Dir, folder, id+".yaml"))
 		if err == nil && fi.Mode().IsRegular() {
 			return true
