@@ -80,70 +80,120 @@ func newCompleteCommand(env *Env) *cli.Command {
 // completeWords returns the candidates for the last of words.
 func completeWords(app *cli.App, words []string, ids func() []string) []string {
 	cur := words[len(words)-1]
-	var cmd *cli.Command
-	cmds := app.Commands
-	flags := app.Flags
-	npos := 0 // positional arguments before cur
-	for i := 0; i < len(words)-1; i++ {
+	pos := walkWords(app, words[:len(words)-1])
+	if len(words) >= 2 {
+		if f := pos.valueFlag(words[len(words)-2]); f != nil {
+			return matching(flagValues(f, ids), cur)
+		}
+	}
+	return matching(pos.candidates(app, cur, ids), cur)
+}
+
+// wordPosition is where the words before the one completed leave us.
+type wordPosition struct {
+	cmd   *cli.Command   // the (sub)command named last; nil: none
+	cmds  []*cli.Command // the commands that may come next
+	flags []cli.Flag     // the flags that apply
+	npos  int            // positional arguments of cmd so far
+}
+
+// walkWords follows words (all but the one completed): the commands and
+// subcommands they name, the flags (and the values of those that take
+// one) and the positional arguments.
+func walkWords(app *cli.App, words []string) wordPosition {
+	p := wordPosition{cmds: app.Commands, flags: app.Flags}
+	for i := 0; i < len(words); i++ {
 		w := words[i]
 		if w == "--" {
 			continue
 		}
 		if strings.HasPrefix(w, "-") && len(w) > 1 {
-			if f := findFlag(flags, w); f != nil && takesValue(f) && !strings.Contains(w, "=") {
+			if f := findFlag(p.flags, w); f != nil && takesValue(f) && !strings.Contains(w, "=") {
 				i++ // its value
 			}
 			continue
 		}
-		if (cmd == nil || len(cmd.Subcommands) > 0) && findCommand(cmds, w) != nil {
-			cmd = findCommand(cmds, w)
-			cmds, flags = cmd.Subcommands, append(append([]cli.Flag{}, cmd.Flags...), app.Flags...)
-			npos = 0
+		if (p.cmd == nil || len(p.cmd.Subcommands) > 0) && findCommand(p.cmds, w) != nil {
+			p.cmd = findCommand(p.cmds, w)
+			p.cmds, p.flags = p.cmd.Subcommands, append(append([]cli.Flag{}, p.cmd.Flags...), app.Flags...)
+			p.npos = 0
 			continue
 		}
-		npos++
+		p.npos++
 	}
-	var cands []string
-	switch prev := words[max(0, len(words)-2)]; {
-	case len(words) >= 2 && strings.HasPrefix(prev, "-") && !strings.Contains(prev, "=") &&
-		findFlag(flags, prev) != nil && takesValue(findFlag(flags, prev)):
-		cands = flagValues(findFlag(flags, prev), ids)
+	return p
+}
+
+// valueFlag returns the flag that word names when it waits for its value
+// (the next word), or nil.
+func (p wordPosition) valueFlag(word string) cli.Flag {
+	if !strings.HasPrefix(word, "-") || strings.Contains(word, "=") {
+		return nil
+	}
+	if f := findFlag(p.flags, word); f != nil && takesValue(f) {
+		return f
+	}
+	return nil
+}
+
+// candidates returns what may stand at the position of cur (not a flag's
+// value): a flag's value after "--flag=", the flags, the (sub)commands,
+// a completion shell or milestone ids.
+func (p wordPosition) candidates(app *cli.App, cur string, ids func() []string) []string {
+	switch {
 	case strings.HasPrefix(cur, "--") && strings.Contains(cur, "="):
 		name, _, _ := strings.Cut(cur, "=")
-		if f := findFlag(flags, name); f != nil {
+		var cands []string
+		if f := findFlag(p.flags, name); f != nil {
 			for _, v := range flagValues(f, ids) {
 				cands = append(cands, name+"="+v)
 			}
 		}
+		return cands
 	case strings.HasPrefix(cur, "-"):
-		for _, f := range flags {
-			for _, n := range f.Names() {
-				if len(n) > 1 {
-					cands = append(cands, "--"+n)
-				}
-			}
-		}
-		cands = append(cands, "--help")
-	case cmd == nil || len(cmd.Subcommands) > 0:
-		for _, c := range cmds {
-			if !c.Hidden {
-				cands = append(cands, c.Name)
-			}
-		}
-		if cmd == nil {
+		return append(longFlagNames(p.flags), "--help")
+	case p.cmd == nil || len(p.cmd.Subcommands) > 0:
+		cands := visibleNames(p.cmds)
+		if p.cmd == nil {
 			cands = append(cands, "help")
 		}
-	case cmd.Name == "help":
-		for _, c := range app.Commands {
-			if !c.Hidden {
-				cands = append(cands, c.Name)
+		return cands
+	case p.cmd.Name == "help":
+		return visibleNames(app.Commands)
+	case p.cmd.Name == "completion":
+		return []string{"bash", "fish", "zsh"}
+	case takesIDs(p.cmd, p.npos):
+		return ids()
+	}
+	return nil
+}
+
+// longFlagNames returns "--name" for each long name of flags.
+func longFlagNames(flags []cli.Flag) []string {
+	var out []string
+	for _, f := range flags {
+		for _, n := range f.Names() {
+			if len(n) > 1 {
+				out = append(out, "--"+n)
 			}
 		}
-	case cmd.Name == "completion":
-		cands = []string{"bash", "fish", "zsh"}
-	case takesIDs(cmd, npos):
-		cands = ids()
 	}
+	return out
+}
+
+// visibleNames returns the names of the commands not hidden.
+func visibleNames(cmds []*cli.Command) []string {
+	var out []string
+	for _, c := range cmds {
+		if !c.Hidden {
+			out = append(out, c.Name)
+		}
+	}
+	return out
+}
+
+// matching returns the candidates that start with cur, once each, sorted.
+func matching(cands []string, cur string) []string {
 	var out []string
 	seen := map[string]bool{}
 	for _, c := range cands {

@@ -57,54 +57,99 @@ func Status(o Options) (StatusReport, error) {
 	}
 	st := StatusReport{Dir: dir, FromConfig: fromConfig}
 	if o.WorkTree != "" {
-		if gdir, err := gitHooksDir(ctx, o.WorkTree); err == nil && realish(gdir) != realish(dir) {
-			st.Problems = append(st.Problems, fmt.Sprintf("git runs hooks from %s, not from %s", gdir, dir))
-			st.Dir, st.FromConfig = gdir, gdir != filepath.Join(o.CommonDir, "hooks")
-			dir = gdir
-		}
+		dir = st.checkGitDir(ctx, o, dir)
 	}
-	if found, err := exec.LookPath("git-milestone"); err == nil {
-		st.Binary = found
-		if o.Binary != "" && !sameFile(found, o.Binary) {
-			st.Warnings = append(st.Warnings, fmt.Sprintf("the hooks run %s (first git-milestone on PATH), not %s", found, o.Binary))
-		}
-	} else {
-		st.Problems = append(st.Problems, "git-milestone is not on PATH: the hooks do nothing")
-	}
+	st.checkBinary(o.Binary)
 	if m := detectManager(o, dir); m != nil {
-		st.Manager = m
-		for _, l := range m.Missing() {
-			where := ""
-			if l.Where != "" {
-				where = " (" + l.Where + ")"
-			}
-			st.Problems = append(st.Problems, fmt.Sprintf("%s owns the hooks (%s) and does not call git-milestone for %s: add to %s%s: %s",
-				m.Name, m.Evidence, l.Hook, l.File, where, l.Line))
-		}
+		st.reportManager(m)
 		return st, nil
 	}
+	if ok, err := st.checkFolder(dir); !ok || err != nil {
+		return st, err
+	}
+	st.Warnings = append(st.Warnings, placeWarnings(o, dir, st.FromConfig)...)
+
+	canary, err := st.inspectHooks(dir)
+	if err != nil {
+		return st, err
+	}
+	if len(canary) > 0 && o.WorkTree != "" {
+		if err := st.checkCanary(ctx, o.WorkTree, dir, canary); err != nil {
+			return st, err
+		}
+	}
+	return st, nil
+}
+
+// checkGitDir compares dir with the folder git itself runs hooks from; when
+// they differ it reports the problem and returns git's folder, the one
+// checked from then on.
+func (st *StatusReport) checkGitDir(ctx context.Context, o Options, dir string) string {
+	gdir, err := gitHooksDir(ctx, o.WorkTree)
+	if err != nil || realish(gdir) == realish(dir) {
+		return dir
+	}
+	st.Problems = append(st.Problems, fmt.Sprintf("git runs hooks from %s, not from %s", gdir, dir))
+	st.Dir, st.FromConfig = gdir, gdir != filepath.Join(o.CommonDir, "hooks")
+	return gdir
+}
+
+// checkBinary records the git-milestone the hooks run (the first on PATH)
+// and warns when it is not want ("" for any).
+func (st *StatusReport) checkBinary(want string) {
+	found, err := exec.LookPath("git-milestone")
+	if err != nil {
+		st.Problems = append(st.Problems, "git-milestone is not on PATH: the hooks do nothing")
+		return
+	}
+	st.Binary = found
+	if want != "" && !sameFile(found, want) {
+		st.Warnings = append(st.Warnings, fmt.Sprintf("the hooks run %s (first git-milestone on PATH), not %s", found, want))
+	}
+}
+
+// reportManager records the hook manager m that owns the hooks and a
+// problem for each hook its configuration does not call us for.
+func (st *StatusReport) reportManager(m *Manager) {
+	st.Manager = m
+	for _, l := range m.Missing() {
+		where := ""
+		if l.Where != "" {
+			where = " (" + l.Where + ")"
+		}
+		st.Problems = append(st.Problems, fmt.Sprintf("%s owns the hooks (%s) and does not call git-milestone for %s: add to %s%s: %s",
+			m.Name, m.Evidence, l.Hook, l.File, where, l.Line))
+	}
+}
+
+// checkFolder reports whether the hooks folder dir exists as a folder;
+// when not, the problem is recorded.
+func (st *StatusReport) checkFolder(dir string) (bool, error) {
 	fi, err := os.Stat(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist) && st.FromConfig:
 		st.Problems = append(st.Problems, fmt.Sprintf("core.hooksPath points at %s, a folder that does not exist: "+
 			"git runs no hooks at all in this repository (fix or unset core.hooksPath, then run git milestone hooks install)", dir))
-		return st, nil
+		return false, nil
 	case errors.Is(err, fs.ErrNotExist):
 		st.Problems = append(st.Problems, fmt.Sprintf("the hooks folder %s does not exist: run git milestone hooks install", dir))
-		return st, nil
+		return false, nil
 	case err != nil:
-		return st, fmt.Errorf("hooks folder: %w", err)
+		return false, fmt.Errorf("hooks folder: %w", err)
 	case !fi.IsDir():
 		st.Problems = append(st.Problems, fmt.Sprintf("the hooks folder %s is not a folder: git runs no hooks", dir))
-		return st, nil
+		return false, nil
 	}
-	st.Warnings = append(st.Warnings, placeWarnings(o, dir, st.FromConfig)...)
+	return true, nil
+}
 
-	var canary []string
+// inspectHooks records the state of each hook in dir and returns the
+// names of those installed and executable (the ones to run as a canary).
+func (st *StatusReport) inspectHooks(dir string) (canary []string, err error) {
 	for _, name := range hooks.Names() {
 		h, problems, err := hookState(dir, name)
 		if err != nil {
-			return st, err
+			return nil, err
 		}
 		st.Problems = append(st.Problems, problems...)
 		if h.Installed && !h.Current {
@@ -115,25 +160,30 @@ func Status(o Options) (StatusReport, error) {
 		}
 		st.Hooks = append(st.Hooks, h)
 	}
-	if len(canary) > 0 && o.WorkTree != "" {
-		fired, err := runCanary(ctx, o.WorkTree, dir, canary)
-		if err != nil {
-			return st, err
-		}
-		for i := range st.Hooks {
-			h := &st.Hooks[i]
-			bin, ok := fired[h.Name]
-			h.Fires = ok
-			switch {
-			case !h.Installed || !h.Executable:
-			case !ok:
-				st.Problems = append(st.Problems, fmt.Sprintf("git did not run %s when asked to run the %s hook", h.Path, h.Name))
-			case bin == "" && st.Binary != "":
-				st.Problems = append(st.Problems, fmt.Sprintf("%s finds no git-milestone on its PATH", h.Path))
-			}
+	return canary, nil
+}
+
+// checkCanary has git run the canary hooks and records which fired, with
+// a problem for each installed hook that did not or that finds no
+// git-milestone.
+func (st *StatusReport) checkCanary(ctx context.Context, workTree, dir string, canary []string) error {
+	fired, err := runCanary(ctx, workTree, dir, canary)
+	if err != nil {
+		return err
+	}
+	for i := range st.Hooks {
+		h := &st.Hooks[i]
+		bin, ok := fired[h.Name]
+		h.Fires = ok
+		switch {
+		case !h.Installed || !h.Executable:
+		case !ok:
+			st.Problems = append(st.Problems, fmt.Sprintf("git did not run %s when asked to run the %s hook", h.Path, h.Name))
+		case bin == "" && st.Binary != "":
+			st.Problems = append(st.Problems, fmt.Sprintf("%s finds no git-milestone on its PATH", h.Path))
 		}
 	}
-	return st, nil
+	return nil
 }
 
 // hookState inspects one hook and its chained user hook.

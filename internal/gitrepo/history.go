@@ -262,24 +262,7 @@ func parsePathLog(out []byte, paths []string) ([]PathCommit, error) {
 // names the path of a "diff --git" header line (without its newline), ""
 // to skip that file.
 func parseLog(out []byte, pick func(header string) (string, error)) ([]PathCommit, error) {
-	var commits []PathCommit
-	var cur *PathCommit
-	var file *FileChange
-	var old, new *bytes.Buffer
-	var last byte // side of the previous hunk line: ' ', '-', '+'
-	inHunk := false
-	finish := func() {
-		if file != nil && cur != nil {
-			if file.OldBlob != "" {
-				file.Old = append([]byte{}, old.Bytes()...)
-			}
-			if file.NewBlob != "" {
-				file.New = append([]byte{}, new.Bytes()...)
-			}
-			cur.Files = append(cur.Files, *file)
-		}
-		file, inHunk = nil, false
-	}
+	p := &logParser{pick: pick}
 	for len(out) > 0 {
 		line := out
 		if i := bytes.IndexByte(out, '\n'); i >= 0 {
@@ -287,74 +270,144 @@ func parseLog(out []byte, pick func(header string) (string, error)) ([]PathCommi
 		} else {
 			out = nil
 		}
-		switch {
-		case len(line) > 0 && line[0] == 0x01:
-			finish()
-			f := strings.Split(strings.TrimRight(string(line[1:]), "\n"), "\x02")
-			if len(f) != 6 || !isHexID(f[0]) {
-				return nil, fmt.Errorf("git log: unexpected commit line %q", line)
-			}
-			c := PathCommit{Commit: Commit{ID: f[0], Message: f[5]}}
-			if f[1] != "" {
-				c.Parents = strings.Fields(f[1])
-			}
-			when := parseIdent("x <y> " + strings.SplitN(f[4], " ", 2)[0] + " " + zoneOf(f[4])).When
-			c.Author = Signature{Name: f[2], Email: f[3], When: when}
-			c.Committer = c.Author
-			commits = append(commits, c)
-			cur = &commits[len(commits)-1]
-		case inHunk && len(line) > 0 && (line[0] == ' ' || line[0] == '-' || line[0] == '+'):
-			text := line[1:]
-			switch line[0] {
-			case ' ':
-				old.Write(text)
-				new.Write(text)
-			case '-':
-				old.Write(text)
-			case '+':
-				new.Write(text)
-			}
-			last = line[0]
-		case inHunk && len(line) == 1 && line[0] == '\n':
-			// An empty context line written without its leading space.
-			old.WriteByte('\n')
-			new.WriteByte('\n')
-			last = ' '
-		case inHunk && len(line) > 0 && line[0] == '\\':
-			// "\ No newline at end of file": the previous line had none.
-			for _, b := range []*bytes.Buffer{old, new} {
-				if (b == old && last != '+' || b == new && last != '-') && b.Len() > 0 && b.Bytes()[b.Len()-1] == '\n' {
-					b.Truncate(b.Len() - 1)
-				}
-			}
-		case bytes.HasPrefix(line, []byte("diff --git ")):
-			finish()
-			p, err := pick(string(bytes.TrimRight(line, "\n")))
-			if err != nil {
-				return nil, err
-			}
-			if p == "" {
-				continue
-			}
-			file = &FileChange{Path: p}
-			old, new = new0(), new0()
-		case file != nil && bytes.HasPrefix(line, []byte("index ")):
-			ids := strings.Fields(string(line[len("index "):]))
-			if len(ids) > 0 {
-				o, n, _ := strings.Cut(ids[0], "..")
-				if o != ZeroID {
-					file.OldBlob = o
-				}
-				if n != ZeroID {
-					file.NewBlob = n
-				}
-			}
-		case file != nil && bytes.HasPrefix(line, []byte("@@ ")):
-			inHunk = true
+		if err := p.line(line); err != nil {
+			return nil, err
 		}
 	}
-	finish()
-	return commits, nil
+	p.finish()
+	return p.commits, nil
+}
+
+// logParser is the state of parseLog between lines.
+type logParser struct {
+	pick    func(header string) (string, error)
+	commits []PathCommit
+	file    *FileChange   // the file being read (nil: none, or skipped)
+	old     *bytes.Buffer // the file's content before, from its hunks
+	new     *bytes.Buffer // and after
+	last    byte          // side of the previous hunk line: ' ', '-', '+'
+	inHunk  bool
+}
+
+// line reads one line (with its newline, if any).
+func (p *logParser) line(line []byte) error {
+	switch {
+	case len(line) > 0 && line[0] == 0x01:
+		p.finish()
+		c, err := parseCommitLine(line)
+		if err != nil {
+			return err
+		}
+		p.commits = append(p.commits, c)
+	case p.inHunk && p.hunkLine(line):
+	case bytes.HasPrefix(line, []byte("diff --git ")):
+		p.finish()
+		return p.startFile(line)
+	case p.file != nil && bytes.HasPrefix(line, []byte("index ")):
+		p.blobs(line)
+	case p.file != nil && bytes.HasPrefix(line, []byte("@@ ")):
+		p.inHunk = true
+	}
+	return nil
+}
+
+// finish adds the file being read, if any, to the current commit.
+func (p *logParser) finish() {
+	if p.file != nil && len(p.commits) > 0 {
+		if p.file.OldBlob != "" {
+			p.file.Old = append([]byte{}, p.old.Bytes()...)
+		}
+		if p.file.NewBlob != "" {
+			p.file.New = append([]byte{}, p.new.Bytes()...)
+		}
+		cur := &p.commits[len(p.commits)-1]
+		cur.Files = append(cur.Files, *p.file)
+	}
+	p.file, p.inHunk = nil, false
+}
+
+// parseCommitLine reads a commit's header line: \x01 then id, parents,
+// author name, e-mail and date, subject, separated by \x02.
+func parseCommitLine(line []byte) (PathCommit, error) {
+	f := strings.Split(strings.TrimRight(string(line[1:]), "\n"), "\x02")
+	if len(f) != 6 || !isHexID(f[0]) {
+		return PathCommit{}, fmt.Errorf("git log: unexpected commit line %q", line)
+	}
+	c := PathCommit{Commit: Commit{ID: f[0], Message: f[5]}}
+	if f[1] != "" {
+		c.Parents = strings.Fields(f[1])
+	}
+	when := parseIdent("x <y> " + strings.SplitN(f[4], " ", 2)[0] + " " + zoneOf(f[4])).When
+	c.Author = Signature{Name: f[2], Email: f[3], When: when}
+	c.Committer = c.Author
+	return c, nil
+}
+
+// hunkLine adds a line of a hunk to the old and new content; it reports
+// false when line is not one.
+func (p *logParser) hunkLine(line []byte) bool {
+	switch {
+	case len(line) > 0 && (line[0] == ' ' || line[0] == '-' || line[0] == '+'):
+		text := line[1:]
+		if line[0] != '+' {
+			p.old.Write(text)
+		}
+		if line[0] != '-' {
+			p.new.Write(text)
+		}
+		p.last = line[0]
+	case len(line) == 1 && line[0] == '\n':
+		// An empty context line written without its leading space.
+		p.old.WriteByte('\n')
+		p.new.WriteByte('\n')
+		p.last = ' '
+	case len(line) > 0 && line[0] == '\\':
+		// "\ No newline at end of file": the previous line had none.
+		if p.last != '+' {
+			trimNewline(p.old)
+		}
+		if p.last != '-' {
+			trimNewline(p.new)
+		}
+	default:
+		return false
+	}
+	return true
+}
+
+// trimNewline drops the newline that ends b, if any.
+func trimNewline(b *bytes.Buffer) {
+	if b.Len() > 0 && b.Bytes()[b.Len()-1] == '\n' {
+		b.Truncate(b.Len() - 1)
+	}
+}
+
+// startFile begins the file of a "diff --git" header line, unless pick
+// skips it.
+func (p *logParser) startFile(line []byte) error {
+	path, err := p.pick(string(bytes.TrimRight(line, "\n")))
+	if err != nil || path == "" {
+		return err
+	}
+	p.file = &FileChange{Path: path}
+	p.old, p.new = new0(), new0()
+	return nil
+}
+
+// blobs records the blob ids of an "index OLD..NEW" line (the zero id
+// stands for an absent side).
+func (p *logParser) blobs(line []byte) {
+	ids := strings.Fields(string(line[len("index "):]))
+	if len(ids) == 0 {
+		return
+	}
+	o, n, _ := strings.Cut(ids[0], "..")
+	if o != ZeroID {
+		p.file.OldBlob = o
+	}
+	if n != ZeroID {
+		p.file.NewBlob = n
+	}
 }
 
 func new0() *bytes.Buffer { return new(bytes.Buffer) }

@@ -419,6 +419,9 @@ func gitCompare(a []byte, aDir bool, b []byte, bDir bool) int {
 	return int(c1) - int(c2)
 }
 
+// editDir writes the tree at path: the tree treeID ("" for none) with the
+// edits d applied, appending the new tree objects to objs. It returns the
+// new tree's id, or true when the tree ends up empty.
 func (r *Repo) editDir(treeID, path string, d *dirEdits, objs *[]Object) (string, bool, error) {
 	var old []byte
 	if treeID != "" {
@@ -427,53 +430,11 @@ func (r *Repo) editDir(treeID, path string, d *dirEdits, objs *[]Object) (string
 			return "", false, fmt.Errorf("edit tree %s: %w", displayDir(path), err)
 		}
 	}
-	items := make([]editItem, 0, len(d.files)+len(d.dirs))
-	byName := make(map[string]editItem, len(d.files)+len(d.dirs))
-	for n, f := range d.files {
-		it := editItem{name: []byte(n), file: f}
-		items = append(items, it)
-		byName[n] = it
-	}
-	for n, sub := range d.dirs {
-		it := editItem{name: []byte(n), isDir: true, dir: sub}
-		items = append(items, it)
-		byName[n] = it
-	}
-	sort.Slice(items, func(i, j int) bool {
-		return gitCompare(items[i].name, items[i].isDir, items[j].name, items[j].isDir) < 0
-	})
-
+	items, byName := d.items()
 	out := make([]byte, 0, len(old)+len(items)*64)
-	emit := func(it editItem, old *rawEntry) error {
-		childPath := string(it.name)
-		if path != "" {
-			childPath = path + "/" + childPath
-		}
-		if it.dir != nil {
-			oldSub := ""
-			if old != nil {
-				oldSub = hex.EncodeToString(old.id)
-			}
-			id, empty, err := r.editDir(oldSub, childPath, it.dir, objs)
-			if err != nil || empty {
-				return err
-			}
-			out = appendEntry(out, "40000", it.name, id)
-			return nil
-		}
-		if it.file.Blob == "" {
-			return nil // removal
-		}
-		mode := it.file.Mode
-		if mode == 0 {
-			mode = ModeFile
-			if old != nil && old.modeBits() == ModeExecutable {
-				mode = ModeExecutable
-			}
-			it.file.Mode = mode
-		}
-		out = appendEntry(out, strconv.FormatUint(uint64(mode), 8), it.name, it.file.Blob)
-		return nil
+	emit := func(it editItem, old *rawEntry) (err error) {
+		out, err = r.emitItem(out, path, it, old, objs)
+		return err
 	}
 
 	i := 0
@@ -500,12 +461,8 @@ func (r *Repo) editDir(treeID, path string, d *dirEdits, objs *[]Object) (string
 			i++
 			continue
 		}
-		if it, clash := byName[string(e.name)]; clash {
-			p := joinPath(path, string(e.name))
-			if it.isDir {
-				return "", false, fmt.Errorf("edit tree: %s is a file, not a directory", p)
-			}
-			return "", false, fmt.Errorf("edit tree: %s is a directory, not a file", p)
+		if err := checkClash(byName, path, e.name); err != nil {
+			return "", false, err
 		}
 		out = append(out, e.raw...)
 	}
@@ -523,6 +480,70 @@ func (r *Repo) editDir(treeID, path string, d *dirEdits, objs *[]Object) (string
 		*objs = append(*objs, o)
 	}
 	return id, false, nil
+}
+
+// items returns the edits of d in git's tree order, and by name.
+func (d *dirEdits) items() ([]editItem, map[string]editItem) {
+	items := make([]editItem, 0, len(d.files)+len(d.dirs))
+	byName := make(map[string]editItem, len(d.files)+len(d.dirs))
+	for n, f := range d.files {
+		it := editItem{name: []byte(n), file: f}
+		items = append(items, it)
+		byName[n] = it
+	}
+	for n, sub := range d.dirs {
+		it := editItem{name: []byte(n), isDir: true, dir: sub}
+		items = append(items, it)
+		byName[n] = it
+	}
+	sort.Slice(items, func(i, j int) bool {
+		return gitCompare(items[i].name, items[i].isDir, items[j].name, items[j].isDir) < 0
+	})
+	return items, byName
+}
+
+// emitItem appends to out the entry of edit it in the tree at path (old is
+// the entry it replaces, nil for none): a subdirectory is edited in turn
+// (and left out when it ends up empty), a removal writes nothing, and a file
+// without a mode keeps the old entry's executable bit.
+func (r *Repo) emitItem(out []byte, path string, it editItem, old *rawEntry, objs *[]Object) ([]byte, error) {
+	if it.dir != nil {
+		oldSub := ""
+		if old != nil {
+			oldSub = hex.EncodeToString(old.id)
+		}
+		id, empty, err := r.editDir(oldSub, joinPath(path, string(it.name)), it.dir, objs)
+		if err != nil || empty {
+			return out, err
+		}
+		return appendEntry(out, "40000", it.name, id), nil
+	}
+	if it.file.Blob == "" {
+		return out, nil // removal
+	}
+	mode := it.file.Mode
+	if mode == 0 {
+		mode = ModeFile
+		if old != nil && old.modeBits() == ModeExecutable {
+			mode = ModeExecutable
+		}
+		it.file.Mode = mode
+	}
+	return appendEntry(out, strconv.FormatUint(uint64(mode), 8), it.name, it.file.Blob), nil
+}
+
+// checkClash refuses an existing entry name of the tree at path that an
+// edit names as the other kind (a file as a directory, or the reverse).
+func checkClash(byName map[string]editItem, path string, name []byte) error {
+	it, clash := byName[string(name)]
+	if !clash {
+		return nil
+	}
+	p := joinPath(path, string(name))
+	if it.isDir {
+		return fmt.Errorf("edit tree: %s is a file, not a directory", p)
+	}
+	return fmt.Errorf("edit tree: %s is a directory, not a file", p)
 }
 
 func appendEntry(out []byte, mode string, name []byte, id string) []byte {

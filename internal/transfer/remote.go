@@ -147,65 +147,35 @@ func remoteNumber(e remoteEntry, remote Remote) int64 {
 	return -1
 }
 
+// remoteIncoming converts one forge milestone entry; errors name origin
+// and the entry's number.
 func remoteIncoming(e remoteEntry, remote Remote, tz *time.Location, origin string) (Incoming, error) {
 	n := remoteNumber(e, remote)
 	if n < 0 {
 		return Incoming{}, fmt.Errorf("%s: no %s", origin, remote.numberKey())
 	}
 	origin += fmt.Sprintf(" (%s %d)", remote.numberKey(), n)
-	fail := func(format string, args ...any) (Incoming, error) {
-		return Incoming{}, fmt.Errorf("%s: %s", origin, fmt.Sprintf(format, args...))
+	fail := func(err error) (Incoming, error) {
+		return Incoming{}, fmt.Errorf("%s: %s", origin, err)
 	}
 	if e.Title == nil || strings.TrimSpace(*e.Title) == "" {
-		return fail("no title")
+		return fail(errors.New("no title"))
 	}
 	var m milestone.Milestone
 	m.Title = *e.Title
 	m.Priority = milestone.Medium
-	closed := false
-	switch e.State {
-	case "open", "active":
-		m.Status = milestone.Active
-	case "closed":
-		m.Status, closed = milestone.Completed, true
-	default:
-		return fail("state %q is not one of %s", e.State, map[Remote]string{GitHub: "open, closed", GitLab: "active, closed"}[remote])
+	closed, err := remoteStatus(&m, e.State, remote)
+	if err != nil {
+		return fail(err)
 	}
 	if e.Description != nil {
 		m.Description = *e.Description
 	}
-	switch {
-	case remote == GitHub && e.DueOn != nil && *e.DueOn != "":
-		t, err := time.Parse(time.RFC3339, *e.DueOn)
-		if err != nil {
-			return fail("due_on %q is not an RFC 3339 instant", *e.DueOn)
-		}
-		m.Due = t.In(tz).Format(time.DateOnly)
-	case remote == GitLab && e.DueDate != nil && *e.DueDate != "":
-		if milestone.ValidateDate("due_date", *e.DueDate) != nil {
-			return fail("due_date %q is not a date (YYYY-MM-DD)", *e.DueDate)
-		}
-		m.Due = *e.DueDate
+	if err := remoteDates(&m, e, remote, tz); err != nil {
+		return fail(err)
 	}
-	if remote == GitLab && e.StartDate != nil && *e.StartDate != "" {
-		if milestone.ValidateDate("start_date", *e.StartDate) != nil {
-			return fail("start_date %q is not a date (YYYY-MM-DD)", *e.StartDate)
-		}
-		m.Start = *e.StartDate
-	}
-	for _, ts := range []struct {
-		name string
-		src  *string
-		dst  *string
-	}{{"created_at", e.CreatedAt, &m.CreatedAt}, {"updated_at", e.UpdatedAt, &m.UpdatedAt}, {"closed_at", e.ClosedAt, &m.ClosedAt}} {
-		if ts.src == nil || *ts.src == "" {
-			continue
-		}
-		t, err := time.Parse(time.RFC3339, *ts.src)
-		if err != nil {
-			return fail("%s %q is not an RFC 3339 instant", ts.name, *ts.src)
-		}
-		*ts.dst = t.UTC().Truncate(time.Second).Format(time.RFC3339)
+	if err := remoteTimestamps(&m, e); err != nil {
+		return fail(err)
 	}
 	if closed && m.ClosedAt == "" {
 		m.ClosedAt = firstNonEmpty(m.UpdatedAt, m.CreatedAt)
@@ -213,29 +183,15 @@ func remoteIncoming(e remoteEntry, remote Remote, tz *time.Location, origin stri
 	if !closed {
 		m.ClosedAt = ""
 	}
-	var progress *int
-	if e.OpenIssues != nil && e.ClosedIssues != nil && *e.OpenIssues+*e.ClosedIssues > 0 {
-		p := *e.ClosedIssues * 100 / (*e.OpenIssues + *e.ClosedIssues)
-		progress = &p
-	}
+	progress := remoteProgress(e)
 	m.Progress = progress
 	url := e.HTMLURL
 	if remote == GitLab {
 		url = e.WebURL
 	}
-	ident := map[string]any{remote.numberKey(): int(n)}
-	if remote == GitLab && e.ID != nil {
-		ident["id"] = int(*e.ID)
-	}
-	if url != "" {
-		ident["url"] = url
-	}
-	if remote == GitHub && e.Creator != nil && e.Creator.Login != "" {
-		ident["creator"] = e.Creator.Login
-	}
-	m.Extra = []milestone.Field{{Key: remote.Key(), Value: ident}}
+	m.Extra = []milestone.Field{{Key: remote.Key(), Value: remoteIdentity(e, remote, n, url)}}
 	if err := m.Validate(); err != nil {
-		return fail("%v", err)
+		return fail(err)
 	}
 	inc := Incoming{M: m, Origin: origin}
 	inc.Match = func(ex *milestone.Milestone) bool {
@@ -252,6 +208,91 @@ func remoteIncoming(e remoteEntry, remote Remote, tz *time.Location, origin stri
 		return mergeRemote(ex, m, remote, progress != nil)
 	}
 	return inc, nil
+}
+
+// remoteStatus sets m's status from the forge's state and reports whether
+// the milestone is closed.
+func remoteStatus(m *milestone.Milestone, state string, remote Remote) (closed bool, err error) {
+	switch state {
+	case "open", "active":
+		m.Status = milestone.Active
+	case "closed":
+		m.Status, closed = milestone.Completed, true
+	default:
+		return false, fmt.Errorf("state %q is not one of %s", state, map[Remote]string{GitHub: "open, closed", GitLab: "active, closed"}[remote])
+	}
+	return closed, nil
+}
+
+// remoteDates sets m's due date (GitHub: an instant, taken as a date in
+// tz; GitLab: a date) and, from GitLab, its start date.
+func remoteDates(m *milestone.Milestone, e remoteEntry, remote Remote, tz *time.Location) error {
+	switch {
+	case remote == GitHub && e.DueOn != nil && *e.DueOn != "":
+		t, err := time.Parse(time.RFC3339, *e.DueOn)
+		if err != nil {
+			return fmt.Errorf("due_on %q is not an RFC 3339 instant", *e.DueOn)
+		}
+		m.Due = t.In(tz).Format(time.DateOnly)
+	case remote == GitLab && e.DueDate != nil && *e.DueDate != "":
+		if milestone.ValidateDate("due_date", *e.DueDate) != nil {
+			return fmt.Errorf("due_date %q is not a date (YYYY-MM-DD)", *e.DueDate)
+		}
+		m.Due = *e.DueDate
+	}
+	if remote == GitLab && e.StartDate != nil && *e.StartDate != "" {
+		if milestone.ValidateDate("start_date", *e.StartDate) != nil {
+			return fmt.Errorf("start_date %q is not a date (YYYY-MM-DD)", *e.StartDate)
+		}
+		m.Start = *e.StartDate
+	}
+	return nil
+}
+
+// remoteTimestamps sets m's created, updated and closed instants, in UTC
+// to the second.
+func remoteTimestamps(m *milestone.Milestone, e remoteEntry) error {
+	for _, ts := range []struct {
+		name string
+		src  *string
+		dst  *string
+	}{{"created_at", e.CreatedAt, &m.CreatedAt}, {"updated_at", e.UpdatedAt, &m.UpdatedAt}, {"closed_at", e.ClosedAt, &m.ClosedAt}} {
+		if ts.src == nil || *ts.src == "" {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339, *ts.src)
+		if err != nil {
+			return fmt.Errorf("%s %q is not an RFC 3339 instant", ts.name, *ts.src)
+		}
+		*ts.dst = t.UTC().Truncate(time.Second).Format(time.RFC3339)
+	}
+	return nil
+}
+
+// remoteProgress is the share of the milestone's issues closed, in
+// percent; nil when it has none.
+func remoteProgress(e remoteEntry) *int {
+	if e.OpenIssues == nil || e.ClosedIssues == nil || *e.OpenIssues+*e.ClosedIssues <= 0 {
+		return nil
+	}
+	p := *e.ClosedIssues * 100 / (*e.OpenIssues + *e.ClosedIssues)
+	return &p
+}
+
+// remoteIdentity is the value of the x-github / x-gitlab key: the number,
+// GitLab's id, the URL and GitHub's creator.
+func remoteIdentity(e remoteEntry, remote Remote, n int64, url string) map[string]any {
+	ident := map[string]any{remote.numberKey(): int(n)}
+	if remote == GitLab && e.ID != nil {
+		ident["id"] = int(*e.ID)
+	}
+	if url != "" {
+		ident["url"] = url
+	}
+	if remote == GitHub && e.Creator != nil && e.Creator.Login != "" {
+		ident["creator"] = e.Creator.Login
+	}
+	return ident
 }
 
 // project is the part of a milestone URL that names the repository.

@@ -292,109 +292,158 @@ func (c *converter) unknown(f SeedField) {
 // known sets a known field from f; false when the value cannot be read
 // as that field.
 func (c *converter) known(key string, f SeedField) bool {
-	m := &c.m
 	text := textOf(f)
 	switch key {
 	case milestone.KeyTitle, milestone.KeyOwner, milestone.KeyDescription:
-		if !f.Scalar {
-			return false
-		}
-		switch key {
-		case milestone.KeyTitle:
-			if milestone.ValidateTitle(text) != nil {
-				return false
-			}
-			m.Title = text
-		case milestone.KeyOwner:
-			if milestone.ValidateOwner(text) != nil {
-				return false
-			}
-			m.Owner = text
-		default:
-			m.Description = text
-		}
+		return c.knownText(key, f, text)
 	case milestone.KeyStatus:
-		st, ok := c.v.Status[normWord(text)]
-		if !f.Scalar || !ok {
-			return false
-		}
-		if string(st) != text {
-			c.keep(f.Key, f.Value)
-			c.note("status %s -> %s", text, st)
-		}
-		m.Status = st
+		return c.knownStatus(f, text)
 	case milestone.KeyPriority:
-		p, ok := c.v.Priority[normWord(text)]
-		if !f.Scalar || !ok {
-			return false
-		}
-		if string(p) != text {
-			c.keep(f.Key, f.Value)
-			c.note("priority %s -> %s", text, p)
-		}
-		m.Priority = p
+		return c.knownPriority(f, text)
 	case milestone.KeyStart, milestone.KeyDue:
-		d, ok := date(f)
-		if !ok {
-			return false
-		}
-		if d != text {
-			c.keep(f.Key, f.Value)
-		}
-		if key == milestone.KeyStart {
-			m.Start = d
-		} else {
-			m.Due = d
-		}
+		return c.knownDate(key, f, text)
 	case milestone.KeyCreatedAt, milestone.KeyUpdatedAt, milestone.KeyClosedAt:
-		ts, ok := timestamp(text)
-		if t, isTime := f.Value.(time.Time); isTime {
-			ts, ok = t.UTC().Format(time.RFC3339), true
-		}
-		if !f.Scalar || !ok {
-			return false
-		}
-		if ts != text {
-			c.keep(f.Key, f.Value)
-		}
-		switch key {
-		case milestone.KeyCreatedAt:
-			m.CreatedAt = ts
-		case milestone.KeyUpdatedAt:
-			m.UpdatedAt = ts
-		default:
-			m.ClosedAt = ts
-		}
+		return c.knownTimestamp(key, f, text)
 	case milestone.KeyProgress:
-		p, ok := progress(f)
-		if !ok {
-			return false
-		}
-		if strconv.Itoa(p) != text {
-			c.keep(f.Key, f.Value)
-		}
-		m.Progress = &p
+		return c.knownProgress(f, text)
 	case milestone.KeyLabels, milestone.KeyDependsOn:
-		list, ok := stringList(f)
-		if !ok {
+		return c.knownList(key, f)
+	}
+	return true
+}
+
+// knownText sets the title, owner or description (a scalar; a title and
+// an owner must be valid).
+func (c *converter) knownText(key string, f SeedField, text string) bool {
+	if !f.Scalar {
+		return false
+	}
+	switch key {
+	case milestone.KeyTitle:
+		if milestone.ValidateTitle(text) != nil {
 			return false
 		}
-		for _, e := range list {
-			if key == milestone.KeyLabels && milestone.ValidateLabel(key, e) != nil {
-				return false
-			}
-			if key == milestone.KeyDependsOn && milestone.ValidateID(e) != nil {
-				return false
-			}
+		c.m.Title = text
+	case milestone.KeyOwner:
+		if milestone.ValidateOwner(text) != nil {
+			return false
 		}
-		if f.Scalar {
-			c.keep(f.Key, f.Value) // a comma-separated string became a list
+		c.m.Owner = text
+	default:
+		c.m.Description = text
+	}
+	return true
+}
+
+// knownStatus sets the status from a word of the vocabulary, keeping the
+// original when it is not the status itself.
+func (c *converter) knownStatus(f SeedField, text string) bool {
+	st, ok := c.v.Status[normWord(text)]
+	if !f.Scalar || !ok {
+		return false
+	}
+	if string(st) != text {
+		c.keep(f.Key, f.Value)
+		c.note("status %s -> %s", text, st)
+	}
+	c.m.Status = st
+	return true
+}
+
+// knownPriority sets the priority from a word of the vocabulary, keeping
+// the original when it is not the priority itself.
+func (c *converter) knownPriority(f SeedField, text string) bool {
+	p, ok := c.v.Priority[normWord(text)]
+	if !f.Scalar || !ok {
+		return false
+	}
+	if string(p) != text {
+		c.keep(f.Key, f.Value)
+		c.note("priority %s -> %s", text, p)
+	}
+	c.m.Priority = p
+	return true
+}
+
+// knownDate sets the start or due date, keeping the original when it was
+// written otherwise.
+func (c *converter) knownDate(key string, f SeedField, text string) bool {
+	d, ok := date(f)
+	if !ok {
+		return false
+	}
+	if d != text {
+		c.keep(f.Key, f.Value)
+	}
+	if key == milestone.KeyStart {
+		c.m.Start = d
+	} else {
+		c.m.Due = d
+	}
+	return true
+}
+
+// knownTimestamp sets the created, updated or closed instant (a scalar
+// timestamp or a YAML time), keeping the original when it was written
+// otherwise.
+func (c *converter) knownTimestamp(key string, f SeedField, text string) bool {
+	ts, ok := timestamp(text)
+	if t, isTime := f.Value.(time.Time); isTime {
+		ts, ok = t.UTC().Format(time.RFC3339), true
+	}
+	if !f.Scalar || !ok {
+		return false
+	}
+	if ts != text {
+		c.keep(f.Key, f.Value)
+	}
+	switch key {
+	case milestone.KeyCreatedAt:
+		c.m.CreatedAt = ts
+	case milestone.KeyUpdatedAt:
+		c.m.UpdatedAt = ts
+	default:
+		c.m.ClosedAt = ts
+	}
+	return true
+}
+
+// knownProgress sets the progress, keeping the original when it was
+// written otherwise.
+func (c *converter) knownProgress(f SeedField, text string) bool {
+	p, ok := progress(f)
+	if !ok {
+		return false
+	}
+	if strconv.Itoa(p) != text {
+		c.keep(f.Key, f.Value)
+	}
+	c.m.Progress = &p
+	return true
+}
+
+// knownList sets the labels or dependencies (a list, or a comma-separated
+// string, kept as the original), each of which must be valid.
+func (c *converter) knownList(key string, f SeedField) bool {
+	list, ok := stringList(f)
+	if !ok {
+		return false
+	}
+	for _, e := range list {
+		if key == milestone.KeyLabels && milestone.ValidateLabel(key, e) != nil {
+			return false
 		}
-		if key == milestone.KeyLabels {
-			m.Labels = list
-		} else {
-			m.DependsOn = list
+		if key == milestone.KeyDependsOn && milestone.ValidateID(e) != nil {
+			return false
 		}
+	}
+	if f.Scalar {
+		c.keep(f.Key, f.Value) // a comma-separated string became a list
+	}
+	if key == milestone.KeyLabels {
+		c.m.Labels = list
+	} else {
+		c.m.DependsOn = list
 	}
 	return true
 }
