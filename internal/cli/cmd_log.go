@@ -116,17 +116,7 @@ func milestoneLog(repo *gitrepo.Repo, head gitrepo.Head, arg string) ([]semdiff.
 	// newest first.
 	seen := map[string]bool{}
 	var out []semdiff.LogEntry
-	snaps := map[string]*semdiff.Snapshot{}
-	snapshot := func(id string) (*semdiff.Snapshot, error) {
-		if s, ok := snaps[id]; ok {
-			return s, nil
-		}
-		s, err := semdiff.TreeSnapshot(repo, id, short(id))
-		if err == nil {
-			snaps[id] = s
-		}
-		return s, err
-	}
+	snapshot := snapshotCache(repo)
 	for _, e := range entries {
 		if seen[e.Commit] {
 			continue
@@ -228,17 +218,7 @@ func repositoryLog(repo *gitrepo.Repo, head string, f logFilter) ([]semdiff.LogE
 	if err := push(head); err != nil {
 		return nil, err
 	}
-	snaps := map[string]*semdiff.Snapshot{}
-	snapshot := func(id string) (*semdiff.Snapshot, error) {
-		if s, ok := snaps[id]; ok {
-			return s, nil
-		}
-		s, err := semdiff.TreeSnapshot(repo, id, short(id))
-		if err == nil {
-			snaps[id] = s
-		}
-		return s, err
-	}
+	snapshot := snapshotCache(repo)
 	var out []semdiff.LogEntry
 	commits := 0
 	for len(queue) > 0 {
@@ -319,6 +299,22 @@ func repositoryLog(repo *gitrepo.Repo, head string, f logFilter) ([]semdiff.LogE
 
 // mergeTookFromParent reports whether the merge commit c has the document
 // of id (or its absence) exactly as one of its parents has it.
+// snapshotCache returns a function that reads the milestones of a commit,
+// each commit once.
+func snapshotCache(repo *gitrepo.Repo) func(id string) (*semdiff.Snapshot, error) {
+	snaps := map[string]*semdiff.Snapshot{}
+	return func(id string) (*semdiff.Snapshot, error) {
+		if s, ok := snaps[id]; ok {
+			return s, nil
+		}
+		s, err := semdiff.TreeSnapshot(repo, id, short(id))
+		if err == nil {
+			snaps[id] = s
+		}
+		return s, err
+	}
+}
+
 func mergeTookFromParent(c gitrepo.Commit, id string, snapshot func(string) (*semdiff.Snapshot, error)) (bool, error) {
 	hashOf := func(s *semdiff.Snapshot) string {
 		for _, d := range s.Docs {

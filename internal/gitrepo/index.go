@@ -68,23 +68,12 @@ func (r *Repo) IndexEntries(indexFile string, data []byte, paths []string) (map[
 // errNeedGit: the index uses a feature scanIndex does not read.
 var errNeedGit = errors.New("index needs git to be read")
 
-// scanIndex walks the entries of an index file (versions 2, 3 and 4) and
-// collects those whose path is wanted. It checks the extensions only to
-// detect a split or sparse index (errNeedGit). The trailing checksum is not
-// verified here; git verifies it when it updates the index.
+// scanIndex collects the entries of an index file (versions 2, 3 and 4)
+// whose path is wanted, with walkIndex: errNeedGit for a split or sparse
+// index, a version it does not know, or an unknown mandatory extension.
+// The trailing checksum is not verified here; git verifies it when it
+// updates the index.
 func scanIndex(data []byte, want map[string]bool, out map[string][]IndexEntry) error {
-	const hashLen = 20
-	if len(data) < 12+hashLen || string(data[:4]) != "DIRC" {
-		return errors.New("not an index file")
-	}
-	version := binary.BigEndian.Uint32(data[4:8])
-	if version < 2 || version > 4 {
-		return fmt.Errorf("unsupported index version %d", version)
-	}
-	count := int(binary.BigEndian.Uint32(data[8:12]))
-	end := len(data) - hashLen
-	pos := 12
-	var prev []byte // v4: previous path, for prefix compression
 	// Entries are sorted by path, so are the wanted paths: merge them.
 	wanted := make([][]byte, 0, len(want))
 	for p := range want {
@@ -92,70 +81,17 @@ func scanIndex(data []byte, want map[string]bool, out map[string][]IndexEntry) e
 	}
 	sort.Slice(wanted, func(i, j int) bool { return bytes.Compare(wanted[i], wanted[j]) < 0 })
 	next := 0 // wanted[next] is the smallest path not yet passed
-	corrupt := errors.New("corrupt index entry")
-	for i := 0; i < count; i++ {
-		const fixed = 62 // stat data (40) + id (20) + flags (2)
-		if pos+fixed > end {
-			return corrupt
-		}
-		e := data[pos:]
-		mode := binary.BigEndian.Uint32(e[24:28])
-		id := e[40:60]
-		flags := binary.BigEndian.Uint16(e[60:62])
-		nameAt := fixed
-		if flags&0x4000 != 0 { // extended flags (v3+)
-			nameAt += 2
-		}
-		var name []byte
-		var entryLen int
-		if version == 4 {
-			strip, n := binary.Uvarint(e[nameAt:min(len(e), nameAt+10)])
-			if n <= 0 || int(strip) > len(prev) {
-				return corrupt
-			}
-			rest := e[nameAt+n : end-pos]
-			nul := bytes.IndexByte(rest, 0)
-			if nul < 0 {
-				return corrupt
-			}
-			name = append(prev[:len(prev)-int(strip):len(prev)-int(strip)], rest[:nul]...)
-			entryLen = nameAt + n + nul + 1
-			prev = name
-		} else {
-			n := int(flags & 0xfff) // the name length, unless it is 0xfff or more
-			if n == 0xfff {
-				n = bytes.IndexByte(e[nameAt:end-pos], 0)
-				if n < 0 {
-					return corrupt
-				}
-			}
-			if nameAt+n > end-pos {
-				return corrupt
-			}
-			name = e[nameAt : nameAt+n]
-			entryLen = (nameAt + n + 8) &^ 7 // 1-8 NULs pad to a multiple of 8
-		}
-		if pos+entryLen > end {
-			return corrupt
-		}
+	return walkIndex(data, func(name []byte, off, stage int) {
 		for next < len(wanted) && bytes.Compare(wanted[next], name) < 0 {
 			next++
 		}
 		if next < len(wanted) && bytes.Equal(wanted[next], name) {
+			e := data[off:]
 			p := string(name)
-			out[p] = append(out[p], IndexEntry{Path: p, Blob: hex.EncodeToString(id), Mode: mode, Stage: int(flags>>12) & 3})
+			out[p] = append(out[p], IndexEntry{Path: p, Blob: hex.EncodeToString(e[40:60]),
+				Mode: binary.BigEndian.Uint32(e[24:28]), Stage: stage})
 		}
-		pos += entryLen
-	}
-	for pos+8 <= end {
-		sig := data[pos : pos+4]
-		size := int(binary.BigEndian.Uint32(data[pos+4 : pos+8]))
-		if sig[0] < 'A' || sig[0] > 'Z' { // mandatory extension: "link", "sdir", ...
-			return errNeedGit
-		}
-		pos += 8 + size
-	}
-	return nil
+	})
 }
 
 // IndexUpdate sets one index entry; an empty Blob removes the path.
