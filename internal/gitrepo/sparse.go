@@ -58,7 +58,8 @@ func (r *Repo) Snapshot(rev, dir string) (snap *Repo, cleanup func(), err error)
 			return nil, nil, fmt.Errorf("snapshot %s:%s: %w", rev, e.Path, err)
 		}
 		p := filepath.Join(tmp, filepath.FromSlash(e.Path))
-		if err := os.MkdirAll(filepath.Dir(p), 0o777); err == nil {
+		err = os.MkdirAll(filepath.Dir(p), 0o777)
+		if err == nil {
 			err = os.WriteFile(p, o.Data, 0o444)
 		}
 		if err != nil {
