@@ -3,12 +3,12 @@ package cli
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/git-milestone/git-milestone/internal/milestone"
+	"github.com/git-milestone/git-milestone/internal/safefs"
 	"github.com/git-milestone/git-milestone/internal/storage"
 	"github.com/git-milestone/git-milestone/internal/transfer"
 )
@@ -105,25 +105,8 @@ links the two. Nothing is sent anywhere: the output goes to stdout or -o FILE.`,
 	}
 }
 
-// writeFileAtomic replaces file with data (a temporary file renamed over it).
+// writeFileAtomic replaces file, a path the user chose (export -o,
+// report -o), with data atomically, mode 0644.
 func writeFileAtomic(file string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(file), "."+filepath.Base(file)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", file, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", file, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", file, err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", file, err)
-	}
-	if err := os.Rename(tmp.Name(), file); err != nil {
-		return fmt.Errorf("write %s: %w", file, err)
-	}
-	return nil
+	return safefs.WriteFile(file, data, safefs.FileOptions{Perm: 0o644, Chmod: true})
 }

@@ -27,6 +27,7 @@ import (
 
 	"github.com/git-milestone/git-milestone/hooks"
 	"github.com/git-milestone/git-milestone/internal/gitrepo"
+	"github.com/git-milestone/git-milestone/internal/safefs"
 )
 
 // Options says where the repository is. Discover fills it from git.
@@ -322,26 +323,7 @@ func IsOurs(content []byte) bool {
 
 // writeScript writes an executable script atomically (temp file + rename).
 func writeScript(path, content string) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write hook %s: %w", path, err)
-	}
-	tmp := f.Name()
-	_, werr := f.WriteString(content)
-	if werr == nil {
-		werr = f.Chmod(0o755)
-	}
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Rename(tmp, path)
-	}
-	if werr != nil {
-		_ = os.Remove(tmp)
-		return fmt.Errorf("write hook %s: %w", path, werr)
-	}
-	return nil
+	return safefs.WriteFile(path, []byte(content), safefs.FileOptions{Perm: 0o755, Chmod: true})
 }
 
 // exists reports whether anything (even a dangling link) is at path.

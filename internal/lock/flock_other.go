@@ -2,13 +2,13 @@
 
 package lock
 
-import (
-	"errors"
-	"os"
-)
+import "os"
 
-var errUnsupported = errors.New("file locks are not supported on this platform")
+// TryFlock fails with ErrUnsupported where flock is not available.
+func TryFlock(f *os.File, exclusive bool) (bool, error) { return false, ErrUnsupported }
 
-func tryLock(f *os.File) (bool, error) { return false, errUnsupported }
+// WaitFlock fails with ErrUnsupported where flock is not available.
+func WaitFlock(f *os.File) error { return ErrUnsupported }
 
-func waitLock(f *os.File) error { return errUnsupported }
+// Unflock fails with ErrUnsupported where flock is not available.
+func Unflock(f *os.File) error { return ErrUnsupported }

@@ -5,6 +5,11 @@
 // free), never because of what the file claims, which anyone can write.
 // Lock files live in an untrusted folder: they are opened through safefs,
 // so a link or a fifo planted at a lock path is refused, never followed.
+//
+// TryFlock, WaitFlock and Unflock are the program's one flock primitive
+// (the hybrid index's repair lock uses them too). go-internal's lockedfile
+// was considered: it only blocks (no try, no timeout, no context) and opens
+// paths itself, where ours must be opened through safefs.
 package lock
 
 import (
@@ -18,6 +23,10 @@ import (
 
 	"github.com/git-milestone/git-milestone/internal/safefs"
 )
+
+// ErrUnsupported is returned by the flock functions where the platform
+// has no flock.
+var ErrUnsupported = errors.New("file locks are not supported on this platform")
 
 // ErrLocked is wrapped by *HeldError when a lock could not be acquired in time.
 var ErrLocked = errors.New("locked")
@@ -114,7 +123,7 @@ func Acquire(ctx context.Context, t safefs.Tree, rel string, timeout time.Durati
 		if err != nil {
 			return nil, fmt.Errorf("lock %s: %w", show, err)
 		}
-		ok, err := tryLock(f)
+		ok, err := TryFlock(f, true)
 		if err != nil {
 			f.Close()
 			return nil, fmt.Errorf("lock %s: %w", show, err)
@@ -128,7 +137,7 @@ func Acquire(ctx context.Context, t safefs.Tree, rel string, timeout time.Durati
 		}
 		// Held by a live process: wait for the kernel to hand it over.
 		res := make(chan error, 1)
-		go func() { res <- waitLock(f) }()
+		go func() { res <- WaitFlock(f) }()
 		select {
 		case err := <-res:
 			if err != nil {
@@ -239,7 +248,7 @@ func Probe(t safefs.Tree, rel string) (State, error) {
 	defer f.Close() // also drops the lock if we got it
 	st := State{Exists: true}
 	st.Info, st.HasInfo = ReadInfo(t, rel)
-	ok, err := tryLock(f)
+	ok, err := TryFlock(f, true)
 	if err != nil {
 		return st, fmt.Errorf("probe lock %s: %w", t.Show(rel), err)
 	}

@@ -143,75 +143,108 @@ func (d *differ) compare(aLo, aHi, bLo, bHi int) {
 // ok is false when the two ranges have nothing in common, or when no
 // meeting point is found within maxEditCost edits.
 func (d *differ) bisect(aLo, aHi, bLo, bHi int) (x, y int, ok bool) {
-	n, m := aHi-aLo, bHi-bLo
-	a, b := d.a[aLo:aHi], d.b[bLo:bHi]
-	maxD := min((n+m+1)/2, maxEditCost)
-	off := maxD
-	vlen := 2*maxD + 2
-	v1 := make([]int, 2*vlen)
-	v2 := v1[vlen:]
-	v1 = v1[:vlen]
-	for i := range v1 {
-		v1[i], v2[i] = -1, -1
+	s := newSnakes(d.a[aLo:aHi], d.b[bLo:bHi])
+	for dd := 0; dd < s.maxD; dd++ {
+		if x, y, ok := s.forward(dd); ok {
+			return aLo + x, bLo + y, true
+		}
+		if x, y, ok := s.backward(dd); ok {
+			return aLo + x, bLo + y, true
+		}
 	}
-	v1[off+1], v2[off+1] = 0, 0
-	delta := n - m
-	front := delta%2 != 0
-	k1start, k1end, k2start, k2end := 0, 0, 0, 0
-	for dd := 0; dd < maxD; dd++ {
-		for k1 := -dd + k1start; k1 <= dd-k1end; k1 += 2 {
-			k1o := off + k1
-			var x1 int
-			if k1 == -dd || (k1 != dd && v1[k1o-1] < v1[k1o+1]) {
-				x1 = v1[k1o+1]
-			} else {
-				x1 = v1[k1o-1] + 1
-			}
-			y1 := x1 - k1
-			for x1 < n && y1 < m && a[x1] == b[y1] {
-				x1, y1 = x1+1, y1+1
-			}
-			v1[k1o] = x1
-			switch {
-			case x1 > n:
-				k1end += 2
-			case y1 > m:
-				k1start += 2
-			case front:
-				k2o := off + delta - k1
-				if k2o >= 0 && k2o < vlen && v2[k2o] != -1 {
-					if x1 >= n-v2[k2o] {
-						return aLo + x1, bLo + y1, true
-					}
+	return 0, 0, false
+}
+
+// snakes is the state of one bisection: by diagonal k (at index off+k),
+// the furthest x the forward search (v1, from the top left) and the
+// backward search (v2, from the bottom right, x counted from the end) has
+// reached; -1 where not yet reached. The k*start and k*end counts trim
+// diagonals that have run off the box.
+type snakes struct {
+	a, b                           []int
+	n, m, maxD, off, vlen, delta   int
+	front                          bool // the forward search checks for the overlap
+	v1, v2                         []int
+	k1start, k1end, k2start, k2end int
+}
+
+func newSnakes(a, b []int) *snakes {
+	n, m := len(a), len(b)
+	maxD := min((n+m+1)/2, maxEditCost)
+	s := &snakes{a: a, b: b, n: n, m: m, maxD: maxD, off: maxD, vlen: 2*maxD + 2, delta: n - m}
+	s.front = s.delta%2 != 0
+	v := make([]int, 2*s.vlen)
+	s.v1, s.v2 = v[:s.vlen], v[s.vlen:]
+	for i := range s.v1 {
+		s.v1[i], s.v2[i] = -1, -1
+	}
+	s.v1[s.off+1], s.v2[s.off+1] = 0, 0
+	return s
+}
+
+// forward extends the forward search by one edit (to cost dd) and reports
+// where it meets the backward search, if it does.
+func (s *snakes) forward(dd int) (x, y int, ok bool) {
+	n, m, off, v1, v2 := s.n, s.m, s.off, s.v1, s.v2
+	for k1 := -dd + s.k1start; k1 <= dd-s.k1end; k1 += 2 {
+		k1o := off + k1
+		var x1 int
+		if k1 == -dd || (k1 != dd && v1[k1o-1] < v1[k1o+1]) {
+			x1 = v1[k1o+1]
+		} else {
+			x1 = v1[k1o-1] + 1
+		}
+		y1 := x1 - k1
+		for x1 < n && y1 < m && s.a[x1] == s.b[y1] {
+			x1, y1 = x1+1, y1+1
+		}
+		v1[k1o] = x1
+		switch {
+		case x1 > n:
+			s.k1end += 2
+		case y1 > m:
+			s.k1start += 2
+		case s.front:
+			k2o := off + s.delta - k1
+			if k2o >= 0 && k2o < s.vlen && v2[k2o] != -1 {
+				if x1 >= n-v2[k2o] {
+					return x1, y1, true
 				}
 			}
 		}
-		for k2 := -dd + k2start; k2 <= dd-k2end; k2 += 2 {
-			k2o := off + k2
-			var x2 int
-			if k2 == -dd || (k2 != dd && v2[k2o-1] < v2[k2o+1]) {
-				x2 = v2[k2o+1]
-			} else {
-				x2 = v2[k2o-1] + 1
-			}
-			y2 := x2 - k2
-			for x2 < n && y2 < m && a[n-x2-1] == b[m-y2-1] {
-				x2, y2 = x2+1, y2+1
-			}
-			v2[k2o] = x2
-			switch {
-			case x2 > n:
-				k2end += 2
-			case y2 > m:
-				k2start += 2
-			case !front:
-				k1o := off + delta - k2
-				if k1o >= 0 && k1o < vlen && v1[k1o] != -1 {
-					x1 := v1[k1o]
-					y1 := off + x1 - k1o
-					if x1 >= n-x2 {
-						return aLo + x1, bLo + y1, true
-					}
+	}
+	return 0, 0, false
+}
+
+// backward extends the backward search by one edit (to cost dd) and
+// reports where it meets the forward search, if it does.
+func (s *snakes) backward(dd int) (x, y int, ok bool) {
+	n, m, off, v1, v2 := s.n, s.m, s.off, s.v1, s.v2
+	for k2 := -dd + s.k2start; k2 <= dd-s.k2end; k2 += 2 {
+		k2o := off + k2
+		var x2 int
+		if k2 == -dd || (k2 != dd && v2[k2o-1] < v2[k2o+1]) {
+			x2 = v2[k2o+1]
+		} else {
+			x2 = v2[k2o-1] + 1
+		}
+		y2 := x2 - k2
+		for x2 < n && y2 < m && s.a[n-x2-1] == s.b[m-y2-1] {
+			x2, y2 = x2+1, y2+1
+		}
+		v2[k2o] = x2
+		switch {
+		case x2 > n:
+			s.k2end += 2
+		case y2 > m:
+			s.k2start += 2
+		case !s.front:
+			k1o := off + s.delta - k2
+			if k1o >= 0 && k1o < s.vlen && v1[k1o] != -1 {
+				x1 := v1[k1o]
+				y1 := off + x1 - k1o
+				if x1 >= n-x2 {
+					return x1, y1, true
 				}
 			}
 		}

@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"syscall"
 
 	"github.com/git-milestone/git-milestone/internal/config"
+	"github.com/git-milestone/git-milestone/internal/safefs"
 )
 
 // Journal records a migration in progress, so that one killed half-way
@@ -43,25 +43,7 @@ func (j *Journal) Write(path string) error {
 	if err != nil {
 		return err
 	}
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|syscall.O_NOFOLLOW, 0o644)
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if _, err = f.Write(append(data, '\n')); err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return safefs.WriteFile(path, append(data, '\n'), safefs.FileOptions{Perm: 0o644})
 }
 
 // ReadJournal returns the journal at path, or nil when there is none.

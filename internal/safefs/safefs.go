@@ -15,8 +15,6 @@
 package safefs
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -271,8 +269,8 @@ func (t Tree) ReadFileMax(rel string, max int64) ([]byte, error) {
 var ErrTooLarge = errors.New("file too large")
 
 // WriteFile replaces the regular file rel with data atomically: a
-// temporary file beside it, synced, then renamed over it. Missing parent
-// folders are created.
+// temporary file beside it, synced, then renamed over it (see atomic.go).
+// Missing parent folders are created.
 func (t Tree) WriteFile(rel string, data []byte, perm fs.FileMode) error {
 	rel, err := t.clean(rel)
 	if err != nil {
@@ -286,25 +284,22 @@ func (t Tree) WriteFile(rel string, data []byte, perm fs.FileMode) error {
 	if fi, err := r.Lstat(rel); err == nil && !fi.Mode().IsRegular() {
 		return t.refuse(rel, fi.Mode(), "a regular file")
 	}
-	var rnd [6]byte
-	rand.Read(rnd[:])
-	tmp := fmt.Sprintf("%s.tmp-%d-%s", rel, os.Getpid(), hex.EncodeToString(rnd[:]))
-	f, err := t.openIn(r, tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, perm)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = r.Rename(tmp, rel)
+	// The temporary file is created through the same checks as any file
+	// of the tree; its errors name it already.
+	var openErr error
+	err = writeAtomic(atomicDir{
+		create: func(tmp string) (*os.File, error) {
+			f, err := t.openIn(r, tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+			openErr = err
+			return f, err
+		},
+		rename: r.Rename,
+		remove: r.Remove,
+	}, rel, data, 0, true)
+	if openErr != nil {
+		return openErr
 	}
 	if err != nil {
-		r.Remove(tmp)
 		return t.pathErr("write", rel, err)
 	}
 	return nil

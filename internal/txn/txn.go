@@ -308,28 +308,11 @@ func checkPath(p string) (string, error) {
 // are in place before index.lock is released, so a `git commit -a` never
 // stages their old content.
 func (tx *Tx) Commit(message string, changes []Change) (Result, error) {
-	if tx.closed {
-		return Result{}, errors.New("commit: transaction is closed")
-	}
-	if tx.indexLock == nil {
-		return Result{}, errors.New("commit: index.lock is not held")
-	}
-	if op, busy := tx.repo.InProgress(); busy {
-		return Result{}, &gitrepo.OperationError{Op: op}
-	}
-	chs, err := prepare(changes)
+	chs, err := tx.precheck(changes)
 	if err != nil {
 		return Result{}, err
 	}
-	dirs := dirChecker{root: tx.repo.WorkTree}
-	for _, c := range chs {
-		if err := dirs.check(c.path); err != nil {
-			return Result{}, err
-		}
-	}
-	if err := tx.checkoutEOL(chs); err != nil {
-		return Result{}, err
-	}
+	run := &commitRun{tx: tx, chs: chs, message: message}
 	// git update-index (on a copy of the index) is the slowest step: start
 	// it now, guessing that every file is a regular one; if HEAD says a
 	// file is executable it is run again with the right modes.
@@ -339,165 +322,306 @@ func (tx *Tx) Commit(message string, changes []Change) (Result, error) {
 			guess[c.path] = gitrepo.ModeFile
 		}
 	}
-	job, jobModes := tx.startIndexUpdate(chs, guess), guess
-	defer func() {
-		if job != nil {
-			job.discard()
-		}
-	}()
-	author, committer, err := tx.repo.Identity(tx.opts.Getenv)
-	if err != nil {
-		return Result{}, err
-	}
-	set, err := tx.settings()
-	if err != nil {
-		return Result{}, err
-	}
-	if set.signoff {
-		message = withSignoff(message, committer)
-	}
-	indexData, err := os.ReadFile(tx.indexPath())
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return Result{}, fmt.Errorf("read %s: %w", tx.indexPath(), err)
-	}
-	paths := make([]string, len(chs))
-	for i, c := range chs {
-		paths[i] = c.path
-	}
-	tx.recordPaths(paths) // before any work-tree file is written
-	staged, err := tx.repo.IndexEntries(tx.indexPath(), indexData, paths)
-	if err != nil {
-		return Result{}, err
-	}
-	var blobs []gitrepo.Object
-	for _, c := range chs {
-		if !c.Delete {
-			blobs = append(blobs, c.blob)
-		}
-	}
-
-	var (
-		inst      *installedIndex // our index, once in place
-		pending   []pendingFile   // work-tree files under temporary names
-		prepModes map[string]uint32
-		prepared  bool
-		res       Result
-		modes     map[string]uint32
-	)
-	fail := func(err error) (Result, error) {
-		discardPending(tx.repo.WorkTree, pending)
-		if inst != nil {
-			if rerr := inst.rollback(); rerr != nil {
-				err = fmt.Errorf("%w; restoring the index also failed: %v (run `git reset -q -- %s`)",
-					err, rerr, strings.Join(paths, " "))
-			} else {
-				tx.record("settled\n")
-			}
-		}
+	run.restartIndexUpdate(guess)
+	defer run.discardIndexUpdate()
+	if err := run.load(); err != nil {
 		return Result{}, err
 	}
 	for attempt := 1; ; attempt++ {
-		if err := tx.ctx.Err(); err != nil {
-			return fail(err)
-		}
-		head, err := tx.repo.Head()
+		res, done, err := run.attempt(attempt)
 		if err != nil {
-			return fail(err)
+			return run.fail(err)
 		}
-		oldTree := ""
-		if !head.Unborn {
-			if oldTree, err = tx.repo.CommitTree(head.Hash); err != nil {
-				return fail(fmt.Errorf("read HEAD commit: %w", err))
-			}
-		}
-		if modes, err = tx.check(oldTree, chs, staged, inst != nil); err != nil {
-			return fail(err)
-		}
-		tx.trace("checked")
-		if !maps.Equal(jobModes, modes) {
-			// An executable file, or the branch moved and changed a file
-			// mode (rare): update the current index again.
-			if job != nil {
-				job.discard()
-			}
-			job, jobModes = tx.startIndexUpdate(chs, modes), modes
-		}
-		if attempt == 1 { // the blobs, before the index names them
-			if _, err := tx.repo.WriteObjects(blobs...); err != nil {
-				return fail(err)
-			}
-			if set.runHooks {
-				if message, err = tx.runPreCommitHooks(job, message, author, committer); err != nil {
-					return fail(err)
-				}
-			}
-		}
-		var objs []gitrepo.Object
-		if res, objs, err = tx.buildCommit(head, oldTree, chs, modes, message, author, committer, set); err != nil {
-			return fail(err)
-		}
-		if !prepared || !maps.Equal(prepModes, modes) {
-			discardPending(tx.repo.WorkTree, pending)
-			pending = nil
-			if pending, err = tx.prepareWorkTree(chs, modes); err != nil {
-				return fail(err)
-			}
-			prepared, prepModes = true, modes
-		}
-		if job != nil { // step 1: the index
-			updated, err := job.wait()
-			job = nil
-			if err != nil {
-				return fail(err)
-			}
-			ref := head.Ref
-			if head.Detached {
-				ref = "HEAD"
-			}
-			note := fmt.Sprintf("commit %s %s %s", ref, orDash(head.Hash), res.Commit)
-			next, err := tx.installIndex(updated, inst, note)
-			if err != nil {
-				return fail(err)
-			}
-			inst = next
-			tx.trace("index")
-		}
-		if res.NoChange {
-			break
-		}
-		// Step 2: the commit and the branch.
-		if _, err := tx.repo.WriteObjects(objs...); err != nil {
-			return fail(err)
-		}
-		tx.trace("objects")
-		u := gitrepo.RefUpdate{Name: head.Ref, Old: head.Hash, New: res.Commit,
-			Message: reflogMessage(message, head.Unborn), Committer: committer, LogHEAD: true}
-		if head.Detached {
-			u.Name, u.LogHEAD = "HEAD", false
-		}
-		err = tx.moveRef(u)
-		if err == nil {
-			res.Retries = attempt - 1
-			tx.trace("ref")
-			break
-		}
-		if !errors.Is(err, gitrepo.ErrRefChanged) || attempt >= maxAttempts {
-			return fail(err)
+		if done {
+			return run.finish(res)
 		}
 		time.Sleep(time.Duration(attempt) * time.Millisecond)
 	}
-	inst.done()
-	tx.postCommit = set.runHooks && !res.NoChange
-	tx.committed = tx.committed || !res.NoChange
-	// Step 3: the work tree.
-	err = tx.finishWorkTree(chs, pending)
+}
+
+// precheck refuses a commit before anything is written: a closed
+// transaction, a lost index.lock, a git operation in progress, bad paths,
+// a linked folder on the way to a path, or line endings git would convert.
+func (tx *Tx) precheck(changes []Change) ([]change, error) {
+	if tx.closed {
+		return nil, errors.New("commit: transaction is closed")
+	}
+	if tx.indexLock == nil {
+		return nil, errors.New("commit: index.lock is not held")
+	}
+	if op, busy := tx.repo.InProgress(); busy {
+		return nil, &gitrepo.OperationError{Op: op}
+	}
+	chs, err := prepare(changes)
+	if err != nil {
+		return nil, err
+	}
+	dirs := dirChecker{root: tx.repo.WorkTree}
+	for _, c := range chs {
+		if err := dirs.check(c.path); err != nil {
+			return nil, err
+		}
+	}
+	if err := tx.checkoutEOL(chs); err != nil {
+		return nil, err
+	}
+	return chs, nil
+}
+
+// commitRun is the state of one Tx.Commit across its attempts (the branch
+// may move under us and the commit is then rebuilt).
+type commitRun struct {
+	tx      *Tx
+	chs     []change
+	paths   []string
+	message string // as the commit-msg hook and signoff left it
+
+	author, committer gitrepo.Signature
+	set               settings
+	staged            map[string][]gitrepo.IndexEntry // the index entries of paths
+	blobs             []gitrepo.Object
+
+	job       *indexJob         // the running index update, nil once used
+	jobModes  map[string]uint32 // the file modes job was started with
+	inst      *installedIndex   // our index, once in place
+	pending   []pendingFile     // work-tree files under temporary names
+	prepModes map[string]uint32 // the file modes pending was written with
+	prepared  bool
+}
+
+// load reads what every attempt needs: the identity, the commit settings
+// (signing, signoff, hooks), and the index entries of the paths; and
+// records the paths in index.lock before any work-tree file is written.
+func (r *commitRun) load() error {
+	tx := r.tx
+	var err error
+	if r.author, r.committer, err = tx.repo.Identity(tx.opts.Getenv); err != nil {
+		return err
+	}
+	if r.set, err = tx.settings(); err != nil {
+		return err
+	}
+	if r.set.signoff {
+		r.message = withSignoff(r.message, r.committer)
+	}
+	indexData, err := os.ReadFile(tx.indexPath())
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("read %s: %w", tx.indexPath(), err)
+	}
+	r.paths = make([]string, len(r.chs))
+	for i, c := range r.chs {
+		r.paths[i] = c.path
+	}
+	tx.recordPaths(r.paths) // before any work-tree file is written
+	if r.staged, err = tx.repo.IndexEntries(tx.indexPath(), indexData, r.paths); err != nil {
+		return err
+	}
+	for _, c := range r.chs {
+		if !c.Delete {
+			r.blobs = append(r.blobs, c.blob)
+		}
+	}
+	return nil
+}
+
+// restartIndexUpdate (re)starts the index update with these file modes.
+func (r *commitRun) restartIndexUpdate(modes map[string]uint32) {
+	r.discardIndexUpdate()
+	r.job, r.jobModes = r.tx.startIndexUpdate(r.chs, modes), modes
+}
+
+// discardIndexUpdate drops an index update that was not installed.
+func (r *commitRun) discardIndexUpdate() {
+	if r.job != nil {
+		r.job.discard()
+		r.job = nil
+	}
+}
+
+// fail undoes what a failed attempt left: the work-tree files under
+// temporary names and our index (the index the user had is restored).
+func (r *commitRun) fail(err error) (Result, error) {
+	discardPending(r.tx.repo.WorkTree, r.pending)
+	if r.inst != nil {
+		if rerr := r.inst.rollback(); rerr != nil {
+			err = fmt.Errorf("%w; restoring the index also failed: %v (run `git reset -q -- %s`)",
+				err, rerr, strings.Join(r.paths, " "))
+		} else {
+			r.tx.record("settled\n")
+		}
+	}
+	return Result{}, err
+}
+
+// attempt builds the commit on the current HEAD, puts our index in place
+// (step 1) and moves the branch (step 2). done is false when the branch
+// moved under us and the commit must be rebuilt.
+func (r *commitRun) attempt(attempt int) (res Result, done bool, err error) {
+	tx := r.tx
+	if err := tx.ctx.Err(); err != nil {
+		return Result{}, false, err
+	}
+	head, oldTree, err := tx.readHead()
+	if err != nil {
+		return Result{}, false, err
+	}
+	modes, err := r.checked(oldTree)
+	if err != nil {
+		return Result{}, false, err
+	}
+	if attempt == 1 {
+		if err := r.storeBlobs(); err != nil {
+			return Result{}, false, err
+		}
+	}
+	res, objs, err := tx.buildCommit(head, oldTree, r.chs, modes, r.message, r.author, r.committer, r.set)
+	if err != nil {
+		return Result{}, false, err
+	}
+	if err := r.prepareWorkTree(modes); err != nil {
+		return Result{}, false, err
+	}
+	if err := r.installIndex(head, res.Commit); err != nil {
+		return Result{}, false, err
+	}
+	if res.NoChange {
+		return res, true, nil
+	}
+	err = r.moveBranch(head, res.Commit, objs)
 	if err == nil {
-		tx.refreshStat(chs)
+		res.Retries = attempt - 1
+		tx.trace("ref")
+		return res, true, nil
+	}
+	if !errors.Is(err, gitrepo.ErrRefChanged) || attempt >= maxAttempts {
+		return Result{}, false, err
+	}
+	return res, false, nil
+}
+
+// readHead reads HEAD and its tree ("" when the branch is unborn).
+func (tx *Tx) readHead() (gitrepo.Head, string, error) {
+	head, err := tx.repo.Head()
+	if err != nil {
+		return head, "", err
+	}
+	oldTree := ""
+	if !head.Unborn {
+		if oldTree, err = tx.repo.CommitTree(head.Hash); err != nil {
+			return head, "", fmt.Errorf("read HEAD commit: %w", err)
+		}
+	}
+	return head, oldTree, nil
+}
+
+// checked runs tx.check against oldTree (trace step "checked") and returns
+// the file modes; if they are not the ones the index update was started
+// with, it is started again.
+func (r *commitRun) checked(oldTree string) (map[string]uint32, error) {
+	modes, err := r.tx.check(oldTree, r.chs, r.staged, r.inst != nil)
+	if err != nil {
+		return nil, err
+	}
+	r.tx.trace("checked")
+	if !maps.Equal(r.jobModes, modes) {
+		// An executable file, or the branch moved and changed a file
+		// mode (rare): update the current index again.
+		r.restartIndexUpdate(modes)
+	}
+	return modes, nil
+}
+
+// storeBlobs writes the blobs, before the index names them, and runs the
+// pre-commit and commit-msg hooks if the commit runs hooks.
+func (r *commitRun) storeBlobs() error {
+	if _, err := r.tx.repo.WriteObjects(r.blobs...); err != nil {
+		return err
+	}
+	if !r.set.runHooks {
+		return nil
+	}
+	message, err := r.tx.runPreCommitHooks(r.job, r.message, r.author, r.committer)
+	if err != nil {
+		return err
+	}
+	r.message = message
+	return nil
+}
+
+// prepareWorkTree writes the work-tree files under temporary names, again
+// only if the file modes changed since the last attempt.
+func (r *commitRun) prepareWorkTree(modes map[string]uint32) error {
+	if r.prepared && maps.Equal(r.prepModes, modes) {
+		return nil
+	}
+	discardPending(r.tx.repo.WorkTree, r.pending)
+	r.pending = nil
+	pending, err := r.tx.prepareWorkTree(r.chs, modes)
+	if err != nil {
+		return err
+	}
+	r.pending, r.prepared, r.prepModes = pending, true, modes
+	return nil
+}
+
+// installIndex is step 1: once the index update has finished, the updated
+// copy replaces the index (trace step "index"). Nothing is done when the
+// update of this attempt's modes is already in place.
+func (r *commitRun) installIndex(head gitrepo.Head, commit string) error {
+	if r.job == nil {
+		return nil
+	}
+	updated, err := r.job.wait()
+	r.job = nil
+	if err != nil {
+		return err
+	}
+	ref := head.Ref
+	if head.Detached {
+		ref = "HEAD"
+	}
+	note := fmt.Sprintf("commit %s %s %s", ref, orDash(head.Hash), commit)
+	next, err := r.tx.installIndex(updated, r.inst, note)
+	if err != nil {
+		return err
+	}
+	r.inst = next
+	r.tx.trace("index")
+	return nil
+}
+
+// moveBranch is step 2: it stores the trees and the commit (trace step
+// "objects") and moves the branch, or the detached HEAD, from head to
+// commit. It fails with gitrepo.ErrRefChanged if the branch moved.
+func (r *commitRun) moveBranch(head gitrepo.Head, commit string, objs []gitrepo.Object) error {
+	if _, err := r.tx.repo.WriteObjects(objs...); err != nil {
+		return err
+	}
+	r.tx.trace("objects")
+	u := gitrepo.RefUpdate{Name: head.Ref, Old: head.Hash, New: commit,
+		Message: reflogMessage(r.message, head.Unborn), Committer: r.committer, LogHEAD: true}
+	if head.Detached {
+		u.Name, u.LogHEAD = "HEAD", false
+	}
+	return r.tx.moveRef(u)
+}
+
+// finish is step 3, once the branch has moved (or nothing changed): the
+// work-tree files are renamed into place (trace step "worktree"), and the
+// post-commit hook and git's maintenance are due on Close.
+func (r *commitRun) finish(res Result) (Result, error) {
+	tx := r.tx
+	r.inst.done()
+	tx.postCommit = r.set.runHooks && !res.NoChange
+	tx.committed = tx.committed || !res.NoChange
+	err := tx.finishWorkTree(r.chs, r.pending)
+	if err == nil {
+		tx.refreshStat(r.chs)
 	}
 	tx.record("settled\n")
 	if err != nil {
 		return res, fmt.Errorf("commit %s was made, but the work tree could not be updated: %w; "+
-			"run `git checkout -- %s`", short(res.Commit), err, strings.Join(paths, " "))
+			"run `git checkout -- %s`", short(res.Commit), err, strings.Join(r.paths, " "))
 	}
 	tx.trace("worktree")
 	return res, nil

@@ -1,9 +1,7 @@
 package filestore
 
 import (
-	"crypto/rand"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"io/fs"
 	"os"
@@ -11,6 +9,7 @@ import (
 	"time"
 
 	"github.com/git-milestone/git-milestone/internal/milestone"
+	"github.com/git-milestone/git-milestone/internal/safefs"
 	"github.com/git-milestone/git-milestone/internal/storage"
 )
 
@@ -74,23 +73,7 @@ func (s *Store) saveDocCache(paths []string, docs []*cachedDoc) {
 			b = appendCachedDoc(b, paths[i], d)
 		}
 	}
-	var rnd [8]byte
-	rand.Read(rnd[:])
-	tmp := s.docCachePath() + ".tmp-" + hex.EncodeToString(rnd[:])
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
-	if err != nil {
-		return
-	}
-	_, err = f.Write(b)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, s.docCachePath())
-	}
-	if err != nil {
-		os.Remove(tmp)
-	}
+	_ = safefs.WriteFile(s.docCachePath(), b, safefs.FileOptions{NoSync: true})
 }
 
 func appendString(b []byte, s string) []byte {
