@@ -160,44 +160,14 @@ func (m *migration) run(ctx context.Context) (err error) {
 	// transaction is only taken for the switch commit itself: .git/index.lock
 	// is held for milliseconds, and a migration killed before the switch
 	// leaves nothing behind.
-	recs, problems, err := s.backend.List(ctx, storage.Query{All: true})
+	recs, problems, err := m.readSource(ctx, from)
 	if err != nil {
-		return fmt.Errorf("read the %s backend: %w", from, err)
-	}
-	if len(problems) > 0 && !m.skipInvalid {
-		for _, p := range problems {
-			fmt.Fprintf(s.env.Stderr, "%v\n", p.Err)
-		}
-		return refused("migrate: %d document(s) cannot be read (named above): fix them, or pass --skip-invalid to leave them behind", len(problems))
-	}
-	for _, p := range problems {
-		m.say("left behind (--skip-invalid): %v", p.Err)
+		return err
 	}
 	src := describe(from, fromType)
 	dst := describe(m.to, toType)
 	if m.dryRun {
-		steps := []string{"back up every document to .milestones/backups/<time>-" + from + "/"}
-		if !m.backup {
-			steps = steps[:0]
-		}
-		steps = append(steps, m.planSteps(from)...)
-		if m.json {
-			return writeJSON(s.env.Stdout, map[string]any{"from": src, "to": dst, "milestones": len(recs), "steps": steps, "invalid": len(problems)})
-		}
-		fmt.Fprintf(s.env.Stdout, "plan: migrate %d milestone(s) from %s to %s\n", len(recs), src, dst)
-		for i, st := range steps {
-			fmt.Fprintf(s.env.Stdout, "  %d. %s\n", i+1, st)
-		}
-		if m.pins() {
-			fmt.Fprintf(s.env.Stdout, "  the switch commit also sets storage.backend: %s (the automatic switch stays off until `git milestone backend auto`)\n", m.to)
-		}
-		if leavesGit(from, m.to) {
-			fmt.Fprint(s.env.Stdout, m.leavingGitNotice(toType))
-		}
-		if len(problems) > 0 {
-			fmt.Fprintf(s.env.Stdout, "  %d invalid document(s) would be left behind\n", len(problems))
-		}
-		return nil
+		return m.printPlan(from, src, dst, toType, len(recs), len(problems))
 	}
 	started := time.Now()
 	// migrate.Run writes a journal first: it lets the next migrate (or
@@ -212,23 +182,8 @@ func (m *migration) run(ctx context.Context) (err error) {
 		return m.fail(src, dst, err)
 	}
 	defer closeMover()
-	var backup func() error
-	if m.backup {
-		backup = func() error {
-			dir := newBackupDir(s.tree(), ".milestones/backups", time.Now().UTC().Format("20060102T150405Z")+"-"+from)
-			if _, err := migrate.Backup(s.tree(), dir, recs); err != nil {
-				return err
-			}
-			if err := backupInvalid(s.tree(), dir, problems); err != nil {
-				return err
-			}
-			m.say("backed up %d milestone(s) to %s", len(recs), dir)
-			m.backupDir = dir
-			return nil
-		}
-	}
 	res, err := migrate.Run(ctx, migrate.Pipeline{
-		Mover: mover, Records: recs, Backup: backup, Rollback: m.rollback, Step: m.crashPoint,
+		Mover: mover, Records: recs, Backup: m.backupStep(from, recs, problems), Rollback: m.rollback, Step: m.crashPoint,
 		Journal: migrate.Journal{From: from, FromType: fromType, To: m.to, ToType: toType, KeepSource: m.keepSource,
 			Rollback: m.rollback, Started: s.env.Now().UTC().Format(time.RFC3339)},
 		JournalPath: journalPath(s.repo),
@@ -260,6 +215,76 @@ func (m *migration) run(ctx context.Context) (err error) {
 		m.say("storage.backend is now %s: the automatic switch stays off until `git milestone backend auto`", m.to)
 	}
 	return nil
+}
+
+// readSource reads every milestone of the live backend under the
+// migration lock; documents that cannot be read refuse the migration
+// unless --skip-invalid leaves them behind.
+func (m *migration) readSource(ctx context.Context, from string) ([]storage.Record, []storage.Problem, error) {
+	recs, problems, err := m.s.backend.List(ctx, storage.Query{All: true})
+	if err != nil {
+		return nil, nil, fmt.Errorf("read the %s backend: %w", from, err)
+	}
+	if len(problems) > 0 && !m.skipInvalid {
+		for _, p := range problems {
+			fmt.Fprintf(m.s.env.Stderr, "%v\n", p.Err)
+		}
+		return nil, nil, refused("migrate: %d document(s) cannot be read (named above): fix them, or pass --skip-invalid to leave them behind", len(problems))
+	}
+	for _, p := range problems {
+		m.say("left behind (--skip-invalid): %v", p.Err)
+	}
+	return recs, problems, nil
+}
+
+// printPlan is --dry-run: the steps a migration of n milestones (and
+// invalid documents left behind) would take, as text or JSON.
+func (m *migration) printPlan(from, src, dst, toType string, n, invalid int) error {
+	out := m.s.env.Stdout
+	steps := []string{"back up every document to .milestones/backups/<time>-" + from + "/"}
+	if !m.backup {
+		steps = steps[:0]
+	}
+	steps = append(steps, m.planSteps(from)...)
+	if m.json {
+		return writeJSON(out, map[string]any{"from": src, "to": dst, "milestones": n, "steps": steps, "invalid": invalid})
+	}
+	fmt.Fprintf(out, "plan: migrate %d milestone(s) from %s to %s\n", n, src, dst)
+	for i, st := range steps {
+		fmt.Fprintf(out, "  %d. %s\n", i+1, st)
+	}
+	if m.pins() {
+		fmt.Fprintf(out, "  the switch commit also sets storage.backend: %s (the automatic switch stays off until `git milestone backend auto`)\n", m.to)
+	}
+	if leavesGit(from, m.to) {
+		fmt.Fprint(out, m.leavingGitNotice(toType))
+	}
+	if invalid > 0 {
+		fmt.Fprintf(out, "  %d invalid document(s) would be left behind\n", invalid)
+	}
+	return nil
+}
+
+// backupStep is the pipeline's backup of recs (and, byte for byte, the
+// documents that could not be read); nil without
+// migration.backup_before_migration.
+func (m *migration) backupStep(from string, recs []storage.Record, problems []storage.Problem) func() error {
+	if !m.backup {
+		return nil
+	}
+	t := m.s.tree()
+	return func() error {
+		dir := newBackupDir(t, ".milestones/backups", time.Now().UTC().Format("20060102T150405Z")+"-"+from)
+		if _, err := migrate.Backup(t, dir, recs); err != nil {
+			return err
+		}
+		if err := backupInvalid(t, dir, problems); err != nil {
+			return err
+		}
+		m.say("backed up %d milestone(s) to %s", len(recs), dir)
+		m.backupDir = dir
+		return nil
+	}
 }
 
 // pins reports whether this migration pins the backend: an explicit one
