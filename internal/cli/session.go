@@ -238,9 +238,7 @@ func (s *session) resolve(ctx context.Context, arg string) (string, error) {
 	if arg == "" {
 		return "", refused("a milestone id is required")
 	}
-	if r, ok := s.read.(interface {
-		ResolveID(ctx context.Context, prefix string) (string, error)
-	}); ok {
+	if r, ok := s.read.(storage.PrefixResolver); ok {
 		return r.ResolveID(ctx, arg) // reads only the ids under the prefix
 	}
 	ids, err := s.read.IDs(ctx)

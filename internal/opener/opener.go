@@ -177,3 +177,21 @@ func (h *hybridBackend) IndexReader(context.Context) (storage.Reader, error) {
 	}
 	return ix, nil
 }
+
+// What each backend offers, checked when the opener is built: a method
+// renamed in a backend must not silently drop a feature the CLI finds by
+// assertion.
+var (
+	_ FileBackend            = (*fileBackend)(nil)
+	_ storage.IDChecker      = (*fileBackend)(nil)
+	_ storage.PrefixResolver = (*fileBackend)(nil)
+
+	_ HybridBackend          = (*hybridBackend)(nil)
+	_ storage.IDChecker      = (*hybridBackend)(nil)
+	_ storage.PrefixResolver = (*hybridBackend)(nil)
+	_ storage.Statser        = (*hybridBackend)(nil)
+
+	_ DatabaseBackend        = (*database)(nil)
+	_ storage.PrefixResolver = (*database)(nil)
+	_ storage.Statser        = (*database)(nil)
+)

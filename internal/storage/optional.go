@@ -135,3 +135,15 @@ type Files interface {
 	// ReadFile reads one document file by its repository-relative path.
 	ReadFile(rel string) ([]byte, error)
 }
+
+// IDChecker is a backend that tells cheaply whether one id is taken (the
+// file backends: two lstat calls), instead of listing every id.
+type IDChecker interface {
+	Taken(ctx context.Context, id string) (bool, error)
+}
+
+// PrefixResolver is a reader that turns an id prefix into the one id it
+// names by reading only the ids under the prefix.
+type PrefixResolver interface {
+	ResolveID(ctx context.Context, prefix string) (string, error)
+}
