@@ -15,9 +15,9 @@ import (
 
 	"github.com/git-milestone/git-milestone/internal/format"
 	"github.com/git-milestone/git-milestone/internal/milestone"
+	"github.com/git-milestone/git-milestone/internal/opener"
 	"github.com/git-milestone/git-milestone/internal/safefs"
 	"github.com/git-milestone/git-milestone/internal/storage"
-	"github.com/git-milestone/git-milestone/internal/storage/dbstore"
 )
 
 // Exit codes (SPEC section 4).
@@ -93,7 +93,7 @@ func ExitCode(err error) int {
 		return ExitFailed
 	case errors.As(err, &r), errors.As(err, &fe), errors.As(err, &field), errors.As(err, &amb):
 		return ExitRefused
-	case errors.Is(err, storage.ErrExists), errors.Is(err, safefs.ErrRefused), errors.Is(err, dbstore.ErrBadURL):
+	case errors.Is(err, storage.ErrExists), errors.Is(err, safefs.ErrRefused), errors.Is(err, opener.ErrBadURL), errors.Is(err, opener.ErrNoURL):
 		return ExitRefused
 	}
 	return ExitFailed

@@ -13,9 +13,8 @@ import (
 	"github.com/git-milestone/git-milestone/internal/config"
 	"github.com/git-milestone/git-milestone/internal/lock"
 	"github.com/git-milestone/git-milestone/internal/migrate"
+	"github.com/git-milestone/git-milestone/internal/opener"
 	"github.com/git-milestone/git-milestone/internal/storage"
-	"github.com/git-milestone/git-milestone/internal/storage/dbstore"
-	"github.com/git-milestone/git-milestone/internal/txn"
 )
 
 // backendReport is the `backend --json` object (SPEC section 4).
@@ -72,7 +71,7 @@ func (s *session) openCount(ctx context.Context) (int, error) {
 // commit authors of .milestones/ in file modes, actors in the database.
 func (s *session) users(ctx context.Context) (int, error) {
 	since := s.env.Now().Add(-30 * 24 * time.Hour)
-	if db, ok := s.backend.(*dbstore.Store); ok {
+	if db, ok := s.backend.(storage.EventStore); ok {
 		return db.Actors(ctx, since)
 	}
 	emails, err := s.repo.AuthorEmails(since, ".milestones")
@@ -127,13 +126,13 @@ func newBackendCommand(env *Env) *cli.Command {
 					"milestones_file_to_hybrid": t.MilestoneCount.FileToHybrid, "milestones_hybrid_to_database": t.MilestoneCount.HybridToDatabase,
 					"users_file_to_hybrid": t.ConcurrentUsers.FileToHybrid, "users_hybrid_to_database": t.ConcurrentUsers.HybridToDatabase,
 				}}
-			if db, ok := s.backend.(*dbstore.Store); ok {
+			if db, ok := s.backend.(storage.Database); ok {
 				rep.DatabaseType = db.Type()
 			}
 			if rec == config.Database {
-				rep.RecommendedDatabaseType = dbstore.TypeSQLite
+				rep.RecommendedDatabaseType = opener.SQLite
 				if users > 1 {
-					rep.RecommendedDatabaseType = dbstore.TypePostgreSQL
+					rep.RecommendedDatabaseType = opener.PostgreSQL
 					rep.Reasons = append(rep.Reasons, fmt.Sprintf("%d people write: a shared PostgreSQL server, not a local SQLite file (.milestones/enterprise.db is not in git, so clones do not share it)", users))
 				} else {
 					rep.Reasons = append(rep.Reasons, "one person writes: a local SQLite file fits (.milestones/enterprise.db, not in git; PostgreSQL once others join)")
@@ -246,21 +245,16 @@ func (s *session) setBackendAuto(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	tx, err := txn.Begin(ctx, s.repo, txn.Options{Getenv: s.env.Getenv, Warn: s.warn})
+	res, err := opener.Commit(ctx, s.repo, opener.CommitOptions{Getenv: s.env.Getenv, Warn: s.warn},
+		"milestone: backend auto\n\nThe automatic file <-> hybrid switch decides again (storage.backend: auto).\n",
+		[]storage.Change{{Path: config.ConfigPath, Content: out}})
 	if err != nil {
 		return err
 	}
-	defer tx.Close()
-	res, err := tx.Commit("milestone: backend auto\n\nThe automatic file <-> hybrid switch decides again (storage.backend: auto).\n",
-		[]txn.Change{{Path: config.ConfigPath, Content: out}})
-	if err != nil {
-		return err
-	}
-	tx.Close()
 	release()
 	s.cfg.Storage.Backend = config.Auto
 	s.logEvent(configChangedEvent, map[string]any{"storage.backend": config.Auto, "was": s.kind})
-	s.reportCommit(fmt.Sprintf("storage.backend: auto (backend %s; the automatic switch decides from now on)", s.kind), storageResult(res))
+	s.reportCommit(fmt.Sprintf("storage.backend: auto (backend %s; the automatic switch decides from now on)", s.kind), res)
 	s.autoSwitch(ctx)
 	return nil
 }

@@ -11,9 +11,9 @@ import (
 
 	"github.com/git-milestone/git-milestone/internal/config"
 	"github.com/git-milestone/git-milestone/internal/milestone"
+	"github.com/git-milestone/git-milestone/internal/opener"
 	"github.com/git-milestone/git-milestone/internal/safefs"
 	"github.com/git-milestone/git-milestone/internal/storage"
-	"github.com/git-milestone/git-milestone/internal/storage/filestore"
 )
 
 var (
@@ -284,7 +284,7 @@ func completionIDs(env *Env) []string {
 	var ids []string
 	for _, st := range []milestone.Status{milestone.Active, milestone.Completed} {
 		// Through safefs: a linked folder is not listed.
-		entries, err := safefs.WorkTree(repo.WorkTree).ReadDir(path.Dir(filestore.PathFor("x", st)))
+		entries, err := safefs.WorkTree(repo.WorkTree).ReadDir(path.Dir(opener.PathFor("x", st)))
 		if err != nil {
 			continue
 		}

@@ -12,11 +12,9 @@ import (
 
 	"github.com/git-milestone/git-milestone/internal/format"
 	"github.com/git-milestone/git-milestone/internal/lock"
+	"github.com/git-milestone/git-milestone/internal/opener"
 	"github.com/git-milestone/git-milestone/internal/safefs"
 	"github.com/git-milestone/git-milestone/internal/storage"
-	"github.com/git-milestone/git-milestone/internal/storage/dbstore"
-	"github.com/git-milestone/git-milestone/internal/storage/filestore"
-	"github.com/git-milestone/git-milestone/internal/storage/hybrid"
 )
 
 func newFsckCommand(env *Env) *cli.Command {
@@ -40,88 +38,25 @@ func newFsckCommand(env *Env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			var findings []string
-			for _, p := range problems {
-				findings = append(findings, p.Err.Error()+": "+problemHint)
-			}
-			byID := map[string]*storage.Record{}
-			var misplaced []storage.Record
-			for i := range recs {
-				r := &recs[i]
-				byID[r.Milestone.ID] = r
-				misfiled := false
-				if r.Path != "" {
-					want := ".milestones/" + r.Milestone.Status.Folder() + "/"
-					if !strings.HasPrefix(r.Path, want) {
-						findings = append(findings, fmt.Sprintf("%s: status %s belongs in %s", r.Path, r.Milestone.Status, want))
-						misfiled = true
-					}
-				}
-				if r.Milestone.Status.Closed() && r.Milestone.ClosedAt == "" {
-					findings = append(findings, fmt.Sprintf("%s: status %s but no closed_at", where(*r), r.Milestone.Status))
-					misfiled = true
-				}
-				if misfiled {
-					misplaced = append(misplaced, *r)
-				}
-				if f := ownIDFinding(r); f != "" {
-					findings = append(findings, f)
-				}
-			}
-			findings = append(findings, dependencyFindings(recs, byID)...)
+			findings, misplaced := documentFindings(recs, problems)
 			findings = append(findings, s.lockFindings()...)
 			findings = append(findings, s.backendFindings(c.Context)...)
 			findings = append(findings, driverFindings(s.repo)...)
-			if j, err := s.interruptedMigration(); err != nil {
-				findings = append(findings, err.Error())
-			} else if j != nil && !c.Bool("repair") {
-				findings = append(findings, fmt.Sprintf("an interrupted %s: `git milestone fsck --repair` finishes it (or undoes it if its switch had not landed)", j))
-			} else if j != nil {
-				msg, err := s.finishInterruptedLocked(c.Context)
-				if err != nil {
-					return err
-				}
-				fmt.Fprintln(env.Stderr, msg)
+			more, err := s.migrationFindings(c.Context, c.Bool("repair"))
+			if err != nil {
+				return err
 			}
+			findings = append(findings, more...)
 			findings = append(findings, s.resolveFindings()...)
 			special, removed := s.specialFindings(findings, c.Bool("repair"))
 			findings = append(findings, special...)
 			repaired := removed
 			if c.Bool("repair") && len(misplaced) > 0 {
-				ids := make([]string, len(misplaced))
-				for i, r := range misplaced {
-					ids[i] = r.Milestone.ID
-				}
-				res, err := s.update(c.Context, storage.UpdateOptions{Lock: ids,
-					Message: fmt.Sprintf("milestone: fsck --repair files %d document(s) by their status\n", len(ids))},
-					func(tx storage.Tx) error {
-						for _, id := range ids {
-							r, err := tx.Get(id)
-							if err != nil {
-								return err
-							}
-							src := r.Source
-							if r.Milestone.Status.Closed() && r.Milestone.ClosedAt == "" {
-								m := r.Milestone.Clone()
-								m.ClosedAt = m.UpdatedAt
-								if m.ClosedAt == "" {
-									m.ClosedAt = s.now()
-								}
-								if src, err = format.Rewrite(r.Path, r.Source, m); err != nil {
-									return err
-								}
-								r.Milestone = m
-							}
-							if err := tx.Put(r.Milestone, src); err != nil {
-								return err
-							}
-						}
-						return nil
-					})
+				res, err := s.refile(c.Context, misplaced)
 				if err != nil {
 					return err
 				}
-				repaired += len(ids)
+				repaired += len(misplaced)
 				s.reportCommit(fmt.Sprintf("Repaired %d misplaced document(s)", repaired), res)
 			}
 			if c.Bool("json") {
@@ -148,6 +83,94 @@ func newFsckCommand(env *Env) *cli.Command {
 			return nil
 		},
 	}
+}
+
+// documentFindings checks every document: those that cannot be read,
+// those in the wrong folder or closed without closed_at (misplaced:
+// --repair refiles them), own id keys and dependencies.
+func documentFindings(recs []storage.Record, problems []storage.Problem) (findings []string, misplaced []storage.Record) {
+	for _, p := range problems {
+		findings = append(findings, p.Err.Error()+": "+problemHint)
+	}
+	byID := map[string]*storage.Record{}
+	for i := range recs {
+		r := &recs[i]
+		byID[r.Milestone.ID] = r
+		misfiled := false
+		if r.Path != "" {
+			want := ".milestones/" + r.Milestone.Status.Folder() + "/"
+			if !strings.HasPrefix(r.Path, want) {
+				findings = append(findings, fmt.Sprintf("%s: status %s belongs in %s", r.Path, r.Milestone.Status, want))
+				misfiled = true
+			}
+		}
+		if r.Milestone.Status.Closed() && r.Milestone.ClosedAt == "" {
+			findings = append(findings, fmt.Sprintf("%s: status %s but no closed_at", where(*r), r.Milestone.Status))
+			misfiled = true
+		}
+		if misfiled {
+			misplaced = append(misplaced, *r)
+		}
+		if f := ownIDFinding(r); f != "" {
+			findings = append(findings, f)
+		}
+	}
+	return append(findings, dependencyFindings(recs, byID)...), misplaced
+}
+
+// migrationFindings reports an interrupted migration, or with repair
+// finishes it (saying what it did on stderr).
+func (s *session) migrationFindings(ctx context.Context, repair bool) ([]string, error) {
+	j, err := s.interruptedMigration()
+	switch {
+	case err != nil:
+		return []string{err.Error()}, nil
+	case j == nil:
+		return nil, nil
+	case !repair:
+		return []string{fmt.Sprintf("an interrupted %s: `git milestone fsck --repair` finishes it (or undoes it if its switch had not landed)", j)}, nil
+	}
+	msg, err := s.finishInterruptedLocked(ctx)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintln(s.env.Stderr, msg)
+	return nil, nil
+}
+
+// refile moves the misplaced documents into the folder of their status
+// and sets a missing closed_at: one commit.
+func (s *session) refile(ctx context.Context, misplaced []storage.Record) (storage.Result, error) {
+	ids := make([]string, len(misplaced))
+	for i, r := range misplaced {
+		ids[i] = r.Milestone.ID
+	}
+	return s.update(ctx, storage.UpdateOptions{Lock: ids,
+		Message: fmt.Sprintf("milestone: fsck --repair files %d document(s) by their status\n", len(ids))},
+		func(tx storage.Tx) error {
+			for _, id := range ids {
+				r, err := tx.Get(id)
+				if err != nil {
+					return err
+				}
+				src := r.Source
+				if r.Milestone.Status.Closed() && r.Milestone.ClosedAt == "" {
+					m := r.Milestone.Clone()
+					m.ClosedAt = m.UpdatedAt
+					if m.ClosedAt == "" {
+						m.ClosedAt = s.now()
+					}
+					if src, err = format.Rewrite(r.Path, r.Source, m); err != nil {
+						return err
+					}
+					r.Milestone = m
+				}
+				if err := tx.Put(r.Milestone, src); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
 }
 
 // problemHint says how to fix a document that cannot be read.
@@ -315,21 +338,20 @@ func lockHeld(t safefs.Tree, rel string) (bool, string) {
 func (s *session) backendFindings(ctx context.Context) []string {
 	var out []string
 	switch b := s.backend.(type) {
-	case *hybrid.Store:
-		ix, err := b.Index()
-		if err != nil {
-			return append(out, fmt.Sprintf("index %s cannot be used: %v (queries read the files; `git milestone index rebuild`)", hybrid.IndexFile, err))
+	case storage.Indexed:
+		if err := b.CheckIndex(ctx); err != nil {
+			return append(out, fmt.Sprintf("index %s cannot be used: %v (queries read the files; `git milestone index rebuild`)", b.IndexFile(), err))
 		}
-		st, err := ix.Status(ctx, b.Files())
+		st, err := b.IndexStatus(ctx)
 		if err != nil {
-			return append(out, fmt.Sprintf("index %s: %v", hybrid.IndexFile, err))
+			return append(out, fmt.Sprintf("index %s: %v", b.IndexFile(), err))
 		}
 		if !st.Fresh {
 			out = append(out, fmt.Sprintf("index %s is stale (%d added, %d changed, %d removed): `git milestone index refresh`",
-				hybrid.IndexFile, len(st.Added), len(st.Changed), len(st.Removed)))
+				b.IndexFile(), len(st.Added), len(st.Changed), len(st.Removed)))
 		}
-	case *dbstore.Store:
-		files, _, err := filestore.Open(s.repo, fsOptions(s.env, s.warn)).Scan()
+	case storage.Database:
+		files, _, err := opener.Files(s.repo, openerOptions(s.env, s.warn)).Scan()
 		if err == nil && len(files) > 0 {
 			out = append(out, fmt.Sprintf("%d milestone file(s) under .milestones/ (e.g. %s) while the database is the store: "+
 				"they are not read; an interrupted migration? re-run `git milestone migrate`, or remove them", len(files), files[0].Path))

@@ -10,6 +10,7 @@ import (
 
 	"github.com/git-milestone/git-milestone/internal/config"
 	"github.com/git-milestone/git-milestone/internal/githooks"
+	"github.com/git-milestone/git-milestone/internal/opener"
 )
 
 // hookOptions finds where this repository's hooks live.
@@ -236,11 +237,14 @@ func refreshHook(ctx context.Context, env *Env, name string, args []string) erro
 		stdin, _ = io.ReadAll(env.Stdin)
 	}
 	warn := func(s string) { fmt.Fprintf(env.Stderr, "git-milestone: %s\n", s) }
-	st, ix, err := openIndex(ctx, repo, env, warn, warn)
+	st, err := opener.Hybrid(ctx, repo, openerOptions(env, warn), warn)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	if err := st.CheckIndex(ctx); err != nil {
+		return err
+	}
 	if rng, ok := githooks.HookRange(repo.GitDir, name, args, stdin); ok {
 		changes, err := githooks.ChangedPaths(ctx, repo.WorkTree, rng.From, rng.To)
 		if err == nil {
@@ -248,10 +252,9 @@ func refreshHook(ctx context.Context, env *Env, name string, args []string) erro
 			for i, ch := range changes {
 				paths[i] = ch.Path
 			}
-			_, err = ix.RefreshPaths(ctx, st.Files(), paths)
-			return err
+			return st.RefreshIndexPaths(ctx, paths)
 		}
 	}
-	_, err = ix.Refresh(ctx, st.Files())
+	_, err = st.RefreshIndex(ctx)
 	return err
 }

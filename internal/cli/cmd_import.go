@@ -16,13 +16,10 @@ import (
 	"github.com/git-milestone/git-milestone/internal/eventlog"
 	"github.com/git-milestone/git-milestone/internal/lock"
 	"github.com/git-milestone/git-milestone/internal/milestone"
+	"github.com/git-milestone/git-milestone/internal/opener"
 	"github.com/git-milestone/git-milestone/internal/storage"
 	"github.com/git-milestone/git-milestone/internal/storage/cache"
-	"github.com/git-milestone/git-milestone/internal/storage/dbstore"
-	"github.com/git-milestone/git-milestone/internal/storage/filestore"
-	"github.com/git-milestone/git-milestone/internal/storage/hybrid"
 	"github.com/git-milestone/git-milestone/internal/transfer"
-	"github.com/git-milestone/git-milestone/internal/txn"
 )
 
 // importSources are the values of import --from.
@@ -154,15 +151,14 @@ func (im *importer) run(ctx context.Context) (storage.Result, []transfer.Action,
 	}
 	s.read = s.backend
 	switch b := s.backend.(type) {
-	case *dbstore.Store:
+	case importDatabase:
 		if inPlace {
 			return storage.Result{}, nil, refused("import --from seed without PATH converts the YAML documents of a file or hybrid store; in database mode give the shell-era enterprise.db as PATH")
 		}
 		return im.intoDatabase(ctx, b, incoming)
-	case *hybrid.Store:
-		return im.intoFiles(ctx, b.Files(), incoming, inPlace, b)
-	case *filestore.Store:
-		return im.intoFiles(ctx, b, incoming, inPlace, nil)
+	case storage.Files:
+		ix, _ := b.(storage.Indexed)
+		return im.intoFiles(ctx, b, incoming, inPlace, ix)
 	}
 	return storage.Result{}, nil, fmt.Errorf("import: the %s backend is not supported", s.kind)
 }
@@ -206,7 +202,7 @@ func (im *importer) vocabulary() transfer.Vocabulary {
 
 // readSeedDB converts the rows of a shell-era enterprise.db.
 func (im *importer) readSeedDB(ctx context.Context) ([]transfer.Incoming, error) {
-	rows, err := dbstore.ReadSeed(ctx, im.abs(im.arg))
+	rows, err := opener.ReadSeed(ctx, im.abs(im.arg))
 	if err != nil {
 		return nil, err
 	}
@@ -228,7 +224,7 @@ func (im *importer) readSeedDB(ctx context.Context) ([]transfer.Incoming, error)
 
 // seedInPlace converts the documents under .milestones/active|completed
 // that this tool cannot read, or that carry their own id key.
-func (im *importer) seedInPlace(fs *filestore.Store, recs []storage.Record) ([]transfer.Incoming, error) {
+func (im *importer) seedInPlace(fs storage.Files, recs []storage.Record) ([]transfer.Incoming, error) {
 	files, _, err := fs.Scan() // symbolic links and duplicates stay problems: never read
 	if err != nil {
 		return nil, err
@@ -303,7 +299,7 @@ func moveOwnID(r *storage.Record) (transfer.Incoming, bool) {
 }
 
 // intoFiles imports into a file or hybrid store: one transaction, one commit.
-func (im *importer) intoFiles(ctx context.Context, fs *filestore.Store, incoming []transfer.Incoming, inPlace bool, h *hybrid.Store) (storage.Result, []transfer.Action, error) {
+func (im *importer) intoFiles(ctx context.Context, fs storage.Files, incoming []transfer.Incoming, inPlace bool, ix storage.Indexed) (storage.Result, []transfer.Action, error) {
 	s := im.s
 	release, err := lock.Acquire(ctx, s.tree(), MigrationLock, 60*time.Second, s.warn)
 	if errors.Is(err, lock.ErrLocked) {
@@ -315,9 +311,9 @@ func (im *importer) intoFiles(ctx context.Context, fs *filestore.Store, incoming
 	defer release()
 	// The transaction's flock is held while the store is read and
 	// written: no other git-milestone process writes in between.
-	var tx *txn.Tx
+	var tx storage.Committer
 	if !im.dryRun {
-		if tx, err = txn.Begin(ctx, s.repo, txn.Options{Getenv: s.env.Getenv, Warn: s.warn}); err != nil {
+		if tx, err = opener.Begin(ctx, s.repo, opener.CommitOptions{Getenv: s.env.Getenv, Warn: s.warn}); err != nil {
 			return storage.Result{}, nil, err
 		}
 		defer tx.Close()
@@ -352,18 +348,16 @@ func (im *importer) intoFiles(ctx context.Context, fs *filestore.Store, incoming
 		return storage.Result{}, nil, err
 	}
 	tx.Close()
-	if h != nil {
-		if ix, err := h.Index(); err == nil {
-			paths := make([]string, len(changes))
-			for i, c := range changes {
-				paths[i] = c.Path
-			}
-			if _, err := ix.RefreshPaths(ctx, fs, paths); err != nil {
-				s.warn(fmt.Sprintf("the index was not updated (%v); the next command will refresh it", err))
-			}
+	if ix != nil && ix.CheckIndex(ctx) == nil {
+		paths := make([]string, len(changes))
+		for i, c := range changes {
+			paths[i] = c.Path
+		}
+		if err := ix.RefreshIndexPaths(ctx, paths); err != nil {
+			s.warn(fmt.Sprintf("the index was not updated (%v); the next command will refresh it", err))
 		}
 	}
-	return storageResult(res), actions, nil
+	return res, actions, nil
 }
 
 // commitMessage is -m, or a summary of the import.
@@ -378,20 +372,20 @@ func (im *importer) commitMessage(actions []transfer.Action) string {
 // fileChanges are the work-tree changes of a plan: every written document
 // at the path its status gives, and the file it came from removed when
 // that differs.
-func fileChanges(actions []transfer.Action) []txn.Change {
-	var changes []txn.Change
+func fileChanges(actions []transfer.Action) []storage.Change {
+	var changes []storage.Change
 	written := map[string]bool{}
 	for _, a := range actions {
 		if a.Kind == transfer.Unchanged {
 			continue
 		}
-		p := filestore.PathFor(a.M.ID, a.M.Status)
-		changes = append(changes, txn.Change{Path: p, Content: a.Src})
+		p := opener.PathFor(a.M.ID, a.M.Status)
+		changes = append(changes, storage.Change{Path: p, Content: a.Src})
 		written[p] = true
 	}
 	for _, a := range actions {
 		if a.Kind != transfer.Unchanged && a.OldPath != "" && !written[a.OldPath] {
-			changes = append(changes, txn.Change{Path: a.OldPath, Delete: true})
+			changes = append(changes, storage.Change{Path: a.OldPath, Delete: true})
 			written[a.OldPath] = true
 		}
 	}
@@ -399,9 +393,15 @@ func fileChanges(actions []transfer.Action) []txn.Change {
 	return changes
 }
 
+// importDatabase is a store import writes into by bulk where it can.
+type importDatabase interface {
+	storage.Backend
+	storage.BulkImporter
+}
+
 // intoDatabase imports into the database: new milestones only go in by
 // the bulk path (COPY on PostgreSQL), otherwise one transaction of writes.
-func (im *importer) intoDatabase(ctx context.Context, db *dbstore.Store, incoming []transfer.Incoming) (storage.Result, []transfer.Action, error) {
+func (im *importer) intoDatabase(ctx context.Context, db importDatabase, incoming []transfer.Incoming) (storage.Result, []transfer.Action, error) {
 	s := im.s
 	recs, problems, err := db.List(ctx, storage.Query{All: true})
 	if err != nil {
@@ -480,7 +480,7 @@ func writeImportJSON(w io.Writer, actions []transfer.Action) error {
 		}
 		out[i] = importEntry{ID: a.M.ID, Action: string(a.Kind), Origin: a.Origin, Notes: notes}
 		if a.M.ID != "" {
-			out[i].Path = filestore.PathFor(a.M.ID, a.M.Status)
+			out[i].Path = opener.PathFor(a.M.ID, a.M.Status)
 		}
 	}
 	return writeJSON(w, out)
@@ -490,7 +490,7 @@ func writeImportJSON(w io.Writer, actions []transfer.Action) error {
 // its notes indented.
 func writeImportPlan(w io.Writer, actions []transfer.Action) {
 	for _, a := range actions {
-		target := filestore.PathFor(a.M.ID, a.M.Status)
+		target := opener.PathFor(a.M.ID, a.M.Status)
 		fmt.Fprintf(w, "%-9s %s -> %s\n", a.Kind, printable(a.Origin), target)
 		for _, n := range a.Notes {
 			fmt.Fprintf(w, "          %s\n", printable(n))

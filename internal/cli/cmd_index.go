@@ -8,19 +8,20 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/git-milestone/git-milestone/internal/gitrepo"
-	"github.com/git-milestone/git-milestone/internal/index"
-	"github.com/git-milestone/git-milestone/internal/storage/hybrid"
+	"github.com/git-milestone/git-milestone/internal/opener"
+	"github.com/git-milestone/git-milestone/internal/storage"
 )
 
-// openIndex opens repo's hybrid store and its index. warn receives the
-// file store's warnings; indexWarn the index's own (nil: none, for callers
-// whose point is to build it). The caller closes the store.
-func openIndex(ctx context.Context, repo *gitrepo.Repo, env *Env, warn, indexWarn func(string)) (*hybrid.Store, *index.Index, error) {
-	st, err := hybrid.Open(ctx, repo, fsOptions(env, warn), indexWarn)
+// openIndex opens repo's hybrid store and its index (as a reader). warn
+// receives the file store's warnings; indexWarn the index's own (nil:
+// none, for callers whose point is to build it). The caller closes the
+// store.
+func openIndex(ctx context.Context, repo *gitrepo.Repo, env *Env, warn, indexWarn func(string)) (opener.HybridBackend, storage.Reader, error) {
+	st, err := opener.Hybrid(ctx, repo, openerOptions(env, warn), indexWarn)
 	if err != nil {
 		return nil, nil, err
 	}
-	ix, err := st.Index()
+	ix, err := st.IndexReader(ctx)
 	if err != nil {
 		st.Close()
 		return nil, nil, err
@@ -28,23 +29,22 @@ func openIndex(ctx context.Context, repo *gitrepo.Repo, env *Env, warn, indexWar
 	return st, ix, nil
 }
 
-// hybridSession opens the session and checks it runs the hybrid backend.
-func hybridSession(c *cli.Context, env *Env) (*session, *hybrid.Store, *index.Index, error) {
+// hybridSession opens the session and checks its backend keeps an index.
+func hybridSession(c *cli.Context, env *Env) (*session, storage.Indexed, error) {
 	s, err := open(c.Context, env)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
-	h, ok := s.backend.(*hybrid.Store)
+	h, ok := s.backend.(storage.Indexed)
 	if !ok {
 		s.close()
-		return nil, nil, nil, fmt.Errorf("the index belongs to the hybrid backend; this repository uses %s (see `git milestone migrate --to hybrid`)", s.kind)
+		return nil, nil, fmt.Errorf("the index belongs to the hybrid backend; this repository uses %s (see `git milestone migrate --to hybrid`)", s.kind)
 	}
-	ix, err := h.Index()
-	if err != nil {
+	if err := h.CheckIndex(c.Context); err != nil {
 		s.close()
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
-	return s, h, ix, nil
+	return s, h, nil
 }
 
 func newIndexCommand(env *Env) *cli.Command {
@@ -58,12 +58,12 @@ func newIndexCommand(env *Env) *cli.Command {
 				Usage: "is the index fresh, and if not, why; counts",
 				Flags: []cli.Flag{jsonFlag},
 				Action: func(c *cli.Context) error {
-					s, h, ix, err := hybridSession(c, env)
+					s, h, err := hybridSession(c, env)
 					if err != nil {
 						return err
 					}
 					defer s.close()
-					st, err := ix.Status(c.Context, h.Files())
+					st, err := h.IndexStatus(c.Context)
 					if err != nil {
 						return err
 					}
@@ -104,12 +104,12 @@ func newIndexCommand(env *Env) *cli.Command {
 				Name:  "refresh",
 				Usage: "bring the index up to date with the work tree (only what changed)",
 				Action: func(c *cli.Context) error {
-					s, h, ix, err := hybridSession(c, env)
+					s, h, err := hybridSession(c, env)
 					if err != nil {
 						return err
 					}
 					defer s.close()
-					rep, err := ix.Refresh(c.Context, h.Files())
+					rep, err := h.RefreshIndex(c.Context)
 					if err != nil {
 						return err
 					}
@@ -121,7 +121,7 @@ func newIndexCommand(env *Env) *cli.Command {
 				Name:  "rebuild",
 				Usage: "rebuild the index from the milestone files",
 				Action: func(c *cli.Context) error {
-					s, h, ix, err := hybridSession(c, env)
+					s, h, err := hybridSession(c, env)
 					if err != nil {
 						return err
 					}
@@ -137,13 +137,13 @@ func newIndexCommand(env *Env) *cli.Command {
 						}
 						bar.Set(done)
 					}
-					if err := ix.Rebuild(c.Context, h.Files(), progress); err != nil {
+					if err := h.RebuildIndex(c.Context, progress); err != nil {
 						return err
 					}
 					if bar != nil {
 						bar.Finish()
 					}
-					st, err := ix.Status(c.Context, h.Files())
+					st, err := h.IndexStatus(c.Context)
 					if err != nil {
 						return err
 					}

@@ -13,8 +13,9 @@ import (
 	"github.com/git-milestone/git-milestone/internal/eventlog"
 	"github.com/git-milestone/git-milestone/internal/githooks"
 	"github.com/git-milestone/git-milestone/internal/gitrepo"
+	"github.com/git-milestone/git-milestone/internal/opener"
 	"github.com/git-milestone/git-milestone/internal/safefs"
-	"github.com/git-milestone/git-milestone/internal/txn"
+	"github.com/git-milestone/git-milestone/internal/storage"
 )
 
 // gitignore keeps local state out of git.
@@ -40,123 +41,133 @@ func newInitCommand(env *Env) *cli.Command {
 			&cli.StringFlag{Name: "message", Aliases: []string{"m"}, Usage: "commit message"},
 			&cli.BoolFlag{Name: "hooks", Usage: "also install the git hooks (hybrid: they keep the index fresh)"},
 		},
-		Action: func(c *cli.Context) error {
-			if err := nArgs(c, 0, 0, "[--backend auto|file|hybrid|database]"); err != nil {
-				return err
-			}
-			backend := c.String("backend")
-			switch backend {
-			case config.Auto, config.File, config.Hybrid, config.Database:
-			default:
-				return refused("--backend %q is not one of auto, file, hybrid, database", backend)
-			}
-			if t := c.String("database-type"); t != "" && t != "sqlite" && t != "postgresql" {
-				return refused("--database-type %q is not one of sqlite, postgresql", t)
-			}
-			repo, err := openRepo(env)
-			if err != nil {
-				return err
-			}
-			current, err := config.ReadBackend(repo.WorkTree)
-			if err != nil {
-				return err
-			}
-			if current != "" {
-				// A clone of an initialised repository: what git does not
-				// carry (drivers, hooks) is set up here.
-				fmt.Fprintf(env.Stderr, "git-milestone is already initialised in this repository (backend %s): setting up this clone\n", current)
-				return setupClone(c.Context, env, repo)
-			}
-			live := backend
-			if live == config.Auto {
-				live = config.File
-			}
-			warn := env.warn
-			head, err := repo.Head()
-			if err != nil {
-				return err
-			}
-			if live == config.Database && !head.Unborn && !isSQLite(env, c.String("database-type")) {
-				// Reach the server before committing anything: a server
-				// that is down leaves the repository untouched.
-				db, err := openDatabase(c.Context, env, repo, config.Default(), c.String("database-type"), warn)
-				if err != nil {
-					return err
-				}
-				db.Close()
-			}
-			changes, err := initChanges(repo, backend, c.String("database-type"))
-			if err != nil {
-				return err
-			}
-			attrsBefore, attrsErr := safefs.WorkTree(repo.WorkTree).ReadFile(".gitattributes")
-			tx, err := txn.Begin(c.Context, repo, txn.Options{Getenv: env.Getenv, Sign: env.commit.sign, Signoff: env.commit.signoff})
-			if err != nil {
-				return err
-			}
-			defer tx.Close()
-			msg := c.String("message")
-			if msg == "" {
-				msg = fmt.Sprintf("milestone: set up git-milestone (backend %s)\n", live)
-			}
-			res, err := tx.Commit(msg, changes)
-			if err != nil {
-				return err
-			}
-			tx.Close()
-			if err := restoreAttributes(repo.WorkTree, attrsBefore, attrsErr == nil); err != nil {
-				return fmt.Errorf("restore your .gitattributes edits: %w", err)
-			}
-			for _, d := range []string{"active", "completed"} {
-				if err := safefs.WorkTree(repo.WorkTree).MkdirAll(".milestones/"+d, 0o755); err != nil {
-					return err
-				}
-			}
-			if err := configureDrivers(repo); err != nil {
-				return err
-			}
-			log := eventlog.ForWorkTree(repo.WorkTree)
-			if err := log.Append(eventlog.Event{Timestamp: env.Now(), Event: eventlog.StorageInitialized, Backend: live,
-				Details: map[string]any{"configured": backend}}); err != nil {
-				fmt.Fprintf(env.Stderr, "warning: %v\n", err)
-			}
-			s := &session{env: env}
-			s.reportCommit(fmt.Sprintf("Initialised .milestones/ (backend %s)", live), storageResult(res))
-			switch live {
-			case config.Hybrid:
-				if err := buildIndex(c.Context, env, repo); err != nil {
-					return err
-				}
-			case config.Database:
-				db, err := openDatabase(c.Context, env, repo, config.Default(), c.String("database-type"), warn)
-				if err != nil {
-					return err
-				}
-				// The project's first row: from now on the database is
-				// recognisably this project's store (dbstore.HasProject).
-				err = registerProject(c.Context, db, env, "init")
-				db.Close()
-				if err != nil {
-					return err
-				}
-			}
-			if c.Bool("hooks") {
-				o, err := hookOptions(c.Context, env)
-				if err != nil {
-					return err
-				}
-				rep, err := githooks.Install(o)
-				if err != nil {
-					return err
-				}
-				return printHookReport(env, false, rep)
-			}
-			if live == config.Hybrid {
-				fmt.Fprintln(env.Stderr, "hint: `git milestone hooks install` keeps the index fresh from git's hooks and validates milestone commits")
-			}
-			return nil
-		},
+		Action: func(c *cli.Context) error { return runInit(c, env) },
 	}
+}
+
+// runInit is init: set up .milestones/ in one commit, then the backend's
+// own store, then (--hooks) the hooks. In a clone of an initialised
+// repository it sets up what git does not carry.
+func runInit(c *cli.Context, env *Env) error {
+	if err := nArgs(c, 0, 0, "[--backend auto|file|hybrid|database]"); err != nil {
+		return err
+	}
+	backend := c.String("backend")
+	switch backend {
+	case config.Auto, config.File, config.Hybrid, config.Database:
+	default:
+		return refused("--backend %q is not one of auto, file, hybrid, database", backend)
+	}
+	dbType := c.String("database-type")
+	if dbType != "" && dbType != "sqlite" && dbType != "postgresql" {
+		return refused("--database-type %q is not one of sqlite, postgresql", dbType)
+	}
+	repo, err := openRepo(env)
+	if err != nil {
+		return err
+	}
+	current, err := config.ReadBackend(repo.WorkTree)
+	if err != nil {
+		return err
+	}
+	if current != "" {
+		// A clone of an initialised repository: what git does not
+		// carry (drivers, hooks) is set up here.
+		fmt.Fprintf(env.Stderr, "git-milestone is already initialised in this repository (backend %s): setting up this clone\n", current)
+		return setupClone(c.Context, env, repo)
+	}
+	live := backend
+	if live == config.Auto {
+		live = config.File
+	}
+	res, err := commitInit(c.Context, env, repo, backend, live, dbType, c.String("message"))
+	if err != nil {
+		return err
+	}
+	log := eventlog.ForWorkTree(repo.WorkTree)
+	if err := log.Append(eventlog.Event{Timestamp: env.Now(), Event: eventlog.StorageInitialized, Backend: live,
+		Details: map[string]any{"configured": backend}}); err != nil {
+		fmt.Fprintf(env.Stderr, "warning: %v\n", err)
+	}
+	s := &session{env: env}
+	s.reportCommit(fmt.Sprintf("Initialised .milestones/ (backend %s)", live), res)
+	if err := initStore(c.Context, env, repo, live, dbType); err != nil {
+		return err
+	}
+	if c.Bool("hooks") {
+		o, err := hookOptions(c.Context, env)
+		if err != nil {
+			return err
+		}
+		rep, err := githooks.Install(o)
+		if err != nil {
+			return err
+		}
+		return printHookReport(env, false, rep)
+	}
+	if live == config.Hybrid {
+		fmt.Fprintln(env.Stderr, "hint: `git milestone hooks install` keeps the index fresh from git's hooks and validates milestone commits")
+	}
+	return nil
+}
+
+// commitInit makes init's commit (layout, config, .gitignore,
+// .gitattributes), then creates the folders and configures the drivers.
+func commitInit(ctx context.Context, env *Env, repo *gitrepo.Repo, backend, live, dbType, msg string) (storage.Result, error) {
+	head, err := repo.Head()
+	if err != nil {
+		return storage.Result{}, err
+	}
+	if live == config.Database && !head.Unborn && !isSQLite(env, dbType) {
+		// Reach the server before committing anything: a server
+		// that is down leaves the repository untouched.
+		db, err := openDatabase(ctx, env, repo, config.Default(), dbType, env.warn)
+		if err != nil {
+			return storage.Result{}, err
+		}
+		db.Close()
+	}
+	changes, err := initChanges(repo, backend, dbType)
+	if err != nil {
+		return storage.Result{}, err
+	}
+	attrsBefore, attrsErr := safefs.WorkTree(repo.WorkTree).ReadFile(".gitattributes")
+	if msg == "" {
+		msg = fmt.Sprintf("milestone: set up git-milestone (backend %s)\n", live)
+	}
+	res, err := opener.Commit(ctx, repo, opener.CommitOptions{Getenv: env.Getenv, Sign: env.commit.sign, Signoff: env.commit.signoff}, msg, changes)
+	if err != nil {
+		return storage.Result{}, err
+	}
+	if err := restoreAttributes(repo.WorkTree, attrsBefore, attrsErr == nil); err != nil {
+		return storage.Result{}, fmt.Errorf("restore your .gitattributes edits: %w", err)
+	}
+	for _, d := range []string{"active", "completed"} {
+		if err := safefs.WorkTree(repo.WorkTree).MkdirAll(".milestones/"+d, 0o755); err != nil {
+			return storage.Result{}, err
+		}
+	}
+	return res, configureDrivers(repo)
+}
+
+// initStore creates what the live backend keeps beside the files: the
+// hybrid index, or the database's first row of this project.
+func initStore(ctx context.Context, env *Env, repo *gitrepo.Repo, live, dbType string) error {
+	switch live {
+	case config.Hybrid:
+		return buildIndex(ctx, env, repo)
+	case config.Database:
+		db, err := openDatabase(ctx, env, repo, config.Default(), dbType, env.warn)
+		if err != nil {
+			return err
+		}
+		// The project's first row: from now on the database is
+		// recognisably this project's store (storage.Database.HasProject).
+		err = registerProject(ctx, db, env, "init")
+		db.Close()
+		return err
+	}
+	return nil
 }
 
 // isSQLite reports whether init sets up the SQLite flavour of the database backend.
@@ -172,17 +183,11 @@ func isSQLite(env *Env, flag string) bool {
 
 // buildIndex creates the hybrid index of a freshly set-up repository.
 func buildIndex(ctx context.Context, env *Env, repo *gitrepo.Repo) error {
-	// No index exists yet: that is the point, not worth a warning.
-	st, ix, err := openIndex(ctx, repo, env, env.warn, nil)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	return ix.Rebuild(ctx, st.Files(), nil)
+	return opener.BuildIndex(ctx, repo, openerOptions(env, env.warn))
 }
 
 // initChanges are the files init commits.
-func initChanges(repo *gitrepo.Repo, backend, dbType string) ([]txn.Change, error) {
+func initChanges(repo *gitrepo.Repo, backend, dbType string) ([]storage.Change, error) {
 	cfg := config.DefaultYAML
 	if backend != config.Auto {
 		cfg = strings.Replace(cfg, "backend: auto ", "backend: "+backend+" ", 1)
@@ -194,7 +199,7 @@ func initChanges(repo *gitrepo.Repo, backend, dbType string) ([]txn.Change, erro
 	if live == config.Auto {
 		live = config.File
 	}
-	changes := []txn.Change{
+	changes := []storage.Change{
 		{Path: ".milestones/.gitignore", Content: []byte(gitignore)},
 		// Both folders are always tracked: when one branch empties active/,
 		// git would otherwise see active/ renamed to completed/ and turn a
@@ -204,7 +209,7 @@ func initChanges(repo *gitrepo.Repo, backend, dbType string) ([]txn.Change, erro
 		{Path: config.BackendPath, Content: []byte(live + "\n")},
 	}
 	if _, err := safefs.WorkTree(repo.WorkTree).Lstat(config.ConfigPath); errors.Is(err, fs.ErrNotExist) {
-		changes = append(changes, txn.Change{Path: config.ConfigPath, Content: []byte(cfg)})
+		changes = append(changes, storage.Change{Path: config.ConfigPath, Content: []byte(cfg)})
 	}
 	// .gitattributes: our line is added to the committed version, so the
 	// commit carries nothing of the user's own uncommitted edits.
@@ -215,7 +220,7 @@ func initChanges(repo *gitrepo.Repo, backend, dbType string) ([]txn.Change, erro
 		}
 	}
 	if withLine, added := addAttributesLine(attrs); added {
-		changes = append(changes, txn.Change{Path: ".gitattributes", Content: withLine})
+		changes = append(changes, storage.Change{Path: ".gitattributes", Content: withLine})
 	}
 	return changes, nil
 }

@@ -18,12 +18,10 @@ import (
 	"github.com/git-milestone/git-milestone/internal/eventlog"
 	"github.com/git-milestone/git-milestone/internal/lock"
 	"github.com/git-milestone/git-milestone/internal/migrate"
+	"github.com/git-milestone/git-milestone/internal/opener"
 	"github.com/git-milestone/git-milestone/internal/safefs"
 	"github.com/git-milestone/git-milestone/internal/storage"
 	"github.com/git-milestone/git-milestone/internal/storage/cache"
-	"github.com/git-milestone/git-milestone/internal/storage/dbstore"
-	"github.com/git-milestone/git-milestone/internal/storage/hybrid"
-	"github.com/git-milestone/git-milestone/internal/txn"
 )
 
 // MigrationLock is held for the whole of a migration, relative to the work tree.
@@ -54,7 +52,7 @@ func newMigrateCommand(env *Env) *cli.Command {
 				return refused("--to %q is not one of file, hybrid, database", to)
 			}
 			dbType := c.String("database-type")
-			if dbType != "" && dbType != dbstore.TypeSQLite && dbType != dbstore.TypePostgreSQL {
+			if dbType != "" && dbType != opener.SQLite && dbType != opener.PostgreSQL {
 				return refused("--database-type %q is not one of sqlite, postgresql", dbType)
 			}
 			s, err := open(c.Context, env)
@@ -94,13 +92,13 @@ type migration struct {
 	auto        bool // started by the automatic file <-> hybrid switch: quiet, and it does not pin the backend
 	ctx         context.Context
 
-	undo      []txn.Change // what reverts the switch commit, when a check after it fails
-	result    txn.Result   // the switch commit
+	undo      []storage.Change // what reverts the switch commit, when a check after it fails
+	result    storage.Result   // the switch commit
 	backupDir string
 }
 
 func (m *migration) fromType() string {
-	if db, ok := m.s.backend.(*dbstore.Store); ok {
+	if db, ok := m.s.backend.(storage.Database); ok {
 		return db.Type()
 	}
 	return ""
@@ -162,44 +160,14 @@ func (m *migration) run(ctx context.Context) (err error) {
 	// transaction is only taken for the switch commit itself: .git/index.lock
 	// is held for milliseconds, and a migration killed before the switch
 	// leaves nothing behind.
-	recs, problems, err := s.backend.List(ctx, storage.Query{All: true})
+	recs, problems, err := m.readSource(ctx, from)
 	if err != nil {
-		return fmt.Errorf("read the %s backend: %w", from, err)
-	}
-	if len(problems) > 0 && !m.skipInvalid {
-		for _, p := range problems {
-			fmt.Fprintf(s.env.Stderr, "%v\n", p.Err)
-		}
-		return refused("migrate: %d document(s) cannot be read (named above): fix them, or pass --skip-invalid to leave them behind", len(problems))
-	}
-	for _, p := range problems {
-		m.say("left behind (--skip-invalid): %v", p.Err)
+		return err
 	}
 	src := describe(from, fromType)
 	dst := describe(m.to, toType)
 	if m.dryRun {
-		steps := []string{"back up every document to .milestones/backups/<time>-" + from + "/"}
-		if !m.backup {
-			steps = steps[:0]
-		}
-		steps = append(steps, m.planSteps(from)...)
-		if m.json {
-			return writeJSON(s.env.Stdout, map[string]any{"from": src, "to": dst, "milestones": len(recs), "steps": steps, "invalid": len(problems)})
-		}
-		fmt.Fprintf(s.env.Stdout, "plan: migrate %d milestone(s) from %s to %s\n", len(recs), src, dst)
-		for i, st := range steps {
-			fmt.Fprintf(s.env.Stdout, "  %d. %s\n", i+1, st)
-		}
-		if m.pins() {
-			fmt.Fprintf(s.env.Stdout, "  the switch commit also sets storage.backend: %s (the automatic switch stays off until `git milestone backend auto`)\n", m.to)
-		}
-		if leavesGit(from, m.to) {
-			fmt.Fprint(s.env.Stdout, m.leavingGitNotice(toType))
-		}
-		if len(problems) > 0 {
-			fmt.Fprintf(s.env.Stdout, "  %d invalid document(s) would be left behind\n", len(problems))
-		}
-		return nil
+		return m.printPlan(from, src, dst, toType, len(recs), len(problems))
 	}
 	started := time.Now()
 	// migrate.Run writes a journal first: it lets the next migrate (or
@@ -214,23 +182,8 @@ func (m *migration) run(ctx context.Context) (err error) {
 		return m.fail(src, dst, err)
 	}
 	defer closeMover()
-	var backup func() error
-	if m.backup {
-		backup = func() error {
-			dir := newBackupDir(s.tree(), ".milestones/backups", time.Now().UTC().Format("20060102T150405Z")+"-"+from)
-			if _, err := migrate.Backup(s.tree(), dir, recs); err != nil {
-				return err
-			}
-			if err := backupInvalid(s.tree(), dir, problems); err != nil {
-				return err
-			}
-			m.say("backed up %d milestone(s) to %s", len(recs), dir)
-			m.backupDir = dir
-			return nil
-		}
-	}
 	res, err := migrate.Run(ctx, migrate.Pipeline{
-		Mover: mover, Records: recs, Backup: backup, Rollback: m.rollback, Step: m.crashPoint,
+		Mover: mover, Records: recs, Backup: m.backupStep(from, recs, problems), Rollback: m.rollback, Step: m.crashPoint,
 		Journal: migrate.Journal{From: from, FromType: fromType, To: m.to, ToType: toType, KeepSource: m.keepSource,
 			Rollback: m.rollback, Started: s.env.Now().UTC().Format(time.RFC3339)},
 		JournalPath: journalPath(s.repo),
@@ -257,11 +210,81 @@ func (m *migration) run(ctx context.Context) (err error) {
 	if m.auto {
 		return nil
 	}
-	s.reportCommit(fmt.Sprintf("Migrated %d milestone(s) from %s to %s", len(recs), src, dst), storageResult(res))
+	s.reportCommit(fmt.Sprintf("Migrated %d milestone(s) from %s to %s", len(recs), src, dst), res)
 	if pinned {
 		m.say("storage.backend is now %s: the automatic switch stays off until `git milestone backend auto`", m.to)
 	}
 	return nil
+}
+
+// readSource reads every milestone of the live backend under the
+// migration lock; documents that cannot be read refuse the migration
+// unless --skip-invalid leaves them behind.
+func (m *migration) readSource(ctx context.Context, from string) ([]storage.Record, []storage.Problem, error) {
+	recs, problems, err := m.s.backend.List(ctx, storage.Query{All: true})
+	if err != nil {
+		return nil, nil, fmt.Errorf("read the %s backend: %w", from, err)
+	}
+	if len(problems) > 0 && !m.skipInvalid {
+		for _, p := range problems {
+			fmt.Fprintf(m.s.env.Stderr, "%v\n", p.Err)
+		}
+		return nil, nil, refused("migrate: %d document(s) cannot be read (named above): fix them, or pass --skip-invalid to leave them behind", len(problems))
+	}
+	for _, p := range problems {
+		m.say("left behind (--skip-invalid): %v", p.Err)
+	}
+	return recs, problems, nil
+}
+
+// printPlan is --dry-run: the steps a migration of n milestones (and
+// invalid documents left behind) would take, as text or JSON.
+func (m *migration) printPlan(from, src, dst, toType string, n, invalid int) error {
+	out := m.s.env.Stdout
+	steps := []string{"back up every document to .milestones/backups/<time>-" + from + "/"}
+	if !m.backup {
+		steps = steps[:0]
+	}
+	steps = append(steps, m.planSteps(from)...)
+	if m.json {
+		return writeJSON(out, map[string]any{"from": src, "to": dst, "milestones": n, "steps": steps, "invalid": invalid})
+	}
+	fmt.Fprintf(out, "plan: migrate %d milestone(s) from %s to %s\n", n, src, dst)
+	for i, st := range steps {
+		fmt.Fprintf(out, "  %d. %s\n", i+1, st)
+	}
+	if m.pins() {
+		fmt.Fprintf(out, "  the switch commit also sets storage.backend: %s (the automatic switch stays off until `git milestone backend auto`)\n", m.to)
+	}
+	if leavesGit(from, m.to) {
+		fmt.Fprint(out, m.leavingGitNotice(toType))
+	}
+	if invalid > 0 {
+		fmt.Fprintf(out, "  %d invalid document(s) would be left behind\n", invalid)
+	}
+	return nil
+}
+
+// backupStep is the pipeline's backup of recs (and, byte for byte, the
+// documents that could not be read); nil without
+// migration.backup_before_migration.
+func (m *migration) backupStep(from string, recs []storage.Record, problems []storage.Problem) func() error {
+	if !m.backup {
+		return nil
+	}
+	t := m.s.tree()
+	return func() error {
+		dir := newBackupDir(t, ".milestones/backups", time.Now().UTC().Format("20060102T150405Z")+"-"+from)
+		if _, err := migrate.Backup(t, dir, recs); err != nil {
+			return err
+		}
+		if err := backupInvalid(t, dir, problems); err != nil {
+			return err
+		}
+		m.say("backed up %d milestone(s) to %s", len(recs), dir)
+		m.backupDir = dir
+		return nil
+	}
 }
 
 // pins reports whether this migration pins the backend: an explicit one
@@ -342,10 +365,10 @@ func (m *migration) progress(what string, total int) (func(done int), func()) {
 
 // switchCommit commits storage-backend.txt (and more changes): one commit
 // that makes the new backend the live one.
-func (m *migration) switchCommit(kind string, extra []txn.Change, what string) (txn.Result, error) {
+func (m *migration) switchCommit(kind string, extra []storage.Change, what string) (storage.Result, error) {
 	cfgChange, undoCfg, err := m.configChanges()
 	if err != nil {
-		return txn.Result{}, err
+		return storage.Result{}, err
 	}
 	extra = append(cfgChange, extra...)
 	if m.undo != nil {
@@ -354,20 +377,16 @@ func (m *migration) switchCommit(kind string, extra []txn.Change, what string) (
 	return m.commit(kind, extra, what)
 }
 
-func (m *migration) commit(kind string, extra []txn.Change, what string) (txn.Result, error) {
-	tx, err := txn.Begin(m.ctx, m.s.repo, txn.Options{Getenv: m.s.env.Getenv, Warn: m.s.warn})
-	if err != nil {
-		return txn.Result{}, err
-	}
-	defer tx.Close()
-	changes := append([]txn.Change{{Path: config.BackendPath, Content: []byte(kind + "\n")}}, extra...)
-	return tx.Commit(fmt.Sprintf("milestone: migrate to the %s backend\n\n%s\n", kind, what), changes)
+func (m *migration) commit(kind string, extra []storage.Change, what string) (storage.Result, error) {
+	changes := append([]storage.Change{{Path: config.BackendPath, Content: []byte(kind + "\n")}}, extra...)
+	return opener.Commit(m.ctx, m.s.repo, opener.CommitOptions{Getenv: m.s.env.Getenv, Warn: m.s.warn},
+		fmt.Sprintf("milestone: migrate to the %s backend\n\n%s\n", kind, what), changes)
 }
 
 // removeIndex deletes the hybrid index (and its WAL files) once the
 // backend no longer uses it.
 func (s *session) removeIndex() {
-	for _, f := range []string{hybrid.IndexFile, hybrid.IndexFile + "-wal", hybrid.IndexFile + "-shm"} {
+	for _, f := range []string{opener.IndexFile, opener.IndexFile + "-wal", opener.IndexFile + "-shm"} {
 		if err := s.tree().Remove(f); err != nil {
 			s.warn(fmt.Sprintf("remove %s: %v", f, err))
 		}
@@ -378,7 +397,7 @@ func (s *session) removeIndex() {
 // commit carries, and the change that undoes it: an explicit migration
 // pins storage.backend to its target (the automatic switch leaves it at
 // auto), and a move into a database names its type.
-func (m *migration) configChanges() (change, undo []txn.Change, err error) {
+func (m *migration) configChanges() (change, undo []storage.Change, err error) {
 	cfg := m.s.cfg.Storage
 	wantBackend, wantType := cfg.Backend, cfg.Database.Type
 	if !m.auto {
@@ -391,10 +410,10 @@ func (m *migration) configChanges() (change, undo []txn.Change, err error) {
 		return nil, nil, nil
 	}
 	data, err := m.s.tree().ReadFile(config.ConfigPath)
-	undo = []txn.Change{{Path: config.ConfigPath, Content: data}}
+	undo = []storage.Change{{Path: config.ConfigPath, Content: data}}
 	if errors.Is(err, os.ErrNotExist) {
 		data = []byte(config.DefaultYAML)
-		undo = []txn.Change{{Path: config.ConfigPath, Delete: true}}
+		undo = []storage.Change{{Path: config.ConfigPath, Delete: true}}
 	} else if err != nil {
 		return nil, nil, err
 	}
@@ -402,7 +421,7 @@ func (m *migration) configChanges() (change, undo []txn.Change, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return []txn.Change{{Path: config.ConfigPath, Content: out}}, undo, nil
+	return []storage.Change{{Path: config.ConfigPath, Content: out}}, undo, nil
 }
 
 // logEvent appends one event (and, in database mode, to the events table).
@@ -420,14 +439,14 @@ func leavesGit(from, to string) bool {
 // what every clone then needs.
 func (m *migration) leavingGitNotice(dbType string) string {
 	var where, clones, extra string
-	if dbType == dbstore.TypeSQLite {
+	if dbType == opener.SQLite {
 		where = "the SQLite file " + EnterpriseDB
 		clones = "a copy of " + EnterpriseDB + " (it is ignored by git: it is not pushed, and a fresh clone has none)"
 		extra = "  - for more than one person, a shared PostgreSQL server fits better (--database-type postgresql);\n"
 	} else {
 		where = "the PostgreSQL database"
 		if dc, err := databaseConfig(m.s.env, m.s.repo, m.s.cfg, dbType, nil); err == nil {
-			where += " at " + dbstore.RedactURL(dc.URL)
+			where += " at " + opener.RedactURL(dc.URL)
 		}
 		clones = "DATABASE_URL or `git config milestone.databaseUrl` set to this server"
 	}
@@ -465,11 +484,11 @@ func (m *migration) confirmLeavingGit(from, dbType string) error {
 // key is touched: other projects on the server are not. --keep-source
 // keeps them. A SQLite enterprise.db is a local file and is left as is.
 func (m *migration) removeSource(ctx context.Context) {
-	db, ok := m.s.backend.(*dbstore.Store)
+	db, ok := m.s.backend.(storage.Database)
 	if !ok {
 		return
 	}
-	if db.Type() != dbstore.TypePostgreSQL {
+	if db.Type() != opener.PostgreSQL {
 		m.say("%s still holds these milestones; it is no longer the store", EnterpriseDB)
 		return
 	}

@@ -747,9 +747,7 @@ func replaceID(list []string, old, new string) []string {
 // can tell whether one id is taken (the file backends: two lstat calls)
 // is asked per candidate instead of listing every id.
 func (s *session) newID(ctx context.Context, title string) (string, error) {
-	if t, ok := s.backend.(interface {
-		Taken(ctx context.Context, id string) (bool, error)
-	}); ok {
+	if t, ok := s.backend.(storage.IDChecker); ok {
 		var ferr error
 		id := milestone.UniqueSlug(title, func(id string) bool {
 			taken, err := t.Taken(ctx, id)

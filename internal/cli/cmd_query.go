@@ -12,7 +12,6 @@ import (
 	"github.com/git-milestone/git-milestone/internal/format"
 	"github.com/git-milestone/git-milestone/internal/milestone"
 	"github.com/git-milestone/git-milestone/internal/storage"
-	"github.com/git-milestone/git-milestone/internal/storage/dbstore"
 )
 
 func newShowCommand(env *Env) *cli.Command {
@@ -281,7 +280,7 @@ func newStatsCommand(env *Env) *cli.Command {
 // events reads the event log: the database's events table in database
 // mode, the JSONL file otherwise.
 func (s *session) events(ctx context.Context, tail int) ([]eventlog.Event, []error, error) {
-	db, ok := s.backend.(*dbstore.Store)
+	db, ok := s.backend.(storage.EventStore)
 	if !ok {
 		return s.log.Tail(tail)
 	}

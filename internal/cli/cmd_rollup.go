@@ -13,8 +13,8 @@ import (
 	"github.com/git-milestone/git-milestone/internal/config"
 	"github.com/git-milestone/git-milestone/internal/gitrepo"
 	"github.com/git-milestone/git-milestone/internal/milestone"
+	"github.com/git-milestone/git-milestone/internal/opener"
 	"github.com/git-milestone/git-milestone/internal/storage"
-	"github.com/git-milestone/git-milestone/internal/storage/dbstore"
 )
 
 // Roll-up across repositories: in PostgreSQL database mode, list, search,
@@ -36,7 +36,7 @@ func wantsRollup(c *cli.Context) bool {
 
 // projectScope is one project of a roll-up and its reader.
 type projectScope struct {
-	dbstore.Project
+	storage.Project
 	read storage.Reader
 }
 
@@ -51,7 +51,7 @@ func projectName(repo *gitrepo.Repo, cfg config.Config) string {
 
 // registerProject records this project's name in the database, for other
 // projects' roll-ups. A failure is a warning.
-func (s *session) registerProject(ctx context.Context, db *dbstore.Store) {
+func (s *session) registerProject(ctx context.Context, db storage.ProjectCatalog) {
 	if err := db.SetProjectName(ctx, projectName(s.repo, s.cfg)); err != nil {
 		s.warn(err.Error())
 	}
@@ -76,14 +76,14 @@ func openRollup(c *cli.Context, env *Env) (*session, []projectScope, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if dc.Type != dbstore.TypePostgreSQL {
+	if dc.Type != opener.PostgreSQL {
 		return nil, nil, refused("--all-projects needs PostgreSQL: this repository's database is %s (%s), which holds only its own project", dc.Type, EnterpriseDB)
 	}
 	if s.backend, err = s.openBackend(c.Context, s.kind); err != nil {
 		return nil, nil, err
 	}
 	s.read = s.backend
-	db, ok := s.backend.(*dbstore.Store)
+	db, ok := s.backend.(storage.ProjectCatalog)
 	if !ok {
 		s.close()
 		return nil, nil, fmt.Errorf("--all-projects: the database backend is not available")
@@ -101,24 +101,24 @@ func openRollup(c *cli.Context, env *Env) (*session, []projectScope, error) {
 	}
 	scopes := make([]projectScope, len(picked))
 	for i, p := range picked {
-		scopes[i] = projectScope{Project: p, read: db.Scoped(p.Key)}
+		scopes[i] = projectScope{Project: p, read: db.ProjectReader(p.Key)}
 	}
 	return s, scopes, nil
 }
 
 // pickProjects keeps the projects named by sel (a key, a unique key
 // prefix, or a name, case-insensitive); no selector keeps all.
-func pickProjects(all []dbstore.Project, sel []string) ([]dbstore.Project, error) {
+func pickProjects(all []storage.Project, sel []string) ([]storage.Project, error) {
 	sel = splitList(sel)
 	if len(sel) == 0 {
 		return all, nil
 	}
 	keep := map[string]bool{}
 	for _, want := range sel {
-		var hits []dbstore.Project
+		var hits []storage.Project
 		for _, p := range all {
 			if p.Key == want || (p.Name != "" && strings.EqualFold(p.Name, want)) {
-				hits = []dbstore.Project{p}
+				hits = []storage.Project{p}
 				break
 			}
 			if strings.HasPrefix(p.Key, want) {
@@ -138,7 +138,7 @@ func pickProjects(all []dbstore.Project, sel []string) ([]dbstore.Project, error
 			return nil, refused("--project %q: several projects have keys starting with it; give more of the key", want)
 		}
 	}
-	var out []dbstore.Project
+	var out []storage.Project
 	for _, p := range all {
 		if keep[p.Key] {
 			out = append(out, p)
@@ -148,7 +148,7 @@ func pickProjects(all []dbstore.Project, sel []string) ([]dbstore.Project, error
 }
 
 // projectLabel is "name (key)", or the key alone.
-func projectLabel(p dbstore.Project) string {
+func projectLabel(p storage.Project) string {
 	if p.Name == "" {
 		return p.Key
 	}
@@ -170,7 +170,7 @@ func runRollupList(c *cli.Context, env *Env, text string) error {
 	q.Text = text
 	limit := q.Limit
 	type group struct {
-		p    dbstore.Project
+		p    storage.Project
 		recs []storage.Record
 	}
 	var groups []group
@@ -250,7 +250,7 @@ func runRollupList(c *cli.Context, env *Env, text string) error {
 
 // projectRecordJSON is the show --json object of r with a "project" field:
 // {"key": ..., "name": ...}.
-func projectRecordJSON(r storage.Record, p dbstore.Project) ([]byte, error) {
+func projectRecordJSON(r storage.Record, p storage.Project) ([]byte, error) {
 	obj, err := recordJSON(r)
 	if err != nil {
 		return nil, err
@@ -277,7 +277,7 @@ type rollupStats struct {
 }
 
 type projectStats struct {
-	Project dbstore.Project `json:"project"`
+	Project storage.Project `json:"project"`
 	storage.Stats
 }
 
@@ -348,6 +348,6 @@ func rollupProjects(c *cli.Context, scopes []projectScope, warn func(string)) ([
 }
 
 type scopedRecords struct {
-	project dbstore.Project
+	project storage.Project
 	recs    []storage.Record
 }

@@ -2,9 +2,6 @@ package cli
 
 import (
 	"github.com/urfave/cli/v2"
-
-	"github.com/git-milestone/git-milestone/internal/storage"
-	"github.com/git-milestone/git-milestone/internal/txn"
 )
 
 // commands lists every command, in help order.
@@ -41,8 +38,4 @@ func commands(env *Env) []*cli.Command {
 		newSetupCommand(env),
 		newResolveCommand(env),
 	}
-}
-
-func storageResult(r txn.Result) storage.Result {
-	return storage.Result{Commit: r.Commit, Branch: r.Branch, Detached: r.Detached}
 }

@@ -6,13 +6,9 @@ import (
 
 	"github.com/git-milestone/git-milestone/internal/config"
 	"github.com/git-milestone/git-milestone/internal/format"
-	"github.com/git-milestone/git-milestone/internal/index"
 	"github.com/git-milestone/git-milestone/internal/migrate"
+	"github.com/git-milestone/git-milestone/internal/opener"
 	"github.com/git-milestone/git-milestone/internal/storage"
-	"github.com/git-milestone/git-milestone/internal/storage/dbstore"
-	"github.com/git-milestone/git-milestone/internal/storage/filestore"
-	"github.com/git-milestone/git-milestone/internal/storage/hybrid"
-	"github.com/git-milestone/git-milestone/internal/txn"
 )
 
 // mover returns the migrate.Mover of m's direction, and a func that
@@ -39,7 +35,7 @@ type intoDatabase struct {
 	m      *migration
 	from   string
 	dbType string
-	target *dbstore.Store
+	target opener.DatabaseBackend
 	recs   []storage.Record
 }
 
@@ -71,13 +67,13 @@ func (d *intoDatabase) Undo(ctx context.Context) {
 	}
 }
 
-func (d *intoDatabase) Switch(context.Context) (txn.Result, error) {
+func (d *intoDatabase) Switch(context.Context) (storage.Result, error) {
 	// The files of the milestones now in the database go; a document left
 	// behind by --skip-invalid stays where it is.
-	var deletes []txn.Change
+	var deletes []storage.Change
 	for _, r := range d.recs {
 		if r.Path != "" {
-			deletes = append(deletes, txn.Change{Path: r.Path, Delete: true})
+			deletes = append(deletes, storage.Change{Path: r.Path, Delete: true})
 		}
 	}
 	return d.m.switchCommit(config.Database, deletes,
@@ -100,20 +96,20 @@ func (d *intoDatabase) Revert(context.Context) (bool, error) { return false, nil
 type outOfDatabase struct {
 	m       *migration
 	recs    []storage.Record
-	changes []txn.Change
+	changes []storage.Change
 	written []storage.Record
 }
 
 func (o *outOfDatabase) Copy(_ context.Context, recs []storage.Record) error {
 	o.recs = recs
 	for _, r := range recs {
-		path := filestore.PathFor(r.Milestone.ID, r.Milestone.Status)
+		path := opener.PathFor(r.Milestone.ID, r.Milestone.Status)
 		dm, err := format.Decode(path, r.Source)
 		if err != nil {
 			return fmt.Errorf("milestone %s: its stored document does not parse: %w", r.Milestone.ID, err)
 		}
 		o.written = append(o.written, storage.Record{Milestone: dm, Source: r.Source, Path: path})
-		o.changes = append(o.changes, txn.Change{Path: path, Content: r.Source})
+		o.changes = append(o.changes, storage.Change{Path: path, Content: r.Source})
 	}
 	return nil
 }
@@ -122,10 +118,10 @@ func (o *outOfDatabase) ReadBack(context.Context) ([]storage.Record, error) { re
 
 func (o *outOfDatabase) Undo(context.Context) {} // nothing was written before the switch
 
-func (o *outOfDatabase) Switch(context.Context) (txn.Result, error) {
-	o.m.undo = make([]txn.Change, 0, len(o.changes))
+func (o *outOfDatabase) Switch(context.Context) (storage.Result, error) {
+	o.m.undo = make([]storage.Change, 0, len(o.changes))
 	for _, c := range o.changes {
-		o.m.undo = append(o.m.undo, txn.Change{Path: c.Path, Delete: true})
+		o.m.undo = append(o.m.undo, storage.Change{Path: c.Path, Delete: true})
 	}
 	return o.m.switchCommit(o.m.to, o.changes,
 		fmt.Sprintf("%d milestone(s) written back from the database as YAML files; the files are the store again.", len(o.recs)))
@@ -133,7 +129,7 @@ func (o *outOfDatabase) Switch(context.Context) (txn.Result, error) {
 
 func (o *outOfDatabase) After(ctx context.Context) error {
 	s := o.m.s
-	back, _, err := filestore.Open(s.repo, fsOptions(s.env, s.warn)).LoadAll(ctx)
+	back, _, err := opener.Files(s.repo, openerOptions(s.env, s.warn)).LoadAll(ctx)
 	if err != nil {
 		return err
 	}
@@ -157,8 +153,8 @@ func (o *outOfDatabase) Revert(context.Context) (bool, error) {
 // intoHybrid builds the index; the files stay the store.
 type intoHybrid struct {
 	m  *migration
-	h  *hybrid.Store
-	ix *index.Index
+	h  opener.HybridBackend
+	ix storage.Reader
 	n  int
 }
 
@@ -171,7 +167,7 @@ func (h *intoHybrid) Copy(ctx context.Context, recs []storage.Record) error {
 	h.h, h.ix, h.n = st, ix, len(recs)
 	bar, done := h.m.progress("indexing", len(recs))
 	defer done()
-	return ix.Rebuild(ctx, st.Files(), func(d, _ int) { bar(d) })
+	return st.RebuildIndex(ctx, func(d, _ int) { bar(d) })
 }
 
 func (h *intoHybrid) ReadBack(ctx context.Context) ([]storage.Record, error) {
@@ -191,7 +187,7 @@ func (h *intoHybrid) Undo(context.Context) {
 	h.m.s.removeIndex()
 }
 
-func (h *intoHybrid) Switch(context.Context) (txn.Result, error) {
+func (h *intoHybrid) Switch(context.Context) (storage.Result, error) {
 	h.close()
 	return h.m.switchCommit(config.Hybrid, nil, fmt.Sprintf("%d milestone(s) indexed in .milestones/index.db and verified.", h.n))
 }
@@ -208,7 +204,7 @@ type intoFile struct {
 func (f *intoFile) Copy(_ context.Context, recs []storage.Record) error { f.recs = recs; return nil }
 func (f *intoFile) ReadBack(context.Context) ([]storage.Record, error)  { return f.recs, nil }
 func (f *intoFile) Undo(context.Context)                                {}
-func (f *intoFile) Switch(context.Context) (txn.Result, error) {
+func (f *intoFile) Switch(context.Context) (storage.Result, error) {
 	return f.m.switchCommit(config.File, nil, "The YAML files are the store; the index is no longer used.")
 }
 func (f *intoFile) After(context.Context) error          { f.m.s.removeIndex(); return nil }

@@ -8,8 +8,8 @@ import (
 	"strings"
 
 	"github.com/git-milestone/git-milestone/internal/milestone"
+	"github.com/git-milestone/git-milestone/internal/opener"
 	"github.com/git-milestone/git-milestone/internal/storage"
-	"github.com/git-milestone/git-milestone/internal/storage/filestore"
 )
 
 const (
@@ -50,7 +50,7 @@ func priorityColor(p milestone.Priority) string {
 func recordJSON(r storage.Record) (json.RawMessage, error) {
 	path := r.Path
 	if path == "" {
-		path = filestore.PathFor(r.Milestone.ID, r.Milestone.Status)
+		path = opener.PathFor(r.Milestone.ID, r.Milestone.Status)
 	}
 	return r.Milestone.ContractJSON(milestone.Field{Key: "path", Value: path})
 }

@@ -7,14 +7,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/git-milestone/git-milestone/internal/config"
 	"github.com/git-milestone/git-milestone/internal/gitrepo"
 	"github.com/git-milestone/git-milestone/internal/lock"
 	"github.com/git-milestone/git-milestone/internal/migrate"
-	"github.com/git-milestone/git-milestone/internal/storage/dbstore"
-	"github.com/git-milestone/git-milestone/internal/txn"
+	"github.com/git-milestone/git-milestone/internal/opener"
+	"github.com/git-milestone/git-milestone/internal/storage"
 )
 
 // recoverInterruptedCommit finishes or undoes a tool commit whose process
@@ -22,18 +21,10 @@ import (
 // work tree: a switch commit killed between moving the branch and
 // renaming the files would otherwise leave storage-backend.txt and the
 // YAML files disagreeing with HEAD. It only acts when index.lock exists and
-// was left by a git-milestone process that is gone (txn.Begin's recovery);
+// was left by a git-milestone process that is gone (the transaction's recovery);
 // a lock held by git or a live process is left alone, without waiting.
 func recoverInterruptedCommit(ctx context.Context, env *Env, repo *gitrepo.Repo) {
-	if _, err := os.Lstat(filepath.Join(repo.GitDir, "index.lock")); err != nil {
-		return
-	}
-	tx, err := txn.Begin(ctx, repo, txn.Options{Getenv: env.Getenv, Warn: env.warn,
-		IndexLockTimeout: time.Millisecond, LockTimeout: time.Millisecond})
-	if err != nil {
-		return // someone else's lock, or a live transaction: not ours to touch
-	}
-	tx.Close()
+	opener.RecoverInterruptedCommit(ctx, repo, env.Getenv, env.warn)
 }
 
 // journalFile records a migration in progress (migrate.Journal), in the
@@ -80,7 +71,7 @@ func (s *session) finishInterrupted(ctx context.Context) (string, error) {
 	}
 	r := j.Recovery(s.kind, s.liveDatabaseType())
 	var did []string
-	clear := func(dbType string, all func(*dbstore.Store, context.Context) (int, error), what string) error {
+	clear := func(dbType string, all func(storage.Database, context.Context) (int, error), what string) error {
 		db, err := openDatabase(ctx, s.env, s.repo, s.cfg, dbType, s.warn)
 		if err != nil {
 			return fmt.Errorf("open the %s database: %w", dbType, err)
@@ -102,12 +93,12 @@ func (s *session) finishInterrupted(ctx context.Context) (string, error) {
 		did = append(did, "removed the partial index")
 	}
 	if r.ClearSource {
-		if err := clear(j.FromType, (*dbstore.Store).DeleteProject, "removed this project's %d milestone(s) from the PostgreSQL database"); err != nil {
+		if err := clear(j.FromType, storage.Database.DeleteProject, "removed this project's %d milestone(s) from the PostgreSQL database"); err != nil {
 			return "", fmt.Errorf("finish the interrupted %s: %w", j, err)
 		}
 	}
 	if r.ClearTarget {
-		if err := clear(j.ToType, (*dbstore.Store).DeleteAll, "removed %d copied milestone(s) from the target database"); err != nil {
+		if err := clear(j.ToType, storage.Database.DeleteAll, "removed %d copied milestone(s) from the target database"); err != nil {
 			return "", fmt.Errorf("undo the interrupted %s: %w", j, err)
 		}
 	}
@@ -127,7 +118,7 @@ func (s *session) finishInterrupted(ctx context.Context) (string, error) {
 
 // liveDatabaseType is the type of the live database, "" in file modes.
 func (s *session) liveDatabaseType() string {
-	if db, ok := s.backend.(*dbstore.Store); ok {
+	if db, ok := s.backend.(storage.Database); ok {
 		return db.Type()
 	}
 	if s.kind == config.Database {

@@ -15,12 +15,10 @@ import (
 	"github.com/git-milestone/git-milestone/internal/gitrepo"
 	"github.com/git-milestone/git-milestone/internal/lock"
 	"github.com/git-milestone/git-milestone/internal/milestone"
+	"github.com/git-milestone/git-milestone/internal/opener"
 	"github.com/git-milestone/git-milestone/internal/safefs"
 	"github.com/git-milestone/git-milestone/internal/storage"
 	"github.com/git-milestone/git-milestone/internal/storage/cache"
-	"github.com/git-milestone/git-milestone/internal/storage/dbstore"
-	"github.com/git-milestone/git-milestone/internal/storage/filestore"
-	"github.com/git-milestone/git-milestone/internal/storage/hybrid"
 )
 
 // session is an opened repository with its configuration and backend.
@@ -106,7 +104,7 @@ func openReader(ctx context.Context, env *Env, noCache bool) (*session, error) {
 		s.read = s.backend
 		return s, nil
 	}
-	scope := salt + " " + dc.Type + " " + dbstore.RedactURL(dc.URL) + " " + dc.ProjectKey
+	scope := salt + " " + dc.Type + " " + opener.RedactURL(dc.URL) + " " + dc.ProjectKey
 	c := cache.New(s.tree(), s.cacheDir(), time.Duration(perf.CacheTTL)*time.Second, scope, func() (storage.Backend, error) {
 		return s.openBackend(ctx, s.kind)
 	})
@@ -162,21 +160,8 @@ func prepare(env *Env) (*session, error) {
 		log: eventlog.ForWorkTree(repo.WorkTree)}, nil
 }
 
-// fsOptions are the file store options of a command run in env.
-func fsOptions(env *Env, warn func(string)) filestore.Options {
-	return filestore.Options{Getenv: env.Getenv, Warn: warn}
-}
-
 func (s *session) openBackend(ctx context.Context, kind string) (storage.Backend, error) {
-	switch kind {
-	case config.File:
-		return filestore.Open(s.repo, fsOptions(s.env, s.warn)), nil
-	case config.Hybrid:
-		return hybrid.Open(ctx, s.repo, fsOptions(s.env, s.warn), s.warn)
-	case config.Database:
-		return openLiveDatabase(ctx, s.env, s.repo, s.cfg, s.warn)
-	}
-	return nil, fmt.Errorf("the %s backend is not available in this build", kind)
+	return opener.Open(ctx, s.repo, kind, s.cfg, openerOptions(s.env, s.warn))
 }
 
 func (s *session) close() {
@@ -253,9 +238,7 @@ func (s *session) resolve(ctx context.Context, arg string) (string, error) {
 	if arg == "" {
 		return "", refused("a milestone id is required")
 	}
-	if r, ok := s.read.(interface {
-		ResolveID(ctx context.Context, prefix string) (string, error)
-	}); ok {
+	if r, ok := s.read.(storage.PrefixResolver); ok {
 		return r.ResolveID(ctx, arg) // reads only the ids under the prefix
 	}
 	ids, err := s.read.IDs(ctx)
@@ -282,7 +265,7 @@ func (s *session) record(op string, success bool, events ...eventlog.Event) {
 		defer s.autoSwitch(context.Background())
 	}
 	actor := ""
-	if _, ok := s.backend.(*dbstore.Store); ok {
+	if _, ok := s.backend.(storage.EventStore); ok {
 		actor = s.env.Getenv("GIT_AUTHOR_EMAIL")
 		if a, _, err := s.repo.Identity(s.env.Getenv); err == nil {
 			actor = a.Email
@@ -298,19 +281,21 @@ func (s *session) appendEvents(actor string, events ...eventlog.Event) {
 	if err := s.log.Append(events...); err != nil {
 		s.warn(err.Error())
 	}
-	db, ok := s.backend.(*dbstore.Store)
+	db, ok := s.backend.(storage.EventStore)
 	if !ok || s.noDBEvents {
 		return
 	}
-	rows := make([]dbstore.Event, len(events))
+	rows := make([]storage.Event, len(events))
 	for i, e := range events {
-		rows[i] = dbstore.Event{Timestamp: e.Timestamp, Event: e.Event,
+		rows[i] = storage.Event{Timestamp: e.Timestamp, Event: e.Event,
 			MilestoneID: e.MilestoneID, Backend: e.Backend, Actor: actor, Details: e.Details}
 	}
 	if err := db.AppendEvents(context.Background(), rows...); err != nil {
 		s.warn(err.Error())
 	}
-	s.registerProject(context.Background(), db) // names this project in other projects' roll-ups
+	if pc, ok := s.backend.(storage.ProjectCatalog); ok {
+		s.registerProject(context.Background(), pc) // names this project in other projects' roll-ups
+	}
 }
 
 // reportCommit tells the user on stderr what a mutation committed.

@@ -7,7 +7,6 @@ import (
 	"os"
 
 	"github.com/git-milestone/git-milestone/internal/storage"
-	"github.com/git-milestone/git-milestone/internal/txn"
 )
 
 // Steps of a migration, in order: Pipeline.Step is called after each.
@@ -33,7 +32,7 @@ type Mover interface {
 	Undo(ctx context.Context)
 	// Switch makes the target the live store: one commit. On error no
 	// commit was made.
-	Switch(ctx context.Context) (txn.Result, error)
+	Switch(ctx context.Context) (storage.Result, error)
 	// After does what follows the switch (checks, clean-up of the source).
 	After(ctx context.Context) error
 	// Revert undoes the switch commit after After failed
@@ -90,21 +89,21 @@ func (e *SwitchedError) Unwrap() error { return e.Err }
 // (rollback_on_failure) and the source stays live; on a failure after it
 // the switch is reverted (rollback_on_failure). The result is the switch
 // commit. Errors are *FailedError or *SwitchedError, or the journal's.
-func Run(ctx context.Context, p Pipeline) (txn.Result, error) {
+func Run(ctx context.Context, p Pipeline) (storage.Result, error) {
 	step := func(n int) {
 		if p.Step != nil {
 			p.Step(n)
 		}
 	}
 	if err := p.Journal.Write(p.JournalPath); err != nil {
-		return txn.Result{}, err
+		return storage.Result{}, err
 	}
 	defer os.Remove(p.JournalPath)
-	fail := func(err error, undo bool) (txn.Result, error) {
+	fail := func(err error, undo bool) (storage.Result, error) {
 		if undo && p.Rollback {
 			p.Mover.Undo(ctx)
 		}
-		return txn.Result{}, &FailedError{Err: err, Rolled: p.Rollback}
+		return storage.Result{}, &FailedError{Err: err, Rolled: p.Rollback}
 	}
 	step(StepRead)
 	if p.Backup != nil {

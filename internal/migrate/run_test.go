@@ -13,7 +13,6 @@ import (
 	"github.com/git-milestone/git-milestone/internal/format"
 	"github.com/git-milestone/git-milestone/internal/safefs"
 	"github.com/git-milestone/git-milestone/internal/storage"
-	"github.com/git-milestone/git-milestone/internal/txn"
 )
 
 // dirMover copies milestones into a folder of real files (the target) and
@@ -84,11 +83,11 @@ func (d *dirMover) Undo(context.Context) {
 	os.RemoveAll(filepath.Join(d.dir, "copy"))
 }
 
-func (d *dirMover) Switch(context.Context) (txn.Result, error) {
+func (d *dirMover) Switch(context.Context) (storage.Result, error) {
 	if err := d.call("switch"); err != nil {
-		return txn.Result{}, err
+		return storage.Result{}, err
 	}
-	return txn.Result{Commit: "c0ffee"}, os.WriteFile(filepath.Join(d.dir, "live"), []byte("target"), 0o644)
+	return storage.Result{Commit: "c0ffee"}, os.WriteFile(filepath.Join(d.dir, "live"), []byte("target"), 0o644)
 }
 
 func (d *dirMover) After(context.Context) error { return d.call("after") }

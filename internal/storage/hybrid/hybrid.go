@@ -16,11 +16,11 @@ import (
 	"sync"
 
 	"github.com/git-milestone/git-milestone/internal/gitrepo"
-	"github.com/git-milestone/git-milestone/internal/index"
 	"github.com/git-milestone/git-milestone/internal/milestone"
 	"github.com/git-milestone/git-milestone/internal/safefs"
 	"github.com/git-milestone/git-milestone/internal/storage"
 	"github.com/git-milestone/git-milestone/internal/storage/filestore"
+	"github.com/git-milestone/git-milestone/internal/storage/hybrid/index"
 	"github.com/git-milestone/git-milestone/internal/txn"
 )
 

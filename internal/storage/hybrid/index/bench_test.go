@@ -106,7 +106,7 @@ func newFixture(b *testing.B, n int) *fixture {
 
 // BenchmarkIndex measures the index at 1,000 and 10,000 milestones:
 //
-//	go test -run '^$' -bench BenchmarkIndex -benchtime 15x ./internal/index/
+//	go test -run '^$' -bench BenchmarkIndex -benchtime 15x ./internal/storage/hybrid/index/
 //
 // cpu-ms/op (CPU time of all goroutines, or of the child process) is less
 // disturbed than ns/op on a shared machine.
