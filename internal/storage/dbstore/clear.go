@@ -16,7 +16,7 @@ func (s *Store) DeleteAll(ctx context.Context) (int, error) {
 		return 0, s.wrap(ctx, "delete all: begin", err)
 	}
 	defer tx.Rollback()
-	if s.kind == TypeSQLite {
+	if s.d.name == TypeSQLite {
 		if _, err := tx.ExecContext(sctx, `DELETE FROM milestones_fts WHERE rowid IN (SELECT rowid FROM milestones WHERE project = $1)`, s.project); err != nil {
 			return 0, s.wrap(ctx, "delete all", err)
 		}
@@ -49,7 +49,7 @@ func (s *Store) DeleteProject(ctx context.Context) (int, error) {
 	}
 	defer tx.Rollback()
 	stmts := []string{`DELETE FROM milestone_labels WHERE project = $1`, `DELETE FROM milestone_events WHERE project = $1`}
-	if s.kind == TypeSQLite {
+	if s.d.name == TypeSQLite {
 		stmts = append([]string{`DELETE FROM milestones_fts WHERE rowid IN (SELECT rowid FROM milestones WHERE project = $1)`}, stmts...)
 	}
 	for _, q := range stmts {

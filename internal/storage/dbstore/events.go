@@ -23,13 +23,7 @@ type Event struct {
 // sqliteTimeFormat is fixed width, so text order is time order.
 const sqliteTimeFormat = "2006-01-02T15:04:05.000000Z"
 
-func (s *Store) timeArg(t time.Time) any {
-	t = t.UTC().Truncate(time.Microsecond)
-	if s.kind == TypeSQLite {
-		return t.Format(sqliteTimeFormat)
-	}
-	return t
-}
+func (s *Store) timeArg(t time.Time) any { return s.d.timeArg(t) }
 
 // AppendEvent adds one event to the project's event log. On SQLite, do
 // not call it from inside an Update's fn: the transaction holds the one

@@ -42,7 +42,7 @@ func (s *Store) Import(ctx context.Context, recs []storage.Record, progress func
 	if progress == nil {
 		progress = func(int) {}
 	}
-	if s.kind == TypePostgreSQL {
+	if s.d.name == TypePostgreSQL {
 		return s.importPostgres(ctx, rows, progress)
 	}
 	return s.importSQLite(ctx, rows, progress)

@@ -87,7 +87,7 @@ type queryer interface {
 func (s *Store) schemaVersion(ctx context.Context, q queryer) (int, error) {
 	var exists bool
 	var err error
-	if s.kind == TypePostgreSQL {
+	if s.d.name == TypePostgreSQL {
 		// pg_tables, not to_regclass: a catalog cache lookup may not yet see
 		// a table another session created while this one waited for the
 		// migration lock.
@@ -111,7 +111,7 @@ func (s *Store) schemaVersion(ctx context.Context, q queryer) (int, error) {
 // firstSchemaVersion is the first statement of a store. On PostgreSQL it
 // connects, within the connect timeout, and takes one round trip.
 func (s *Store) firstSchemaVersion(ctx context.Context) (int, error) {
-	if s.kind != TypePostgreSQL {
+	if s.d.name != TypePostgreSQL {
 		v, err := s.schemaVersion(ctx, s.db)
 		if err != nil {
 			return 0, s.openErr(ctx, "read schema version", err)
@@ -134,7 +134,7 @@ func (s *Store) firstSchemaVersion(ctx context.Context) (int, error) {
 // migrate applies the migrations the database lacks, each in its own
 // transaction, and refuses a database newer than the binary.
 func (s *Store) migrate(ctx context.Context) error {
-	ms, err := migrations(s.kind)
+	ms, err := migrations(s.d.name)
 	if err != nil {
 		return err
 	}
@@ -145,7 +145,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	if cur > len(ms) {
 		return &SchemaTooNewError{Database: cur, Binary: len(ms)}
 	}
-	if cur == 0 && s.kind == TypeSQLite {
+	if cur == 0 && s.d.name == TypeSQLite {
 		var n int
 		err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE name NOT LIKE 'sqlite\_%' ESCAPE '\'`).Scan(&n)
 		if err != nil {
@@ -169,7 +169,7 @@ func (s *Store) applyMigration(ctx context.Context, m migration, newest int) err
 		return s.openErr(ctx, "begin migration", err)
 	}
 	defer tx.Rollback()
-	if s.kind == TypePostgreSQL {
+	if s.d.name == TypePostgreSQL {
 		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(pgMigrationLock)); err != nil {
 			return s.wrap(ctx, "lock for migration", err)
 		}
@@ -189,7 +189,7 @@ func (s *Store) applyMigration(ctx context.Context, m migration, newest int) err
 		return s.wrap(ctx, "apply migration "+m.name, err)
 	}
 	if fill := migrationSteps[migrationStep(m.name)]; fill != nil {
-		if err := fill(ctx, s.kind, tx); err != nil {
+		if err := fill(ctx, s.d.name, tx); err != nil {
 			return s.wrap(ctx, "apply migration "+m.name, err)
 		}
 	}
@@ -205,7 +205,7 @@ func (s *Store) applyMigration(ctx context.Context, m migration, newest int) err
 // openErr wraps an error met while opening: a damaged SQLite file is
 // refused with a clear message.
 func (s *Store) openErr(ctx context.Context, op string, err error) error {
-	if s.kind == TypeSQLite && sqliteCorrupt(err) {
+	if s.d.corrupt(err) {
 		return &notSQLiteError{path: s.where, reason: "is a corrupt SQLite database", err: err}
 	}
 	return s.wrap(ctx, op, err)

@@ -37,7 +37,7 @@ func (s *Store) searchWhere(text string, a *args, where *[]string) (from string,
 	if len(terms) == 0 {
 		return "", false
 	}
-	if s.kind == TypePostgreSQL {
+	if s.d.name == TypePostgreSQL {
 		for _, t := range terms {
 			if utf8.RuneCountInString(t) >= 3 {
 				*where = append(*where, "m.search_text LIKE "+a.add(likeContains(t))+` ESCAPE E'\\'`)

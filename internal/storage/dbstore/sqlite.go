@@ -68,7 +68,7 @@ func openSQLite(ctx context.Context, cfg Config) (*Store, error) {
 	if err := checkSQLiteFile(ctx, path); err != nil {
 		return nil, err
 	}
-	s := &Store{kind: TypeSQLite, project: cfg.ProjectKey, timeout: cfg.QueryTimeout, where: cfg.Path}
+	s := &Store{d: sqliteDialect, project: cfg.ProjectKey, timeout: cfg.QueryTimeout, where: cfg.Path}
 	s.db, err = sql.Open("sqlite", sqliteDSN(path, false))
 	if err != nil {
 		return nil, fmt.Errorf("open SQLite database %s: %w", cfg.Path, err)

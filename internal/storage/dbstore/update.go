@@ -47,26 +47,16 @@ func (s *Store) Update(ctx context.Context, opts storage.UpdateOptions, fn func(
 	}
 }
 
-// updateTxOptions: on PostgreSQL, SERIALIZABLE on top of the row versions,
-// so that what fn read but did not write (tx.All for a rename, say) cannot
-// change under it either; a serialization failure is retried like a
-// version conflict. SQLite write transactions are serialised anyway
-// (BEGIN IMMEDIATE).
-func (s *Store) updateTxOptions() *sql.TxOptions {
-	if s.kind == TypePostgreSQL {
-		return &sql.TxOptions{Isolation: sql.LevelSerializable}
-	}
-	return nil
-}
-
-// serializationFailure reports a PostgreSQL error that means "retry".
+// serializationFailure reports a PostgreSQL error that means "retry": a
+// serialization failure (dialect.updateTx) is retried like a version
+// conflict.
 func serializationFailure(err error) bool {
 	c := pgCode(err)
 	return c == "40001" || c == "40P01"
 }
 
 func (s *Store) updateOnce(ctx context.Context, fn func(tx storage.Tx) error) error {
-	sqlTx, err := s.db.BeginTx(ctx, s.updateTxOptions())
+	sqlTx, err := s.db.BeginTx(ctx, s.d.updateTx)
 	if err != nil {
 		return s.wrap(ctx, "begin transaction", err)
 	}
@@ -254,15 +244,7 @@ func (t *dbTx) Delete(id string) error {
 }
 
 // uniqueViolation reports a duplicate primary key.
-func (s *Store) uniqueViolation(err error) bool {
-	if err == nil {
-		return false
-	}
-	if s.kind == TypePostgreSQL {
-		return pgCode(err) == "23505"
-	}
-	return sqliteCode(err) == 19 && (extendedSQLiteCode(err) == 1555 || extendedSQLiteCode(err) == 2067)
-}
+func (s *Store) uniqueViolation(err error) bool { return err != nil && s.d.uniqueViolation(err) }
 
 const (
 	pgInsert = `INSERT INTO milestones (project, id, title, status, priority, owner, due, created_at, updated_at,
@@ -294,7 +276,7 @@ func (s *Store) insert(ctx context.Context, tx *sql.Tx, r row) (err error) {
 	sctx, cancel := s.stmtCtx(ctx)
 	defer cancel()
 	defer func() { err = s.stmtErr(sctx, err) }()
-	if s.kind == TypePostgreSQL {
+	if s.d.name == TypePostgreSQL {
 		if _, err := tx.ExecContext(sctx, pgInsert, append(s.rowArgs(r), r.search)...); err != nil {
 			return err
 		}
@@ -315,7 +297,7 @@ func (s *Store) insertLabels(ctx context.Context, tx *sql.Tx, r row) error {
 		return nil
 	}
 	var err error
-	if s.kind == TypePostgreSQL {
+	if s.d.name == TypePostgreSQL {
 		_, err = tx.ExecContext(ctx, pgInsertLabels, s.project, r.id, r.labels)
 	} else {
 		b, _ := json.Marshal(r.labels)
@@ -329,7 +311,7 @@ func (s *Store) update(ctx context.Context, tx *sql.Tx, r row, v int64) (_ bool,
 	sctx, cancel := s.stmtCtx(ctx)
 	defer cancel()
 	defer func() { err = s.stmtErr(sctx, err) }()
-	if s.kind == TypePostgreSQL {
+	if s.d.name == TypePostgreSQL {
 		res, err := tx.ExecContext(sctx, pgUpdate, append(s.rowArgs(r), r.search, v)...)
 		if err != nil {
 			return false, err
@@ -364,7 +346,7 @@ func (s *Store) delete(ctx context.Context, tx *sql.Tx, id string, v int64) (_ b
 	sctx, cancel := s.stmtCtx(ctx)
 	defer cancel()
 	defer func() { err = s.stmtErr(sctx, err) }()
-	if s.kind == TypePostgreSQL {
+	if s.d.name == TypePostgreSQL {
 		res, err := tx.ExecContext(sctx, `DELETE FROM milestones WHERE project = $1 AND id = $2 AND version = $3`, s.project, id, v)
 		if err != nil {
 			return false, err
