@@ -1,7 +1,10 @@
 package dbstore
 
 import (
+	"context"
 	"database/sql"
+	"encoding/json"
+	"errors"
 	"strings"
 	"time"
 
@@ -49,6 +52,21 @@ type dialect struct {
 	// corrupt reports an error that says the database file is damaged or
 	// not a database.
 	corrupt func(error) bool
+
+	// insertRow, updateRow and deleteRow write one milestone row and keep
+	// its search text (SQLite: the row's milestones_fts row). args are
+	// rowArgs; updateRow and deleteRow report false when the row no longer
+	// has version v.
+	insertRow func(ctx context.Context, tx *sql.Tx, args []any, search string) error
+	updateRow func(ctx context.Context, tx *sql.Tx, args []any, search string, v int64) (bool, error)
+	deleteRow func(ctx context.Context, tx *sql.Tx, project, id string, v int64) (bool, error)
+	// insertLabels adds labels ($3, bound as labelsArg makes it) to the
+	// milestone $2 of project $1.
+	insertLabels string
+	labelsArg    func([]string) any
+	// clearSearch deletes the search rows of every milestone of project
+	// $1; run before the milestones themselves are deleted.
+	clearSearch []string
 }
 
 var sqliteDialect = &dialect{
@@ -63,6 +81,16 @@ var sqliteDialect = &dialect{
 	serverTimeout: never,
 	busy:          func(err error) bool { return sqliteCode(err) == sqlite3.SQLITE_BUSY },
 	corrupt:       sqliteCorrupt,
+
+	insertRow:    sqliteInsertRow,
+	updateRow:    sqliteUpdateRow,
+	deleteRow:    sqliteDeleteRow,
+	insertLabels: `INSERT INTO milestone_labels (project, id, label) SELECT $1, $2, value FROM json_each($3)`,
+	labelsArg: func(labels []string) any {
+		b, _ := json.Marshal(labels)
+		return string(b)
+	},
+	clearSearch: []string{`DELETE FROM milestones_fts WHERE rowid IN (SELECT rowid FROM milestones WHERE project = $1)`},
 }
 
 var postgresDialect = &dialect{
@@ -77,8 +105,104 @@ var postgresDialect = &dialect{
 	},
 	busy:    never,
 	corrupt: never,
+
+	insertRow:    pgInsertRow,
+	updateRow:    pgUpdateRow,
+	deleteRow:    pgDeleteRow,
+	insertLabels: `INSERT INTO milestone_labels (project, id, label) SELECT $1, $2, unnest($3::text[])`,
+	labelsArg:    func(labels []string) any { return labels },
+	clearSearch:  nil, // search_text is a column of milestones
 }
 
 func utcMicro(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 
 func never(error) bool { return false }
+
+// Writes of one milestone row, side by side.
+const (
+	sqliteInsert = `INSERT INTO milestones (project, id, title, status, priority, owner, due, created_at, updated_at,
+ source, doc, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1) RETURNING rowid`
+	pgInsert = `INSERT INTO milestones (project, id, title, status, priority, owner, due, created_at, updated_at,
+ source, doc, version, search_text)
+ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12)`
+
+	sqliteUpdate = `UPDATE milestones SET title = $3, status = $4, priority = $5, owner = $6, due = $7, created_at = $8,
+ updated_at = $9, source = $10, doc = $11, version = version + 1
+ WHERE project = $1 AND id = $2 AND version = $12 RETURNING rowid`
+	pgUpdate = `UPDATE milestones SET title = $3, status = $4, priority = $5, owner = $6, due = $7, created_at = $8,
+ updated_at = $9, source = $10, doc = $11, search_text = $12, version = version + 1
+ WHERE project = $1 AND id = $2 AND version = $13`
+
+	sqliteDelete = `DELETE FROM milestones WHERE project = $1 AND id = $2 AND version = $3 RETURNING rowid`
+	pgDelete     = `DELETE FROM milestones WHERE project = $1 AND id = $2 AND version = $3`
+
+	sqliteInsertFTS = `INSERT INTO milestones_fts (rowid, search) VALUES ($1, $2)`
+	sqliteDeleteFTS = `DELETE FROM milestones_fts WHERE rowid = $1`
+)
+
+func sqliteInsertRow(ctx context.Context, tx *sql.Tx, args []any, search string) error {
+	var rowid int64
+	if err := tx.QueryRowContext(ctx, sqliteInsert, args...).Scan(&rowid); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, sqliteInsertFTS, rowid, search)
+	return err
+}
+
+func pgInsertRow(ctx context.Context, tx *sql.Tx, args []any, search string) error {
+	_, err := tx.ExecContext(ctx, pgInsert, append(args, search)...)
+	return err
+}
+
+func sqliteUpdateRow(ctx context.Context, tx *sql.Tx, args []any, search string, v int64) (bool, error) {
+	var rowid int64
+	err := tx.QueryRowContext(ctx, sqliteUpdate, append(args, v)...).Scan(&rowid)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if _, err := tx.ExecContext(ctx, sqliteDeleteFTS, rowid); err != nil {
+		return false, err
+	}
+	if _, err := tx.ExecContext(ctx, sqliteInsertFTS, rowid, search); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+func pgUpdateRow(ctx context.Context, tx *sql.Tx, args []any, search string, v int64) (bool, error) {
+	return affected(tx.ExecContext(ctx, pgUpdate, append(args, search, v)...))
+}
+
+func sqliteDeleteRow(ctx context.Context, tx *sql.Tx, project, id string, v int64) (bool, error) {
+	var rowid int64
+	err := tx.QueryRowContext(ctx, sqliteDelete, project, id, v).Scan(&rowid)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if _, err := tx.ExecContext(ctx, sqliteDeleteFTS, rowid); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+func pgDeleteRow(ctx context.Context, tx *sql.Tx, project, id string, v int64) (bool, error) {
+	return affected(tx.ExecContext(ctx, pgDelete, project, id, v))
+}
+
+// affected reports whether a statement changed a row.
+func affected(res sql.Result, err error) (bool, error) {
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil || n == 0 {
+		return false, err
+	}
+	return true, nil
+}
