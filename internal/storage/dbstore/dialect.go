@@ -67,6 +67,16 @@ type dialect struct {
 	// clearSearch deletes the search rows of every milestone of project
 	// $1; run before the milestones themselves are deleted.
 	clearSearch []string
+
+	// searchWhere adds to where the conditions that select the milestones
+	// whose search text holds every term (folded, at least one), and
+	// returns the FROM clause to use (search.go).
+	searchWhere func(terms []string, a *args, where *[]string) (from string)
+	// searchSource selects rid (0 where there is none), project, id and
+	// doc of every row, whose search text storeSearch then writes (the
+	// search migration: the text is folded in Go).
+	searchSource string
+	storeSearch  func(ctx context.Context, tx *sql.Tx, rows []searchRow) error
 }
 
 var sqliteDialect = &dialect{
@@ -91,6 +101,10 @@ var sqliteDialect = &dialect{
 		return string(b)
 	},
 	clearSearch: []string{`DELETE FROM milestones_fts WHERE rowid IN (SELECT rowid FROM milestones WHERE project = $1)`},
+
+	searchWhere:  sqliteSearchWhere,
+	searchSource: `SELECT rid, project, id, doc FROM milestones`,
+	storeSearch:  sqliteStoreSearch,
 }
 
 var postgresDialect = &dialect{
@@ -112,6 +126,10 @@ var postgresDialect = &dialect{
 	insertLabels: `INSERT INTO milestone_labels (project, id, label) SELECT $1, $2, unnest($3::text[])`,
 	labelsArg:    func(labels []string) any { return labels },
 	clearSearch:  nil, // search_text is a column of milestones
+
+	searchWhere:  pgSearchWhere,
+	searchSource: `SELECT 0, project, id, doc FROM milestones`,
+	storeSearch:  pgStoreSearch,
 }
 
 func utcMicro(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }

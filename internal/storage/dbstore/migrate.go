@@ -17,7 +17,7 @@ var migrationFS embed.FS
 // migrationSteps are the parts of migrations SQL cannot do, run in the
 // migration's transaction after its SQL, by the name after the version
 // ("0003_search.sql" is "search").
-var migrationSteps = map[string]func(ctx context.Context, kind string, tx *sql.Tx) error{
+var migrationSteps = map[string]func(ctx context.Context, d *dialect, tx *sql.Tx) error{
 	"search": fillSearch,
 }
 
@@ -189,7 +189,7 @@ func (s *Store) applyMigration(ctx context.Context, m migration, newest int) err
 		return s.wrap(ctx, "apply migration "+m.name, err)
 	}
 	if fill := migrationSteps[migrationStep(m.name)]; fill != nil {
-		if err := fill(ctx, s.d.name, tx); err != nil {
+		if err := fill(ctx, s.d, tx); err != nil {
 			return s.wrap(ctx, "apply migration "+m.name, err)
 		}
 	}
