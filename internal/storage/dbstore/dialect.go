@@ -77,6 +77,18 @@ type dialect struct {
 	// search migration: the text is folded in Go).
 	searchSource string
 	storeSearch  func(ctx context.Context, tx *sql.Tx, rows []searchRow) error
+
+	// Schema migrations (migrate.go). hasSchemaTable says whether the
+	// version table exists (one row, scanned as a bool). firstVersion is
+	// the store's first statement, which reads the schema version
+	// (PostgreSQL: connecting within the connect timeout). refuseForeign
+	// checks a database without a version before it is migrated.
+	// lockMigration serialises concurrent migrations in tx (SQLite: BEGIN
+	// IMMEDIATE already has).
+	hasSchemaTable string
+	firstVersion   func(s *Store, ctx context.Context) (int, error)
+	refuseForeign  func(s *Store, ctx context.Context) error
+	lockMigration  func(ctx context.Context, tx *sql.Tx) error
 }
 
 var sqliteDialect = &dialect{
@@ -105,6 +117,11 @@ var sqliteDialect = &dialect{
 	searchWhere:  sqliteSearchWhere,
 	searchSource: `SELECT rid, project, id, doc FROM milestones`,
 	storeSearch:  sqliteStoreSearch,
+
+	hasSchemaTable: `SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'milestone_schema'`,
+	firstVersion:   (*Store).sqliteFirstSchemaVersion,
+	refuseForeign:  (*Store).sqliteRefuseForeign,
+	lockMigration:  func(context.Context, *sql.Tx) error { return nil },
 }
 
 var postgresDialect = &dialect{
@@ -130,6 +147,15 @@ var postgresDialect = &dialect{
 	searchWhere:  pgSearchWhere,
 	searchSource: `SELECT 0, project, id, doc FROM milestones`,
 	storeSearch:  pgStoreSearch,
+
+	// pg_tables, not to_regclass: a catalog cache lookup may not yet see a
+	// table another session created while this one waited for the
+	// migration lock.
+	hasSchemaTable: `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_tables
+ WHERE schemaname = current_schema() AND tablename = 'milestone_schema')`,
+	firstVersion:  (*Store).pgFirstSchemaVersion,
+	refuseForeign: func(*Store, context.Context) error { return nil },
+	lockMigration: pgLockMigration,
 }
 
 func utcMicro(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
