@@ -89,6 +89,11 @@ type dialect struct {
 	firstVersion   func(s *Store, ctx context.Context) (int, error)
 	refuseForeign  func(s *Store, ctx context.Context) error
 	lockMigration  func(ctx context.Context, tx *sql.Tx) error
+
+	// importRows bulk-loads checked rows in one transaction (import.go):
+	// binary COPY on PostgreSQL, prepared inserts with explicit rowids on
+	// SQLite.
+	importRows func(s *Store, ctx context.Context, rows []row, progress func(int)) error
 }
 
 var sqliteDialect = &dialect{
@@ -122,6 +127,8 @@ var sqliteDialect = &dialect{
 	firstVersion:   (*Store).sqliteFirstSchemaVersion,
 	refuseForeign:  (*Store).sqliteRefuseForeign,
 	lockMigration:  func(context.Context, *sql.Tx) error { return nil },
+
+	importRows: (*Store).importSQLite,
 }
 
 var postgresDialect = &dialect{
@@ -156,6 +163,8 @@ var postgresDialect = &dialect{
 	firstVersion:  (*Store).pgFirstSchemaVersion,
 	refuseForeign: func(*Store, context.Context) error { return nil },
 	lockMigration: pgLockMigration,
+
+	importRows: (*Store).importPostgres,
 }
 
 func utcMicro(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
