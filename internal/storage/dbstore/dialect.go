@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -28,6 +29,9 @@ type dialect struct {
 	// timeArg is the bound value of an instant, in UTC to the microsecond
 	// (SQLite: fixed-width text, so text order is time order).
 	timeArg func(time.Time) any
+	// timeValue reads back an instant stored through timeArg, as the
+	// driver scans it into an any.
+	timeValue func(any) (time.Time, error)
 
 	// updateTx are the options of Update's transactions. PostgreSQL runs
 	// them SERIALIZABLE on top of the row versions, so that what fn read
@@ -97,9 +101,20 @@ type dialect struct {
 }
 
 var sqliteDialect = &dialect{
-	name:           TypeSQLite,
-	now:            "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
-	timeArg:        func(t time.Time) any { return utcMicro(t).Format(sqliteTimeFormat) },
+	name:    TypeSQLite,
+	now:     "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+	timeArg: func(t time.Time) any { return utcMicro(t).Format(sqliteTimeFormat) },
+	timeValue: func(v any) (time.Time, error) {
+		s, ok := v.(string)
+		if !ok {
+			return time.Time{}, fmt.Errorf("unexpected timestamp %T", v)
+		}
+		t, err := time.Parse(sqliteTimeFormat, s)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("timestamp %q: %w", s, err)
+		}
+		return t, nil
+	},
 	updateTx:       nil,
 	clientDeadline: true,
 	uniqueViolation: func(err error) bool {
@@ -132,9 +147,16 @@ var sqliteDialect = &dialect{
 }
 
 var postgresDialect = &dialect{
-	name:            TypePostgreSQL,
-	now:             "now()",
-	timeArg:         func(t time.Time) any { return utcMicro(t) },
+	name:    TypePostgreSQL,
+	now:     "now()",
+	timeArg: func(t time.Time) any { return utcMicro(t) },
+	timeValue: func(v any) (time.Time, error) {
+		t, ok := v.(time.Time)
+		if !ok {
+			return time.Time{}, fmt.Errorf("unexpected timestamp %T", v)
+		}
+		return t.UTC(), nil
+	},
 	updateTx:        &sql.TxOptions{Isolation: sql.LevelSerializable},
 	clientDeadline:  false,
 	uniqueViolation: func(err error) bool { return pgCode(err) == "23505" },

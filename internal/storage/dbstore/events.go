@@ -91,15 +91,8 @@ func (s *Store) Events(ctx context.Context, tail int) ([]Event, error) {
 		if err := rows.Scan(&ts, &e.Event, &e.MilestoneID, &e.Backend, &e.Actor, &details); err != nil {
 			return nil, s.wrap(sctx, "read events", err)
 		}
-		switch v := ts.(type) {
-		case time.Time:
-			e.Timestamp = v.UTC()
-		case string:
-			if e.Timestamp, err = time.Parse(sqliteTimeFormat, v); err != nil {
-				return nil, fmt.Errorf("read events: timestamp %q: %w", v, err)
-			}
-		default:
-			return nil, fmt.Errorf("read events: unexpected timestamp %T", ts)
+		if e.Timestamp, err = s.d.timeValue(ts); err != nil {
+			return nil, fmt.Errorf("read events: %w", err)
 		}
 		e.Event, e.MilestoneID = unescapeText(e.Event), unescapeText(e.MilestoneID)
 		e.Backend, e.Actor = unescapeText(e.Backend), unescapeText(e.Actor)
