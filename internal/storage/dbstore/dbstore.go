@@ -5,7 +5,9 @@
 // source byte for byte and the milestone JSON) beside indexed columns;
 // writes use optimistic concurrency on a per-row version; search matches
 // text folded in Go, indexed by FTS5 trigrams (SQLite) or a pg_trgm GIN
-// index (PostgreSQL), see search.go.
+// index (PostgreSQL), see search.go. What differs between the two
+// databases (statements, error codes, how an instant is bound) is one
+// dialect value, chosen at Open: see dialect.go.
 package dbstore
 
 import (
