@@ -2,6 +2,7 @@ package dbstore
 
 import (
 	"context"
+	"slices"
 )
 
 // DeleteAll removes every milestone of this project (not its events), in
@@ -16,13 +17,10 @@ func (s *Store) DeleteAll(ctx context.Context) (int, error) {
 		return 0, s.wrap(ctx, "delete all: begin", err)
 	}
 	defer tx.Rollback()
-	if s.kind == TypeSQLite {
-		if _, err := tx.ExecContext(sctx, `DELETE FROM milestones_fts WHERE rowid IN (SELECT rowid FROM milestones WHERE project = $1)`, s.project); err != nil {
+	for _, q := range append(slices.Clip(s.d.clearSearch), `DELETE FROM milestone_labels WHERE project = $1`) {
+		if _, err := tx.ExecContext(sctx, q, s.project); err != nil {
 			return 0, s.wrap(ctx, "delete all", err)
 		}
-	}
-	if _, err := tx.ExecContext(sctx, `DELETE FROM milestone_labels WHERE project = $1`, s.project); err != nil {
-		return 0, s.wrap(ctx, "delete all", err)
 	}
 	res, err := tx.ExecContext(sctx, `DELETE FROM milestones WHERE project = $1`, s.project)
 	if err != nil {
@@ -48,10 +46,7 @@ func (s *Store) DeleteProject(ctx context.Context) (int, error) {
 		return 0, s.wrap(ctx, "delete project: begin", err)
 	}
 	defer tx.Rollback()
-	stmts := []string{`DELETE FROM milestone_labels WHERE project = $1`, `DELETE FROM milestone_events WHERE project = $1`}
-	if s.kind == TypeSQLite {
-		stmts = append([]string{`DELETE FROM milestones_fts WHERE rowid IN (SELECT rowid FROM milestones WHERE project = $1)`}, stmts...)
-	}
+	stmts := append(slices.Clip(s.d.clearSearch), `DELETE FROM milestone_labels WHERE project = $1`, `DELETE FROM milestone_events WHERE project = $1`)
 	for _, q := range stmts {
 		if _, err := tx.ExecContext(sctx, q, s.project); err != nil {
 			return 0, s.wrap(ctx, "delete project", err)

@@ -5,7 +5,9 @@
 // source byte for byte and the milestone JSON) beside indexed columns;
 // writes use optimistic concurrency on a per-row version; search matches
 // text folded in Go, indexed by FTS5 trigrams (SQLite) or a pg_trgm GIN
-// index (PostgreSQL), see search.go.
+// index (PostgreSQL), see search.go. What differs between the two
+// databases (statements, error codes, how an instant is bound) is one
+// dialect value, chosen at Open: see dialect.go.
 package dbstore
 
 import (
@@ -19,7 +21,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/git-milestone/git-milestone/internal/storage"
 )
@@ -64,7 +65,7 @@ type Config struct {
 // Store is a storage.Backend on a SQL database. It is safe for concurrent
 // use by several goroutines.
 type Store struct {
-	kind    string // TypeSQLite or TypePostgreSQL
+	d       *dialect // the SQL of the database's type, chosen once at Open
 	project string
 	timeout time.Duration
 	where   string // the database, for messages (URL redacted)
@@ -149,7 +150,7 @@ func (s *Store) migrateRetry(ctx context.Context) error {
 	deadline := time.Now().Add(sqliteBusyTimeoutMS * time.Millisecond)
 	for {
 		err := s.migrate(ctx)
-		if s.kind != TypeSQLite || sqliteCode(err) != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
+		if !s.d.busy(err) || time.Now().After(deadline) {
 			return err
 		}
 		select {
@@ -164,7 +165,7 @@ func (s *Store) migrateRetry(ctx context.Context) error {
 func (s *Store) Name() string { return "database" }
 
 // Type reports the database type: "sqlite" or "postgresql".
-func (s *Store) Type() string { return s.kind }
+func (s *Store) Type() string { return s.d.name }
 
 // ProjectKey reports the project key the store is scoped to.
 func (s *Store) ProjectKey() string { return s.project }
@@ -195,7 +196,7 @@ func (s *Store) wrap(ctx context.Context, op string, err error) error {
 		return nil
 	}
 	err = s.stmtErr(ctx, err)
-	e := fmt.Errorf("%s (%s database %s): %w", op, s.kind, s.where, err)
+	e := fmt.Errorf("%s (%s database %s): %w", op, s.d.name, s.where, err)
 	if s.scrub != nil {
 		return &scrubbedError{msg: s.scrub(e.Error()), err: e}
 	}
@@ -210,7 +211,7 @@ func (s *Store) isTimeout(ctx context.Context, err error) bool {
 	if errors.Is(context.Cause(ctx), ErrQueryTimeout) {
 		return true
 	}
-	return s.kind == TypePostgreSQL && pgCode(err) == "57014" && strings.Contains(err.Error(), "statement timeout")
+	return s.d.serverTimeout(err)
 }
 
 // stmtErr marks err as a query_timeout cancellation when it is one.
@@ -224,7 +225,7 @@ func (s *Store) stmtErr(ctx context.Context, err error) error {
 // stmtCtx bounds one statement by the query timeout. PostgreSQL enforces
 // it on the server (statement_timeout), so only SQLite needs a deadline.
 func (s *Store) stmtCtx(ctx context.Context) (context.Context, context.CancelFunc) {
-	if s.timeout > 0 && s.kind == TypeSQLite {
+	if s.timeout > 0 && s.d.clientDeadline {
 		return context.WithTimeoutCause(ctx, s.timeout, ErrQueryTimeout)
 	}
 	return ctx, func() {}

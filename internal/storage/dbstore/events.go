@@ -23,13 +23,7 @@ type Event struct {
 // sqliteTimeFormat is fixed width, so text order is time order.
 const sqliteTimeFormat = "2006-01-02T15:04:05.000000Z"
 
-func (s *Store) timeArg(t time.Time) any {
-	t = t.UTC().Truncate(time.Microsecond)
-	if s.kind == TypeSQLite {
-		return t.Format(sqliteTimeFormat)
-	}
-	return t
-}
+func (s *Store) timeArg(t time.Time) any { return s.d.timeArg(t) }
 
 // AppendEvent adds one event to the project's event log. On SQLite, do
 // not call it from inside an Update's fn: the transaction holds the one
@@ -97,15 +91,8 @@ func (s *Store) Events(ctx context.Context, tail int) ([]Event, error) {
 		if err := rows.Scan(&ts, &e.Event, &e.MilestoneID, &e.Backend, &e.Actor, &details); err != nil {
 			return nil, s.wrap(sctx, "read events", err)
 		}
-		switch v := ts.(type) {
-		case time.Time:
-			e.Timestamp = v.UTC()
-		case string:
-			if e.Timestamp, err = time.Parse(sqliteTimeFormat, v); err != nil {
-				return nil, fmt.Errorf("read events: timestamp %q: %w", v, err)
-			}
-		default:
-			return nil, fmt.Errorf("read events: unexpected timestamp %T", ts)
+		if e.Timestamp, err = s.d.timeValue(ts); err != nil {
+			return nil, fmt.Errorf("read events: %w", err)
 		}
 		e.Event, e.MilestoneID = unescapeText(e.Event), unescapeText(e.MilestoneID)
 		e.Backend, e.Actor = unescapeText(e.Backend), unescapeText(e.Actor)

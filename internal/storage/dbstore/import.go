@@ -42,10 +42,7 @@ func (s *Store) Import(ctx context.Context, recs []storage.Record, progress func
 	if progress == nil {
 		progress = func(int) {}
 	}
-	if s.kind == TypePostgreSQL {
-		return s.importPostgres(ctx, rows, progress)
-	}
-	return s.importSQLite(ctx, rows, progress)
+	return s.d.importRows(s, ctx, rows, progress)
 }
 
 // prepareRows checks and encodes recs, on every CPU.

@@ -17,7 +17,7 @@ var migrationFS embed.FS
 // migrationSteps are the parts of migrations SQL cannot do, run in the
 // migration's transaction after its SQL, by the name after the version
 // ("0003_search.sql" is "search").
-var migrationSteps = map[string]func(ctx context.Context, kind string, tx *sql.Tx) error{
+var migrationSteps = map[string]func(ctx context.Context, d *dialect, tx *sql.Tx) error{
 	"search": fillSearch,
 }
 
@@ -86,18 +86,7 @@ type queryer interface {
 // table does not exist yet.
 func (s *Store) schemaVersion(ctx context.Context, q queryer) (int, error) {
 	var exists bool
-	var err error
-	if s.kind == TypePostgreSQL {
-		// pg_tables, not to_regclass: a catalog cache lookup may not yet see
-		// a table another session created while this one waited for the
-		// migration lock.
-		err = q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_tables
- WHERE schemaname = current_schema() AND tablename = 'milestone_schema')`).Scan(&exists)
-	} else {
-		var n int
-		err = q.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'milestone_schema'`).Scan(&n)
-		exists = n > 0
-	}
+	err := q.QueryRowContext(ctx, s.d.hasSchemaTable).Scan(&exists)
 	if err != nil || !exists {
 		return 0, err
 	}
@@ -108,16 +97,18 @@ func (s *Store) schemaVersion(ctx context.Context, q queryer) (int, error) {
 	return int(v.Int64), nil
 }
 
-// firstSchemaVersion is the first statement of a store. On PostgreSQL it
-// connects, within the connect timeout, and takes one round trip.
-func (s *Store) firstSchemaVersion(ctx context.Context) (int, error) {
-	if s.kind != TypePostgreSQL {
-		v, err := s.schemaVersion(ctx, s.db)
-		if err != nil {
-			return 0, s.openErr(ctx, "read schema version", err)
-		}
-		return v, nil
+// sqliteFirstSchemaVersion is the first statement of a SQLite store.
+func (s *Store) sqliteFirstSchemaVersion(ctx context.Context) (int, error) {
+	v, err := s.schemaVersion(ctx, s.db)
+	if err != nil {
+		return 0, s.openErr(ctx, "read schema version", err)
 	}
+	return v, nil
+}
+
+// pgFirstSchemaVersion is the first statement of a PostgreSQL store: it
+// connects, within the connect timeout, and takes one round trip.
+func (s *Store) pgFirstSchemaVersion(ctx context.Context) (int, error) {
 	cctx, cancel := context.WithTimeout(ctx, s.connectTimeout)
 	defer cancel()
 	var v sql.NullInt64
@@ -134,25 +125,20 @@ func (s *Store) firstSchemaVersion(ctx context.Context) (int, error) {
 // migrate applies the migrations the database lacks, each in its own
 // transaction, and refuses a database newer than the binary.
 func (s *Store) migrate(ctx context.Context) error {
-	ms, err := migrations(s.kind)
+	ms, err := migrations(s.d.name)
 	if err != nil {
 		return err
 	}
-	cur, err := s.firstSchemaVersion(ctx)
+	cur, err := s.d.firstVersion(s, ctx)
 	if err != nil {
 		return err
 	}
 	if cur > len(ms) {
 		return &SchemaTooNewError{Database: cur, Binary: len(ms)}
 	}
-	if cur == 0 && s.kind == TypeSQLite {
-		var n int
-		err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE name NOT LIKE 'sqlite\_%' ESCAPE '\'`).Scan(&n)
-		if err != nil {
-			return s.openErr(ctx, "read schema", err)
-		}
-		if n > 0 {
-			return errForeignSQLite(s.where)
+	if cur == 0 {
+		if err := s.d.refuseForeign(s, ctx); err != nil {
+			return err
 		}
 	}
 	for _, m := range ms[cur:] {
@@ -169,10 +155,8 @@ func (s *Store) applyMigration(ctx context.Context, m migration, newest int) err
 		return s.openErr(ctx, "begin migration", err)
 	}
 	defer tx.Rollback()
-	if s.kind == TypePostgreSQL {
-		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(pgMigrationLock)); err != nil {
-			return s.wrap(ctx, "lock for migration", err)
-		}
+	if err := s.d.lockMigration(ctx, tx); err != nil {
+		return s.wrap(ctx, "lock for migration", err)
 	}
 	// Another process may have migrated while we waited for the lock.
 	cur, err := s.schemaVersion(ctx, tx)
@@ -189,7 +173,7 @@ func (s *Store) applyMigration(ctx context.Context, m migration, newest int) err
 		return s.wrap(ctx, "apply migration "+m.name, err)
 	}
 	if fill := migrationSteps[migrationStep(m.name)]; fill != nil {
-		if err := fill(ctx, s.kind, tx); err != nil {
+		if err := fill(ctx, s.d, tx); err != nil {
 			return s.wrap(ctx, "apply migration "+m.name, err)
 		}
 	}
@@ -202,10 +186,31 @@ func (s *Store) applyMigration(ctx context.Context, m migration, newest int) err
 	return nil
 }
 
+// sqliteRefuseForeign refuses a SQLite file without a schema version
+// that holds tables: it is some other program's database.
+func (s *Store) sqliteRefuseForeign(ctx context.Context) error {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE name NOT LIKE 'sqlite\_%' ESCAPE '\'`).Scan(&n)
+	if err != nil {
+		return s.openErr(ctx, "read schema", err)
+	}
+	if n > 0 {
+		return errForeignSQLite(s.where)
+	}
+	return nil
+}
+
+// pgLockMigration takes the transaction-scoped advisory lock that
+// serialises concurrent migrations of one PostgreSQL database.
+func pgLockMigration(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(pgMigrationLock))
+	return err
+}
+
 // openErr wraps an error met while opening: a damaged SQLite file is
 // refused with a clear message.
 func (s *Store) openErr(ctx context.Context, op string, err error) error {
-	if s.kind == TypeSQLite && sqliteCorrupt(err) {
+	if s.d.corrupt(err) {
 		return &notSQLiteError{path: s.where, reason: "is a corrupt SQLite database", err: err}
 	}
 	return s.wrap(ctx, op, err)

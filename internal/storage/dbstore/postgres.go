@@ -25,7 +25,7 @@ func openPostgres(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, err
 	}
 	where := d.shown
-	s := &Store{kind: TypePostgreSQL, project: cfg.ProjectKey, timeout: cfg.QueryTimeout, where: where,
+	s := &Store{d: postgresDialect, project: cfg.ProjectKey, timeout: cfg.QueryTimeout, where: where,
 		connectTimeout: cfg.ConnectTimeout}
 	s.scrub = func(msg string) string {
 		return d.scrub(strings.ReplaceAll(msg, cfg.URL, where))

@@ -25,19 +25,12 @@ func (s *Store) SetProjectName(ctx context.Context, name string) error {
 	sctx, cancel := s.stmtCtx(ctx)
 	defer cancel()
 	stmt := `INSERT INTO milestone_projects (project, name) VALUES ($1, $2)
-ON CONFLICT (project) DO UPDATE SET name = excluded.name, updated_at = ` + s.nowSQL() + `
+ON CONFLICT (project) DO UPDATE SET name = excluded.name, updated_at = ` + s.d.now + `
 WHERE milestone_projects.name <> excluded.name`
 	if _, err := s.db.ExecContext(sctx, stmt, s.project, name); err != nil {
 		return s.wrap(sctx, "record the project name", err)
 	}
 	return nil
-}
-
-func (s *Store) nowSQL() string {
-	if s.kind == TypePostgreSQL {
-		return "now()"
-	}
-	return "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 }
 
 // Projects lists every project of the database: those with milestones and

@@ -37,16 +37,10 @@ func (s *Store) searchWhere(text string, a *args, where *[]string) (from string,
 	if len(terms) == 0 {
 		return "", false
 	}
-	if s.kind == TypePostgreSQL {
-		for _, t := range terms {
-			if utf8.RuneCountInString(t) >= 3 {
-				*where = append(*where, "m.search_text LIKE "+a.add(likeContains(t))+` ESCAPE E'\\'`)
-			} else {
-				*where = append(*where, "strpos(m.search_text, "+a.add(t)+") > 0")
-			}
-		}
-		return "milestones m", true
-	}
+	return s.d.searchWhere(terms, a, where), true
+}
+
+func sqliteSearchWhere(terms []string, a *args, where *[]string) string {
 	var phrases []string
 	var exact []string
 	for _, t := range terms {
@@ -59,7 +53,18 @@ func (s *Store) searchWhere(text string, a *args, where *[]string) (from string,
 		*where = append(*where, "milestones_fts MATCH "+a.add(strings.Join(phrases, " AND ")))
 	}
 	*where = append(*where, exact...)
-	return "milestones m JOIN milestones_fts f ON f.rowid = m.rid", true
+	return "milestones m JOIN milestones_fts f ON f.rowid = m.rid"
+}
+
+func pgSearchWhere(terms []string, a *args, where *[]string) string {
+	for _, t := range terms {
+		if utf8.RuneCountInString(t) >= 3 {
+			*where = append(*where, "m.search_text LIKE "+a.add(likeContains(t))+` ESCAPE E'\\'`)
+		} else {
+			*where = append(*where, "strpos(m.search_text, "+a.add(t)+") > 0")
+		}
+	}
+	return "milestones m"
 }
 
 // ftsPhrase quotes a term as an FTS5 phrase: whatever it holds is text.
@@ -73,26 +78,25 @@ func likeContains(t string) string {
 	return "%" + r.Replace(t) + "%"
 }
 
+// searchRow is one milestone whose search text the search migration
+// writes.
+type searchRow struct {
+	project, id, text string
+	rid               int64
+}
+
 // fillSearch stores the folded search text of every existing row, of
 // every project, in the transaction of migration 0002 (the text is folded
 // in Go, so SQL cannot compute it). A stored document that does not
 // decode gets the text of its id alone; reading it reports the problem.
-func fillSearch(ctx context.Context, kind string, tx *sql.Tx) error {
-	type pending struct {
-		project, id, text string
-		rid               int64
-	}
-	query := `SELECT rid, project, id, doc FROM milestones`
-	if kind == TypePostgreSQL {
-		query = `SELECT 0, project, id, doc FROM milestones`
-	}
-	rows, err := tx.QueryContext(ctx, query)
+func fillSearch(ctx context.Context, d *dialect, tx *sql.Tx) error {
+	rows, err := tx.QueryContext(ctx, d.searchSource)
 	if err != nil {
 		return fmt.Errorf("fill search text: %w", err)
 	}
-	var all []pending
+	var all []searchRow
 	for rows.Next() {
-		var p pending
+		var p searchRow
 		var doc []byte
 		if err := rows.Scan(&p.rid, &p.project, &p.id, &doc); err != nil {
 			rows.Close()
@@ -112,19 +116,24 @@ func fillSearch(ctx context.Context, kind string, tx *sql.Tx) error {
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("fill search text: %w", err)
 	}
-	if kind != TypePostgreSQL {
-		st, err := tx.PrepareContext(ctx, sqliteInsertFTS)
-		if err != nil {
-			return fmt.Errorf("fill search text: %w", err)
-		}
-		defer st.Close()
-		for _, p := range all {
-			if _, err := st.ExecContext(ctx, p.rid, p.text); err != nil {
-				return fmt.Errorf("fill search text of %s: %w", p.id, err)
-			}
-		}
-		return nil
+	return d.storeSearch(ctx, tx, all)
+}
+
+func sqliteStoreSearch(ctx context.Context, tx *sql.Tx, all []searchRow) error {
+	st, err := tx.PrepareContext(ctx, sqliteInsertFTS)
+	if err != nil {
+		return fmt.Errorf("fill search text: %w", err)
 	}
+	defer st.Close()
+	for _, p := range all {
+		if _, err := st.ExecContext(ctx, p.rid, p.text); err != nil {
+			return fmt.Errorf("fill search text of %s: %w", p.id, err)
+		}
+	}
+	return nil
+}
+
+func pgStoreSearch(ctx context.Context, tx *sql.Tx, all []searchRow) error {
 	const batch = 1000
 	for start := 0; start < len(all); start += batch {
 		chunk := all[start:min(start+batch, len(all))]

@@ -68,7 +68,7 @@ func openSQLite(ctx context.Context, cfg Config) (*Store, error) {
 	if err := checkSQLiteFile(ctx, path); err != nil {
 		return nil, err
 	}
-	s := &Store{kind: TypeSQLite, project: cfg.ProjectKey, timeout: cfg.QueryTimeout, where: cfg.Path}
+	s := &Store{d: sqliteDialect, project: cfg.ProjectKey, timeout: cfg.QueryTimeout, where: cfg.Path}
 	s.db, err = sql.Open("sqlite", sqliteDSN(path, false))
 	if err != nil {
 		return nil, fmt.Errorf("open SQLite database %s: %w", cfg.Path, err)
@@ -115,15 +115,26 @@ func checkSQLiteFile(ctx context.Context, path string) error {
 	if info.Size() == 0 {
 		return nil
 	}
+	wal, err := checkSQLiteHeader(path, info.Size())
+	if err != nil || wal {
+		return err // WAL already: opening it writes nothing to the file
+	}
+	return probeSQLiteFile(ctx, path)
+}
+
+// checkSQLiteHeader reads the 100-byte header of a non-empty file and
+// refuses one that is not a sound SQLite header for a file of this size.
+// wal says the database is in WAL mode already.
+func checkSQLiteHeader(path string, size int64) (wal bool, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return fmt.Errorf("open SQLite database %s: %w", path, err)
+		return false, fmt.Errorf("open SQLite database %s: %w", path, err)
 	}
 	hdr := make([]byte, 100)
 	_, err = io.ReadFull(f, hdr)
 	f.Close()
 	if err != nil || !bytes.HasPrefix(hdr, []byte("SQLite format 3\x00")) {
-		return &notSQLiteError{path: path, reason: "is not a SQLite database"}
+		return false, &notSQLiteError{path: path, reason: "is not a SQLite database"}
 	}
 	pageSize := int64(binary.BigEndian.Uint16(hdr[16:18]))
 	if pageSize == 1 {
@@ -133,12 +144,15 @@ func checkSQLiteFile(ctx context.Context, path string) error {
 	case pageSize < 512 || pageSize&(pageSize-1) != 0,
 		hdr[18] < 1 || hdr[18] > 2 || hdr[19] < 1 || hdr[19] > 2,
 		hdr[21] != 64 || hdr[22] != 32 || hdr[23] != 32,
-		info.Size()%pageSize != 0:
-		return &notSQLiteError{path: path, reason: "is a corrupt SQLite database (bad header or size)"}
+		size%pageSize != 0:
+		return false, &notSQLiteError{path: path, reason: "is a corrupt SQLite database (bad header or size)"}
 	}
-	if hdr[18] == 2 && hdr[19] == 2 {
-		return nil // WAL already: opening it writes nothing to the file
-	}
+	return hdr[18] == 2 && hdr[19] == 2, nil
+}
+
+// probeSQLiteFile integrity-checks a database read-only and refuses one
+// that is corrupt or holds some other program's tables.
+func probeSQLiteFile(ctx context.Context, path string) error {
 	probe, err := sql.Open("sqlite", sqliteDSN(path, true))
 	if err != nil {
 		return fmt.Errorf("open SQLite database %s: %w", path, err)

@@ -3,7 +3,6 @@ package dbstore
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -47,26 +46,16 @@ func (s *Store) Update(ctx context.Context, opts storage.UpdateOptions, fn func(
 	}
 }
 
-// updateTxOptions: on PostgreSQL, SERIALIZABLE on top of the row versions,
-// so that what fn read but did not write (tx.All for a rename, say) cannot
-// change under it either; a serialization failure is retried like a
-// version conflict. SQLite write transactions are serialised anyway
-// (BEGIN IMMEDIATE).
-func (s *Store) updateTxOptions() *sql.TxOptions {
-	if s.kind == TypePostgreSQL {
-		return &sql.TxOptions{Isolation: sql.LevelSerializable}
-	}
-	return nil
-}
-
-// serializationFailure reports a PostgreSQL error that means "retry".
+// serializationFailure reports a PostgreSQL error that means "retry": a
+// serialization failure (dialect.updateTx) is retried like a version
+// conflict.
 func serializationFailure(err error) bool {
 	c := pgCode(err)
 	return c == "40001" || c == "40P01"
 }
 
 func (s *Store) updateOnce(ctx context.Context, fn func(tx storage.Tx) error) error {
-	sqlTx, err := s.db.BeginTx(ctx, s.updateTxOptions())
+	sqlTx, err := s.db.BeginTx(ctx, s.d.updateTx)
 	if err != nil {
 		return s.wrap(ctx, "begin transaction", err)
 	}
@@ -254,57 +243,20 @@ func (t *dbTx) Delete(id string) error {
 }
 
 // uniqueViolation reports a duplicate primary key.
-func (s *Store) uniqueViolation(err error) bool {
-	if err == nil {
-		return false
-	}
-	if s.kind == TypePostgreSQL {
-		return pgCode(err) == "23505"
-	}
-	return sqliteCode(err) == 19 && (extendedSQLiteCode(err) == 1555 || extendedSQLiteCode(err) == 2067)
-}
+func (s *Store) uniqueViolation(err error) bool { return err != nil && s.d.uniqueViolation(err) }
 
-const (
-	pgInsert = `INSERT INTO milestones (project, id, title, status, priority, owner, due, created_at, updated_at,
- source, doc, version, search_text)
- VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12)`
-	pgUpdate = `UPDATE milestones SET title = $3, status = $4, priority = $5, owner = $6, due = $7, created_at = $8,
- updated_at = $9, source = $10, doc = $11, search_text = $12, version = version + 1
- WHERE project = $1 AND id = $2 AND version = $13`
-	pgInsertLabels = `INSERT INTO milestone_labels (project, id, label) SELECT $1, $2, unnest($3::text[])`
-
-	sqliteInsert = `INSERT INTO milestones (project, id, title, status, priority, owner, due, created_at, updated_at,
- source, doc, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1) RETURNING rowid`
-	sqliteUpdate = `UPDATE milestones SET title = $3, status = $4, priority = $5, owner = $6, due = $7, created_at = $8,
- updated_at = $9, source = $10, doc = $11, version = version + 1
- WHERE project = $1 AND id = $2 AND version = $12 RETURNING rowid`
-	sqliteInsertFTS    = `INSERT INTO milestones_fts (rowid, search) VALUES ($1, $2)`
-	sqliteDeleteFTS    = `DELETE FROM milestones_fts WHERE rowid = $1`
-	sqliteInsertLabels = `INSERT INTO milestone_labels (project, id, label) SELECT $1, $2, value FROM json_each($3)`
-
-	deleteLabels = `DELETE FROM milestone_labels WHERE project = $1 AND id = $2`
-)
+const deleteLabels = `DELETE FROM milestone_labels WHERE project = $1 AND id = $2`
 
 func (s *Store) rowArgs(r row) []any {
 	return []any{s.project, r.id, r.title, r.status, r.priority, r.owner, r.due, r.created, r.updated, r.source, r.doc}
 }
 
-// insert adds a new row with its labels (and FTS row on SQLite).
+// insert adds a new row with its labels (and search text).
 func (s *Store) insert(ctx context.Context, tx *sql.Tx, r row) (err error) {
 	sctx, cancel := s.stmtCtx(ctx)
 	defer cancel()
 	defer func() { err = s.stmtErr(sctx, err) }()
-	if s.kind == TypePostgreSQL {
-		if _, err := tx.ExecContext(sctx, pgInsert, append(s.rowArgs(r), r.search)...); err != nil {
-			return err
-		}
-		return s.insertLabels(sctx, tx, r)
-	}
-	var rowid int64
-	if err := tx.QueryRowContext(sctx, sqliteInsert, s.rowArgs(r)...).Scan(&rowid); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(sctx, sqliteInsertFTS, rowid, r.search); err != nil {
+	if err := s.d.insertRow(sctx, tx, s.rowArgs(r), r.search); err != nil {
 		return err
 	}
 	return s.insertLabels(sctx, tx, r)
@@ -314,13 +266,7 @@ func (s *Store) insertLabels(ctx context.Context, tx *sql.Tx, r row) error {
 	if len(r.labels) == 0 {
 		return nil
 	}
-	var err error
-	if s.kind == TypePostgreSQL {
-		_, err = tx.ExecContext(ctx, pgInsertLabels, s.project, r.id, r.labels)
-	} else {
-		b, _ := json.Marshal(r.labels)
-		_, err = tx.ExecContext(ctx, sqliteInsertLabels, s.project, r.id, string(b))
-	}
+	_, err := tx.ExecContext(ctx, s.d.insertLabels, s.project, r.id, s.d.labelsArg(r.labels))
 	return err
 }
 
@@ -329,29 +275,8 @@ func (s *Store) update(ctx context.Context, tx *sql.Tx, r row, v int64) (_ bool,
 	sctx, cancel := s.stmtCtx(ctx)
 	defer cancel()
 	defer func() { err = s.stmtErr(sctx, err) }()
-	if s.kind == TypePostgreSQL {
-		res, err := tx.ExecContext(sctx, pgUpdate, append(s.rowArgs(r), r.search, v)...)
-		if err != nil {
-			return false, err
-		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			return false, err
-		}
-	} else {
-		var rowid int64
-		err := tx.QueryRowContext(sctx, sqliteUpdate, append(s.rowArgs(r), v)...).Scan(&rowid)
-		if errors.Is(err, sql.ErrNoRows) {
-			return false, nil
-		}
-		if err != nil {
-			return false, err
-		}
-		if _, err := tx.ExecContext(sctx, sqliteDeleteFTS, rowid); err != nil {
-			return false, err
-		}
-		if _, err := tx.ExecContext(sctx, sqliteInsertFTS, rowid, r.search); err != nil {
-			return false, err
-		}
+	if ok, err := s.d.updateRow(sctx, tx, s.rowArgs(r), r.search, v); !ok || err != nil {
+		return false, err
 	}
 	if _, err := tx.ExecContext(sctx, deleteLabels, s.project, r.id); err != nil {
 		return false, err
@@ -364,26 +289,8 @@ func (s *Store) delete(ctx context.Context, tx *sql.Tx, id string, v int64) (_ b
 	sctx, cancel := s.stmtCtx(ctx)
 	defer cancel()
 	defer func() { err = s.stmtErr(sctx, err) }()
-	if s.kind == TypePostgreSQL {
-		res, err := tx.ExecContext(sctx, `DELETE FROM milestones WHERE project = $1 AND id = $2 AND version = $3`, s.project, id, v)
-		if err != nil {
-			return false, err
-		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			return false, err
-		}
-	} else {
-		var rowid int64
-		err := tx.QueryRowContext(sctx, `DELETE FROM milestones WHERE project = $1 AND id = $2 AND version = $3 RETURNING rowid`, s.project, id, v).Scan(&rowid)
-		if errors.Is(err, sql.ErrNoRows) {
-			return false, nil
-		}
-		if err != nil {
-			return false, err
-		}
-		if _, err := tx.ExecContext(sctx, sqliteDeleteFTS, rowid); err != nil {
-			return false, err
-		}
+	if ok, err := s.d.deleteRow(sctx, tx, s.project, id, v); !ok || err != nil {
+		return false, err
 	}
 	_, err = tx.ExecContext(sctx, deleteLabels, s.project, id)
 	return err == nil, err
