@@ -72,7 +72,7 @@ func (e *silentError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 // failed (exit 1), even though the document's error is an invalid-input one.
 type unreadableError struct{ err error }
 
-func (e *unreadableError) Error() string { return e.err.Error() + ": " + problemHint }
+func (e *unreadableError) Error() string { return e.err.Error() + ": " + problemHint(e.err) }
 func (e *unreadableError) Unwrap() error { return e.err }
 
 // ExitCode maps an error to its exit code.

@@ -2,8 +2,10 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -15,6 +17,7 @@ import (
 	"github.com/git-milestone/git-milestone/internal/opener"
 	"github.com/git-milestone/git-milestone/internal/safefs"
 	"github.com/git-milestone/git-milestone/internal/storage"
+	"github.com/git-milestone/git-milestone/internal/transfer"
 )
 
 func newFsckCommand(env *Env) *cli.Command {
@@ -90,7 +93,7 @@ func newFsckCommand(env *Env) *cli.Command {
 // --repair refiles them), own id keys and dependencies.
 func documentFindings(recs []storage.Record, problems []storage.Problem) (findings []string, misplaced []storage.Record) {
 	for _, p := range problems {
-		findings = append(findings, p.Err.Error()+": "+problemHint)
+		findings = append(findings, p.Err.Error()+": "+problemHint(p.Err))
 	}
 	byID := map[string]*storage.Record{}
 	for i := range recs {
@@ -173,9 +176,36 @@ func (s *session) refile(ctx context.Context, misplaced []storage.Record) (stora
 		})
 }
 
-// problemHint says how to fix a document that cannot be read.
-const problemHint = "fix the document by hand (`git milestone edit` cannot open it), or, if the shell-era layer of the design note wrote it, " +
-	"convert it with `git milestone import --from seed` (`--dry-run` shows the mapping)"
+// problemHint says how to fix a document that cannot be read, by the
+// cause err names.
+func problemHint(err error) string {
+	var refused *safefs.RefusedError
+	msg := err.Error()
+	switch {
+	case errors.As(err, &refused):
+		return "replace it with a regular file, or remove it (`git rm`); `git milestone fsck --repair` removes links in locks/, logs/ and cache/"
+	case strings.Contains(msg, "conflict marker"):
+		return "in a stopped merge or rebase `git milestone resolve` settles what it can; otherwise edit the file and remove the markers"
+	case strings.Contains(msg, "also exists as"):
+		return "keep one of the two files and `git rm` the other (in a stopped merge, `git milestone resolve` may settle it)"
+	case mentionsSeedWord(msg):
+		return "it looks like a document of the shell-era store: convert it with `git milestone import --from seed` (`--dry-run` shows the mapping)"
+	}
+	return "fix the document by hand (`git milestone edit` cannot open it)"
+}
+
+// quoted finds the "quoted" words of an error message.
+var quoted = regexp.MustCompile(`"([^"]{1,40})"`)
+
+// mentionsSeedWord reports whether msg quotes a word of the shell era.
+func mentionsSeedWord(msg string) bool {
+	for _, m := range quoted.FindAllStringSubmatch(msg, -1) {
+		if transfer.IsSeedWord(m[1]) {
+			return true
+		}
+	}
+	return false
+}
 
 // ownIDFinding reports a document whose own id key disagrees with its
 // file name (the file name is the id; JSON carries only that one).

@@ -203,8 +203,15 @@ func (s *session) problemsError(problems []storage.Problem) error {
 	for _, p := range problems {
 		fmt.Fprintf(s.env.Stderr, "error: %s\n", printable(p.Err.Error()))
 	}
-	fmt.Fprintf(s.env.Stderr, "git-milestone: %d document(s) could not be read, so this answer is incomplete: "+
-		"`git milestone fsck` says how to fix them (documents of the shell-era store: `git milestone import --from seed`)\n", len(problems))
+	seed := false
+	for _, p := range problems {
+		seed = seed || mentionsSeedWord(p.Err.Error())
+	}
+	hint := "`git milestone fsck` says how to fix each"
+	if seed {
+		hint += " (words of the shell-era store: `git milestone import --from seed` converts such documents)"
+	}
+	fmt.Fprintf(s.env.Stderr, "git-milestone: %d document(s) could not be read, so this answer is incomplete: %s\n", len(problems), hint)
 	return &silentError{code: ExitFailed}
 }
 

@@ -55,6 +55,31 @@ var seedAliases = map[string]string{
 	"percent_complete": milestone.KeyProgress, "completion": milestone.KeyProgress, "percent": milestone.KeyProgress,
 }
 
+// IsSeedWord reports whether w (any case) is a status, priority or field
+// name of the shell era that today's documents do not use: such a word in
+// an error suggests `import --from seed`.
+func IsSeedWord(w string) bool {
+	w = strings.ToLower(w)
+	if _, ok := seedAliases[w]; ok {
+		return true
+	}
+	for st, words := range defaultStatuses {
+		for _, x := range words {
+			if x == w && x != string(st) {
+				return true
+			}
+		}
+	}
+	for pr, words := range defaultPriorities {
+		for _, x := range words {
+			if x == w && x != string(pr) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // NewVocabulary is the built-in vocabulary with custom words (from the
 // `vocabulary:` map of storage-config.yaml) added over it.
 func NewVocabulary(status, priority map[string]string) Vocabulary {
