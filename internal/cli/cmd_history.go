@@ -58,7 +58,7 @@ keeps the changes made from then on, and totals those.
 			if c.NArg() == 1 {
 				m, err := historyFor(h, c.Args().First())
 				if err != nil {
-					return err
+					return notInGit(repo, c.Args().First(), err)
 				}
 				keep = func(x *history.Milestone) bool { return x == m }
 			}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/git-milestone/git-milestone/internal/config"
 	"github.com/git-milestone/git-milestone/internal/gitrepo"
 	"github.com/git-milestone/git-milestone/internal/milestone"
 	"github.com/git-milestone/git-milestone/internal/semdiff"
@@ -64,7 +65,7 @@ one object per commit and milestone.`,
 				}
 			} else {
 				if entries, err = milestoneLog(repo, head, c.Args().First()); err != nil {
-					return err
+					return notInGit(repo, c.Args().First(), err)
 				}
 				entries = filter.apply(entries)
 			}
@@ -78,6 +79,16 @@ one object per commit and milestone.`,
 			return nil
 		},
 	}
+}
+
+// notInGit explains a milestone git has no history of in database mode,
+// where changes are rows, not commits: "no milestone" would be untrue.
+func notInGit(repo *gitrepo.Repo, arg string, err error) error {
+	var nf *milestone.NotFoundError
+	if kind, _ := config.ReadBackend(repo.WorkTree); kind != config.Database || !errors.As(err, &nf) {
+		return err
+	}
+	return fmt.Errorf("git holds no history of milestone %q: the database is the store here, so its changes are not commits (`git milestone events` lists them)", arg)
 }
 
 // milestoneLog is the history of one milestone, each commit once, newest first.
