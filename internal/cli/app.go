@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -135,7 +137,7 @@ func Main(args []string, env Env) int {
 	if err != nil {
 		var s *silentError
 		if !errors.As(err, &s) {
-			fmt.Fprintf(env.Stderr, "git-milestone: %s\n", strings.TrimSpace(err.Error()))
+			fmt.Fprintf(env.Stderr, "git-milestone: %s%s\n", strings.TrimSpace(err.Error()), repairHint(err))
 		}
 		return ExitCode(err)
 	}
@@ -309,4 +311,19 @@ func nArgs(c *cli.Context, min, max int, usage string) error {
 		return refused("usage: git milestone %s %s", c.Command.Name, usage)
 	}
 	return nil
+}
+
+// repairHint points at fsck --repair when a link or special file in one of
+// the tool's own folders (locks/, logs/, cache/) refused a command.
+func repairHint(err error) string {
+	var r *safefs.RefusedError
+	if !errors.As(err, &r) {
+		return ""
+	}
+	rel := strings.TrimPrefix(filepath.ToSlash(r.Path), ".milestones/")
+	top, _, _ := strings.Cut(rel, "/")
+	if rel == r.Path || !slices.Contains(ignoredFolders, top) {
+		return ""
+	}
+	return " (`git milestone fsck --repair` removes it)"
 }

@@ -322,7 +322,13 @@ func (s *session) specialFindings(findings []string, repair bool) ([]string, int
 				out = append(out, fmt.Sprintf("%s: %s: %v", shown, safefs.Kind(e.Mode), err))
 				continue
 			}
-			out = append(out, fmt.Sprintf("%s: %s: removed", shown, safefs.Kind(e.Mode)))
+			msg := fmt.Sprintf("%s: %s: removed", shown, safefs.Kind(e.Mode))
+			if _, err := s.repo.ReadFile("HEAD", shown); err == nil {
+				// Committed (git add -f): the removal is the user's to commit,
+				// so that clones lose the link too.
+				msg += fmt.Sprintf(" from the work tree; it is committed: `git rm --cached %s` and commit the removal", shown)
+			}
+			out = append(out, msg)
 			removed++
 		case ours:
 			out = append(out, fmt.Sprintf("%s is %s: never followed (fsck --repair removes it)", shown, safefs.Kind(e.Mode)))

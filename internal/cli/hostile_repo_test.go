@@ -381,6 +381,13 @@ func TestFsckListsAndRepairsSpecialEntries(t *testing.T) {
 	if code != ExitFailed { // x-notes is not the tool's to remove
 		t.Errorf("fsck --repair: exit %d, want %d\n%s", code, ExitFailed, stdout)
 	}
+	// A committed link is the user's to remove from git too: repair says how.
+	if want := "it is committed: `git rm --cached .milestones/locks/beta.lock`"; !strings.Contains(stdout, want) {
+		t.Errorf("fsck --repair output lacks %q:\n%s", want, stdout)
+	}
+	if strings.Contains(stdout, "pipe.lock: a named pipe: removed from the work tree") {
+		t.Errorf("fsck --repair calls an uncommitted fifo committed:\n%s", stdout)
+	}
 	for _, gone := range []string{".milestones/locks/beta.lock", ".milestones/logs", ".milestones/cache", ".milestones/locks/pipe.lock"} {
 		if _, err := os.Lstat(h.path(gone)); err == nil {
 			t.Errorf("fsck --repair left %s", gone)
