@@ -39,7 +39,7 @@ func newInitCommand(env *Env) *cli.Command {
 			&cli.StringFlag{Name: "backend", Value: config.Auto, Usage: "auto, file, hybrid or database"},
 			&cli.StringFlag{Name: "database-type", Usage: "sqlite or postgresql (database backend)"},
 			&cli.StringFlag{Name: "message", Aliases: []string{"m"}, Usage: "commit message"},
-			&cli.BoolFlag{Name: "hooks", Usage: "also install the git hooks (hybrid: they keep the index fresh)"},
+			&cli.BoolFlag{Name: "hooks", Usage: "also install the git hooks (hybrid mode installs them anyway: they keep the index fresh)"},
 		},
 		Action: func(c *cli.Context) error { return runInit(c, env) },
 	}
@@ -94,7 +94,8 @@ func runInit(c *cli.Context, env *Env) error {
 	if err := initStore(c.Context, env, repo, live, dbType); err != nil {
 		return err
 	}
-	if c.Bool("hooks") {
+	// Hybrid mode gets its hooks as `setup` gives them to every clone.
+	if c.Bool("hooks") || live == config.Hybrid {
 		o, err := hookOptions(c.Context, env)
 		if err != nil {
 			return err
@@ -104,9 +105,6 @@ func runInit(c *cli.Context, env *Env) error {
 			return err
 		}
 		return printHookReport(env, false, rep)
-	}
-	if live == config.Hybrid {
-		fmt.Fprintln(env.Stderr, "hint: `git milestone hooks install` keeps the index fresh from git's hooks and validates milestone commits")
 	}
 	return nil
 }
