@@ -31,11 +31,10 @@ for i in range(n):
          "status": "completed" if closed else ["planned", "active", "blocked"][i % 3],
          "priority": ["low", "medium", "high", "critical"][i % 4],
          "owner": f"dev{i % 17}@example.com", "start": "2026-01-01", "due": f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}",
-         "labels": ["release", f"team-{i % 7}"], **({"depends_on": [f"m-{i - 1:05d}"]} if i else {}),
+         "labels": ["release", f"team-{i % 7}"], "depends_on": [f"m-{i - 1:05d}"] if i else [],
          "progress": i % 101, "description": f"Line one of {i}.\nLine two: a: b # not a comment\n",
          "created_at": "2026-01-01T10:00:00Z", "updated_at": "2026-02-01T10:00:00Z"}
-    if closed:
-        m["closed_at"] = "2026-03-01T10:00:00Z"
+    m["closed_at"] = "2026-03-01T10:00:00Z" if closed else None  # the JSON contract: every field, null where unset
     m["x-cost"] = {"amount": i, "currency": "EUR"}
     m["path"] = (".milestones/completed/" if closed else ".milestones/active/") + m["id"] + ".yaml"
     out.append(m)
