@@ -226,3 +226,35 @@ func priorityValues() []string {
 	}
 	return s
 }
+
+// SetKnown stores v, a value as Get returns it (string, []string or int),
+// as the value of the known key in m; present false, or a value of another
+// type, clears the field (an enum to ""). Lists are copied. It reports
+// false, changing nothing, when key is not a known key.
+func (m *Milestone) SetKnown(key string, v any, present bool) bool {
+	f, ok := Spec(key)
+	if !ok {
+		return false
+	}
+	switch f.Kind {
+	case KindList:
+		var l []string
+		if present {
+			l, _ = v.([]string)
+			l = append([]string(nil), l...)
+		}
+		f.SetList(m, l)
+	case KindInt:
+		*f.num(m) = nil
+		if n, ok := v.(int); present && ok {
+			*f.num(m) = &n
+		}
+	default:
+		s, _ := v.(string)
+		if !present {
+			s = ""
+		}
+		*f.text(m) = s
+	}
+	return true
+}

@@ -104,3 +104,38 @@ func TestIsInstantKeyFollowsKind(t *testing.T) {
 		t.Error("an unknown key is no instant")
 	}
 }
+
+// TestSetKnownMirrorsGet stores each field's value from one milestone into
+// another and clears it again.
+func TestSetKnownMirrorsGet(t *testing.T) {
+	p := 30
+	src := Milestone{Title: "T", Status: Active, Priority: High, Owner: "o", Start: "2026-01-01", Due: "2026-01-02",
+		Labels: []string{"x"}, DependsOn: []string{"a"}, Progress: &p, Description: "d",
+		CreatedAt: "2026-01-01T00:00:00Z", UpdatedAt: "2026-01-01T00:00:01Z", ClosedAt: "2026-01-01T00:00:02Z"}
+	var dst Milestone
+	for _, k := range Keys {
+		v, ok := src.Get(k)
+		if !ok {
+			t.Fatalf("%s absent in the source", k)
+		}
+		if !dst.SetKnown(k, v, true) {
+			t.Fatalf("%s: not known", k)
+		}
+	}
+	if !reflect.DeepEqual(src, dst) {
+		t.Fatalf("copied %+v, want %+v", dst, src)
+	}
+	src.Labels[0] = "changed"
+	if dst.Labels[0] != "x" {
+		t.Error("a list is shared, not copied")
+	}
+	for _, k := range Keys {
+		dst.SetKnown(k, nil, false)
+		if _, ok := dst.Get(k); ok {
+			t.Errorf("%s still present after clearing", k)
+		}
+	}
+	if dst.SetKnown("risk", "low", true) || len(dst.Extra) != 0 {
+		t.Error("an unknown key was stored")
+	}
+}

@@ -311,14 +311,14 @@ func FieldChanges(a, b *milestone.Milestone) []Change {
 			}
 		}
 		c := Change{Field: k, Old: jsonValue(ov, oOK), New: jsonValue(nv, nOK)}
-		switch k {
-		case milestone.KeyStart, milestone.KeyDue:
+		switch kindOf(k) {
+		case milestone.KindDate:
 			if oOK && nOK {
 				if d, ok := daysBetween(ov.(string), nv.(string)); ok {
 					c.Days = &d
 				}
 			}
-		case milestone.KeyLabels, milestone.KeyDependsOn:
+		case milestone.KindList:
 			ol, _ := ov.([]string)
 			nl, _ := nv.([]string)
 			c.Added, c.Removed = listDelta(ol, nl)
@@ -326,6 +326,15 @@ func FieldChanges(a, b *milestone.Milestone) []Change {
 		changes = append(changes, c)
 	}
 	return changes
+}
+
+// kindOf is the kind milestone.Fields gives key; unknown keys are text
+// (they get no days or list delta).
+func kindOf(key string) milestone.Kind {
+	if f, ok := milestone.Spec(key); ok {
+		return f.Kind
+	}
+	return milestone.KindText
 }
 
 // value returns the value of key in m and whether it is present. Status
