@@ -6,8 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
+	"github.com/git-milestone/git-milestone/internal/format"
 	"github.com/git-milestone/git-milestone/internal/milestone"
 )
 
@@ -70,19 +69,8 @@ func same(a, b val) bool {
 	return canon(a.v) == canon(b.v)
 }
 
-// canon renders a decoded YAML value canonically, for comparison.
-func canon(v any) (s string) {
-	defer func() {
-		if recover() != nil {
-			s = fmt.Sprintf("%T %#v", v, v)
-		}
-	}()
-	b, err := yaml.Marshal(v)
-	if err != nil {
-		return fmt.Sprintf("%T %#v", v, v)
-	}
-	return fmt.Sprintf("%T ", v) + string(b)
-}
+// canon renders a value canonically, for comparison (see format.Canon).
+func canon(v any) string { return format.Canon(v) }
 
 // show renders a value for a message: "absent", a quoted string, [a, b].
 func show(v val) string {

@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/git-milestone/git-milestone/internal/format"
 	"github.com/git-milestone/git-milestone/internal/merge"
 	"github.com/git-milestone/git-milestone/internal/milestone"
@@ -367,20 +365,11 @@ func equalValues(a, b any) bool {
 }
 
 // canon renders a value canonically, for comparison.
-func canon(v any) (s string) {
-	defer func() {
-		if recover() != nil {
-			s = fmt.Sprintf("%T %#v", v, v)
-		}
-	}()
+func canon(v any) string {
 	if l, ok := v.([]string); ok {
 		return "list " + strings.Join(l, "\x00")
 	}
-	b, err := yaml.Marshal(v)
-	if err != nil {
-		return fmt.Sprintf("%T %#v", v, v)
-	}
-	return fmt.Sprintf("%T ", v) + string(b)
+	return format.Canon(v)
 }
 
 // jsonValue makes a value encodable as JSON: nil when absent, mappings
