@@ -35,7 +35,7 @@ type FieldSpec struct {
 	Kind   Kind      // type
 	Values []string  // the vocabulary of a KindEnum field
 	Merge  MergeRule // three-way merge rule
-	Column string    // column of the hybrid index and database backends, "" if none
+	Column string    // column of the hybrid index's milestones table, "" if none (dbstore keeps a subset)
 	Flag   string    // the mutating commands' flag, "" if the CLI sets it itself
 
 	// Check validates a non-list value as Milestone.Validate does (nil: no
