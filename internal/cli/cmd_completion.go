@@ -236,19 +236,12 @@ func findFlag(flags []cli.Flag, word string) cli.Flag {
 // flagValues are the values a flag takes, by its name, so flags that
 // other commands add with these names complete too.
 func flagValues(f cli.Flag, ids func() []string) []string {
+	for _, spec := range milestone.Fields {
+		if spec.Kind == milestone.KindEnum && spec.Flag == f.Names()[0] {
+			return append([]string(nil), spec.Values...)
+		}
+	}
 	switch f.Names()[0] {
-	case "status":
-		var out []string
-		for _, s := range milestone.Statuses {
-			out = append(out, string(s))
-		}
-		return out
-	case "priority":
-		var out []string
-		for _, p := range milestone.Priorities {
-			out = append(out, string(p))
-		}
-		return out
 	case "backend", "to":
 		return []string{config.File, config.Hybrid, config.Database}
 	case "database-type":

@@ -191,14 +191,15 @@ func readLimited(path string, n int64) ([]byte, error) {
 
 // resolveEditOwner turns --owner @me into the user's email.
 func (s *session) resolveEditOwner(e *fieldEdits) error {
-	if e.owner == nil {
+	owner, ok := e.text[milestone.KeyOwner]
+	if !ok {
 		return nil
 	}
-	o, err := s.resolveOwner(*e.owner)
+	o, err := s.resolveOwner(owner)
 	if err != nil {
 		return err
 	}
-	e.owner = &o
+	e.text[milestone.KeyOwner] = o
 	return nil
 }
 

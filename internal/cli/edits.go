@@ -14,20 +14,17 @@ import (
 
 // fieldEdits are the field changes asked on the command line.
 type fieldEdits struct {
-	title, status, priority, owner, start, due, description *string
-	progress                                                *int
-	addLabels, removeLabels                                 []string
-	dependsOn                                               []string
-	setDependsOn                                            bool
-	extra                                                   []milestone.Field // unknown keys; nil Value removes
+	text                    map[string]string // new values of text, enum and date fields, by key
+	progress                *int
+	addLabels, removeLabels []string
+	dependsOn               []string
+	setDependsOn            bool
+	extra                   []milestone.Field // unknown keys; nil Value removes
 }
 
-func optString(c *cli.Context, name string) *string {
-	if !c.IsSet(name) {
-		return nil
-	}
-	v := c.String(name)
-	return &v
+// textFlag reports whether f is set by a one-string flag of editFlags.
+func textFlag(f *milestone.FieldSpec) bool {
+	return f.Flag != "" && f.Kind != milestone.KindList && f.Kind != milestone.KindInt
 }
 
 // editFlags are the flags shared by create and update.
@@ -52,10 +49,11 @@ var extraKeyPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]{0,63}$`)
 
 // parseEdits reads the edit flags of c and checks every value.
 func parseEdits(c *cli.Context) (*fieldEdits, error) {
-	e := &fieldEdits{
-		title: optString(c, "title"), status: optString(c, "status"), priority: optString(c, "priority"),
-		owner: optString(c, "owner"), start: optString(c, "start"), due: optString(c, "due"),
-		description: optString(c, "description"),
+	e := &fieldEdits{text: map[string]string{}}
+	for i := range milestone.Fields {
+		if f := &milestone.Fields[i]; textFlag(f) && c.IsSet(f.Flag) {
+			e.text[f.Key] = c.String(f.Flag)
+		}
 	}
 	if c.IsSet("depends-on") {
 		e.setDependsOn = true
@@ -84,18 +82,16 @@ func parseEdits(c *cli.Context) (*fieldEdits, error) {
 		}
 	}
 	now := envOf(c).Now()
-	for _, d := range []struct {
-		flag string
-		v    **string
-	}{{"--start", &e.start}, {"--due", &e.due}} {
-		if *d.v == nil {
+	for _, f := range milestone.Fields {
+		v, ok := e.text[f.Key]
+		if f.Kind != milestone.KindDate || !ok {
 			continue
 		}
-		date, err := resolveDate(d.flag, **d.v, now)
+		date, err := resolveDate("--"+f.Flag, v, now)
 		if err != nil {
 			return nil, err
 		}
-		*d.v = &date
+		e.text[f.Key] = date
 	}
 	return e, e.check()
 }
@@ -137,29 +133,18 @@ func (e *fieldEdits) set(kv string) error {
 	if protectedKeys[key] {
 		return refused("--set %s: %s is set by git-milestone and cannot be changed", key, key)
 	}
-	switch key {
-	case milestone.KeyTitle:
-		e.title = &value
-	case milestone.KeyStatus:
-		e.status = &value
-	case milestone.KeyPriority:
-		e.priority = &value
-	case milestone.KeyOwner:
-		e.owner = &value
-	case milestone.KeyStart:
-		e.start = &value
-	case milestone.KeyDue:
-		e.due = &value
-	case milestone.KeyDescription:
-		e.description = &value
-	case milestone.KeyProgress:
+	f, known := milestone.Spec(key)
+	switch {
+	case known && f.Kind == milestone.KindInt:
 		p, err := strconv.Atoi(value)
 		if err != nil {
-			return refused("--set progress=%q: not a whole number", value)
+			return refused("--set %s=%q: not a whole number", key, value)
 		}
 		e.progress = &p
-	case milestone.KeyLabels, milestone.KeyDependsOn:
+	case known && f.Kind == milestone.KindList:
 		return refused("--set %s: use --add-label/--remove-label or --depends-on", key)
+	case known:
+		e.text[key] = value
 	default:
 		if !extraKeyPattern.MatchString(key) {
 			return refused("--set %q: a key is a letter or '_' then letters, digits, '_', '.' or '-'", key)
@@ -175,29 +160,13 @@ func (e *fieldEdits) set(kv string) error {
 
 // check validates every value before anything is read or written.
 func (e *fieldEdits) check() error {
-	date := func(key string) func(string) error {
-		return func(v string) error {
-			if v == "" {
-				return nil // clears the date
-			}
-			return milestone.ValidateDate(key, v)
+	for _, f := range milestone.Fields {
+		v, ok := e.text[f.Key]
+		if !ok || f.Check == nil {
+			continue
 		}
-	}
-	for _, c := range []struct {
-		v     *string
-		valid func(string) error
-	}{
-		{e.title, milestone.ValidateTitle},
-		{e.status, milestone.ValidateStatus},
-		{e.priority, milestone.ValidatePriority},
-		{e.start, date(milestone.KeyStart)},
-		{e.due, date(milestone.KeyDue)},
-		{e.owner, milestone.ValidateOwner},
-	} {
-		if c.v != nil {
-			if err := c.valid(*c.v); err != nil {
-				return err
-			}
+		if err := f.Check(v); err != nil { // a date's "" clears it
+			return err
 		}
 	}
 	if e.progress != nil {
@@ -220,28 +189,21 @@ func (e *fieldEdits) check() error {
 
 // empty reports whether no change was asked.
 func (e *fieldEdits) empty() bool {
-	return e.title == nil && e.status == nil && e.priority == nil && e.owner == nil && e.start == nil &&
-		e.due == nil && e.description == nil && e.progress == nil && len(e.addLabels) == 0 &&
+	return len(e.text) == 0 && e.progress == nil && len(e.addLabels) == 0 &&
 		len(e.removeLabels) == 0 && !e.setDependsOn && len(e.extra) == 0
 }
 
 // apply changes m; now is the current timestamp for closed_at.
 func (e *fieldEdits) apply(m *milestone.Milestone, now string) {
-	setStr := func(dst *string, v *string) {
-		if v != nil {
-			*dst = *v
+	for _, k := range milestone.Keys {
+		v, ok := e.text[k]
+		switch {
+		case !ok:
+		case k == milestone.KeyStatus:
+			setStatus(m, milestone.Status(v), now) // keeps closed_at in step
+		default:
+			m.SetKnown(k, v, true)
 		}
-	}
-	setStr(&m.Title, e.title)
-	setStr(&m.Owner, e.owner)
-	setStr(&m.Start, e.start)
-	setStr(&m.Due, e.due)
-	setStr(&m.Description, e.description)
-	if e.priority != nil {
-		m.Priority = milestone.Priority(*e.priority)
-	}
-	if e.status != nil {
-		setStatus(m, milestone.Status(*e.status), now)
 	}
 	if e.progress != nil {
 		p := *e.progress
@@ -308,16 +270,17 @@ func (e *fieldEdits) summary() string {
 			parts = append(parts, s)
 		}
 	}
-	add(e.title != nil, "title")
-	if e.status != nil {
-		parts = append(parts, "status "+*e.status)
+	has := func(key string) bool { _, ok := e.text[key]; return ok }
+	add(has(milestone.KeyTitle), "title")
+	if st, ok := e.text[milestone.KeyStatus]; ok {
+		parts = append(parts, "status "+st)
 	}
-	add(e.priority != nil, "priority")
-	add(e.owner != nil, "owner")
-	add(e.start != nil, "start")
-	add(e.due != nil, "due")
+	add(has(milestone.KeyPriority), "priority")
+	add(has(milestone.KeyOwner), "owner")
+	add(has(milestone.KeyStart), "start")
+	add(has(milestone.KeyDue), "due")
 	add(e.progress != nil, "progress")
-	add(e.description != nil, "description")
+	add(has(milestone.KeyDescription), "description")
 	add(len(e.addLabels)+len(e.removeLabels) > 0, "labels")
 	add(e.setDependsOn, "depends_on")
 	for _, f := range e.extra {

@@ -240,22 +240,20 @@ func parse(file string, src []byte) (*parsed, error) {
 
 type errAtFunc func(n *yaml.Node, format string, args ...any) error
 
-// setField decodes the value v of the known key into m. The title is
-// validated by the caller, also when the key is missing.
+// setField decodes the value v of the known key into m, as the key's
+// kind in milestone.Fields says. The title is validated by the caller,
+// also when the key is missing.
 func setField(m *milestone.Milestone, key string, v *yaml.Node, errAt errAtFunc) error {
-	switch key {
-	case milestone.KeyProgress:
-		return setProgressNode(m, v, errAt)
-	case milestone.KeyLabels, milestone.KeyDependsOn:
-		list, err := stringList(key, v, errAt)
+	f, _ := milestone.Spec(key)
+	switch f.Kind {
+	case milestone.KindInt:
+		return setIntNode(m, f, v, errAt)
+	case milestone.KindList:
+		list, err := stringList(f, v, errAt)
 		if err != nil {
 			return err
 		}
-		if key == milestone.KeyLabels {
-			m.Labels = list
-		} else {
-			m.DependsOn = list
-		}
+		f.SetList(m, list)
 		return nil
 	}
 	s, ok, err := scalarText(v)
@@ -265,31 +263,32 @@ func setField(m *milestone.Milestone, key string, v *yaml.Node, errAt errAtFunc)
 	if !ok {
 		return errAt(v, "%s must be a string, not %s", key, describe(v))
 	}
-	if err := setStringField(m, key, s); err != nil {
+	if err := f.SetText(m, s); err != nil {
 		return errAt(v, "%v", err)
 	}
 	return nil
 }
 
-// setProgressNode decodes progress: a whole number from 0 to 100, or null.
-func setProgressNode(m *milestone.Milestone, v *yaml.Node, errAt errAtFunc) error {
+// setIntNode decodes a whole-number field (progress): a whole number
+// from 0 to 100, or null.
+func setIntNode(m *milestone.Milestone, f *milestone.FieldSpec, v *yaml.Node, errAt errAtFunc) error {
 	if isNull(v) {
 		return nil
 	}
 	var n int
 	if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!int" || v.Decode(&n) != nil {
-		return errAt(v, "progress must be a whole number from 0 to 100, not %s", describeValue(v))
+		return errAt(v, "%s must be a whole number from 0 to 100, not %s", f.Key, describeValue(v))
 	}
-	m.Progress = &n
-	if err := milestone.ValidateProgress(n); err != nil {
+	if err := f.SetInt(m, n); err != nil {
 		return errAt(v, "%v", err)
 	}
 	return nil
 }
 
 // stringList decodes a sequence of strings (flow or block) and validates
-// each entry as a label or, for depends_on, as an id.
-func stringList(key string, v *yaml.Node, errAt errAtFunc) ([]string, error) {
+// each entry with the field's entry check (a label, or an id for depends_on).
+func stringList(f *milestone.FieldSpec, v *yaml.Node, errAt errAtFunc) ([]string, error) {
+	key := f.Key
 	if isNull(v) {
 		return nil, nil
 	}
@@ -311,11 +310,7 @@ func stringList(key string, v *yaml.Node, errAt errAtFunc) ([]string, error) {
 		if !ok && !isNull(it) {
 			return nil, errAt(it, "%s entries must be strings, not %s", key, describe(it))
 		}
-		if key == milestone.KeyDependsOn {
-			if err := milestone.ValidateID(s); err != nil {
-				return nil, errAt(it, "depends_on: %v", err)
-			}
-		} else if err := milestone.ValidateLabel(key, s); err != nil {
+		if err := f.Entry(s); err != nil {
 			return nil, errAt(it, "%v", err)
 		}
 		list = append(list, s)

@@ -239,3 +239,23 @@ func TestDecodeWithoutPath(t *testing.T) {
 		t.Fatalf("got %+v, %v", m, err)
 	}
 }
+
+// TestTopLevelKeys checks the keys and where they are written, and that a
+// flow mapping or a non-mapping document is refused.
+func TestTopLevelKeys(t *testing.T) {
+	keys, ok := TopLevelKeys([]byte("# c\ntitle: A\nlabels:\n  - x\n\"due\": 2026-01-01\n"))
+	want := []KeyPos{{"title", 2, 1}, {"labels", 3, 1}, {"due", 5, 1}}
+	if !ok || len(keys) != len(want) {
+		t.Fatalf("TopLevelKeys = %v, %v", keys, ok)
+	}
+	for i := range want {
+		if keys[i] != want[i] {
+			t.Errorf("key %d = %+v, want %+v", i, keys[i], want[i])
+		}
+	}
+	for _, src := range []string{"{title: A}\n", "- a\n", "title: [\n"} {
+		if _, ok := TopLevelKeys([]byte(src)); ok {
+			t.Errorf("%q accepted", src)
+		}
+	}
+}

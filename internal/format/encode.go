@@ -102,11 +102,8 @@ func appendValue(b []byte, key string, v any, indent, lit int, nl string) []byte
 
 // isTimeKey reports whether key holds a date or timestamp, written plain.
 func isTimeKey(key string) bool {
-	switch key {
-	case milestone.KeyStart, milestone.KeyDue, milestone.KeyCreatedAt, milestone.KeyUpdatedAt, milestone.KeyClosedAt:
-		return true
-	}
-	return false
+	f, ok := milestone.Spec(key)
+	return ok && (f.Kind == milestone.KindDate || f.Kind == milestone.KindTimestamp)
 }
 
 // appendIndented appends text (lines ending in "\n") with every non-empty

@@ -125,25 +125,27 @@ func (v fastValue) any() (any, bool) {
 	return list, true
 }
 
-// set stores v as the value of key in m, validating it; false means
-// "let the yaml.v3 path decide".
+// set stores v as the value of key in m, validating it as the key's kind
+// in milestone.Fields says; false means "let the yaml.v3 path decide".
 func (v fastValue) set(m *milestone.Milestone, key string, known bool) bool {
-	switch {
-	case !known:
+	if !known {
 		x, ok := v.any()
 		m.Extra = append(m.Extra, milestone.Field{Key: key, Value: x})
 		return ok
-	case key == milestone.KeyLabels || key == milestone.KeyDependsOn:
-		return v.setList(m, key)
-	case key == milestone.KeyProgress:
-		return v.setProgress(m)
+	}
+	f, _ := milestone.Spec(key)
+	switch f.Kind {
+	case milestone.KindList:
+		return v.setList(m, f)
+	case milestone.KindInt:
+		return v.setInt(m, f)
 	}
 	s, ok := v.str()
-	return ok && setStringField(m, key, s) == nil
+	return ok && f.SetText(m, s) == nil
 }
 
-// setList stores a labels or depends_on list.
-func (v fastValue) setList(m *milestone.Milestone, key string) bool {
+// setList stores a list field (labels, depends_on).
+func (v fastValue) setList(m *milestone.Milestone, f *milestone.FieldSpec) bool {
 	if v.kind == fastNull {
 		return true
 	}
@@ -153,79 +155,26 @@ func (v fastValue) setList(m *milestone.Milestone, key string) bool {
 	var list []string
 	for _, it := range v.items {
 		s, _ := it.str()
-		if key == milestone.KeyLabels && milestone.ValidateLabel(key, s) != nil ||
-			key == milestone.KeyDependsOn && milestone.ValidateID(s) != nil {
+		if f.Entry(s) != nil {
 			return false
 		}
 		list = append(list, s)
 	}
-	if key == milestone.KeyLabels {
-		m.Labels = list
-	} else {
-		m.DependsOn = list
-	}
+	f.SetList(m, list)
 	return true
 }
 
-// setProgress stores progress, a plain integer or null.
-func (v fastValue) setProgress(m *milestone.Milestone) bool {
+// setInt stores a whole-number field (progress), a plain integer or null.
+func (v fastValue) setInt(m *milestone.Milestone, f *milestone.FieldSpec) bool {
 	if v.kind == fastNull || v.kind == fastPlain && resolvesAs(v.text, "!!null") {
 		return true
 	}
 	var n int
 	if v.kind != fastPlain || !resolvesAs(v.text, "!!int") ||
-		(&yaml.Node{Kind: yaml.ScalarNode, Value: v.text}).Decode(&n) != nil || milestone.ValidateProgress(n) != nil {
+		(&yaml.Node{Kind: yaml.ScalarNode, Value: v.text}).Decode(&n) != nil {
 		return false
 	}
-	m.Progress = &n
-	return true
-}
-
-// setStringField stores s as the value of the known string field key,
-// validating it ("" leaves status and priority at their defaults).
-func setStringField(m *milestone.Milestone, key, s string) error {
-	switch key {
-	case milestone.KeyTitle:
-		m.Title = s
-	case milestone.KeyOwner:
-		m.Owner = s
-	case milestone.KeyDescription:
-		m.Description = s
-	case milestone.KeyStatus:
-		if s != "" {
-			m.Status = milestone.Status(s)
-			return milestone.ValidateStatus(s)
-		}
-	case milestone.KeyPriority:
-		if s != "" {
-			m.Priority = milestone.Priority(s)
-			return milestone.ValidatePriority(s)
-		}
-	case milestone.KeyStart:
-		m.Start = s
-		return validateIfSet(s, func() error { return milestone.ValidateDate(key, s) })
-	case milestone.KeyDue:
-		m.Due = s
-		return validateIfSet(s, func() error { return milestone.ValidateDate(key, s) })
-	case milestone.KeyCreatedAt:
-		m.CreatedAt = s
-		return validateIfSet(s, func() error { return milestone.ValidateTimestamp(key, s) })
-	case milestone.KeyUpdatedAt:
-		m.UpdatedAt = s
-		return validateIfSet(s, func() error { return milestone.ValidateTimestamp(key, s) })
-	case milestone.KeyClosedAt:
-		m.ClosedAt = s
-		return validateIfSet(s, func() error { return milestone.ValidateTimestamp(key, s) })
-	}
-	return nil
-}
-
-// validateIfSet runs check unless s is empty.
-func validateIfSet(s string, check func() error) error {
-	if s == "" {
-		return nil
-	}
-	return check()
+	return f.SetInt(m, n) == nil
 }
 
 func resolvesAs(s, tag string) bool {

@@ -6,8 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
+	"github.com/git-milestone/git-milestone/internal/format"
 	"github.com/git-milestone/git-milestone/internal/milestone"
 )
 
@@ -29,61 +28,21 @@ func get(m *milestone.Milestone, key string) val {
 // set stores v as the value of key in m (an absent v removes the key).
 // A new unknown key is appended to Extra.
 func set(m *milestone.Milestone, key string, v val) {
-	s, _ := v.v.(string)
-	if !v.ok {
-		s = ""
+	if m.SetKnown(key, v.v, v.ok) {
+		return
 	}
-	switch key {
-	case milestone.KeyTitle:
-		m.Title = s
-	case milestone.KeyStatus:
-		m.Status = milestone.Status(s)
-	case milestone.KeyPriority:
-		m.Priority = milestone.Priority(s)
-	case milestone.KeyOwner:
-		m.Owner = s
-	case milestone.KeyStart:
-		m.Start = s
-	case milestone.KeyDue:
-		m.Due = s
-	case milestone.KeyLabels, milestone.KeyDependsOn:
-		var l []string
-		if v.ok {
-			l, _ = v.v.([]string)
-			l = append([]string(nil), l...)
-		}
-		if key == milestone.KeyLabels {
-			m.Labels = l
-		} else {
-			m.DependsOn = l
-		}
-	case milestone.KeyProgress:
-		m.Progress = nil
-		if n, ok := v.v.(int); v.ok && ok {
-			m.Progress = &n
-		}
-	case milestone.KeyDescription:
-		m.Description = s
-	case milestone.KeyCreatedAt:
-		m.CreatedAt = s
-	case milestone.KeyUpdatedAt:
-		m.UpdatedAt = s
-	case milestone.KeyClosedAt:
-		m.ClosedAt = s
-	default:
-		for i, f := range m.Extra {
-			if f.Key == key {
-				if v.ok {
-					m.Extra[i].Value = v.v
-				} else {
-					m.Extra = append(m.Extra[:i:i], m.Extra[i+1:]...)
-				}
-				return
+	for i, f := range m.Extra {
+		if f.Key == key {
+			if v.ok {
+				m.Extra[i].Value = v.v
+			} else {
+				m.Extra = append(m.Extra[:i:i], m.Extra[i+1:]...)
 			}
+			return
 		}
-		if v.ok {
-			m.Extra = append(m.Extra, milestone.Field{Key: key, Value: v.v})
-		}
+	}
+	if v.ok {
+		m.Extra = append(m.Extra, milestone.Field{Key: key, Value: v.v})
 	}
 }
 
@@ -110,19 +69,8 @@ func same(a, b val) bool {
 	return canon(a.v) == canon(b.v)
 }
 
-// canon renders a decoded YAML value canonically, for comparison.
-func canon(v any) (s string) {
-	defer func() {
-		if recover() != nil {
-			s = fmt.Sprintf("%T %#v", v, v)
-		}
-	}()
-	b, err := yaml.Marshal(v)
-	if err != nil {
-		return fmt.Sprintf("%T %#v", v, v)
-	}
-	return fmt.Sprintf("%T ", v) + string(b)
-}
+// canon renders a value canonically, for comparison (see format.Canon).
+func canon(v any) string { return format.Canon(v) }
 
 // show renders a value for a message: "absent", a quoted string, [a, b].
 func show(v val) string {

@@ -37,7 +37,8 @@ func mergeFields(b, o, t *milestone.Milestone) fieldMerge {
 		return fmt.Sprintf("%s: ours %s, theirs %s", key, show(ov), show(tv))
 	}
 	for _, key := range keys(o, t, b) {
-		if key == milestone.KeyClosedAt {
+		rule := mergeRule(key)
+		if rule == milestone.MergeAfterStatus {
 			continue // after status
 		}
 		bv, ov, tv := get(b, key), get(o, key), get(t, key)
@@ -49,14 +50,14 @@ func mergeFields(b, o, t *milestone.Milestone) fieldMerge {
 			conflict(key, ov, tv, differ(key, ov, tv)+" (both added the milestone)")
 			continue
 		}
-		switch key {
-		case milestone.KeyLabels, milestone.KeyDependsOn:
+		switch rule {
+		case milestone.MergeSet:
 			set(&fm.merged, key, mergeSet(bv, ov, tv))
-		case milestone.KeyCreatedAt:
+		case milestone.MergeEarliest:
 			set(&fm.merged, key, pickTime(ov, tv, false))
-		case milestone.KeyUpdatedAt:
+		case milestone.MergeLatest:
 			set(&fm.merged, key, pickTime(ov, tv, true))
-		case milestone.KeyDescription:
+		case milestone.MergeLines:
 			if v, ok := take(bv, ov, tv); ok {
 				set(&fm.merged, key, v)
 				break
@@ -67,7 +68,7 @@ func mergeFields(b, o, t *milestone.Milestone) fieldMerge {
 				break
 			}
 			conflict(key, text(string(lm.Side(true))), text(string(lm.Side(false))),
-				fmt.Sprintf("description: both sides edited the same lines (%d conflicting part(s))", lm.Conflicts()))
+				fmt.Sprintf("%s: both sides edited the same lines (%d conflicting part(s))", key, lm.Conflicts()))
 		default:
 			if v, ok := take(bv, ov, tv); ok {
 				set(&fm.merged, key, v)
@@ -78,6 +79,15 @@ func mergeFields(b, o, t *milestone.Milestone) fieldMerge {
 	}
 	mergeClosedAt(&fm, b, o, t, addAdd, conflict)
 	return fm
+}
+
+// mergeRule is the rule milestone.Fields gives key; unknown keys merge
+// as scalars.
+func mergeRule(key string) milestone.MergeRule {
+	if f, ok := milestone.Spec(key); ok {
+		return f.Merge
+	}
+	return milestone.MergeScalar
 }
 
 // sameAt compares two values of key: timestamps as instants (the same

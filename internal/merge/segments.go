@@ -3,7 +3,7 @@ package merge
 import (
 	"bytes"
 
-	"gopkg.in/yaml.v3"
+	"github.com/git-milestone/git-milestone/internal/format"
 )
 
 // segment is the text of one top-level key of a document: the comment
@@ -21,21 +21,16 @@ func segments(src []byte) ([]segment, bool) {
 	if bytes.ContainsAny(src, "\u0085\u2028\u2029") || bytes.Count(src, []byte("\r")) != bytes.Count(src, []byte("\r\n")) {
 		return nil, false
 	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(src, &doc); err != nil || doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 {
-		return nil, false
-	}
-	root := doc.Content[0]
-	if root.Kind != yaml.MappingNode || root.Style&yaml.FlowStyle != 0 {
+	keys, ok := format.TopLevelKeys(src)
+	if !ok {
 		return nil, false
 	}
 	lines := SplitLines(src)
 	segs := []segment{{name: ""}}
 	start, prev := 0, -1
-	for i := 0; i+1 < len(root.Content); i += 2 {
-		k := root.Content[i]
+	for _, k := range keys {
 		l := k.Line - 1
-		if k.Kind != yaml.ScalarNode || k.Column != 1 || l <= prev || l >= len(lines) {
+		if k.Column != 1 || l <= prev || l >= len(lines) {
 			return nil, false
 		}
 		// Comment lines in column 1 right above the key belong to it.
@@ -44,7 +39,7 @@ func segments(src []byte) ([]segment, bool) {
 			top--
 		}
 		segs[len(segs)-1].lines = lines[start:top]
-		segs = append(segs, segment{name: k.Value})
+		segs = append(segs, segment{name: k.Name})
 		start, prev = top, l
 	}
 	segs[len(segs)-1].lines = lines[start:]

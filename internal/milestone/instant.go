@@ -53,5 +53,6 @@ func SameInstant(a, b string) bool {
 
 // IsInstantKey reports whether key holds a timestamp.
 func IsInstantKey(key string) bool {
-	return key == KeyCreatedAt || key == KeyUpdatedAt || key == KeyClosedAt
+	f, ok := Spec(key)
+	return ok && f.Kind == KindTimestamp
 }

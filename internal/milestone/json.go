@@ -34,10 +34,10 @@ func (m *Milestone) JSON(extra ...Field) ([]byte, error) {
 // empty labels or depends_on, then the unknown keys, then extra.
 func (m *Milestone) ContractJSON(extra ...Field) ([]byte, error) {
 	var fields []Field
-	for _, k := range Keys {
+	for i, k := range Keys {
 		v, ok := m.Get(k)
 		switch {
-		case k == KeyLabels || k == KeyDependsOn:
+		case Fields[i].Kind == KindList:
 			v = nonNil(v.([]string))
 		case !ok:
 			v = nil
@@ -161,41 +161,22 @@ func (m *Milestone) setJSON(key string, raw json.RawMessage, skip []string) erro
 	if IsKnownKey(key) && string(bytes.TrimSpace(raw)) == "null" {
 		return nil // a contract object's unset field
 	}
-	str := func(dst *string) error { return json.Unmarshal(raw, dst) }
-	switch key {
-	case "id":
-		return str(&m.ID)
-	case KeyTitle:
-		return str(&m.Title)
-	case KeyStatus:
-		return str((*string)(&m.Status))
-	case KeyPriority:
-		return str((*string)(&m.Priority))
-	case KeyOwner:
-		return str(&m.Owner)
-	case KeyStart:
-		return str(&m.Start)
-	case KeyDue:
-		return str(&m.Due)
-	case KeyLabels:
-		return json.Unmarshal(raw, &m.Labels)
-	case KeyDependsOn:
-		return json.Unmarshal(raw, &m.DependsOn)
-	case KeyProgress:
-		var p int
-		if err := json.Unmarshal(raw, &p); err != nil {
-			return err
+	if key == "id" {
+		return json.Unmarshal(raw, &m.ID)
+	}
+	if f, ok := Spec(key); ok {
+		switch f.Kind {
+		case KindList:
+			return json.Unmarshal(raw, f.list(m))
+		case KindInt:
+			var p int
+			if err := json.Unmarshal(raw, &p); err != nil {
+				return err
+			}
+			*f.num(m) = &p
+			return nil
 		}
-		m.Progress = &p
-		return nil
-	case KeyDescription:
-		return str(&m.Description)
-	case KeyCreatedAt:
-		return str(&m.CreatedAt)
-	case KeyUpdatedAt:
-		return str(&m.UpdatedAt)
-	case KeyClosedAt:
-		return str(&m.ClosedAt)
+		return json.Unmarshal(raw, f.text(m))
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()

@@ -97,20 +97,6 @@ const (
 	KeyClosedAt    = "closed_at"
 )
 
-// Keys lists the known document keys in canonical order.
-var Keys = []string{KeyTitle, KeyStatus, KeyPriority, KeyOwner, KeyStart, KeyDue, KeyLabels,
-	KeyDependsOn, KeyProgress, KeyDescription, KeyCreatedAt, KeyUpdatedAt, KeyClosedAt}
-
-// IsKnownKey reports whether key is one of Keys.
-func IsKnownKey(key string) bool {
-	for _, k := range Keys {
-		if k == key {
-			return true
-		}
-	}
-	return false
-}
-
 // Milestone is one milestone document. Dates and timestamps are kept as the
 // text written in the document (validated), so nothing is reformatted.
 type Milestone struct {
@@ -282,45 +268,9 @@ func (m *Milestone) Validate() error {
 			return err
 		}
 	}
-	if err := ValidateTitle(m.Title); err != nil {
-		return err
-	}
-	if err := ValidateStatus(string(m.Status)); err != nil {
-		return err
-	}
-	if err := ValidatePriority(string(m.Priority)); err != nil {
-		return err
-	}
-	if err := ValidateOwner(m.Owner); err != nil {
-		return err
-	}
-	for _, d := range []struct{ field, v string }{{KeyStart, m.Start}, {KeyDue, m.Due}} {
-		if d.v != "" {
-			if err := ValidateDate(d.field, d.v); err != nil {
-				return err
-			}
-		}
-	}
-	for _, t := range []struct{ field, v string }{{KeyCreatedAt, m.CreatedAt}, {KeyUpdatedAt, m.UpdatedAt}, {KeyClosedAt, m.ClosedAt}} {
-		if t.v != "" {
-			if err := ValidateTimestamp(t.field, t.v); err != nil {
-				return err
-			}
-		}
-	}
-	if m.Progress != nil {
-		if err := ValidateProgress(*m.Progress); err != nil {
+	for i := range Fields {
+		if err := Fields[i].validate(m); err != nil {
 			return err
-		}
-	}
-	for _, l := range m.Labels {
-		if err := ValidateLabel(KeyLabels, l); err != nil {
-			return err
-		}
-	}
-	for _, d := range m.DependsOn {
-		if err := ValidateID(d); err != nil {
-			return fieldErr(KeyDependsOn, "depends_on: %v", err)
 		}
 	}
 	return nil
@@ -467,37 +417,8 @@ func Resolve(ids []string, prefix string) (string, error) {
 // []string, int, or an unknown key's decoded value) and whether it is
 // present: empty strings, empty lists and a nil progress are absent.
 func (m *Milestone) Get(key string) (any, bool) {
-	str := func(s string) (any, bool) { return s, s != "" }
-	switch key {
-	case KeyTitle:
-		return str(m.Title)
-	case KeyStatus:
-		return str(string(m.Status))
-	case KeyPriority:
-		return str(string(m.Priority))
-	case KeyOwner:
-		return str(m.Owner)
-	case KeyStart:
-		return str(m.Start)
-	case KeyDue:
-		return str(m.Due)
-	case KeyLabels:
-		return m.Labels, len(m.Labels) > 0
-	case KeyDependsOn:
-		return m.DependsOn, len(m.DependsOn) > 0
-	case KeyProgress:
-		if m.Progress == nil {
-			return nil, false
-		}
-		return *m.Progress, true
-	case KeyDescription:
-		return str(m.Description)
-	case KeyCreatedAt:
-		return str(m.CreatedAt)
-	case KeyUpdatedAt:
-		return str(m.UpdatedAt)
-	case KeyClosedAt:
-		return str(m.ClosedAt)
+	if f, ok := Spec(key); ok {
+		return f.get(m)
 	}
 	for _, f := range m.Extra {
 		if f.Key == key {

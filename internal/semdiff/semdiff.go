@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/git-milestone/git-milestone/internal/format"
 	"github.com/git-milestone/git-milestone/internal/merge"
 	"github.com/git-milestone/git-milestone/internal/milestone"
@@ -311,14 +309,14 @@ func FieldChanges(a, b *milestone.Milestone) []Change {
 			}
 		}
 		c := Change{Field: k, Old: jsonValue(ov, oOK), New: jsonValue(nv, nOK)}
-		switch k {
-		case milestone.KeyStart, milestone.KeyDue:
+		switch kindOf(k) {
+		case milestone.KindDate:
 			if oOK && nOK {
 				if d, ok := daysBetween(ov.(string), nv.(string)); ok {
 					c.Days = &d
 				}
 			}
-		case milestone.KeyLabels, milestone.KeyDependsOn:
+		case milestone.KindList:
 			ol, _ := ov.([]string)
 			nl, _ := nv.([]string)
 			c.Added, c.Removed = listDelta(ol, nl)
@@ -326,6 +324,15 @@ func FieldChanges(a, b *milestone.Milestone) []Change {
 		changes = append(changes, c)
 	}
 	return changes
+}
+
+// kindOf is the kind milestone.Fields gives key; unknown keys are text
+// (they get no days or list delta).
+func kindOf(key string) milestone.Kind {
+	if f, ok := milestone.Spec(key); ok {
+		return f.Kind
+	}
+	return milestone.KindText
 }
 
 // value returns the value of key in m and whether it is present. Status
@@ -358,20 +365,11 @@ func equalValues(a, b any) bool {
 }
 
 // canon renders a value canonically, for comparison.
-func canon(v any) (s string) {
-	defer func() {
-		if recover() != nil {
-			s = fmt.Sprintf("%T %#v", v, v)
-		}
-	}()
+func canon(v any) string {
 	if l, ok := v.([]string); ok {
 		return "list " + strings.Join(l, "\x00")
 	}
-	b, err := yaml.Marshal(v)
-	if err != nil {
-		return fmt.Sprintf("%T %#v", v, v)
-	}
-	return fmt.Sprintf("%T ", v) + string(b)
+	return format.Canon(v)
 }
 
 // jsonValue makes a value encodable as JSON: nil when absent, mappings

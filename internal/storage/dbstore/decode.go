@@ -183,34 +183,18 @@ func fastDecode(doc []byte) (milestone.Milestone, bool) {
 		switch key {
 		case "id":
 			m.ID = s.str()
-		case milestone.KeyTitle:
-			m.Title = s.str()
-		case milestone.KeyStatus:
-			m.Status = milestone.Status(s.str())
-		case milestone.KeyPriority:
-			m.Priority = milestone.Priority(s.str())
-		case milestone.KeyOwner:
-			m.Owner = s.str()
-		case milestone.KeyStart:
-			m.Start = s.str()
-		case milestone.KeyDue:
-			m.Due = s.str()
-		case milestone.KeyLabels:
-			m.Labels = s.strings()
-		case milestone.KeyDependsOn:
-			m.DependsOn = s.strings()
-		case milestone.KeyProgress:
-			p := s.integer()
-			m.Progress = &p
-		case milestone.KeyDescription:
-			m.Description = s.str()
-		case milestone.KeyCreatedAt:
-			m.CreatedAt = s.str()
-		case milestone.KeyUpdatedAt:
-			m.UpdatedAt = s.str()
-		case milestone.KeyClosedAt:
-			m.ClosedAt = s.str()
 		default:
+			if f, known := milestone.Spec(key); known {
+				switch f.Kind {
+				case milestone.KindList:
+					f.SetList(&m, s.strings())
+				case milestone.KindInt:
+					m.SetKnown(key, s.integer(), true)
+				default:
+					m.SetKnown(key, s.str(), true)
+				}
+				break
+			}
 			raw := s.skip()
 			if !s.ok {
 				break
