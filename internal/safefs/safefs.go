@@ -370,38 +370,24 @@ func (t Tree) CheckFile(rel string) error {
 // Remove removes rel (a link is removed, not followed). A missing rel is
 // not an error.
 func (t Tree) Remove(rel string) error {
-	rel, err := t.clean(rel)
-	if err != nil {
-		return err
-	}
-	r, err := t.root()
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	if err := t.parents(r, rel, false, 0); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil
-		}
-		return err
-	}
-	if err := r.Remove(rel); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return t.pathErr("remove", rel, err)
-	}
-	return nil
+	return t.removeWith(rel, (*os.Root).Remove)
 }
 
 // RemoveAll removes rel and everything below it, without following links.
 func (t Tree) RemoveAll(rel string) error {
+	if c, err := t.clean(rel); err == nil && c == "." {
+		return fmt.Errorf("remove %s: refusing to remove the whole folder: %w", t.Show(""), ErrRefused)
+	}
+	return t.removeWith(rel, (*os.Root).RemoveAll)
+}
+
+// removeWith checks rel's parents (no link among them) and removes rel
+// with remove; a rel that is already gone, or whose folder is, is not an
+// error.
+func (t Tree) removeWith(rel string, remove func(*os.Root, string) error) error {
 	rel, err := t.clean(rel)
 	if err != nil {
 		return err
-	}
-	if rel == "." {
-		return fmt.Errorf("remove %s: refusing to remove the whole folder: %w", t.Show(""), ErrRefused)
 	}
 	r, err := t.root()
 	if errors.Is(err, fs.ErrNotExist) {
@@ -417,7 +403,7 @@ func (t Tree) RemoveAll(rel string) error {
 		}
 		return err
 	}
-	if err := r.RemoveAll(rel); err != nil {
+	if err := remove(r, rel); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return t.pathErr("remove", rel, err)
 	}
 	return nil
