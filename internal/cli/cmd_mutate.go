@@ -281,9 +281,14 @@ func findCycle(graph map[string][]string, start string) []string {
 
 // resolveIDs resolves every ID argument (ids or unique prefixes), once each.
 func (s *session) resolveIDs(c *cli.Context) ([]string, error) {
+	return s.resolveArgs(c.Context, c.Args().Slice())
+}
+
+// resolveArgs resolves ids or prefixes to ids, each once, in order.
+func (s *session) resolveArgs(ctx context.Context, args []string) ([]string, error) {
 	var ids []string
-	for _, arg := range c.Args().Slice() {
-		id, err := s.resolve(c.Context, arg)
+	for _, arg := range args {
+		id, err := s.resolve(ctx, arg)
 		if err != nil {
 			return nil, err
 		}

@@ -33,50 +33,63 @@ Every document field is present: null where unset, [] for empty lists.`,
 			if err := nArgs(c, 1, -1, "ID... [--json|--yaml]"); err != nil {
 				return err
 			}
-			s, err := openReader(c.Context, env, c.Bool("no-cache"))
-			if err != nil {
-				return err
-			}
-			defer s.close()
-			ids, err := s.resolveIDs(c)
-			if err != nil {
-				return err
-			}
-			var recs []storage.Record
-			for _, id := range ids {
-				rec, err := s.read.Get(c.Context, id)
-				var fe *format.Error
-				if errors.As(err, &fe) {
-					return &unreadableError{err}
-				}
-				if err != nil {
-					return err
-				}
-				recs = append(recs, rec)
-			}
-			switch {
-			case c.Bool("json"):
-				return writeWritten(env, recs, len(ids) > 1)
-			case c.Bool("yaml"):
-				for i, rec := range recs {
-					if i > 0 {
-						fmt.Fprintln(env.Stdout, "---")
-					}
-					if _, err := env.Stdout.Write(rec.Source); err != nil {
-						return err
-					}
-				}
-				return nil
-			}
-			for i, rec := range recs {
-				if i > 0 {
-					fmt.Fprintln(env.Stdout)
-				}
-				writeMilestone(env, rec, s.today())
-			}
-			return nil
+			return runShow(c.Context, env, showOptions{IDs: c.Args().Slice(),
+				JSON: c.Bool("json"), YAML: c.Bool("yaml"), NoCache: c.Bool("no-cache")})
 		},
 	}
+}
+
+// showOptions are show's arguments and flags.
+type showOptions struct {
+	IDs        []string // ids or prefixes as typed
+	JSON, YAML bool
+	NoCache    bool
+}
+
+// runShow prints the milestones opts.IDs name.
+func runShow(ctx context.Context, env *Env, opts showOptions) error {
+	s, err := openReader(ctx, env, opts.NoCache)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	ids, err := s.resolveArgs(ctx, opts.IDs)
+	if err != nil {
+		return err
+	}
+	var recs []storage.Record
+	for _, id := range ids {
+		rec, err := s.read.Get(ctx, id)
+		var fe *format.Error
+		if errors.As(err, &fe) {
+			return &unreadableError{err}
+		}
+		if err != nil {
+			return err
+		}
+		recs = append(recs, rec)
+	}
+	switch {
+	case opts.JSON:
+		return writeWritten(env, recs, len(ids) > 1)
+	case opts.YAML:
+		for i, rec := range recs {
+			if i > 0 {
+				fmt.Fprintln(env.Stdout, "---")
+			}
+			if _, err := env.Stdout.Write(rec.Source); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for i, rec := range recs {
+		if i > 0 {
+			fmt.Fprintln(env.Stdout)
+		}
+		writeMilestone(env, rec, s.today())
+	}
+	return nil
 }
 
 // queryFlags are the filters of list (and search).
@@ -242,39 +255,49 @@ func newStatsCommand(env *Env) *cli.Command {
 			if wantsRollup(c) {
 				return runRollupStats(c, env)
 			}
-			s, err := openReader(c.Context, env, c.Bool("no-cache"))
-			if err != nil {
-				return err
-			}
-			defer s.close()
-			st, problems, err := storage.ReadStats(c.Context, s.read, s.today())
-			if err != nil {
-				return err
-			}
-			if c.Bool("json") {
-				if err := writeJSON(env.Stdout, st); err != nil {
-					return err
-				}
-				return s.problemsError(problems)
-			}
-			w := env.Stdout
-			fmt.Fprintf(w, "total      %d\n", st.Total)
-			for _, k := range milestone.Statuses {
-				fmt.Fprintf(w, "  %-9s %d\n", k, st.ByStatus[string(k)])
-			}
-			fmt.Fprintln(w, "priority")
-			for i := len(milestone.Priorities) - 1; i >= 0; i-- {
-				k := milestone.Priorities[i]
-				fmt.Fprintf(w, "  %-9s %d\n", k, st.ByPriority[string(k)])
-			}
-			fmt.Fprintf(w, "overdue    %d\n", st.Overdue)
-			if st.Oldest != nil {
-				fmt.Fprintf(w, "oldest     %s  %s (%s)\n", st.Oldest.ID, st.Oldest.Title, st.Oldest.CreatedAt)
-				fmt.Fprintf(w, "newest     %s  %s (%s)\n", st.Newest.ID, st.Newest.Title, st.Newest.CreatedAt)
-			}
-			return s.problemsError(problems)
+			return runStats(c.Context, env, statsOptions{JSON: c.Bool("json"), NoCache: c.Bool("no-cache")})
 		},
 	}
+}
+
+// statsOptions are stats' flags (a roll-up is handled before).
+type statsOptions struct {
+	JSON, NoCache bool
+}
+
+// runStats prints the totals of the repository's milestones.
+func runStats(ctx context.Context, env *Env, opts statsOptions) error {
+	s, err := openReader(ctx, env, opts.NoCache)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	st, problems, err := storage.ReadStats(ctx, s.read, s.today())
+	if err != nil {
+		return err
+	}
+	if opts.JSON {
+		if err := writeJSON(env.Stdout, st); err != nil {
+			return err
+		}
+		return s.problemsError(problems)
+	}
+	w := env.Stdout
+	fmt.Fprintf(w, "total      %d\n", st.Total)
+	for _, k := range milestone.Statuses {
+		fmt.Fprintf(w, "  %-9s %d\n", k, st.ByStatus[string(k)])
+	}
+	fmt.Fprintln(w, "priority")
+	for i := len(milestone.Priorities) - 1; i >= 0; i-- {
+		k := milestone.Priorities[i]
+		fmt.Fprintf(w, "  %-9s %d\n", k, st.ByPriority[string(k)])
+	}
+	fmt.Fprintf(w, "overdue    %d\n", st.Overdue)
+	if st.Oldest != nil {
+		fmt.Fprintf(w, "oldest     %s  %s (%s)\n", st.Oldest.ID, st.Oldest.Title, st.Oldest.CreatedAt)
+		fmt.Fprintf(w, "newest     %s  %s (%s)\n", st.Newest.ID, st.Newest.Title, st.Newest.CreatedAt)
+	}
+	return s.problemsError(problems)
 }
 
 // events reads the event log: the database's events table in database
@@ -310,32 +333,43 @@ func newEventsCommand(env *Env) *cli.Command {
 			if c.Int("tail") < 0 {
 				return refused("--tail %d: must be 0 (all) or more", c.Int("tail"))
 			}
-			s, err := open(c.Context, env)
-			if err != nil {
-				return err
-			}
-			defer s.close()
-			events, bad, err := s.events(c.Context, c.Int("tail"))
-			if err != nil {
-				return err
-			}
-			for _, b := range bad {
-				s.warn(b.Error())
-			}
-			if events == nil {
-				events = []eventlog.Event{}
-			}
-			if c.Bool("json") {
-				return writeJSON(env.Stdout, events)
-			}
-			for _, e := range events {
-				fmt.Fprintf(env.Stdout, "%s  %-20s %-8s %s", e.Timestamp.Format("2006-01-02T15:04:05Z07:00"), e.Event, e.Backend, e.MilestoneID)
-				if e.Event == eventlog.PerformanceMetric {
-					fmt.Fprintf(env.Stdout, "%v %vms", e.Details["operation"], e.Details["duration_ms"])
-				}
-				fmt.Fprintln(env.Stdout)
-			}
-			return nil
+			return runEvents(c.Context, env, eventsOptions{Tail: c.Int("tail"), JSON: c.Bool("json")})
 		},
 	}
+}
+
+// eventsOptions are the flags of events.
+type eventsOptions struct {
+	Tail int // the last Tail events; 0: all
+	JSON bool
+}
+
+// runEvents prints the storage event log.
+func runEvents(ctx context.Context, env *Env, opts eventsOptions) error {
+	s, err := open(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	events, bad, err := s.events(ctx, opts.Tail)
+	if err != nil {
+		return err
+	}
+	for _, b := range bad {
+		s.warn(b.Error())
+	}
+	if events == nil {
+		events = []eventlog.Event{}
+	}
+	if opts.JSON {
+		return writeJSON(env.Stdout, events)
+	}
+	for _, e := range events {
+		fmt.Fprintf(env.Stdout, "%s  %-20s %-8s %s", e.Timestamp.Format("2006-01-02T15:04:05Z07:00"), e.Event, e.Backend, e.MilestoneID)
+		if e.Event == eventlog.PerformanceMetric {
+			fmt.Fprintf(env.Stdout, "%v %vms", e.Details["operation"], e.Details["duration_ms"])
+		}
+		fmt.Fprintln(env.Stdout)
+	}
+	return nil
 }

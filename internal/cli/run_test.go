@@ -1,0 +1,198 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// testRepo is a real git repository in a temporary directory, set up for
+// git-milestone, whose commands the tests call as functions: nothing here
+// starts git-milestone as a process.
+type testRepo struct {
+	t   *testing.T
+	dir string
+	now time.Time // the clock; each command line run by main moves it an hour on
+}
+
+// newTestRepo runs git init and then git-milestone's init in-process.
+func newTestRepo(t *testing.T) *testRepo {
+	t.Helper()
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
+	t.Setenv("GIT_CONFIG_NOSYSTEM", "1")
+	t.Setenv("GIT_AUTHOR_NAME", "Ana Tester")
+	t.Setenv("GIT_AUTHOR_EMAIL", "ana@example.com")
+	t.Setenv("GIT_COMMITTER_NAME", "Ana Tester")
+	t.Setenv("GIT_COMMITTER_EMAIL", "ana@example.com")
+	dir := filepath.Join(t.TempDir(), "repo")
+	if out, err := exec.Command("git", "init", "-q", "-b", "main", dir).CombinedOutput(); err != nil {
+		t.Fatalf("git init: %v\n%s", err, out)
+	}
+	r := &testRepo{t: t, dir: dir, now: time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)}
+	r.main("init")
+	return r
+}
+
+// env is an Env on r with fresh buffers for its output.
+func (r *testRepo) env() (*Env, *bytes.Buffer, *bytes.Buffer) {
+	var out, errOut bytes.Buffer
+	now := r.now
+	return &Env{
+		Stdin:  strings.NewReader(""),
+		Stdout: &out,
+		Stderr: &errOut,
+		Getenv: os.Getenv,
+		Dir:    r.dir,
+		Now:    func() time.Time { return now },
+	}, &out, &errOut
+}
+
+// main runs a whole command line in-process (for set-up steps whose
+// commands have no run function yet) and fails the test on an error.
+func (r *testRepo) main(args ...string) string {
+	r.t.Helper()
+	r.now = r.now.Add(time.Hour)
+	env, out, errOut := r.env()
+	if code := Main(append([]string{"git-milestone"}, args...), *env); code != ExitOK {
+		r.t.Fatalf("git milestone %s: exit %d\n%s", strings.Join(args, " "), code, errOut)
+	}
+	return out.String()
+}
+
+// git runs the real git CLI in r and returns its output.
+func (r *testRepo) git(args ...string) string {
+	r.t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = r.dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		r.t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+func TestRunShow(t *testing.T) {
+	r := newTestRepo(t)
+	r.main("create", "Public beta", "--priority", "high", "--due", "2026-12-15")
+	r.main("create", "Launch")
+	ctx := context.Background()
+
+	env, out, _ := r.env()
+	if err := runShow(ctx, env, showOptions{IDs: []string{"public-beta"}}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "Public beta") || !strings.Contains(out.String(), "2026-12-15") {
+		t.Errorf("show printed:\n%s", out)
+	}
+
+	env, out, _ = r.env()
+	if err := runShow(ctx, env, showOptions{IDs: []string{"public-beta", "launch"}, JSON: true}); err != nil {
+		t.Fatal(err)
+	}
+	var got []map[string]any
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+		t.Fatalf("show --json: %v\n%s", err, out)
+	}
+	if len(got) != 2 || got[0]["id"] != "public-beta" || got[1]["id"] != "launch" || got[0]["priority"] != "high" {
+		t.Errorf("show --json of two ids: %v", got)
+	}
+
+	env, out, _ = r.env()
+	if err := runShow(ctx, env, showOptions{IDs: []string{"launch"}, YAML: true}); err != nil {
+		t.Fatal(err)
+	}
+	if file := r.git("show", "HEAD:.milestones/active/launch.yaml"); out.String() != file {
+		t.Errorf("show --yaml printed\n%s\nthe committed file is\n%s", out, file)
+	}
+
+	env, _, _ = r.env()
+	if err := runShow(ctx, env, showOptions{IDs: []string{"nope"}}); err == nil || !strings.Contains(err.Error(), "nope") {
+		t.Errorf("show of an unknown id: %v", err)
+	}
+}
+
+func TestRunStats(t *testing.T) {
+	r := newTestRepo(t)
+	r.main("create", "Old", "--priority", "high", "--due", "2026-11-01")
+	r.main("create", "New")
+	ctx := context.Background()
+
+	env, out, _ := r.env()
+	if err := runStats(ctx, env, statsOptions{JSON: true}); err != nil {
+		t.Fatal(err)
+	}
+	var st struct {
+		Total      int            `json:"total"`
+		ByPriority map[string]int `json:"by_priority"`
+		Overdue    int            `json:"overdue"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &st); err != nil {
+		t.Fatalf("stats --json: %v\n%s", err, out)
+	}
+	if st.Total != 2 || st.ByPriority["high"] != 1 || st.Overdue != 1 {
+		t.Errorf("stats --json: %+v\n%s", st, out)
+	}
+
+	env, out, _ = r.env()
+	if err := runStats(ctx, env, statsOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"total      2\n", "overdue    1\n", "oldest     old  Old"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("stats lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestRunEvents(t *testing.T) {
+	r := newTestRepo(t)
+	r.main("create", "One")
+	r.main("create", "Two")
+	ctx := context.Background()
+
+	env, out, _ := r.env()
+	if err := runEvents(ctx, env, eventsOptions{Tail: 1, JSON: true}); err != nil {
+		t.Fatal(err)
+	}
+	var evs []map[string]any
+	if err := json.Unmarshal(out.Bytes(), &evs); err != nil {
+		t.Fatalf("events --json: %v\n%s", err, out)
+	}
+	if len(evs) != 1 {
+		t.Errorf("events --tail 1: %v", evs)
+	}
+
+	env, out, _ = r.env()
+	if err := runEvents(ctx, env, eventsOptions{JSON: true}); err != nil {
+		t.Fatal(err)
+	}
+	evs = nil
+	if err := json.Unmarshal(out.Bytes(), &evs); err != nil {
+		t.Fatalf("events --json: %v\n%s", err, out)
+	}
+	var created []any
+	for _, e := range evs {
+		if e["event"] != "performance_metric" {
+			created = append(created, e["milestone_id"])
+		}
+	}
+	if len(created) < 2 || created[len(created)-2] != "one" || created[len(created)-1] != "two" {
+		t.Errorf("events: the milestones of the last events are %v, want ... one two\n%s", created, out)
+	}
+
+	env, out, _ = r.env()
+	if err := runEvents(ctx, env, eventsOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), " one") || !strings.Contains(out.String(), " two") {
+		t.Errorf("events lacks the creations:\n%s", out)
+	}
+}
