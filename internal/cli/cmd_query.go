@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -126,25 +127,47 @@ func splitList(values []string) []string {
 	return out
 }
 
+// queryOptions are the filter flags of list and search as typed.
+type queryOptions struct {
+	Statuses, Priorities, Labels []string // repeatable, each may be comma-separated
+	Owner                        string   // @me: the git user.email
+	DueBefore                    string   // a date as the user may write it
+	Sort                         string
+	Limit                        int
+	Overdue, All                 bool
+}
+
+// queryOptionsOf reads the filter flags.
+func queryOptionsOf(c *cli.Context) queryOptions {
+	return queryOptions{Statuses: c.StringSlice("status"), Priorities: c.StringSlice("priority"),
+		Labels: c.StringSlice("label"), Owner: c.String("owner"), DueBefore: c.String("due-before"),
+		Sort: c.String("sort"), Limit: c.Int("limit"), Overdue: c.Bool("overdue"), All: c.Bool("all")}
+}
+
 // parseQuery reads and checks the filter flags.
 func parseQuery(c *cli.Context, today string) (storage.Query, error) {
-	q := storage.Query{All: c.Bool("all"), Owner: c.String("owner"), Overdue: c.Bool("overdue"),
-		Today: today, Sort: c.String("sort"), Limit: c.Int("limit"), DueBefore: c.String("due-before")}
-	for _, st := range splitList(c.StringSlice("status")) {
+	return queryOptionsOf(c).query(today, envOf(c).Now())
+}
+
+// query checks the filters and makes them a storage.Query.
+func (o queryOptions) query(today string, now time.Time) (storage.Query, error) {
+	q := storage.Query{All: o.All, Owner: o.Owner, Overdue: o.Overdue,
+		Today: today, Sort: o.Sort, Limit: o.Limit, DueBefore: o.DueBefore}
+	for _, st := range splitList(o.Statuses) {
 		if err := milestone.ValidateStatus(st); err != nil {
 			return q, err
 		}
 		q.Statuses = append(q.Statuses, milestone.Status(st))
 	}
-	for _, p := range splitList(c.StringSlice("priority")) {
+	for _, p := range splitList(o.Priorities) {
 		if err := milestone.ValidatePriority(p); err != nil {
 			return q, err
 		}
 		q.Priorities = append(q.Priorities, milestone.Priority(p))
 	}
-	q.Labels = splitList(c.StringSlice("label"))
+	q.Labels = splitList(o.Labels)
 	if q.DueBefore != "" {
-		d, err := resolveDate("--due-before", q.DueBefore, envOf(c).Now())
+		d, err := resolveDate("--due-before", q.DueBefore, now)
 		if err != nil {
 			return q, err
 		}
@@ -159,20 +182,33 @@ func parseQuery(c *cli.Context, today string) (storage.Query, error) {
 	return q, nil
 }
 
-func runList(c *cli.Context, env *Env, text string) error {
-	if wantsRollup(c) {
-		return runRollupList(c, env, text)
-	}
-	s, err := openReader(c.Context, env, c.Bool("no-cache"))
+// listOptions are the flags of list and search (a roll-up over several
+// projects is handled before).
+type listOptions struct {
+	Query          queryOptions
+	Text           string // search's words; "" for list
+	Ready, Blocked bool
+	JSON, NoCache  bool
+}
+
+// listOptionsOf reads list's (or search's) flags.
+func listOptionsOf(c *cli.Context, text string) listOptions {
+	return listOptions{Query: queryOptionsOf(c), Text: text, Ready: c.Bool("ready"),
+		Blocked: c.Bool("blocked"), JSON: c.Bool("json"), NoCache: c.Bool("no-cache")}
+}
+
+// runList prints the milestones opts selects, as a table or JSON.
+func runList(ctx context.Context, env *Env, opts listOptions) error {
+	s, err := openReader(ctx, env, opts.NoCache)
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	q, err := parseQuery(c, s.today())
+	q, err := opts.Query.query(s.today(), env.Now())
 	if err != nil {
 		return err
 	}
-	q.Text = text
+	q.Text = opts.Text
 	if q.Owner, err = s.resolveOwner(q.Owner); err != nil {
 		return err
 	}
@@ -185,10 +221,10 @@ func runList(c *cli.Context, env *Env, text string) error {
 	}
 	var recs []storage.Record
 	var problems []storage.Problem
-	if c.Bool("ready") || c.Bool("blocked") {
-		recs, problems, err = listByDeps(c, s.read, q)
+	if opts.Ready || opts.Blocked {
+		recs, problems, err = listByDeps(ctx, s.read, q, opts.Ready, opts.Blocked)
 	} else {
-		recs, problems, err = s.read.List(c.Context, q)
+		recs, problems, err = s.read.List(ctx, q)
 	}
 	if err != nil {
 		return err
@@ -197,7 +233,7 @@ func runList(c *cli.Context, env *Env, text string) error {
 		sortRecords(keys, recs)
 		recs = storage.Limit(limit, recs)
 	}
-	if c.Bool("json") {
+	if opts.JSON {
 		if err := writeRecordsJSON(env.Stdout, recs); err != nil {
 			return err
 		}
@@ -216,7 +252,10 @@ func newListCommand(env *Env) *cli.Command {
 			if err := nArgs(c, 0, 0, "[options]"); err != nil {
 				return err
 			}
-			return runList(c, env, "")
+			if wantsRollup(c) {
+				return runRollupList(c, env, "")
+			}
+			return runList(c.Context, env, listOptionsOf(c, ""))
 		},
 	}
 }
@@ -238,7 +277,10 @@ func newSearchCommand(env *Env) *cli.Command {
 			if !c.IsSet("all") {
 				c.Set("all", "true")
 			}
-			return runList(c, env, text)
+			if wantsRollup(c) {
+				return runRollupList(c, env, text)
+			}
+			return runList(c.Context, env, listOptionsOf(c, text))
 		},
 	}
 }

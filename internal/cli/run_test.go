@@ -196,3 +196,70 @@ func TestRunEvents(t *testing.T) {
 		t.Errorf("events lacks the creations:\n%s", out)
 	}
 }
+
+// listIDs runs list (or search, with text) and returns the ids it prints.
+func listIDs(t *testing.T, r *testRepo, opts listOptions) []string {
+	t.Helper()
+	env, out, _ := r.env()
+	opts.JSON = true
+	if err := runList(context.Background(), env, opts); err != nil {
+		t.Fatalf("list %+v: %v", opts, err)
+	}
+	var recs []struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &recs); err != nil {
+		t.Fatalf("list --json: %v\n%s", err, out)
+	}
+	ids := []string{}
+	for _, rec := range recs {
+		ids = append(ids, rec.ID)
+	}
+	return ids
+}
+
+func TestRunListAndSearch(t *testing.T) {
+	r := newTestRepo(t)
+	r.main("create", "Public beta", "--priority", "high", "--due", "2026-12-15", "--label", "release")
+	r.main("create", "Café opening", "--priority", "low", "--due", "2026-11-20")
+	r.main("create", "Old thing")
+	r.main("close", "old-thing")
+
+	tests := []struct {
+		name string
+		opts listOptions
+		want []string
+	}{
+		{"open by default", listOptions{}, []string{"cafe-opening", "public-beta"}},
+		{"all", listOptions{Query: queryOptions{All: true}}, []string{"cafe-opening", "old-thing", "public-beta"}},
+		{"priority list", listOptions{Query: queryOptions{Priorities: []string{"high,critical"}}}, []string{"public-beta"}},
+		{"label", listOptions{Query: queryOptions{Labels: []string{"release"}}}, []string{"public-beta"}},
+		{"overdue", listOptions{Query: queryOptions{Overdue: true}}, []string{"cafe-opening"}},
+		{"due before", listOptions{Query: queryOptions{DueBefore: "2026-12-01"}}, []string{"cafe-opening"}},
+		{"sort and limit", listOptions{Query: queryOptions{Sort: "priority", Limit: 1}}, []string{"public-beta"}},
+		{"search folds accents", listOptions{Text: "cafe", Query: queryOptions{All: true}}, []string{"cafe-opening"}},
+		{"search every word", listOptions{Text: "public release", Query: queryOptions{All: true}}, []string{"public-beta"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := listIDs(t, r, tt.opts)
+			if strings.Join(got, " ") != strings.Join(tt.want, " ") {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+
+	env, out, _ := r.env()
+	if err := runList(context.Background(), env, listOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "public-beta") || strings.Contains(out.String(), "old-thing") {
+		t.Errorf("list table:\n%s", out)
+	}
+
+	env, _, _ = r.env()
+	err := runList(context.Background(), env, listOptions{Query: queryOptions{Statuses: []string{"nonsense"}}})
+	if err == nil || ExitCode(err) != ExitRefused || !strings.Contains(err.Error(), "nonsense") {
+		t.Errorf("list --status nonsense: %v (exit %d)", err, ExitCode(err))
+	}
+}
