@@ -263,3 +263,87 @@ func TestRunListAndSearch(t *testing.T) {
 		t.Errorf("list --status nonsense: %v (exit %d)", err, ExitCode(err))
 	}
 }
+
+// showJSON returns the milestone id as show --json prints it.
+func showJSON(t *testing.T, r *testRepo, id string) map[string]any {
+	t.Helper()
+	env, out, _ := r.env()
+	if err := runShow(context.Background(), env, showOptions{IDs: []string{id}, JSON: true}); err != nil {
+		t.Fatalf("show %s: %v", id, err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(out.Bytes(), &m); err != nil {
+		t.Fatalf("show --json: %v\n%s", err, out)
+	}
+	return m
+}
+
+func TestRunCreateUpdateCloseReopen(t *testing.T) {
+	r := newTestRepo(t)
+	ctx := context.Background()
+	commits := func() int { return len(strings.Fields(r.git("rev-list", "HEAD"))) }
+	before := commits()
+
+	env, out, errOut := r.env()
+	err := runCreate(ctx, env, createOptions{Title: "Public beta", SetTitle: true,
+		Edits: &fieldEdits{text: map[string]string{"priority": "high", "due": "2026-12-15"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != "public-beta\n" || !strings.Contains(errOut.String(), "Created public-beta") {
+		t.Errorf("create printed %q, %q", out, errOut)
+	}
+	if got := commits(); got != before+1 {
+		t.Errorf("create made %d commits, want 1", got-before)
+	}
+	if msg := r.git("log", "-1", "--format=%s"); msg != "milestone(public-beta): create Public beta\n" {
+		t.Errorf("commit message %q", msg)
+	}
+	if m := showJSON(t, r, "public-beta"); m["priority"] != "high" || m["due"] != "2026-12-15" || m["status"] != "planned" {
+		t.Errorf("created: %v", m)
+	}
+
+	env, _, _ = r.env()
+	err = runCreate(ctx, env, createOptions{Title: "Again", SetTitle: true, ID: "public-beta"})
+	if err == nil || ExitCode(err) != ExitRefused || !strings.Contains(err.Error(), "already exists") {
+		t.Errorf("create of an existing id: %v", err)
+	}
+
+	env, _, _ = r.env()
+	err = runUpdate(ctx, env, mutateOptions{IDs: []string{"public"}}, &fieldEdits{text: map[string]string{"status": "active"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := showJSON(t, r, "public-beta"); m["status"] != "active" || m["priority"] != "high" {
+		t.Errorf("updated by prefix: %v", m)
+	}
+
+	env, out, _ = r.env()
+	if err := runClose(ctx, env, mutateOptions{IDs: []string{"public-beta"}, JSON: true, Message: "ship it"}, true); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), `"status":"cancelled"`) {
+		t.Errorf("close --cancelled --json printed %s", out)
+	}
+	if msg := r.git("log", "-1", "--format=%s"); msg != "ship it\n" {
+		t.Errorf("close -m: commit message %q", msg)
+	}
+	r.git("cat-file", "-e", "HEAD:.milestones/completed/public-beta.yaml")
+
+	env, _, _ = r.env()
+	if err := runClose(ctx, env, mutateOptions{IDs: []string{"public-beta"}}, true); err == nil || !strings.Contains(err.Error(), "already cancelled") {
+		t.Errorf("closing twice: %v", err)
+	}
+
+	head := r.git("rev-parse", "HEAD")
+	env, _, _ = r.env()
+	if err := runReopen(ctx, env, mutateOptions{IDs: []string{"public-beta"}, NoCommit: true}); err != nil {
+		t.Fatal(err)
+	}
+	if r.git("rev-parse", "HEAD") != head {
+		t.Error("reopen --no-commit made a commit")
+	}
+	if m := showJSON(t, r, "public-beta"); m["status"] != "active" || m["closed_at"] != nil {
+		t.Errorf("reopened: %v", m)
+	}
+}
