@@ -347,3 +347,57 @@ func TestRunCreateUpdateCloseReopen(t *testing.T) {
 		t.Errorf("reopened: %v", m)
 	}
 }
+
+func TestRunRmAndMv(t *testing.T) {
+	r := newTestRepo(t)
+	ctx := context.Background()
+	r.main("create", "Base")
+	r.main("create", "Top", "--depends-on", "base")
+	r.main("create", "Gone")
+
+	env, out, _ := r.env()
+	if err := runMv(ctx, env, mvOptions{Old: "bas", New: "core"}); err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != "core\n" {
+		t.Errorf("mv printed %q", out)
+	}
+	if deps := showJSON(t, r, "top")["depends_on"]; len(deps.([]any)) != 1 || deps.([]any)[0] != "core" {
+		t.Errorf("mv did not rewrite top's depends_on: %v", deps)
+	}
+	if files := r.git("ls-tree", "-r", "--name-only", "HEAD", ".milestones/active"); strings.Contains(files, "base.yaml") || !strings.Contains(files, "core.yaml") {
+		t.Errorf("after mv the tree holds:\n%s", files)
+	}
+
+	env, _, _ = r.env()
+	if err := runMv(ctx, env, mvOptions{Old: "core", New: "Not An Id"}); err == nil || ExitCode(err) != ExitRefused {
+		t.Errorf("mv to a bad id: %v", err)
+	}
+
+	env, _, _ = r.env()
+	err := runRm(ctx, env, rmOptions{mutateOptions: mutateOptions{IDs: []string{"core"}}})
+	if err == nil || ExitCode(err) != ExitRefused || !strings.Contains(err.Error(), "top (depends on core)") {
+		t.Errorf("rm of a milestone others depend on: %v", err)
+	}
+
+	env, out, _ = r.env()
+	if err := runRm(ctx, env, rmOptions{mutateOptions: mutateOptions{IDs: []string{"core", "gone"}, JSON: true}, Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Removed []string         `json:"removed"`
+		Updated []map[string]any `json:"updated"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+		t.Fatalf("rm --json: %v\n%s", err, out)
+	}
+	if strings.Join(got.Removed, " ") != "core gone" || len(got.Updated) != 1 || got.Updated[0]["id"] != "top" {
+		t.Errorf("rm --force --json: %s", out)
+	}
+	if ids := listIDs(t, r, listOptions{Query: queryOptions{All: true}}); strings.Join(ids, " ") != "top" {
+		t.Errorf("after rm the milestones are %v", ids)
+	}
+	if deps := showJSON(t, r, "top")["depends_on"]; len(deps.([]any)) != 0 {
+		t.Errorf("rm --force left top's depends_on: %v", deps)
+	}
+}
