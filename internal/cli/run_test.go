@@ -401,3 +401,85 @@ func TestRunRmAndMv(t *testing.T) {
 		t.Errorf("rm --force left top's depends_on: %v", deps)
 	}
 }
+
+func TestRunFsck(t *testing.T) {
+	r := newTestRepo(t)
+	ctx := context.Background()
+	r.main("create", "Fine")
+
+	env, out, _ := r.env()
+	if err := runFsck(ctx, env, fsckOptions{JSON: true}); err != nil {
+		t.Fatalf("fsck of a sound repository: %v\n%s", err, out)
+	}
+	var report struct {
+		OK         bool     `json:"ok"`
+		Milestones int      `json:"milestones"`
+		Problems   []string `json:"problems"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &report); err != nil {
+		t.Fatalf("fsck --json: %v\n%s", err, out)
+	}
+	if !report.OK || report.Milestones != 1 || len(report.Problems) != 0 {
+		t.Errorf("fsck --json: %s", out)
+	}
+
+	bad := filepath.Join(r.dir, ".milestones", "active", "broken.yaml")
+	if err := os.WriteFile(bad, []byte("id: broken\ntitle: [unclosed\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env, out, errOut := r.env()
+	err := runFsck(ctx, env, fsckOptions{})
+	if err == nil || ExitCode(err) != ExitFailed {
+		t.Errorf("fsck with a broken document: %v (exit %d)", err, ExitCode(err))
+	}
+	if !strings.Contains(out.String(), "broken.yaml") || !strings.Contains(errOut.String(), "1 problem(s)") {
+		t.Errorf("fsck printed %q and %q", out, errOut)
+	}
+}
+
+func TestRunDiff(t *testing.T) {
+	r := newTestRepo(t)
+	r.main("create", "Beta", "--due", "2026-12-15")
+	r.main("update", "beta", "--due", "2026-12-20", "--no-commit")
+
+	env, out, _ := r.env()
+	if err := runDiff(env, diffOptions{Format: "json"}); err != nil {
+		t.Fatal(err)
+	}
+	var entries []struct {
+		ID      string `json:"id"`
+		Kind    string `json:"kind"`
+		Changes []struct {
+			Field string `json:"field"`
+			Old   any    `json:"old"`
+			New   any    `json:"new"`
+		} `json:"changes"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &entries); err != nil {
+		t.Fatalf("diff --json: %v\n%s", err, out)
+	}
+	found := false
+	for _, e := range entries {
+		for _, ch := range e.Changes {
+			if e.ID == "beta" && e.Kind == "modified" && ch.Field == "due" && ch.Old == "2026-12-15" && ch.New == "2026-12-20" {
+				found = true
+			}
+		}
+	}
+	if !found {
+		t.Errorf("diff of the work tree lacks beta's due change: %s", out)
+	}
+
+	env, out, _ = r.env()
+	if err := runDiff(env, diffOptions{Rev: "HEAD~1..HEAD", Format: "text"}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "beta") {
+		t.Errorf("diff HEAD~1..HEAD (the creation) printed:\n%s", out)
+	}
+
+	env, _, _ = r.env()
+	if err := runDiff(env, diffOptions{Format: "html"}); err == nil || ExitCode(err) != ExitRefused {
+		t.Errorf("diff --format html: %v", err)
+	}
+}
