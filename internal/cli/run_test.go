@@ -483,3 +483,42 @@ func TestRunDiff(t *testing.T) {
 		t.Errorf("diff --format html: %v", err)
 	}
 }
+
+func TestRunLog(t *testing.T) {
+	r := newTestRepo(t)
+	r.main("create", "Beta", "--due", "2026-12-15")
+	r.main("update", "beta", "--due", "2026-12-20")
+	r.main("create", "Other")
+
+	logOf := func(opts logOptions) []map[string]any {
+		t.Helper()
+		env, out, _ := r.env()
+		opts.JSON = true
+		if err := runLog(env, opts); err != nil {
+			t.Fatalf("log %+v: %v", opts, err)
+		}
+		var entries []map[string]any
+		if err := json.Unmarshal(out.Bytes(), &entries); err != nil {
+			t.Fatalf("log --json: %v\n%s", err, out)
+		}
+		return entries
+	}
+	beta := logOf(logOptions{ID: "bet"})
+	if len(beta) != 2 || beta[0]["kind"] != "modified" || beta[1]["kind"] != "added" {
+		t.Errorf("log beta: %v", beta)
+	}
+	if all := logOf(logOptions{}); len(all) != 3 || all[0]["id"] != "other" {
+		t.Errorf("log of the repository: %v", all)
+	}
+	if one := logOf(logOptions{MaxCount: 1, MaxCountSet: true}); len(one) != 1 {
+		t.Errorf("log -n 1: %v", one)
+	}
+	if none := logOf(logOptions{Author: "nobody"}); len(none) != 0 {
+		t.Errorf("log --author nobody: %v", none)
+	}
+
+	env, _, _ := r.env()
+	if err := runLog(env, logOptions{MaxCount: -1}); err == nil || ExitCode(err) != ExitRefused {
+		t.Errorf("log -n -1: %v", err)
+	}
+}
