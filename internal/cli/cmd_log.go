@@ -41,7 +41,7 @@ one object per commit and milestone.`,
 			if err := nArgs(c, 0, 1, "[ID] [-n N] [--since DATE] [--author TEXT] [--json]"); err != nil {
 				return err
 			}
-			return runLog(env, logOptions{ID: c.Args().First(), MaxCount: c.Int("max-count"),
+			return runLog(env, logOptions{ID: c.Args().First(), OneID: c.NArg() == 1, MaxCount: c.Int("max-count"),
 				MaxCountSet: c.IsSet("max-count"), Since: c.String("since"), Author: c.String("author"), JSON: c.Bool("json")})
 		},
 	}
@@ -49,7 +49,8 @@ one object per commit and milestone.`,
 
 // logOptions are log's argument and flags.
 type logOptions struct {
-	ID          string // "": every milestone
+	ID          string // the milestone, when OneID
+	OneID       bool   // false: every milestone
 	MaxCount    int    // -n
 	MaxCountSet bool   // -n given (-n 0 means all)
 	Since       string // a date as the user may write it
@@ -72,7 +73,7 @@ func runLog(env *Env, opts logOptions) error {
 		return err
 	}
 	var entries []semdiff.LogEntry
-	if opts.ID == "" {
+	if !opts.OneID {
 		if filter.max == 0 && !opts.MaxCountSet {
 			filter.max = 20
 		}

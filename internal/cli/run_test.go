@@ -503,7 +503,7 @@ func TestRunLog(t *testing.T) {
 		}
 		return entries
 	}
-	beta := logOf(logOptions{ID: "bet"})
+	beta := logOf(logOptions{ID: "bet", OneID: true})
 	if len(beta) != 2 || beta[0]["kind"] != "modified" || beta[1]["kind"] != "added" {
 		t.Errorf("log beta: %v", beta)
 	}
