@@ -34,45 +34,57 @@ Documents that cannot be read at a revision are named on stderr and skipped.`,
 			if err := nArgs(c, 0, 1, "[REV | REV..REV | REV...REV] [--format text|markdown|json]"); err != nil {
 				return err
 			}
-			formatName := c.String("format")
+			opts := diffOptions{Rev: c.Args().First(), Format: c.String("format")}
 			if c.Bool("json") {
-				formatName = "json"
+				opts.Format = "json"
 			}
-			switch formatName {
-			case "text", "markdown", "md", "json":
-			default:
-				return refused("--format %q is not one of text, markdown, json", formatName)
-			}
-			repo, err := openRepo(env)
-			if err != nil {
-				return err
-			}
-			// Outside a sparse checkout the work tree's milestones are HEAD's.
-			repo, cleanup, err := sparseSnapshot(repo)
-			if err != nil {
-				return err
-			}
-			if cleanup != nil {
-				defer cleanup()
-			}
-			old, new, label, err := diffSnapshots(repo, c.Args().First())
-			if err != nil {
-				return err
-			}
-			entries, problems := semdiff.Compare(old, new)
-			for _, p := range problems {
-				fmt.Fprintf(env.Stderr, "warning: %s\n", p.Error())
-			}
-			opt := semdiff.RenderOptions{Range: label, Color: env.color()}
-			switch formatName {
-			case "json":
-				return semdiff.WriteJSON(env.Stdout, entries)
-			case "markdown", "md":
-				return semdiff.WriteMarkdown(env.Stdout, entries, problems, opt)
-			}
-			return semdiff.WriteText(env.Stdout, entries, opt)
+			return runDiff(env, opts)
 		},
 	}
+}
+
+// diffOptions are diff's argument and flags.
+type diffOptions struct {
+	Rev    string // "", REV, A..B or A...B
+	Format string // text, markdown (md) or json
+}
+
+// runDiff prints the semantic difference opts.Rev names.
+func runDiff(env *Env, opts diffOptions) error {
+	formatName := opts.Format
+	switch formatName {
+	case "text", "markdown", "md", "json":
+	default:
+		return refused("--format %q is not one of text, markdown, json", formatName)
+	}
+	repo, err := openRepo(env)
+	if err != nil {
+		return err
+	}
+	// Outside a sparse checkout the work tree's milestones are HEAD's.
+	repo, cleanup, err := sparseSnapshot(repo)
+	if err != nil {
+		return err
+	}
+	if cleanup != nil {
+		defer cleanup()
+	}
+	old, new, label, err := diffSnapshots(repo, opts.Rev)
+	if err != nil {
+		return err
+	}
+	entries, problems := semdiff.Compare(old, new)
+	for _, p := range problems {
+		fmt.Fprintf(env.Stderr, "warning: %s\n", p.Error())
+	}
+	opt := semdiff.RenderOptions{Range: label, Color: env.color()}
+	switch formatName {
+	case "json":
+		return semdiff.WriteJSON(env.Stdout, entries)
+	case "markdown", "md":
+		return semdiff.WriteMarkdown(env.Stdout, entries, problems, opt)
+	}
+	return semdiff.WriteText(env.Stdout, entries, opt)
 }
 
 // diffSnapshots reads the two states the argument names, and a label for

@@ -32,60 +32,72 @@ func newFsckCommand(env *Env) *cli.Command {
 			if err := nArgs(c, 0, 0, "[--repair]"); err != nil {
 				return err
 			}
-			s, err := open(c.Context, env)
-			if err != nil {
-				return err
-			}
-			defer s.close()
-			recs, problems, err := s.backend.List(c.Context, storage.Query{All: true})
-			if err != nil {
-				return err
-			}
-			findings, misplaced := documentFindings(recs, problems)
-			findings = append(findings, s.lockFindings()...)
-			findings = append(findings, s.backendFindings(c.Context)...)
-			findings = append(findings, driverFindings(s.repo)...)
-			more, err := s.migrationFindings(c.Context, c.Bool("repair"))
-			if err != nil {
-				return err
-			}
-			findings = append(findings, more...)
-			findings = append(findings, s.resolveFindings()...)
-			special, removed := s.specialFindings(findings, c.Bool("repair"))
-			findings = append(findings, special...)
-			repaired := removed
-			if c.Bool("repair") && len(misplaced) > 0 {
-				res, err := s.refile(c.Context, misplaced)
-				if err != nil {
-					return err
-				}
-				repaired += len(misplaced)
-				s.reportCommit(fmt.Sprintf("Repaired %d misplaced document(s)", repaired), res)
-			}
-			if c.Bool("json") {
-				if findings == nil {
-					findings = []string{}
-				}
-				if err := writeJSON(env.Stdout, map[string]any{"ok": len(findings) == repaired, "milestones": len(recs), "problems": findings, "repaired": repaired}); err != nil {
-					return err
-				}
-			} else {
-				for _, f := range findings {
-					fmt.Fprintln(env.Stdout, f)
-				}
-			}
-			if len(findings) > repaired {
-				if !c.Bool("json") {
-					fmt.Fprintf(env.Stderr, "fsck: %d problem(s) in %d milestone(s) (backend %s)\n", len(findings)-repaired, len(recs)+len(problems), s.kind)
-				}
-				return &silentError{code: ExitFailed}
-			}
-			if !c.Bool("json") {
-				fmt.Fprintf(env.Stderr, "fsck: %d milestone(s), no problems (backend %s)\n", len(recs), s.kind)
-			}
-			return nil
+			return runFsck(c.Context, env, fsckOptions{Repair: c.Bool("repair"), JSON: c.Bool("json")})
 		},
 	}
+}
+
+// fsckOptions are fsck's flags.
+type fsckOptions struct {
+	Repair bool // fix what is safe to fix
+	JSON   bool
+}
+
+// runFsck checks the repository's milestones and prints the findings;
+// problems left make a silent exit 1.
+func runFsck(ctx context.Context, env *Env, opts fsckOptions) error {
+	s, err := open(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	recs, problems, err := s.backend.List(ctx, storage.Query{All: true})
+	if err != nil {
+		return err
+	}
+	findings, misplaced := documentFindings(recs, problems)
+	findings = append(findings, s.lockFindings()...)
+	findings = append(findings, s.backendFindings(ctx)...)
+	findings = append(findings, driverFindings(s.repo)...)
+	more, err := s.migrationFindings(ctx, opts.Repair)
+	if err != nil {
+		return err
+	}
+	findings = append(findings, more...)
+	findings = append(findings, s.resolveFindings()...)
+	special, removed := s.specialFindings(findings, opts.Repair)
+	findings = append(findings, special...)
+	repaired := removed
+	if opts.Repair && len(misplaced) > 0 {
+		res, err := s.refile(ctx, misplaced)
+		if err != nil {
+			return err
+		}
+		repaired += len(misplaced)
+		s.reportCommit(fmt.Sprintf("Repaired %d misplaced document(s)", repaired), res)
+	}
+	if opts.JSON {
+		if findings == nil {
+			findings = []string{}
+		}
+		if err := writeJSON(env.Stdout, map[string]any{"ok": len(findings) == repaired, "milestones": len(recs), "problems": findings, "repaired": repaired}); err != nil {
+			return err
+		}
+	} else {
+		for _, f := range findings {
+			fmt.Fprintln(env.Stdout, f)
+		}
+	}
+	if len(findings) > repaired {
+		if !opts.JSON {
+			fmt.Fprintf(env.Stderr, "fsck: %d problem(s) in %d milestone(s) (backend %s)\n", len(findings)-repaired, len(recs)+len(problems), s.kind)
+		}
+		return &silentError{code: ExitFailed}
+	}
+	if !opts.JSON {
+		fmt.Fprintf(env.Stderr, "fsck: %d milestone(s), no problems (backend %s)\n", len(recs), s.kind)
+	}
+	return nil
 }
 
 // documentFindings checks every document: those that cannot be read,

@@ -151,18 +151,17 @@ func depFlags() []cli.Flag {
 // listByDeps answers list --ready / --blocked: the milestones q selects
 // that are ready (or blocked), q's order kept and its limit applied after
 // the filter.
-func listByDeps(c *cli.Context, r storage.Reader, q storage.Query) ([]storage.Record, []storage.Problem, error) {
-	ready, blocked := c.Bool("ready"), c.Bool("blocked")
+func listByDeps(ctx context.Context, r storage.Reader, q storage.Query, ready, blocked bool) ([]storage.Record, []storage.Problem, error) {
 	if ready && blocked {
 		return nil, nil, refused("--ready and --blocked exclude each other")
 	}
-	g, problems, err := loadGraph(c.Context, r)
+	g, problems, err := loadGraph(ctx, r)
 	if err != nil {
 		return nil, nil, err
 	}
 	limit := q.Limit
 	q.Limit = 0
-	recs, _, err := r.List(c.Context, q)
+	recs, _, err := r.List(ctx, q)
 	if err != nil {
 		return nil, nil, err
 	}

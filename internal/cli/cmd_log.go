@@ -41,44 +41,61 @@ one object per commit and milestone.`,
 			if err := nArgs(c, 0, 1, "[ID] [-n N] [--since DATE] [--author TEXT] [--json]"); err != nil {
 				return err
 			}
-			filter, err := parseLogFilter(c, env)
-			if err != nil {
-				return err
-			}
-			repo, err := openRepo(env)
-			if err != nil {
-				return err
-			}
-			head, err := repo.Head()
-			if err != nil {
-				return err
-			}
-			var entries []semdiff.LogEntry
-			if c.NArg() == 0 {
-				if filter.max == 0 && !c.IsSet("max-count") {
-					filter.max = 20
-				}
-				if !head.Unborn {
-					if entries, err = repositoryLog(repo, head.Hash, filter); err != nil {
-						return err
-					}
-				}
-			} else {
-				if entries, err = milestoneLog(repo, head, c.Args().First()); err != nil {
-					return notInGit(repo, c.Args().First(), err)
-				}
-				entries = filter.apply(entries)
-			}
-			if c.Bool("json") {
-				if entries == nil {
-					entries = []semdiff.LogEntry{}
-				}
-				return semdiff.WriteLogJSON(env.Stdout, entries)
-			}
-			writeLog(env, entries)
-			return nil
+			return runLog(env, logOptions{ID: c.Args().First(), OneID: c.NArg() == 1, MaxCount: c.Int("max-count"),
+				MaxCountSet: c.IsSet("max-count"), Since: c.String("since"), Author: c.String("author"), JSON: c.Bool("json")})
 		},
 	}
+}
+
+// logOptions are log's argument and flags.
+type logOptions struct {
+	ID          string // the milestone, when OneID
+	OneID       bool   // false: every milestone
+	MaxCount    int    // -n
+	MaxCountSet bool   // -n given (-n 0 means all)
+	Since       string // a date as the user may write it
+	Author      string
+	JSON        bool
+}
+
+// runLog prints the history of one milestone, or of all of them.
+func runLog(env *Env, opts logOptions) error {
+	filter, err := parseLogFilter(opts, env)
+	if err != nil {
+		return err
+	}
+	repo, err := openRepo(env)
+	if err != nil {
+		return err
+	}
+	head, err := repo.Head()
+	if err != nil {
+		return err
+	}
+	var entries []semdiff.LogEntry
+	if !opts.OneID {
+		if filter.max == 0 && !opts.MaxCountSet {
+			filter.max = 20
+		}
+		if !head.Unborn {
+			if entries, err = repositoryLog(repo, head.Hash, filter); err != nil {
+				return err
+			}
+		}
+	} else {
+		if entries, err = milestoneLog(repo, head, opts.ID); err != nil {
+			return notInGit(repo, opts.ID, err)
+		}
+		entries = filter.apply(entries)
+	}
+	if opts.JSON {
+		if entries == nil {
+			entries = []semdiff.LogEntry{}
+		}
+		return semdiff.WriteLogJSON(env.Stdout, entries)
+	}
+	writeLog(env, entries)
+	return nil
 }
 
 // notInGit explains a milestone git has no history of in database mode,
@@ -159,12 +176,12 @@ type logFilter struct {
 	author string
 }
 
-func parseLogFilter(c *cli.Context, env *Env) (logFilter, error) {
-	f := logFilter{max: c.Int("max-count"), author: strings.ToLower(c.String("author"))}
+func parseLogFilter(opts logOptions, env *Env) (logFilter, error) {
+	f := logFilter{max: opts.MaxCount, author: strings.ToLower(opts.Author)}
 	if f.max < 0 {
 		return f, refused("-n %d: must be 0 or more", f.max)
 	}
-	if v := c.String("since"); v != "" {
+	if v := opts.Since; v != "" {
 		d, err := resolveDate("--since", v, env.Now())
 		if err != nil {
 			return f, err

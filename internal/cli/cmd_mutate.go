@@ -46,87 +46,116 @@ func newCreateCommand(env *Env) *cli.Command {
 			} else if err := nArgs(c, 0, 1, "[TITLE] --from-file FILE|- [options]"); err != nil {
 				return err
 			}
-			m := milestone.Milestone{Status: milestone.Planned, Priority: milestone.Medium}
-			if fromFile != "" {
-				var err error
-				if m, err = readMilestoneFile(env, fromFile); err != nil {
-					return err
-				}
-			}
-			if c.NArg() == 1 {
-				m.Title = c.Args().First()
-			}
-			if err := milestone.ValidateTitle(m.Title); err != nil {
-				return err
-			}
 			edits, err := parseEdits(c)
 			if err != nil {
 				return err
 			}
+			opts := createOptions{FromFile: fromFile, Edits: edits, Message: c.String("message"),
+				NoCommit: c.Bool("no-commit"), JSON: c.Bool("json")}
+			if c.NArg() == 1 {
+				opts.Title, opts.SetTitle = c.Args().First(), true
+			}
 			if c.IsSet("id") {
-				m.ID = c.String("id")
+				opts.ID = c.String("id")
 			}
-			if m.ID != "" {
-				if err := milestone.ValidateID(m.ID); err != nil {
-					return refused("--id: %v", err)
-				}
-			}
-			s, err := open(c.Context, env)
-			if err != nil {
-				return err
-			}
-			defer s.close()
-			if err := s.resolveEditOwner(edits); err != nil {
-				return err
-			}
-			if m.ID == "" {
-				if m.ID, err = s.newID(c.Context, m.Title); err != nil {
-					return err
-				}
-			}
-			id := m.ID
-			now := s.now()
-			m.CreatedAt, m.UpdatedAt, m.ClosedAt = now, now, ""
-			edits.apply(&m, now)
-			if m.Status.Closed() {
-				m.ClosedAt = now
-			}
-			if err := m.Validate(); err != nil {
-				return err
-			}
-			if err := m.CheckDates(); err != nil {
-				return err
-			}
-			src := format.Encode(m)
-			res, err := s.update(c.Context, storage.UpdateOptions{
-				Lock: []string{id}, Message: commitMessage(c.String("message"), id, "create "+oneLine(m.Title)), NoCommit: c.Bool("no-commit"),
-			}, func(tx storage.Tx) error {
-				if err := checkDependencies(tx, &m, nil); err != nil {
-					return err
-				}
-				if err := tx.Create(m, src); err != nil {
-					if errors.Is(err, storage.ErrExists) {
-						return refused("milestone %q already exists (choose another --id)", id)
-					}
-					return err
-				}
-				return nil
-			})
-			s.record("create", err == nil, eventlog.Event{Event: eventlog.MilestoneCreated, MilestoneID: id})
-			if err != nil {
-				return err
-			}
-			if c.Bool("json") {
-				if err := writeWritten(env, []storage.Record{{Milestone: m}}, false); err != nil {
-					return err
-				}
-			} else {
-				fmt.Fprintln(env.Stdout, id)
-			}
-			s.reportCommit("Created "+id, res)
-			return nil
+			return runCreate(c.Context, env, opts)
 		},
 	}
+}
+
+// createOptions are create's argument and flags.
+type createOptions struct {
+	Title    string      // the title, when SetTitle
+	SetTitle bool        // false keeps the --from-file document's title
+	FromFile string      // a YAML document to start from ("-": stdin)
+	ID       string      // "": a slug of the title, made unique
+	Edits    *fieldEdits // the field flags
+	Message  string      // the commit message ("": the usual one)
+	NoCommit bool
+	JSON     bool // print the milestone, not only its id
+}
+
+// runCreate creates one milestone in one commit and prints its id.
+func runCreate(ctx context.Context, env *Env, opts createOptions) error {
+	m := milestone.Milestone{Status: milestone.Planned, Priority: milestone.Medium}
+	if opts.FromFile != "" {
+		var err error
+		if m, err = readMilestoneFile(env, opts.FromFile); err != nil {
+			return err
+		}
+	}
+	if opts.SetTitle {
+		m.Title = opts.Title
+	}
+	if err := milestone.ValidateTitle(m.Title); err != nil {
+		return err
+	}
+	edits := opts.Edits
+	if edits == nil {
+		edits = &fieldEdits{}
+	}
+	if opts.ID != "" {
+		m.ID = opts.ID
+	}
+	if m.ID != "" {
+		if err := milestone.ValidateID(m.ID); err != nil {
+			return refused("--id: %v", err)
+		}
+	}
+	s, err := open(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	if err := s.resolveEditOwner(edits); err != nil {
+		return err
+	}
+	if m.ID == "" {
+		if m.ID, err = s.newID(ctx, m.Title); err != nil {
+			return err
+		}
+	}
+	id := m.ID
+	now := s.now()
+	m.CreatedAt, m.UpdatedAt, m.ClosedAt = now, now, ""
+	edits.apply(&m, now)
+	if m.Status.Closed() {
+		m.ClosedAt = now
+	}
+	if err := m.Validate(); err != nil {
+		return err
+	}
+	if err := m.CheckDates(); err != nil {
+		return err
+	}
+	src := format.Encode(m)
+	res, err := s.update(ctx, storage.UpdateOptions{
+		Lock: []string{id}, Message: commitMessage(opts.Message, id, "create "+oneLine(m.Title)), NoCommit: opts.NoCommit,
+	}, func(tx storage.Tx) error {
+		if err := checkDependencies(tx, &m, nil); err != nil {
+			return err
+		}
+		if err := tx.Create(m, src); err != nil {
+			if errors.Is(err, storage.ErrExists) {
+				return refused("milestone %q already exists (choose another --id)", id)
+			}
+			return err
+		}
+		return nil
+	})
+	s.record("create", err == nil, eventlog.Event{Event: eventlog.MilestoneCreated, MilestoneID: id})
+	if err != nil {
+		return err
+	}
+	if opts.JSON {
+		if err := writeWritten(env, []storage.Record{{Milestone: m}}, false); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintln(env.Stdout, id)
+	}
+	s.reportCommit("Created "+id, res)
+	return nil
 }
 
 // readMilestoneFile reads a YAML milestone document for create
@@ -279,11 +308,11 @@ func findCycle(graph map[string][]string, start string) []string {
 	return nil
 }
 
-// resolveIDs resolves every ID argument (ids or unique prefixes), once each.
-func (s *session) resolveIDs(c *cli.Context) ([]string, error) {
+// resolveArgs resolves ID arguments (ids or unique prefixes) to ids, once each, in order.
+func (s *session) resolveArgs(ctx context.Context, args []string) ([]string, error) {
 	var ids []string
-	for _, arg := range c.Args().Slice() {
-		id, err := s.resolve(c.Context, arg)
+	for _, arg := range args {
+		id, err := s.resolve(ctx, arg)
 		if err != nil {
 			return nil, err
 		}
@@ -326,26 +355,36 @@ func writeWritten(env *Env, recs []storage.Record, array bool) error {
 	return err
 }
 
-// mutate resolves the ID arguments, then runs change on each milestone
-// under their locks and writes the results in one commit: the common body
-// of update, close, reopen. what says the change in the commit message.
-func mutate(c *cli.Context, env *Env, op, event, what string, change func(s *session, m *milestone.Milestone) error) error {
-	if err := nArgs(c, 1, -1, "ID... [options]"); err != nil {
-		return err
-	}
-	s, err := open(c.Context, env)
+// mutateOptions are the arguments and flags every command that changes
+// milestones in place has: update, close, reopen.
+type mutateOptions struct {
+	IDs      []string // ids or prefixes as typed
+	Message  string   // the commit message ("": the usual one)
+	NoCommit bool
+	JSON     bool // print what was written
+}
+
+// mutateOptionsOf reads the ids, -m, --no-commit and --json.
+func mutateOptionsOf(c *cli.Context) mutateOptions {
+	return mutateOptions{IDs: c.Args().Slice(), Message: c.String("message"),
+		NoCommit: c.Bool("no-commit"), JSON: c.Bool("json")}
+}
+
+// runMutate is mutate once the flags are read.
+func runMutate(ctx context.Context, env *Env, opts mutateOptions, op, event, what string, change func(s *session, m *milestone.Milestone) error) error {
+	s, err := open(ctx, env)
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	ids, err := s.resolveIDs(c)
+	ids, err := s.resolveArgs(ctx, opts.IDs)
 	if err != nil {
 		return err
 	}
 	var written, final []storage.Record // final: every milestone as it is afterwards
 	var unchanged []string
-	res, err := s.update(c.Context, storage.UpdateOptions{
-		Lock: ids, NoCommit: c.Bool("no-commit"), Message: batchMessage(c.String("message"), ids, what),
+	res, err := s.update(ctx, storage.UpdateOptions{
+		Lock: ids, NoCommit: opts.NoCommit, Message: batchMessage(opts.Message, ids, what),
 	}, func(tx storage.Tx) error {
 		written, unchanged, final = nil, nil, nil
 		for _, id := range ids {
@@ -392,7 +431,7 @@ func mutate(c *cli.Context, env *Env, op, event, what string, change func(s *ses
 	}
 	if errors.Is(err, errNothingChanged) {
 		fmt.Fprintln(env.Stderr, "no commit")
-		if c.Bool("json") {
+		if opts.JSON {
 			return writeWritten(env, final, len(ids) > 1)
 		}
 		return nil
@@ -405,7 +444,7 @@ func mutate(c *cli.Context, env *Env, op, event, what string, change func(s *ses
 	if err != nil {
 		return err
 	}
-	if c.Bool("json") {
+	if opts.JSON {
 		if err := writeWritten(env, final, len(ids) > 1); err != nil {
 			return err
 		}
@@ -463,15 +502,23 @@ func newUpdateCommand(env *Env) *cli.Command {
 			if edits.empty() {
 				return refused("update: nothing to change (see `git milestone update --help`)")
 			}
-			return mutate(c, env, "update", eventlog.MilestoneUpdated, edits.summary(), func(s *session, m *milestone.Milestone) error {
-				if err := s.resolveEditOwner(edits); err != nil {
-					return err
-				}
-				edits.apply(m, s.now())
-				return nil
-			})
+			if err := nArgs(c, 1, -1, "ID... [options]"); err != nil {
+				return err
+			}
+			return runUpdate(c.Context, env, mutateOptionsOf(c), edits)
 		},
 	}
+}
+
+// runUpdate applies edits to the milestones opts.IDs name, in one commit.
+func runUpdate(ctx context.Context, env *Env, opts mutateOptions, edits *fieldEdits) error {
+	return runMutate(ctx, env, opts, "update", eventlog.MilestoneUpdated, edits.summary(), func(s *session, m *milestone.Milestone) error {
+		if err := s.resolveEditOwner(edits); err != nil {
+			return err
+		}
+		edits.apply(m, s.now())
+		return nil
+	})
 }
 
 func newCloseCommand(env *Env) *cli.Command {
@@ -481,19 +528,27 @@ func newCloseCommand(env *Env) *cli.Command {
 		ArgsUsage: "ID...",
 		Flags:     append(commitFlags(), &cli.BoolFlag{Name: "cancelled", Usage: "close as cancelled instead of completed"}, jsonWrittenFlag()),
 		Action: func(c *cli.Context) error {
-			st, what := milestone.Completed, "close"
-			if c.Bool("cancelled") {
-				st, what = milestone.Cancelled, "cancel"
+			if err := nArgs(c, 1, -1, "ID... [options]"); err != nil {
+				return err
 			}
-			return mutate(c, env, "close", eventlog.MilestoneClosed, what, func(s *session, m *milestone.Milestone) error {
-				if m.Status == st {
-					return fmt.Errorf("milestone %s is already %s", m.ID, st)
-				}
-				setStatus(m, st, s.now())
-				return nil
-			})
+			return runClose(c.Context, env, mutateOptionsOf(c), c.Bool("cancelled"))
 		},
 	}
+}
+
+// runClose closes the milestones opts.IDs name (as cancelled when asked), in one commit.
+func runClose(ctx context.Context, env *Env, opts mutateOptions, cancelled bool) error {
+	st, what := milestone.Completed, "close"
+	if cancelled {
+		st, what = milestone.Cancelled, "cancel"
+	}
+	return runMutate(ctx, env, opts, "close", eventlog.MilestoneClosed, what, func(s *session, m *milestone.Milestone) error {
+		if m.Status == st {
+			return fmt.Errorf("milestone %s is already %s", m.ID, st)
+		}
+		setStatus(m, st, s.now())
+		return nil
+	})
 }
 
 func newReopenCommand(env *Env) *cli.Command {
@@ -503,15 +558,23 @@ func newReopenCommand(env *Env) *cli.Command {
 		ArgsUsage: "ID...",
 		Flags:     append(commitFlags(), jsonWrittenFlag()),
 		Action: func(c *cli.Context) error {
-			return mutate(c, env, "reopen", eventlog.MilestoneReopened, "reopen", func(s *session, m *milestone.Milestone) error {
-				if m.Open() {
-					return fmt.Errorf("milestone %s is not closed (status %s)", m.ID, m.Status)
-				}
-				setStatus(m, milestone.Active, s.now())
-				return nil
-			})
+			if err := nArgs(c, 1, -1, "ID... [options]"); err != nil {
+				return err
+			}
+			return runReopen(c.Context, env, mutateOptionsOf(c))
 		},
 	}
+}
+
+// runReopen reopens the closed milestones opts.IDs name, in one commit.
+func runReopen(ctx context.Context, env *Env, opts mutateOptions) error {
+	return runMutate(ctx, env, opts, "reopen", eventlog.MilestoneReopened, "reopen", func(s *session, m *milestone.Milestone) error {
+		if m.Open() {
+			return fmt.Errorf("milestone %s is not closed (status %s)", m.ID, m.Status)
+		}
+		setStatus(m, milestone.Active, s.now())
+		return nil
+	})
 }
 
 func newRmCommand(env *Env) *cli.Command {
@@ -530,99 +593,110 @@ same commit.`,
 			if err := nArgs(c, 1, -1, "ID... [--force]"); err != nil {
 				return err
 			}
-			s, err := open(c.Context, env)
-			if err != nil {
-				return err
-			}
-			defer s.close()
-			ids, err := s.resolveIDs(c)
-			if err != nil {
-				return err
-			}
-			var updated []storage.Record
-			res, err := s.update(c.Context, storage.UpdateOptions{
-				Lock: ids, NoCommit: c.Bool("no-commit"), Message: batchMessage(c.String("message"), ids, "remove"),
-			}, func(tx storage.Tx) error {
-				updated = nil
-				all, _, err := tx.All()
-				if err != nil {
-					return err
-				}
-				var dependents []storage.Record
-				var names []string
-				for _, r := range all {
-					if contains(ids, r.Milestone.ID) {
-						continue
-					}
-					for _, d := range r.Milestone.DependsOn {
-						if contains(ids, d) {
-							dependents = append(dependents, r)
-							names = append(names, fmt.Sprintf("%s (depends on %s)", r.Milestone.ID, d))
-							break
-						}
-					}
-				}
-				if len(dependents) > 0 && !c.Bool("force") {
-					return refused("rm: other milestones depend on it: %s; use --force to remove it and drop those references", strings.Join(names, ", "))
-				}
-				for _, id := range ids {
-					if err := tx.Delete(id); err != nil {
-						return err
-					}
-				}
-				for _, r := range dependents {
-					m := r.Milestone.Clone()
-					var keep []string
-					for _, d := range m.DependsOn {
-						if !contains(ids, d) {
-							keep = append(keep, d)
-						}
-					}
-					m.DependsOn = keep
-					m.UpdatedAt = s.now()
-					src, err := format.Rewrite(r.Path, r.Source, m)
-					if err != nil {
-						return err
-					}
-					if err := tx.Put(m, src); err != nil {
-						return err
-					}
-					updated = append(updated, storage.Record{Milestone: m, Path: r.Path})
-				}
-				return nil
-			})
-			var events []eventlog.Event
-			for _, id := range ids {
-				events = append(events, eventlog.Event{Event: eventlog.MilestoneDeleted, MilestoneID: id})
-			}
-			for _, r := range updated {
-				events = append(events, eventlog.Event{Event: eventlog.MilestoneUpdated, MilestoneID: r.Milestone.ID, Details: map[string]any{"change": "drop depends_on"}})
-			}
-			s.record("rm", err == nil, events...)
-			if err != nil {
-				return err
-			}
-			if c.Bool("json") {
-				var b strings.Builder
-				if err := writeRecordsJSON(&b, updated); err != nil {
-					return err
-				}
-				if err := writeJSON(env.Stdout, map[string]any{"removed": ids, "updated": json.RawMessage(b.String())}); err != nil {
-					return err
-				}
-			}
-			what := "Removed " + strings.Join(ids, ", ")
-			if len(updated) > 0 {
-				var names []string
-				for _, r := range updated {
-					names = append(names, r.Milestone.ID)
-				}
-				what += "; dropped from the depends_on of " + strings.Join(names, ", ")
-			}
-			s.reportCommit(what, res)
-			return nil
+			return runRm(c.Context, env, rmOptions{mutateOptions: mutateOptionsOf(c), Force: c.Bool("force")})
 		},
 	}
+}
+
+// rmOptions are rm's arguments and flags.
+type rmOptions struct {
+	mutateOptions
+	Force bool // remove even when others depend on them, dropping the references
+}
+
+// runRm removes the milestones opts.IDs name, in one commit.
+func runRm(ctx context.Context, env *Env, opts rmOptions) error {
+	s, err := open(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	ids, err := s.resolveArgs(ctx, opts.IDs)
+	if err != nil {
+		return err
+	}
+	var updated []storage.Record
+	res, err := s.update(ctx, storage.UpdateOptions{
+		Lock: ids, NoCommit: opts.NoCommit, Message: batchMessage(opts.Message, ids, "remove"),
+	}, func(tx storage.Tx) error {
+		updated = nil
+		all, _, err := tx.All()
+		if err != nil {
+			return err
+		}
+		var dependents []storage.Record
+		var names []string
+		for _, r := range all {
+			if contains(ids, r.Milestone.ID) {
+				continue
+			}
+			for _, d := range r.Milestone.DependsOn {
+				if contains(ids, d) {
+					dependents = append(dependents, r)
+					names = append(names, fmt.Sprintf("%s (depends on %s)", r.Milestone.ID, d))
+					break
+				}
+			}
+		}
+		if len(dependents) > 0 && !opts.Force {
+			return refused("rm: other milestones depend on it: %s; use --force to remove it and drop those references", strings.Join(names, ", "))
+		}
+		for _, id := range ids {
+			if err := tx.Delete(id); err != nil {
+				return err
+			}
+		}
+		for _, r := range dependents {
+			m := r.Milestone.Clone()
+			var keep []string
+			for _, d := range m.DependsOn {
+				if !contains(ids, d) {
+					keep = append(keep, d)
+				}
+			}
+			m.DependsOn = keep
+			m.UpdatedAt = s.now()
+			src, err := format.Rewrite(r.Path, r.Source, m)
+			if err != nil {
+				return err
+			}
+			if err := tx.Put(m, src); err != nil {
+				return err
+			}
+			updated = append(updated, storage.Record{Milestone: m, Path: r.Path})
+		}
+		return nil
+	})
+	var events []eventlog.Event
+	for _, id := range ids {
+		events = append(events, eventlog.Event{Event: eventlog.MilestoneDeleted, MilestoneID: id})
+	}
+	for _, r := range updated {
+		events = append(events, eventlog.Event{Event: eventlog.MilestoneUpdated, MilestoneID: r.Milestone.ID, Details: map[string]any{"change": "drop depends_on"}})
+	}
+	s.record("rm", err == nil, events...)
+	if err != nil {
+		return err
+	}
+	if opts.JSON {
+		var b strings.Builder
+		if err := writeRecordsJSON(&b, updated); err != nil {
+			return err
+		}
+		if err := writeJSON(env.Stdout, map[string]any{"removed": ids, "updated": json.RawMessage(b.String())}); err != nil {
+			return err
+		}
+	}
+	what := "Removed " + strings.Join(ids, ", ")
+	if len(updated) > 0 {
+		var names []string
+		for _, r := range updated {
+			names = append(names, r.Milestone.ID)
+		}
+		what += "; dropped from the depends_on of " + strings.Join(names, ", ")
+	}
+	s.reportCommit(what, res)
+	return nil
 }
 
 func newMvCommand(env *Env) *cli.Command {
@@ -636,90 +710,105 @@ func newMvCommand(env *Env) *cli.Command {
 			if err := nArgs(c, 2, 2, "OLD NEW"); err != nil {
 				return err
 			}
-			newID := c.Args().Get(1)
-			if err := milestone.ValidateID(newID); err != nil {
-				return refused("mv: %v", err)
-			}
-			s, err := open(c.Context, env)
-			if err != nil {
-				return err
-			}
-			defer s.close()
-			oldID, err := s.resolve(c.Context, c.Args().First())
-			if err != nil {
-				return err
-			}
-			if oldID == newID {
-				return refused("mv: %s and %s are the same id", oldID, newID)
-			}
-			var rewritten []string
-			res, err := s.update(c.Context, storage.UpdateOptions{
-				Lock: []string{oldID, newID}, NoCommit: c.Bool("no-commit"),
-				Message: commitMessage(c.String("message"), newID, "rename "+oldID+" to "+newID),
-			}, func(tx storage.Tx) error {
-				rewritten = nil
-				if _, err := tx.Get(newID); err == nil {
-					return refused("mv: milestone %q already exists", newID)
-				}
-				rec, err := tx.Get(oldID)
-				if err != nil {
-					return err
-				}
-				all, problems, err := tx.All()
-				if err != nil {
-					return err
-				}
-				if len(problems) > 0 {
-					return fmt.Errorf("mv: cannot rewrite references while a document is unreadable: %w", problems[0].Err)
-				}
-				if err := tx.Delete(oldID); err != nil {
-					return err
-				}
-				m := rec.Milestone.Clone()
-				m.ID = newID
-				m.DependsOn = replaceID(m.DependsOn, oldID, newID)
-				m.UpdatedAt = s.now()
-				src, err := format.Rewrite(rec.Path, rec.Source, m)
-				if err != nil {
-					return err
-				}
-				if err := tx.Create(m, src); err != nil {
-					return err
-				}
-				for _, r := range all {
-					if r.Milestone.ID == oldID || !contains(r.Milestone.DependsOn, oldID) {
-						continue
-					}
-					dm := r.Milestone.Clone()
-					dm.DependsOn = replaceID(dm.DependsOn, oldID, newID)
-					dm.UpdatedAt = s.now()
-					dsrc, err := format.Rewrite(r.Path, r.Source, dm)
-					if err != nil {
-						return err
-					}
-					if err := tx.Put(dm, dsrc); err != nil {
-						return err
-					}
-					rewritten = append(rewritten, dm.ID)
-				}
-				return nil
-			})
-			s.record("mv", err == nil, eventlog.Event{Event: eventlog.MilestoneRenamed, MilestoneID: newID,
-				Details: map[string]any{"from": oldID, "references_rewritten": len(rewritten)}})
-			if err != nil {
-				return err
-			}
-			if c.Bool("json") {
-				if err := writeJSON(env.Stdout, map[string]any{"from": oldID, "to": newID, "rewritten": nonNilStrings(rewritten)}); err != nil {
-					return err
-				}
-			} else {
-				fmt.Fprintln(env.Stdout, newID)
-			}
-			s.reportCommit(fmt.Sprintf("Renamed %s to %s (%d references rewritten)", oldID, newID, len(rewritten)), res)
-			return nil
+			return runMv(c.Context, env, mvOptions{Old: c.Args().First(), New: c.Args().Get(1),
+				Message: c.String("message"), NoCommit: c.Bool("no-commit"), JSON: c.Bool("json")})
 		},
 	}
+}
+
+// mvOptions are mv's arguments and flags.
+type mvOptions struct {
+	Old      string // id or prefix as typed
+	New      string // the new id
+	Message  string // the commit message ("": the usual one)
+	NoCommit bool
+	JSON     bool
+}
+
+// runMv renames a milestone and every depends_on naming it, in one commit.
+func runMv(ctx context.Context, env *Env, opts mvOptions) error {
+	newID := opts.New
+	if err := milestone.ValidateID(newID); err != nil {
+		return refused("mv: %v", err)
+	}
+	s, err := open(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	oldID, err := s.resolve(ctx, opts.Old)
+	if err != nil {
+		return err
+	}
+	if oldID == newID {
+		return refused("mv: %s and %s are the same id", oldID, newID)
+	}
+	var rewritten []string
+	res, err := s.update(ctx, storage.UpdateOptions{
+		Lock: []string{oldID, newID}, NoCommit: opts.NoCommit,
+		Message: commitMessage(opts.Message, newID, "rename "+oldID+" to "+newID),
+	}, func(tx storage.Tx) error {
+		rewritten = nil
+		if _, err := tx.Get(newID); err == nil {
+			return refused("mv: milestone %q already exists", newID)
+		}
+		rec, err := tx.Get(oldID)
+		if err != nil {
+			return err
+		}
+		all, problems, err := tx.All()
+		if err != nil {
+			return err
+		}
+		if len(problems) > 0 {
+			return fmt.Errorf("mv: cannot rewrite references while a document is unreadable: %w", problems[0].Err)
+		}
+		if err := tx.Delete(oldID); err != nil {
+			return err
+		}
+		m := rec.Milestone.Clone()
+		m.ID = newID
+		m.DependsOn = replaceID(m.DependsOn, oldID, newID)
+		m.UpdatedAt = s.now()
+		src, err := format.Rewrite(rec.Path, rec.Source, m)
+		if err != nil {
+			return err
+		}
+		if err := tx.Create(m, src); err != nil {
+			return err
+		}
+		for _, r := range all {
+			if r.Milestone.ID == oldID || !contains(r.Milestone.DependsOn, oldID) {
+				continue
+			}
+			dm := r.Milestone.Clone()
+			dm.DependsOn = replaceID(dm.DependsOn, oldID, newID)
+			dm.UpdatedAt = s.now()
+			dsrc, err := format.Rewrite(r.Path, r.Source, dm)
+			if err != nil {
+				return err
+			}
+			if err := tx.Put(dm, dsrc); err != nil {
+				return err
+			}
+			rewritten = append(rewritten, dm.ID)
+		}
+		return nil
+	})
+	s.record("mv", err == nil, eventlog.Event{Event: eventlog.MilestoneRenamed, MilestoneID: newID,
+		Details: map[string]any{"from": oldID, "references_rewritten": len(rewritten)}})
+	if err != nil {
+		return err
+	}
+	if opts.JSON {
+		if err := writeJSON(env.Stdout, map[string]any{"from": oldID, "to": newID, "rewritten": nonNilStrings(rewritten)}); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintln(env.Stdout, newID)
+	}
+	s.reportCommit(fmt.Sprintf("Renamed %s to %s (%d references rewritten)", oldID, newID, len(rewritten)), res)
+	return nil
 }
 
 func contains(list []string, v string) bool {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -33,50 +34,63 @@ Every document field is present: null where unset, [] for empty lists.`,
 			if err := nArgs(c, 1, -1, "ID... [--json|--yaml]"); err != nil {
 				return err
 			}
-			s, err := openReader(c.Context, env, c.Bool("no-cache"))
-			if err != nil {
-				return err
-			}
-			defer s.close()
-			ids, err := s.resolveIDs(c)
-			if err != nil {
-				return err
-			}
-			var recs []storage.Record
-			for _, id := range ids {
-				rec, err := s.read.Get(c.Context, id)
-				var fe *format.Error
-				if errors.As(err, &fe) {
-					return &unreadableError{err}
-				}
-				if err != nil {
-					return err
-				}
-				recs = append(recs, rec)
-			}
-			switch {
-			case c.Bool("json"):
-				return writeWritten(env, recs, len(ids) > 1)
-			case c.Bool("yaml"):
-				for i, rec := range recs {
-					if i > 0 {
-						fmt.Fprintln(env.Stdout, "---")
-					}
-					if _, err := env.Stdout.Write(rec.Source); err != nil {
-						return err
-					}
-				}
-				return nil
-			}
-			for i, rec := range recs {
-				if i > 0 {
-					fmt.Fprintln(env.Stdout)
-				}
-				writeMilestone(env, rec, s.today())
-			}
-			return nil
+			return runShow(c.Context, env, showOptions{IDs: c.Args().Slice(),
+				JSON: c.Bool("json"), YAML: c.Bool("yaml"), NoCache: c.Bool("no-cache")})
 		},
 	}
+}
+
+// showOptions are show's arguments and flags.
+type showOptions struct {
+	IDs        []string // ids or prefixes as typed
+	JSON, YAML bool
+	NoCache    bool
+}
+
+// runShow prints the milestones opts.IDs name.
+func runShow(ctx context.Context, env *Env, opts showOptions) error {
+	s, err := openReader(ctx, env, opts.NoCache)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	ids, err := s.resolveArgs(ctx, opts.IDs)
+	if err != nil {
+		return err
+	}
+	var recs []storage.Record
+	for _, id := range ids {
+		rec, err := s.read.Get(ctx, id)
+		var fe *format.Error
+		if errors.As(err, &fe) {
+			return &unreadableError{err}
+		}
+		if err != nil {
+			return err
+		}
+		recs = append(recs, rec)
+	}
+	switch {
+	case opts.JSON:
+		return writeWritten(env, recs, len(ids) > 1)
+	case opts.YAML:
+		for i, rec := range recs {
+			if i > 0 {
+				fmt.Fprintln(env.Stdout, "---")
+			}
+			if _, err := env.Stdout.Write(rec.Source); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for i, rec := range recs {
+		if i > 0 {
+			fmt.Fprintln(env.Stdout)
+		}
+		writeMilestone(env, rec, s.today())
+	}
+	return nil
 }
 
 // queryFlags are the filters of list (and search).
@@ -113,25 +127,47 @@ func splitList(values []string) []string {
 	return out
 }
 
+// queryOptions are the filter flags of list and search as typed.
+type queryOptions struct {
+	Statuses, Priorities, Labels []string // repeatable, each may be comma-separated
+	Owner                        string   // @me: the git user.email
+	DueBefore                    string   // a date as the user may write it
+	Sort                         string
+	Limit                        int
+	Overdue, All                 bool
+}
+
+// queryOptionsOf reads the filter flags.
+func queryOptionsOf(c *cli.Context) queryOptions {
+	return queryOptions{Statuses: c.StringSlice("status"), Priorities: c.StringSlice("priority"),
+		Labels: c.StringSlice("label"), Owner: c.String("owner"), DueBefore: c.String("due-before"),
+		Sort: c.String("sort"), Limit: c.Int("limit"), Overdue: c.Bool("overdue"), All: c.Bool("all")}
+}
+
 // parseQuery reads and checks the filter flags.
 func parseQuery(c *cli.Context, today string) (storage.Query, error) {
-	q := storage.Query{All: c.Bool("all"), Owner: c.String("owner"), Overdue: c.Bool("overdue"),
-		Today: today, Sort: c.String("sort"), Limit: c.Int("limit"), DueBefore: c.String("due-before")}
-	for _, st := range splitList(c.StringSlice("status")) {
+	return queryOptionsOf(c).query(today, envOf(c).Now())
+}
+
+// query checks the filters and makes them a storage.Query.
+func (o queryOptions) query(today string, now time.Time) (storage.Query, error) {
+	q := storage.Query{All: o.All, Owner: o.Owner, Overdue: o.Overdue,
+		Today: today, Sort: o.Sort, Limit: o.Limit, DueBefore: o.DueBefore}
+	for _, st := range splitList(o.Statuses) {
 		if err := milestone.ValidateStatus(st); err != nil {
 			return q, err
 		}
 		q.Statuses = append(q.Statuses, milestone.Status(st))
 	}
-	for _, p := range splitList(c.StringSlice("priority")) {
+	for _, p := range splitList(o.Priorities) {
 		if err := milestone.ValidatePriority(p); err != nil {
 			return q, err
 		}
 		q.Priorities = append(q.Priorities, milestone.Priority(p))
 	}
-	q.Labels = splitList(c.StringSlice("label"))
+	q.Labels = splitList(o.Labels)
 	if q.DueBefore != "" {
-		d, err := resolveDate("--due-before", q.DueBefore, envOf(c).Now())
+		d, err := resolveDate("--due-before", q.DueBefore, now)
 		if err != nil {
 			return q, err
 		}
@@ -146,20 +182,33 @@ func parseQuery(c *cli.Context, today string) (storage.Query, error) {
 	return q, nil
 }
 
-func runList(c *cli.Context, env *Env, text string) error {
-	if wantsRollup(c) {
-		return runRollupList(c, env, text)
-	}
-	s, err := openReader(c.Context, env, c.Bool("no-cache"))
+// listOptions are the flags of list and search (a roll-up over several
+// projects is handled before).
+type listOptions struct {
+	Query          queryOptions
+	Text           string // search's words; "" for list
+	Ready, Blocked bool
+	JSON, NoCache  bool
+}
+
+// listOptionsOf reads list's (or search's) flags.
+func listOptionsOf(c *cli.Context, text string) listOptions {
+	return listOptions{Query: queryOptionsOf(c), Text: text, Ready: c.Bool("ready"),
+		Blocked: c.Bool("blocked"), JSON: c.Bool("json"), NoCache: c.Bool("no-cache")}
+}
+
+// runList prints the milestones opts selects, as a table or JSON.
+func runList(ctx context.Context, env *Env, opts listOptions) error {
+	s, err := openReader(ctx, env, opts.NoCache)
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	q, err := parseQuery(c, s.today())
+	q, err := opts.Query.query(s.today(), env.Now())
 	if err != nil {
 		return err
 	}
-	q.Text = text
+	q.Text = opts.Text
 	if q.Owner, err = s.resolveOwner(q.Owner); err != nil {
 		return err
 	}
@@ -172,10 +221,10 @@ func runList(c *cli.Context, env *Env, text string) error {
 	}
 	var recs []storage.Record
 	var problems []storage.Problem
-	if c.Bool("ready") || c.Bool("blocked") {
-		recs, problems, err = listByDeps(c, s.read, q)
+	if opts.Ready || opts.Blocked {
+		recs, problems, err = listByDeps(ctx, s.read, q, opts.Ready, opts.Blocked)
 	} else {
-		recs, problems, err = s.read.List(c.Context, q)
+		recs, problems, err = s.read.List(ctx, q)
 	}
 	if err != nil {
 		return err
@@ -184,7 +233,7 @@ func runList(c *cli.Context, env *Env, text string) error {
 		sortRecords(keys, recs)
 		recs = storage.Limit(limit, recs)
 	}
-	if c.Bool("json") {
+	if opts.JSON {
 		if err := writeRecordsJSON(env.Stdout, recs); err != nil {
 			return err
 		}
@@ -203,7 +252,10 @@ func newListCommand(env *Env) *cli.Command {
 			if err := nArgs(c, 0, 0, "[options]"); err != nil {
 				return err
 			}
-			return runList(c, env, "")
+			if wantsRollup(c) {
+				return runRollupList(c, env, "")
+			}
+			return runList(c.Context, env, listOptionsOf(c, ""))
 		},
 	}
 }
@@ -225,7 +277,10 @@ func newSearchCommand(env *Env) *cli.Command {
 			if !c.IsSet("all") {
 				c.Set("all", "true")
 			}
-			return runList(c, env, text)
+			if wantsRollup(c) {
+				return runRollupList(c, env, text)
+			}
+			return runList(c.Context, env, listOptionsOf(c, text))
 		},
 	}
 }
@@ -242,39 +297,49 @@ func newStatsCommand(env *Env) *cli.Command {
 			if wantsRollup(c) {
 				return runRollupStats(c, env)
 			}
-			s, err := openReader(c.Context, env, c.Bool("no-cache"))
-			if err != nil {
-				return err
-			}
-			defer s.close()
-			st, problems, err := storage.ReadStats(c.Context, s.read, s.today())
-			if err != nil {
-				return err
-			}
-			if c.Bool("json") {
-				if err := writeJSON(env.Stdout, st); err != nil {
-					return err
-				}
-				return s.problemsError(problems)
-			}
-			w := env.Stdout
-			fmt.Fprintf(w, "total      %d\n", st.Total)
-			for _, k := range milestone.Statuses {
-				fmt.Fprintf(w, "  %-9s %d\n", k, st.ByStatus[string(k)])
-			}
-			fmt.Fprintln(w, "priority")
-			for i := len(milestone.Priorities) - 1; i >= 0; i-- {
-				k := milestone.Priorities[i]
-				fmt.Fprintf(w, "  %-9s %d\n", k, st.ByPriority[string(k)])
-			}
-			fmt.Fprintf(w, "overdue    %d\n", st.Overdue)
-			if st.Oldest != nil {
-				fmt.Fprintf(w, "oldest     %s  %s (%s)\n", st.Oldest.ID, st.Oldest.Title, st.Oldest.CreatedAt)
-				fmt.Fprintf(w, "newest     %s  %s (%s)\n", st.Newest.ID, st.Newest.Title, st.Newest.CreatedAt)
-			}
-			return s.problemsError(problems)
+			return runStats(c.Context, env, statsOptions{JSON: c.Bool("json"), NoCache: c.Bool("no-cache")})
 		},
 	}
+}
+
+// statsOptions are stats' flags (a roll-up is handled before).
+type statsOptions struct {
+	JSON, NoCache bool
+}
+
+// runStats prints the totals of the repository's milestones.
+func runStats(ctx context.Context, env *Env, opts statsOptions) error {
+	s, err := openReader(ctx, env, opts.NoCache)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	st, problems, err := storage.ReadStats(ctx, s.read, s.today())
+	if err != nil {
+		return err
+	}
+	if opts.JSON {
+		if err := writeJSON(env.Stdout, st); err != nil {
+			return err
+		}
+		return s.problemsError(problems)
+	}
+	w := env.Stdout
+	fmt.Fprintf(w, "total      %d\n", st.Total)
+	for _, k := range milestone.Statuses {
+		fmt.Fprintf(w, "  %-9s %d\n", k, st.ByStatus[string(k)])
+	}
+	fmt.Fprintln(w, "priority")
+	for i := len(milestone.Priorities) - 1; i >= 0; i-- {
+		k := milestone.Priorities[i]
+		fmt.Fprintf(w, "  %-9s %d\n", k, st.ByPriority[string(k)])
+	}
+	fmt.Fprintf(w, "overdue    %d\n", st.Overdue)
+	if st.Oldest != nil {
+		fmt.Fprintf(w, "oldest     %s  %s (%s)\n", st.Oldest.ID, st.Oldest.Title, st.Oldest.CreatedAt)
+		fmt.Fprintf(w, "newest     %s  %s (%s)\n", st.Newest.ID, st.Newest.Title, st.Newest.CreatedAt)
+	}
+	return s.problemsError(problems)
 }
 
 // events reads the event log: the database's events table in database
@@ -310,32 +375,43 @@ func newEventsCommand(env *Env) *cli.Command {
 			if c.Int("tail") < 0 {
 				return refused("--tail %d: must be 0 (all) or more", c.Int("tail"))
 			}
-			s, err := open(c.Context, env)
-			if err != nil {
-				return err
-			}
-			defer s.close()
-			events, bad, err := s.events(c.Context, c.Int("tail"))
-			if err != nil {
-				return err
-			}
-			for _, b := range bad {
-				s.warn(b.Error())
-			}
-			if events == nil {
-				events = []eventlog.Event{}
-			}
-			if c.Bool("json") {
-				return writeJSON(env.Stdout, events)
-			}
-			for _, e := range events {
-				fmt.Fprintf(env.Stdout, "%s  %-20s %-8s %s", e.Timestamp.Format("2006-01-02T15:04:05Z07:00"), e.Event, e.Backend, e.MilestoneID)
-				if e.Event == eventlog.PerformanceMetric {
-					fmt.Fprintf(env.Stdout, "%v %vms", e.Details["operation"], e.Details["duration_ms"])
-				}
-				fmt.Fprintln(env.Stdout)
-			}
-			return nil
+			return runEvents(c.Context, env, eventsOptions{Tail: c.Int("tail"), JSON: c.Bool("json")})
 		},
 	}
+}
+
+// eventsOptions are the flags of events.
+type eventsOptions struct {
+	Tail int // the last Tail events; 0: all
+	JSON bool
+}
+
+// runEvents prints the storage event log.
+func runEvents(ctx context.Context, env *Env, opts eventsOptions) error {
+	s, err := open(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	events, bad, err := s.events(ctx, opts.Tail)
+	if err != nil {
+		return err
+	}
+	for _, b := range bad {
+		s.warn(b.Error())
+	}
+	if events == nil {
+		events = []eventlog.Event{}
+	}
+	if opts.JSON {
+		return writeJSON(env.Stdout, events)
+	}
+	for _, e := range events {
+		fmt.Fprintf(env.Stdout, "%s  %-20s %-8s %s", e.Timestamp.Format("2006-01-02T15:04:05Z07:00"), e.Event, e.Backend, e.MilestoneID)
+		if e.Event == eventlog.PerformanceMetric {
+			fmt.Fprintf(env.Stdout, "%v %vms", e.Details["operation"], e.Details["duration_ms"])
+		}
+		fmt.Fprintln(env.Stdout)
+	}
+	return nil
 }

@@ -182,7 +182,7 @@ func runRollupList(c *cli.Context, env *Env, text string) error {
 		var recs []storage.Record
 		var problems []storage.Problem
 		if c.Bool("ready") || c.Bool("blocked") {
-			recs, problems, err = listByDeps(c, sc.read, q)
+			recs, problems, err = listByDeps(c.Context, sc.read, q, c.Bool("ready"), c.Bool("blocked"))
 		} else {
 			recs, problems, err = sc.read.List(c.Context, q)
 		}
