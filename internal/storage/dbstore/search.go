@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/git-milestone/git-milestone/internal/milestone"
+	"github.com/git-milestone/git-milestone/internal/sqlike"
 	"github.com/git-milestone/git-milestone/internal/storage"
 	"github.com/git-milestone/git-milestone/internal/textfold"
 )
@@ -59,7 +60,7 @@ func sqliteSearchWhere(terms []string, a *args, where *[]string) string {
 func pgSearchWhere(terms []string, a *args, where *[]string) string {
 	for _, t := range terms {
 		if utf8.RuneCountInString(t) >= 3 {
-			*where = append(*where, "m.search_text LIKE "+a.add(likeContains(t))+` ESCAPE E'\\'`)
+			*where = append(*where, "m.search_text LIKE "+a.add(sqlike.Contains(t))+` ESCAPE E'\\'`)
 		} else {
 			*where = append(*where, "strpos(m.search_text, "+a.add(t)+") > 0")
 		}
@@ -69,14 +70,6 @@ func pgSearchWhere(terms []string, a *args, where *[]string) string {
 
 // ftsPhrase quotes a term as an FTS5 phrase: whatever it holds is text.
 func ftsPhrase(t string) string { return `"` + strings.ReplaceAll(t, `"`, `""`) + `"` }
-
-// likeContains is the LIKE pattern (escape character backslash) that
-// matches any text containing t: t's own "\", "%" and "_" are escaped, so
-// they are literal.
-func likeContains(t string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return "%" + r.Replace(t) + "%"
-}
 
 // searchRow is one milestone whose search text the search migration
 // writes.

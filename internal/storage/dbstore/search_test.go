@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/git-milestone/git-milestone/internal/milestone"
+	"github.com/git-milestone/git-milestone/internal/sqlike"
 	"github.com/git-milestone/git-milestone/internal/storage"
 )
 
@@ -82,8 +83,8 @@ func TestLikeContains(t *testing.T) {
 		{`c:\x`, `%c:\\x%`},
 		{`\%_`, `%\\\%\_%`},
 	} {
-		if got := likeContains(tc.in); got != tc.want {
-			t.Errorf("likeContains(%q) = %q, want %q", tc.in, got, tc.want)
+		if got := sqlike.Contains(tc.in); got != tc.want {
+			t.Errorf("sqlike.Contains(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }
