@@ -146,6 +146,21 @@ func (t Tree) root() (*os.Root, error) {
 	return r, nil
 }
 
+// openRoot cleans rel (refusing a path that leaves the tree) and opens the
+// tree as an os.Root (refusing a link in its place); it returns the root,
+// which the caller closes, and the cleaned rel.
+func (t Tree) openRoot(rel string) (*os.Root, string, error) {
+	rel, err := t.clean(rel)
+	if err != nil {
+		return nil, "", err
+	}
+	r, err := t.root()
+	if err != nil {
+		return nil, "", err
+	}
+	return r, rel, nil
+}
+
 // parents checks every directory above rel (not rel itself): each must be
 // a real directory. With mkdir, missing ones are created with perm.
 func (t Tree) parents(r *os.Root, rel string, mkdir bool, perm fs.FileMode) error {
@@ -188,11 +203,7 @@ func (t Tree) pathErr(op, p string, err error) error {
 // missing parent folders are created (0o777 before umask). A link, fifo,
 // device or directory at rel, or a link on any folder above it, is refused.
 func (t Tree) OpenFile(rel string, flag int, perm fs.FileMode) (*os.File, error) {
-	rel, err := t.clean(rel)
-	if err != nil {
-		return nil, err
-	}
-	r, err := t.root()
+	r, rel, err := t.openRoot(rel)
 	if err != nil {
 		return nil, err
 	}
@@ -272,11 +283,7 @@ var ErrTooLarge = errors.New("file too large")
 // temporary file beside it, synced, then renamed over it (see atomic.go).
 // Missing parent folders are created.
 func (t Tree) WriteFile(rel string, data []byte, perm fs.FileMode) error {
-	rel, err := t.clean(rel)
-	if err != nil {
-		return err
-	}
-	r, err := t.root()
+	r, rel, err := t.openRoot(rel)
 	if err != nil {
 		return err
 	}
@@ -308,11 +315,7 @@ func (t Tree) WriteFile(rel string, data []byte, perm fs.FileMode) error {
 // MkdirAll creates the folder rel and its parents; an existing link or
 // non-directory on the way is refused.
 func (t Tree) MkdirAll(rel string, perm fs.FileMode) error {
-	rel, err := t.clean(rel)
-	if err != nil {
-		return err
-	}
-	r, err := t.root()
+	r, rel, err := t.openRoot(rel)
 	if err != nil {
 		return err
 	}
@@ -329,11 +332,7 @@ func (t Tree) MkdirAll(rel string, perm fs.FileMode) error {
 // Lstat describes rel itself (a link is described, not followed), after
 // checking the folders above it.
 func (t Tree) Lstat(rel string) (fs.FileInfo, error) {
-	rel, err := t.clean(rel)
-	if err != nil {
-		return nil, err
-	}
-	r, err := t.root()
+	r, rel, err := t.openRoot(rel)
 	if err != nil {
 		return nil, err
 	}
@@ -385,11 +384,8 @@ func (t Tree) RemoveAll(rel string) error {
 // with remove; a rel that is already gone, or whose folder is, is not an
 // error.
 func (t Tree) removeWith(rel string, remove func(*os.Root, string) error) error {
-	rel, err := t.clean(rel)
-	if err != nil {
-		return err
-	}
-	r, err := t.root()
+	// A path that leaves the tree is refused (never fs.ErrNotExist).
+	r, rel, err := t.openRoot(rel)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
@@ -446,11 +442,7 @@ func (t Tree) Rename(oldRel, newRel string) error {
 // ReadDir lists the real directory rel. Entries are not followed: a
 // link among them shows as a link (fs.ModeSymlink in Type).
 func (t Tree) ReadDir(rel string) ([]fs.DirEntry, error) {
-	rel, err := t.clean(rel)
-	if err != nil {
-		return nil, err
-	}
-	r, err := t.root()
+	r, rel, err := t.openRoot(rel)
 	if err != nil {
 		return nil, err
 	}
