@@ -255,18 +255,7 @@ func (ix *Index) refreshOnce(ctx context.Context, fs *filestore.Store, paths []s
 		return Report{}, ix.wrap("refresh", err)
 	}
 	rep := Report{Rescanned: p.rescan}
-	for _, a := range p.actions {
-		switch a.op {
-		case opAdd:
-			rep.Added = append(rep.Added, a.path)
-		case opUpdate:
-			rep.Updated = append(rep.Updated, a.path)
-		case opRemove:
-			rep.Removed = append(rep.Removed, a.path)
-		case opTouch:
-			rep.Touched++
-		}
-	}
+	rep.Added, rep.Updated, rep.Removed, rep.Touched = byOp(p.actions)
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM problems`).Scan(&rep.Problems); err != nil {
 		return Report{}, ix.wrap("refresh", err)
 	}
@@ -274,6 +263,24 @@ func (ix *Index) refreshOnce(ctx context.Context, fs *filestore.Store, paths []s
 		return Report{}, ix.wrap("refresh", err)
 	}
 	return rep, nil
+}
+
+// byOp sorts actions by what they do: the paths added, updated and
+// removed (nil when none), and the number of files only touched.
+func byOp(actions []*action) (added, updated, removed []string, touched int) {
+	for _, a := range actions {
+		switch a.op {
+		case opAdd:
+			added = append(added, a.path)
+		case opUpdate:
+			updated = append(updated, a.path)
+		case opRemove:
+			removed = append(removed, a.path)
+		case opTouch:
+			touched++
+		}
+	}
+	return added, updated, removed, touched
 }
 
 // readSnapshot loads the snapshot in one read transaction.
@@ -332,18 +339,7 @@ func (ix *Index) Status(ctx context.Context, fs *filestore.Store) (Status, error
 	st.Rescan = p.dirsChanged
 	st.Racy = p.racy
 	st.Files = len(snap.files)
-	for _, a := range p.actions {
-		switch a.op {
-		case opAdd:
-			st.Added = append(st.Added, a.path)
-		case opUpdate:
-			st.Changed = append(st.Changed, a.path)
-		case opRemove:
-			st.Removed = append(st.Removed, a.path)
-		case opTouch:
-			st.Touched++
-		}
-	}
+	st.Added, st.Changed, st.Removed, st.Touched = byOp(p.actions)
 	st.Fresh = len(st.Added)+len(st.Changed)+len(st.Removed) == 0
 	if p.rescan && st.Fresh {
 		changed, err := scanProblemsChanged(ctx, ix.db, p.scan)
