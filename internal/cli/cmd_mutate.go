@@ -355,6 +355,21 @@ func writeWritten(env *Env, recs []storage.Record, array bool) error {
 	return err
 }
 
+// openResolved opens the session for a command that changes the
+// milestones args name, and resolves args to ids. The caller closes s.
+func openResolved(ctx context.Context, env *Env, args []string) (*session, []string, error) {
+	s, err := open(ctx, env)
+	if err != nil {
+		return nil, nil, err
+	}
+	ids, err := s.resolveArgs(ctx, args)
+	if err != nil {
+		s.close()
+		return nil, nil, err
+	}
+	return s, ids, nil
+}
+
 // mutateOptions are the arguments and flags every command that changes
 // milestones in place has: update, close, reopen.
 type mutateOptions struct {
@@ -372,15 +387,11 @@ func mutateOptionsOf(c *cli.Context) mutateOptions {
 
 // runMutate is mutate once the flags are read.
 func runMutate(ctx context.Context, env *Env, opts mutateOptions, op, event, what string, change func(s *session, m *milestone.Milestone) error) error {
-	s, err := open(ctx, env)
+	s, ids, err := openResolved(ctx, env, opts.IDs)
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	ids, err := s.resolveArgs(ctx, opts.IDs)
-	if err != nil {
-		return err
-	}
 	var written, final []storage.Record // final: every milestone as it is afterwards
 	var unchanged []string
 	res, err := s.update(ctx, storage.UpdateOptions{
@@ -606,15 +617,11 @@ type rmOptions struct {
 
 // runRm removes the milestones opts.IDs name, in one commit.
 func runRm(ctx context.Context, env *Env, opts rmOptions) error {
-	s, err := open(ctx, env)
+	s, ids, err := openResolved(ctx, env, opts.IDs)
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	ids, err := s.resolveArgs(ctx, opts.IDs)
-	if err != nil {
-		return err
-	}
 	var updated []storage.Record
 	res, err := s.update(ctx, storage.UpdateOptions{
 		Lock: ids, NoCommit: opts.NoCommit, Message: batchMessage(opts.Message, ids, "remove"),
