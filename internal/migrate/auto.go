@@ -176,13 +176,13 @@ func RecentUsers(ctx context.Context, repo *gitrepo.Repo, b storage.Backend, now
 // the switch from reading the source.
 func Auto(ctx context.Context, o Options) (string, error) {
 	st := o.Config.Storage
-	if st.Backend != config.Auto || !st.Migration.AutoMigrate || !FileModes(o.From) {
+	if st.Backend != config.Auto || !st.Migration.AutoMigrate || !opener.InWorkTree(o.From) {
 		return "", nil
 	}
 	if j, err := ReadJournal(JournalPath(o.Repo)); err != nil {
 		return "", nil
 	} else if j != nil {
-		if !FileModes(j.From) || !FileModes(j.To) {
+		if !opener.InWorkTree(j.From) || !opener.InWorkTree(j.To) {
 			return "", nil // a migration into or out of a database is finished by migrate or fsck --repair
 		}
 		// An automatic (or manual) file <-> hybrid move was killed: finish

@@ -171,9 +171,6 @@ func LeavesGit(from, to string) bool {
 	return to == config.Database && from != config.Database
 }
 
-// FileModes reports whether kind keeps the milestones as YAML files in git.
-func FileModes(kind string) bool { return kind == config.File || kind == config.Hybrid }
-
 // Pins reports whether this migration pins the backend: an explicit one
 // while the config says auto (or another backend).
 func (m *Migration) Pins() bool {
