@@ -11,10 +11,11 @@ import (
 	"github.com/git-milestone/git-milestone/internal/config"
 	"github.com/git-milestone/git-milestone/internal/githooks"
 	"github.com/git-milestone/git-milestone/internal/opener"
+	"github.com/git-milestone/git-milestone/internal/storage"
 )
 
-// hookOptions finds where this repository's hooks live.
-func hookOptions(ctx context.Context, env *Env) (githooks.Options, error) {
+// hookLocations finds where this repository's hooks live.
+func hookLocations(ctx context.Context, env *Env) (githooks.Options, error) {
 	o, err := githooks.Discover(ctx, env.Dir)
 	if err != nil {
 		return o, err
@@ -25,103 +26,113 @@ func hookOptions(ctx context.Context, env *Env) (githooks.Options, error) {
 	return o, nil
 }
 
+// The subcommands of hooks.
+const (
+	hooksInstall   = "install"
+	hooksUninstall = "uninstall"
+	hooksStatus    = "status"
+)
+
 func newHooksCommand(env *Env) *cli.Command {
 	jsonFlag := &cli.BoolFlag{Name: "json", Usage: "print the report as JSON"}
+	action := func(op string) cli.ActionFunc {
+		return func(c *cli.Context) error {
+			return runHooks(c.Context, env, hooksOptions{Op: op, JSON: c.Bool("json")})
+		}
+	}
 	return &cli.Command{
 		Name:  "hooks",
 		Usage: "install, remove or check the git hooks that keep the index fresh and validate commits",
 		Subcommands: []*cli.Command{
-			{
-				Name:  "install",
-				Usage: "install the hooks where git looks (core.hooksPath or .git/hooks), chaining any hook you already had",
-				Flags: []cli.Flag{jsonFlag},
-				Action: func(c *cli.Context) error {
-					o, err := hookOptions(c.Context, env)
-					if err != nil {
-						return err
-					}
-					rep, err := githooks.Install(o)
-					if err != nil {
-						return err
-					}
-					repo, err := openRepo(env)
-					if err != nil {
-						return err
-					}
-					if err := configureDrivers(repo); err != nil {
-						return err
-					}
-					return printHookReport(env, c.Bool("json"), rep)
-				},
-			},
-			{
-				Name:  "uninstall",
-				Usage: "remove our hooks and restore exactly the hooks that were there before",
-				Flags: []cli.Flag{jsonFlag},
-				Action: func(c *cli.Context) error {
-					o, err := hookOptions(c.Context, env)
-					if err != nil {
-						return err
-					}
-					rep, err := githooks.Uninstall(o)
-					if err != nil {
-						return err
-					}
-					return printHookReport(env, c.Bool("json"), rep)
-				},
-			},
-			{
-				Name:  "status",
-				Usage: "prove the hooks would fire (where git looks, executable, binary found, chained hooks intact)",
-				Flags: []cli.Flag{jsonFlag},
-				Action: func(c *cli.Context) error {
-					o, err := hookOptions(c.Context, env)
-					if err != nil {
-						return err
-					}
-					st, err := githooks.Status(o)
-					if err != nil {
-						return err
-					}
-					if repo, err := openRepo(env); err == nil {
-						st.Problems = append(st.Problems, driverFindings(repo)...)
-					}
-					if c.Bool("json") {
-						if err := writeJSON(env.Stdout, st); err != nil {
-							return err
-						}
-					} else {
-						fmt.Fprintf(env.Stdout, "hooks folder: %s\n", st.Dir)
-						for _, h := range st.Hooks {
-							state := "not installed"
-							switch {
-							case h.Installed && h.Fires:
-								state = "installed, fires"
-							case h.Installed:
-								state = "installed, does NOT fire"
-							}
-							fmt.Fprintf(env.Stdout, "  %-14s %s", h.Name, state)
-							if h.UserHook != "" {
-								fmt.Fprintf(env.Stdout, " (chains %s)", h.UserHook)
-							}
-							fmt.Fprintln(env.Stdout)
-						}
-						for _, w := range st.Warnings {
-							fmt.Fprintf(env.Stderr, "warning: %s\n", w)
-						}
-						for _, p := range st.Problems {
-							fmt.Fprintf(env.Stdout, "problem: %s\n", p)
-						}
-						printManager(env.Stdout, st.Manager)
-					}
-					if !st.OK() {
-						return &silentError{code: ExitFailed}
-					}
-					return nil
-				},
-			},
+			{Name: hooksInstall, Flags: []cli.Flag{jsonFlag}, Action: action(hooksInstall),
+				Usage: "install the hooks where git looks (core.hooksPath or .git/hooks), chaining any hook you already had"},
+			{Name: hooksUninstall, Flags: []cli.Flag{jsonFlag}, Action: action(hooksUninstall),
+				Usage: "remove our hooks and restore exactly the hooks that were there before"},
+			{Name: hooksStatus, Flags: []cli.Flag{jsonFlag}, Action: action(hooksStatus),
+				Usage: "prove the hooks would fire (where git looks, executable, binary found, chained hooks intact)"},
 		},
 	}
+}
+
+// hooksOptions are hooks' subcommand and flag.
+type hooksOptions struct {
+	Op   string // install, uninstall or status
+	JSON bool
+}
+
+// runHooks installs, removes or checks the git hooks (internal/githooks).
+func runHooks(ctx context.Context, env *Env, opts hooksOptions) error {
+	o, err := hookLocations(ctx, env)
+	if err != nil {
+		return err
+	}
+	switch opts.Op {
+	case hooksInstall:
+		rep, err := githooks.Install(o)
+		if err != nil {
+			return err
+		}
+		repo, err := openRepo(env)
+		if err != nil {
+			return err
+		}
+		if err := configureDrivers(repo); err != nil {
+			return err
+		}
+		return printHookReport(env, opts.JSON, rep)
+	case hooksUninstall:
+		rep, err := githooks.Uninstall(o)
+		if err != nil {
+			return err
+		}
+		return printHookReport(env, opts.JSON, rep)
+	case hooksStatus:
+		st, err := githooks.Status(o)
+		if err != nil {
+			return err
+		}
+		if repo, err := openRepo(env); err == nil {
+			st.Problems = append(st.Problems, driverFindings(repo)...)
+		}
+		if err := printHookStatus(env, opts.JSON, st); err != nil {
+			return err
+		}
+		if !st.OK() {
+			return &silentError{code: ExitFailed}
+		}
+		return nil
+	}
+	return refused("hooks %q: the subcommands are install, uninstall, status", opts.Op)
+}
+
+// printHookStatus prints hooks status, as text or JSON.
+func printHookStatus(env *Env, asJSON bool, st githooks.StatusReport) error {
+	if asJSON {
+		return writeJSON(env.Stdout, st)
+	}
+	fmt.Fprintf(env.Stdout, "hooks folder: %s\n", st.Dir)
+	for _, h := range st.Hooks {
+		state := "not installed"
+		switch {
+		case h.Installed && h.Fires:
+			state = "installed, fires"
+		case h.Installed:
+			state = "installed, does NOT fire"
+		}
+		fmt.Fprintf(env.Stdout, "  %-14s %s", h.Name, state)
+		if h.UserHook != "" {
+			fmt.Fprintf(env.Stdout, " (chains %s)", h.UserHook)
+		}
+		fmt.Fprintln(env.Stdout)
+	}
+	for _, w := range st.Warnings {
+		fmt.Fprintf(env.Stderr, "warning: %s\n", w)
+	}
+	for _, p := range st.Problems {
+		fmt.Fprintf(env.Stdout, "problem: %s\n", p)
+	}
+	printManager(env.Stdout, st.Manager)
+	return nil
 }
 
 func printHookReport(env *Env, asJSON bool, rep githooks.Report) error {
@@ -229,19 +240,25 @@ func refreshHook(ctx context.Context, env *Env, name string, args []string) erro
 		return err
 	}
 	kind, err := config.ReadBackend(repo.WorkTree)
-	if err != nil || kind != config.Hybrid {
+	if err != nil {
 		return err
+	}
+	warn := func(s string) { fmt.Fprintf(env.Stderr, "git-milestone: %s\n", s) }
+	// Only a store in the work tree is opened here (a hook never
+	// connects to a database), and only one with an index is refreshed.
+	b, inTree, err := opener.OpenWorkTree(ctx, repo, kind, openerOptions(env, warn))
+	if err != nil || !inTree {
+		return err
+	}
+	defer b.Close()
+	st, ok := b.(storage.Indexed)
+	if !ok {
+		return nil
 	}
 	var stdin []byte
 	if name == "post-rewrite" && env.Stdin != nil {
 		stdin, _ = io.ReadAll(env.Stdin)
 	}
-	warn := func(s string) { fmt.Fprintf(env.Stderr, "git-milestone: %s\n", s) }
-	st, err := opener.Hybrid(ctx, repo, openerOptions(env, warn), warn)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
 	if err := st.CheckIndex(ctx); err != nil {
 		return err
 	}

@@ -41,24 +41,34 @@ func newInitCommand(env *Env) *cli.Command {
 			&cli.StringFlag{Name: "message", Aliases: []string{"m"}, Usage: "commit message"},
 			&cli.BoolFlag{Name: "hooks", Usage: "also install the git hooks (hybrid mode installs them anyway: they keep the index fresh)"},
 		},
-		Action: func(c *cli.Context) error { return runInit(c, env) },
+		Action: func(c *cli.Context) error {
+			if err := nArgs(c, 0, 0, "[--backend auto|file|hybrid|database]"); err != nil {
+				return err
+			}
+			return runInit(c.Context, env, initOptions{Backend: c.String("backend"), DatabaseType: c.String("database-type"),
+				Message: c.String("message"), Hooks: c.Bool("hooks")})
+		},
 	}
 }
 
+// initOptions are init's flags.
+type initOptions struct {
+	Backend      string // auto, file, hybrid or database
+	DatabaseType string // sqlite, postgresql or "" (the default)
+	Message      string // the commit message ("" for ours)
+	Hooks        bool   // also install the git hooks
+}
+
 // runInit is init: set up .milestones/ in one commit, then the backend's
-// own store, then (--hooks) the hooks. In a clone of an initialised
-// repository it sets up what git does not carry.
-func runInit(c *cli.Context, env *Env) error {
-	if err := nArgs(c, 0, 0, "[--backend auto|file|hybrid|database]"); err != nil {
-		return err
-	}
-	backend := c.String("backend")
-	switch backend {
+// own store, then (--hooks, or a store with an index) the hooks. In a
+// clone of an initialised repository it sets up what git does not carry.
+func runInit(ctx context.Context, env *Env, opts initOptions) error {
+	switch opts.Backend {
 	case config.Auto, config.File, config.Hybrid, config.Database:
 	default:
-		return refused("--backend %q is not one of auto, file, hybrid, database", backend)
+		return refused("--backend %q is not one of auto, file, hybrid, database", opts.Backend)
 	}
-	dbType := c.String("database-type")
+	dbType := opts.DatabaseType
 	if dbType != "" && dbType != "sqlite" && dbType != "postgresql" {
 		return refused("--database-type %q is not one of sqlite, postgresql", dbType)
 	}
@@ -74,29 +84,31 @@ func runInit(c *cli.Context, env *Env) error {
 		// A clone of an initialised repository: what git does not
 		// carry (drivers, hooks) is set up here.
 		fmt.Fprintf(env.Stderr, "git-milestone is already initialised in this repository (backend %s): setting up this clone\n", current)
-		return setupClone(c.Context, env, repo)
+		return setupClone(ctx, env, repo)
 	}
-	live := backend
+	live := opts.Backend
 	if live == config.Auto {
 		live = config.File
 	}
-	res, err := commitInit(c.Context, env, repo, backend, live, dbType, c.String("message"))
+	res, err := commitInit(ctx, env, repo, opts.Backend, live, dbType, opts.Message)
 	if err != nil {
 		return err
 	}
 	log := eventlog.ForWorkTree(repo.WorkTree)
 	if err := log.Append(eventlog.Event{Timestamp: env.Now(), Event: eventlog.StorageInitialized, Backend: live,
-		Details: map[string]any{"configured": backend}}); err != nil {
+		Details: map[string]any{"configured": opts.Backend}}); err != nil {
 		fmt.Fprintf(env.Stderr, "warning: %v\n", err)
 	}
 	s := &session{env: env}
 	s.reportCommit(fmt.Sprintf("Initialised .milestones/ (backend %s)", live), res)
-	if err := initStore(c.Context, env, repo, live, dbType); err != nil {
+	indexed, err := initStore(ctx, env, repo, live, dbType)
+	if err != nil {
 		return err
 	}
-	// Hybrid mode gets its hooks as `setup` gives them to every clone.
-	if c.Bool("hooks") || live == config.Hybrid {
-		o, err := hookOptions(c.Context, env)
+	// A store with an index gets its hooks as `setup` gives them to every
+	// clone: they keep the index fresh.
+	if opts.Hooks || indexed {
+		o, err := hookLocations(ctx, env)
 		if err != nil {
 			return err
 		}
@@ -116,10 +128,10 @@ func commitInit(ctx context.Context, env *Env, repo *gitrepo.Repo, backend, live
 	if err != nil {
 		return storage.Result{}, err
 	}
-	if live == config.Database && !head.Unborn && !isSQLite(env, dbType) {
+	if !opener.InWorkTree(live) && !head.Unborn && !isSQLite(env, dbType) {
 		// Reach the server before committing anything: a server
 		// that is down leaves the repository untouched.
-		db, err := openDatabase(ctx, env, repo, config.Default(), dbType, env.warn)
+		db, err := opener.OpenDatabase(ctx, repo, config.Default(), dbType, openerOptions(env, env.warn))
 		if err != nil {
 			return storage.Result{}, err
 		}
@@ -148,24 +160,17 @@ func commitInit(ctx context.Context, env *Env, repo *gitrepo.Repo, backend, live
 	return res, configureDrivers(repo)
 }
 
-// initStore creates what the live backend keeps beside the files: the
-// hybrid index, or the database's first row of this project.
-func initStore(ctx context.Context, env *Env, repo *gitrepo.Repo, live, dbType string) error {
-	switch live {
-	case config.Hybrid:
-		return buildIndex(ctx, env, repo)
-	case config.Database:
-		db, err := openDatabase(ctx, env, repo, config.Default(), dbType, env.warn)
-		if err != nil {
-			return err
-		}
-		// The project's first row: from now on the database is
-		// recognisably this project's store (storage.Database.HasProject).
-		err = registerProject(ctx, db, env, "init")
-		db.Close()
-		return err
+// initStore creates what the live backend keeps beside the files (the
+// hybrid index, or the database's first row of this project: see
+// opener.Create) and reports whether it keeps an index.
+func initStore(ctx context.Context, env *Env, repo *gitrepo.Repo, live, dbType string) (indexed bool, err error) {
+	b, err := opener.Create(ctx, repo, live, config.Default(), dbType, env.Now(), "init", openerOptions(env, env.warn))
+	if err != nil {
+		return false, err
 	}
-	return nil
+	_, indexed = b.(storage.Indexed)
+	b.Close()
+	return indexed, nil
 }
 
 // isSQLite reports whether init sets up the SQLite flavour of the database backend.
@@ -177,11 +182,6 @@ func isSQLite(env *Env, flag string) bool {
 		return t == "sqlite"
 	}
 	return config.Default().Storage.Database.Type == "sqlite"
-}
-
-// buildIndex creates the hybrid index of a freshly set-up repository.
-func buildIndex(ctx context.Context, env *Env, repo *gitrepo.Repo) error {
-	return opener.BuildIndex(ctx, repo, openerOptions(env, env.warn))
 }
 
 // initChanges are the files init commits.

@@ -12,6 +12,7 @@ import (
 	"github.com/git-milestone/git-milestone/internal/config"
 	"github.com/git-milestone/git-milestone/internal/gitrepo"
 	"github.com/git-milestone/git-milestone/internal/milestone"
+	"github.com/git-milestone/git-milestone/internal/opener"
 	"github.com/git-milestone/git-milestone/internal/semdiff"
 )
 
@@ -102,7 +103,7 @@ func runLog(env *Env, opts logOptions) error {
 // where changes are rows, not commits: "no milestone" would be untrue.
 func notInGit(repo *gitrepo.Repo, arg string, err error) error {
 	var nf *milestone.NotFoundError
-	if kind, _ := config.ReadBackend(repo.WorkTree); kind != config.Database || !errors.As(err, &nf) {
+	if kind, _ := config.ReadBackend(repo.WorkTree); kind == "" || opener.InWorkTree(kind) || !errors.As(err, &nf) {
 		return err
 	}
 	return fmt.Errorf("git holds no history of milestone %q: the database is the store here, so its changes are not commits (`git milestone events` lists them)", arg)

@@ -10,6 +10,8 @@ import (
 	"github.com/git-milestone/git-milestone/internal/config"
 	"github.com/git-milestone/git-milestone/internal/githooks"
 	"github.com/git-milestone/git-milestone/internal/gitrepo"
+	"github.com/git-milestone/git-milestone/internal/opener"
+	"github.com/git-milestone/git-milestone/internal/storage"
 )
 
 // attributesProbe is a milestone document path git's attributes are checked on.
@@ -33,21 +35,32 @@ runs in it. Mutating commands also set up a clone's missing drivers.`,
 			if err := nArgs(c, 0, 0, "[--global]"); err != nil {
 				return err
 			}
-			if c.Bool("global") {
-				file, err := gitrepo.SetGlobalDrivers(env.Getenv)
-				if err != nil {
-					return err
-				}
-				fmt.Fprintf(env.Stderr, "milestone merge and diff drivers set in your global git config (%s): every clone on this machine merges milestones field by field\n", file)
-				return nil
-			}
-			repo, err := openRepo(env)
-			if err != nil {
-				return err
-			}
-			return setupClone(c.Context, env, repo)
+			return runSetup(c.Context, env, setupOptions{Global: c.Bool("global")})
 		},
 	}
+}
+
+// setupOptions are setup's flag.
+type setupOptions struct {
+	Global bool // the drivers in the global git config, for every clone
+}
+
+// runSetup sets up this clone (setupClone), or with opts.Global the
+// drivers in the user's global git config.
+func runSetup(ctx context.Context, env *Env, opts setupOptions) error {
+	if opts.Global {
+		file, err := gitrepo.SetGlobalDrivers(env.Getenv)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stderr, "milestone merge and diff drivers set in your global git config (%s): every clone on this machine merges milestones field by field\n", file)
+		return nil
+	}
+	repo, err := openRepo(env)
+	if err != nil {
+		return err
+	}
+	return setupClone(ctx, env, repo)
 }
 
 // setupClone configures one clone: the drivers in its config, a check of
@@ -73,28 +86,41 @@ func setupClone(ctx context.Context, env *Env, repo *gitrepo.Repo) error {
 	if !routed {
 		return fmt.Errorf("milestone documents are not routed to the drivers: add the line %q to .gitattributes and commit it", attributesLine)
 	}
-	switch kind {
-	case config.Hybrid:
-		o, err := hookOptions(ctx, env)
-		if err != nil {
-			return err
-		}
-		rep, err := githooks.Install(o)
-		if err != nil {
-			return err
-		}
-		if err := printHookReport(env, false, rep); err != nil {
-			return err
-		}
-	case config.Database:
+	b, inTree, err := opener.OpenWorkTree(ctx, repo, kind, openerOptions(env, env.warn))
+	if err != nil {
+		return err
+	}
+	if !inTree {
+		// The store is elsewhere (a database): check this clone reaches it.
 		s, err := open(ctx, env)
 		if err != nil {
 			return err
 		}
 		s.close()
+	} else if err := setupIndexHooks(ctx, env, b); err != nil {
+		return err
 	}
 	fmt.Fprintf(env.Stderr, "this clone is set up (backend %s)\n", kind)
 	return nil
+}
+
+// setupIndexHooks installs the hooks when the store b keeps an index
+// (storage.Indexed): they keep it fresh after git changes the work tree.
+func setupIndexHooks(ctx context.Context, env *Env, b storage.Backend) error {
+	_, indexed := b.(storage.Indexed)
+	b.Close()
+	if !indexed {
+		return nil
+	}
+	o, err := hookLocations(ctx, env)
+	if err != nil {
+		return err
+	}
+	rep, err := githooks.Install(o)
+	if err != nil {
+		return err
+	}
+	return printHookReport(env, false, rep)
 }
 
 // ensureDrivers silently registers the drivers in a clone that lacks them

@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"context"
-
 	"github.com/git-milestone/git-milestone/internal/config"
 	"github.com/git-milestone/git-milestone/internal/gitrepo"
 	"github.com/git-milestone/git-milestone/internal/opener"
@@ -25,16 +23,4 @@ func databaseConfig(env *Env, repo *gitrepo.Repo, cfg config.Config, dbType stri
 // projectKey scopes this repository's rows in a shared database.
 func projectKey(repo *gitrepo.Repo, cfg config.Config) (string, error) {
 	return opener.ProjectKey(repo, cfg)
-}
-
-// openDatabase opens (or, for init and migrate, creates) the database
-// backend of repo.
-func openDatabase(ctx context.Context, env *Env, repo *gitrepo.Repo, cfg config.Config, dbType string, warn func(string)) (opener.DatabaseBackend, error) {
-	return opener.OpenDatabase(ctx, repo, cfg, dbType, openerOptions(env, warn))
-}
-
-// registerProject writes the project's first row into a database that is
-// about to become its store: a storage_initialized event.
-func registerProject(ctx context.Context, db opener.DatabaseBackend, env *Env, by string) error {
-	return opener.RegisterProject(ctx, db, env.Now(), by)
 }

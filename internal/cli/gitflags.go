@@ -9,6 +9,7 @@ import (
 
 	"github.com/git-milestone/git-milestone/internal/config"
 	"github.com/git-milestone/git-milestone/internal/gitrepo"
+	"github.com/git-milestone/git-milestone/internal/opener"
 	"github.com/git-milestone/git-milestone/internal/resolve"
 	"github.com/git-milestone/git-milestone/internal/storage"
 )
@@ -70,7 +71,7 @@ func addCommitFlags(c *cli.Command, env *Env) {
 // checkout, and, when it commits, while git has stopped in a merge,
 // rebase, cherry-pick, revert, am or bisect (the commit itself refuses
 // too, in txn; this only says it sooner). The database backend commits
-// nothing.
+// nothing (opener.InWorkTree).
 func refuseEarly(env *Env, commits bool) error {
 	repo, err := openRepo(env)
 	if err != nil {
@@ -79,7 +80,9 @@ func refuseEarly(env *Env, commits bool) error {
 	if excluded, err := repo.SparseExcluded(config.BackendPath); err == nil && excluded {
 		return errSparse
 	}
-	if kind, err := config.ReadBackend(repo.WorkTree); err != nil || kind == config.Database || !commits {
+	// A store outside the work tree (the database) commits nothing; an
+	// uninitialised repository ("") is about to get init's commit.
+	if kind, err := config.ReadBackend(repo.WorkTree); err != nil || (kind != "" && !opener.InWorkTree(kind)) || !commits {
 		return nil
 	}
 	if op, busy := repo.InProgress(); busy {

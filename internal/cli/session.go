@@ -74,7 +74,9 @@ func openReader(ctx context.Context, env *Env, noCache bool) (*session, error) {
 		return nil, err
 	}
 	perf := s.cfg.Storage.Performance
-	if s.kind != config.Database || !perf.CacheEnabled || perf.CacheTTL <= 0 || noCache {
+	// The cache is for a store outside the work tree (the database):
+	// the files themselves answer as fast.
+	if opener.InWorkTree(s.kind) || !perf.CacheEnabled || perf.CacheTTL <= 0 || noCache {
 		if s.backend, err = s.openBackend(ctx, s.kind); err != nil {
 			return nil, err
 		}

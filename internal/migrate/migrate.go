@@ -1,6 +1,10 @@
-// Package migrate holds the backend-independent parts of moving milestones
-// between backends: content hashes, verification of a copy, and backups.
-// It knows storage.Record only, so it works between any two backends.
+// Package migrate moves the milestones of a repository between backends:
+// the plan, the backup, the copy, its verification, the switch commit,
+// the rollback, the journal that lets a killed migration be finished or
+// undone, and the automatic file <-> hybrid switch. The steps (Run over a
+// Mover, Verify, Backup) know storage.Record only; Migration picks the
+// Mover of a direction and opens the stores through internal/opener. The
+// command line parses the flags and draws what Hooks report.
 package migrate
 
 import (
@@ -9,7 +13,9 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -137,4 +143,39 @@ func Backup(t safefs.Tree, dir string, recs []storage.Record) (int, error) {
 		return 0, fmt.Errorf("backup: %w", err)
 	}
 	return len(recs), f.Close()
+}
+
+// newBackupDir returns base/name, or base/name-N when a backup of the same
+// second (a re-run) already took that name (paths in t, slash-separated).
+func newBackupDir(t safefs.Tree, base, name string) string {
+	dir := base + "/" + name
+	for n := 2; ; n++ {
+		if _, err := t.Lstat(dir); err != nil {
+			return dir // absent (or refused: Backup says why)
+		}
+		dir = fmt.Sprintf("%s/%s-%d", base, name, n)
+	}
+}
+
+// backupInvalid copies the documents that could not be read, byte for
+// byte, into <dir>/invalid/<their path>. Links and special files are
+// skipped (never followed).
+func backupInvalid(t safefs.Tree, dir string, problems []storage.Problem) error {
+	for _, p := range problems {
+		rel := filepath.FromSlash(p.Path)
+		if p.Path == "" || filepath.IsAbs(rel) || !filepath.IsLocal(rel) {
+			continue
+		}
+		data, err := t.ReadFile(p.Path)
+		if errors.Is(err, safefs.ErrRefused) || errors.Is(err, fs.ErrNotExist) {
+			continue // a link (never followed) or a vanished file
+		}
+		if err != nil {
+			return fmt.Errorf("backup %s: %w", p.Path, err)
+		}
+		if err := t.WriteFile(dir+"/invalid/"+p.Path, data, 0o644); err != nil {
+			return fmt.Errorf("backup %s: %w", p.Path, err)
+		}
+	}
+	return nil
 }

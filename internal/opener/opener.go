@@ -8,6 +8,7 @@ package opener
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/git-milestone/git-milestone/internal/config"
 	"github.com/git-milestone/git-milestone/internal/gitrepo"
@@ -51,6 +52,25 @@ func Open(ctx context.Context, repo *gitrepo.Repo, kind string, cfg config.Confi
 	return nil, fmt.Errorf("the %s backend is not available in this build", kind)
 }
 
+// InWorkTree reports whether the backend of kind keeps the milestones as
+// files in the work tree, committed to git (file, hybrid): git's state (a
+// merge in progress, a sparse checkout, its hooks) matters to it, and
+// opening it reaches nothing outside the repository.
+func InWorkTree(kind string) bool { return kind == config.File || kind == config.Hybrid }
+
+// OpenWorkTree opens the backend of kind when it keeps the milestones in
+// the work tree (InWorkTree): that reads nothing yet and connects to
+// nothing. ok is false, and nothing is opened, for a store elsewhere (the
+// database). What the backend offers is found by asserting storage's
+// optional interfaces (storage.Indexed: an index the git hooks keep fresh).
+func OpenWorkTree(ctx context.Context, repo *gitrepo.Repo, kind string, opts Options) (b storage.Backend, ok bool, err error) {
+	if !InWorkTree(kind) {
+		return nil, false, nil
+	}
+	b, err = Open(ctx, repo, kind, config.Config{}, opts)
+	return b, err == nil, err
+}
+
 // FileBackend is what the file backend offers.
 type FileBackend interface {
 	storage.Backend
@@ -92,6 +112,34 @@ func BuildIndex(ctx context.Context, repo *gitrepo.Repo, opts Options) error {
 		return err
 	}
 	return h.RebuildIndex(ctx, nil)
+}
+
+// Create sets up the store of kind for a repository just initialised and
+// returns it open: the hybrid index is built; the database (of type
+// dbType, "" as configured) is created and gets this project's first row,
+// a storage_initialized event at the time at, made by by. What it offers
+// is found, as for Open, by asserting storage's optional interfaces.
+func Create(ctx context.Context, repo *gitrepo.Repo, kind string, cfg config.Config, dbType string, at time.Time, by string, opts Options) (storage.Backend, error) {
+	switch kind {
+	case config.Hybrid:
+		if err := BuildIndex(ctx, repo, opts); err != nil {
+			return nil, err
+		}
+		return Hybrid(ctx, repo, opts, opts.Warn)
+	case config.Database:
+		db, err := OpenDatabase(ctx, repo, cfg, dbType, opts)
+		if err != nil {
+			return nil, err
+		}
+		// The project's first row: from now on the database is
+		// recognisably this project's store (storage.Database.HasProject).
+		if err := RegisterProject(ctx, db, at, by); err != nil {
+			db.Close()
+			return nil, err
+		}
+		return db, nil
+	}
+	return Open(ctx, repo, kind, cfg, opts)
 }
 
 // fileBackend is the file store with storage's optional interfaces.

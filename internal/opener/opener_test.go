@@ -219,3 +219,69 @@ func TestCommit(t *testing.T) {
 		t.Errorf("HEAD tree %q, want only the backend file", got)
 	}
 }
+
+// TestOpenWorkTree opens the stores in the work tree without touching
+// anything, and nothing for the database: a git hook never connects.
+func TestOpenWorkTree(t *testing.T) {
+	repo := newRepo(t)
+	for _, tc := range []struct {
+		kind            string
+		inTree, indexed bool
+	}{{config.File, true, false}, {config.Hybrid, true, true}, {config.Database, false, false}} {
+		if InWorkTree(tc.kind) != tc.inTree {
+			t.Errorf("InWorkTree(%s) = %v", tc.kind, !tc.inTree)
+		}
+		b, ok, err := OpenWorkTree(ctx, repo, tc.kind, Options{Getenv: getenv})
+		if err != nil || ok != tc.inTree || (b != nil) != tc.inTree {
+			t.Fatalf("OpenWorkTree(%s) = %v, %v, %v", tc.kind, b, ok, err)
+		}
+		if b == nil {
+			continue
+		}
+		if _, indexed := b.(storage.Indexed); indexed != tc.indexed {
+			t.Errorf("%s: storage.Indexed asserted %v", tc.kind, indexed)
+		}
+		b.Close()
+	}
+	if _, err := os.Lstat(repo.WorkTree + "/" + IndexFile); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("opening the hybrid store created its index: %v", err)
+	}
+	if _, err := os.Lstat(repo.WorkTree + "/" + EnterpriseDB); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a database was created: %v", err)
+	}
+}
+
+// TestCreate sets up each store as init does: the index built, the
+// database registered.
+func TestCreate(t *testing.T) {
+	at := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
+	cfg := config.Default()
+	cfg.Storage.Database.Type = SQLite
+	for _, kind := range []string{config.File, config.Hybrid, config.Database} {
+		repo := newRepo(t)
+		gittest.WriteFile(t, repo.WorkTree, ".milestones/active/one.yaml", "title: One\nstatus: planned\n")
+		b, err := Create(ctx, repo, kind, cfg, "", at, "init", Options{Getenv: getenv})
+		if err != nil {
+			t.Fatalf("Create(%s): %v", kind, err)
+		}
+		switch kind {
+		case config.Hybrid:
+			ix, ok := b.(storage.Indexed)
+			if !ok {
+				t.Fatalf("hybrid: %T is not storage.Indexed", b)
+			}
+			if st, err := ix.IndexStatus(ctx); err != nil || !st.Fresh || st.Milestones != 1 {
+				t.Errorf("hybrid: index status %+v, %v; want it built", st, err)
+			}
+		case config.Database:
+			db, ok := b.(storage.Database)
+			if !ok {
+				t.Fatalf("database: %T is not storage.Database", b)
+			}
+			if has, err := db.HasProject(ctx); err != nil || !has {
+				t.Errorf("database: project registered %v, %v", has, err)
+			}
+		}
+		b.Close()
+	}
+}
