@@ -163,7 +163,7 @@ func (ix *Index) List(ctx context.Context, q storage.Query) ([]storage.Record, [
 		for _, w := range terms {
 			// Every candidate is confirmed on the search text itself: a key
 			// collision never adds a result, and LIMIT counts true matches.
-			exact = append(exact, "instr(d.search, ?) > 0")
+			exact = append(exact, "instr(s.text, ?) > 0")
 			exactArgs = append(exactArgs, []byte(w))
 			keys, ok, err := ix.expand(ctx, db, w)
 			switch {
@@ -176,7 +176,7 @@ func (ix *Index) List(ctx context.Context, q storage.Query) ([]storage.Record, [
 			}
 			groups = append(groups, "("+strings.Join(keys, " OR ")+")")
 		}
-		join = " JOIN docs d ON d.rid = m.rid"
+		join = " JOIN search s ON s.rid = m.rid"
 		where = append(where, exact...)
 		args = append(args, exactArgs...)
 		if len(groups) > 0 {
@@ -186,7 +186,7 @@ func (ix *Index) List(ctx context.Context, q storage.Query) ([]storage.Record, [
 		}
 	}
 	// First the selection, narrow (filters, order and limit read only the
-	// milestones table, the indexes and, for a search, docs.search), then
+	// milestones table, the indexes and, for a search, the search table), then
 	// the records it selects. A brief query needs nothing else: it reads
 	// its columns in the same pass and never touches the documents.
 	cols := "m.rid"

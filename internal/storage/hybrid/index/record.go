@@ -73,9 +73,12 @@ func (r *docRow) insert(exec func(string, ...any) error, rid int64) error {
 			return err
 		}
 	}
-	err = exec(`INSERT INTO docs (rid, search, description, extra, source, doc) VALUES (?, ?, ?, ?, ?, ?)`,
-		rid, r.search, null(m.Description), r.extra, string(r.src), r.doc)
+	err = exec(`INSERT INTO docs (rid, description, extra, source, doc) VALUES (?, ?, ?, ?, ?)`,
+		rid, null(m.Description), r.extra, string(r.src), r.doc)
 	if err != nil {
+		return err
+	}
+	if err := exec(`INSERT INTO search (rid, text) VALUES (?, ?)`, rid, r.search); err != nil {
 		return err
 	}
 	return exec(`INSERT INTO milestones_fts (rowid, words) VALUES (?, ?)`, rid, r.fts)
