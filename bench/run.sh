@@ -130,9 +130,9 @@ if $side_by_side; then
     fi
     if [ "$n" -ge 10000 ]; then
       copy_repo "$base" "$work/sbs-$n-ours-hybrid"
-      (cd "$work/sbs-$n-ours-hybrid" && "$gm" migrate --to hybrid >/dev/null 2>&1)
+      (cd "$work/sbs-$n-ours-hybrid" && "$gm" migrate --to hybrid >/dev/null)
       copy_repo "$base" "$work/sbs-$n-ours-sqlite"
-      (cd "$work/sbs-$n-ours-sqlite" && "$gm" migrate --to database --database-type sqlite >/dev/null 2>&1)
+      (cd "$work/sbs-$n-ours-sqlite" && "$gm" migrate --to database --database-type sqlite --yes >/dev/null)
       sleep 3 # past the 2 s racy window of the migration's writes
       reads "hybrid $n" "$work/sbs-$n-ours-hybrid" 1.0 "$mib"
       reads "sqlite-db $n" "$work/sbs-$n-ours-sqlite" 1.0 "$mib"

@@ -209,6 +209,7 @@ func runList(ctx context.Context, env *Env, opts listOptions) error {
 		return err
 	}
 	q.Text = opts.Text
+	q.Brief = !opts.JSON // a table shows no description
 	if q.Owner, err = s.resolveOwner(q.Owner); err != nil {
 		return err
 	}

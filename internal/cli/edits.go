@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -45,7 +44,22 @@ func editFlags() []cli.Flag {
 
 var protectedKeys = map[string]bool{"id": true, milestone.KeyCreatedAt: true, milestone.KeyUpdatedAt: true, milestone.KeyClosedAt: true}
 
-var extraKeyPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]{0,63}$`)
+// validExtraKey matches ^[A-Za-z_][A-Za-z0-9_.-]{0,63}$, the keys --set
+// may add (by hand: a compiled expression would cost every process at
+// start-up).
+func validExtraKey(key string) bool {
+	if len(key) == 0 || len(key) > 64 {
+		return false
+	}
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || i > 0 && (c >= '0' && c <= '9' || c == '.' || c == '-')
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
 
 // parseEdits reads the edit flags of c and checks every value.
 func parseEdits(c *cli.Context) (*fieldEdits, error) {
@@ -146,7 +160,7 @@ func (e *fieldEdits) set(kv string) error {
 	case known:
 		e.text[key] = value
 	default:
-		if !extraKeyPattern.MatchString(key) {
+		if !validExtraKey(key) {
 			return refused("--set %q: a key is a letter or '_' then letters, digits, '_', '.' or '-'", key)
 		}
 		var v any

@@ -2,6 +2,7 @@ package milestone
 
 import (
 	"errors"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -171,4 +172,31 @@ func TestCheckDates(t *testing.T) {
 			t.Errorf("CheckDates(%q, %q) = %v", tc.start, tc.due, err)
 		}
 	}
+}
+
+// TestValidIDMatchesPattern checks the hand-written id check against the
+// regular expression of the id rules, over generated strings.
+func TestValidIDMatchesPattern(t *testing.T) {
+	pattern := regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
+	for _, s := range generatedStrings("az09._-A/é\n") {
+		if got, want := validID(s), pattern.MatchString(s); got != want {
+			t.Errorf("validID(%q) = %v, the pattern says %v", s, got, want)
+		}
+	}
+}
+
+// generatedStrings are short strings over alphabet and strings of every
+// length around the 64-byte limit.
+func generatedStrings(alphabet string) []string {
+	out := []string{""}
+	runes := []rune(alphabet)
+	for _, a := range runes {
+		for _, b := range runes {
+			out = append(out, string(a), string(a)+string(b), "x"+string(a)+string(b), string(a)+"x"+string(b))
+		}
+	}
+	for n := 60; n <= 66; n++ {
+		out = append(out, strings.Repeat("a", n), strings.Repeat("a", n-1)+"-", "-"+strings.Repeat("a", n-1), strings.Repeat("A", n))
+	}
+	return out
 }

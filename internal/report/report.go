@@ -382,13 +382,16 @@ func extendTo(pts []history.Point, today string, open, closed int) []history.Poi
 //go:embed page.html.tmpl
 var pageTemplate string
 
-var tmpl = template.Must(template.New("page").Parse(pageTemplate))
-
 // Write renders the page for in as one HTML document.
 func Write(w io.Writer, in Input) error {
 	p, err := Build(in)
 	if err != nil {
 		return err
+	}
+	// Parsed here, not at start-up: every other command would pay for it.
+	tmpl, err := template.New("page").Parse(pageTemplate)
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
 	}
 	var b bytes.Buffer
 	if err := tmpl.Execute(&b, p); err != nil {

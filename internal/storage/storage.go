@@ -51,6 +51,11 @@ type Query struct {
 	Text       string // search query: every term in the id, title, description, labels or owner (see SearchText)
 	Sort       string // one of SortKeys; "" is "id"
 	Limit      int    // 0 means no limit
+	// Brief asks only for what a table of milestones shows: a backend may
+	// then leave out each record's Description, unknown keys (Extra) and
+	// Source, and skip reading them. It selects the same milestones, in
+	// the same order; a backend may ignore it and return whole records.
+	Brief bool
 }
 
 // Reader answers queries.

@@ -282,7 +282,29 @@ func testListFilters(t *testing.T, b storage.Backend) {
 			if !reflect.DeepEqual(ids(got), ids(want)) {
 				t.Fatalf("list %+v = %v, want %v", q, ids(got), ids(want))
 			}
+			sameBrief(t, b, q, got)
 		})
+	}
+}
+
+// sameBrief checks that q with Brief selects full's milestones in the same
+// order, each with the fields a table shows.
+func sameBrief(t *testing.T, b storage.Backend, q storage.Query, full []storage.Record) {
+	t.Helper()
+	q.Brief = true
+	got, problems, err := b.List(ctx, q)
+	if err != nil || len(problems) > 0 {
+		t.Fatalf("brief list: %v %v", problems, err)
+	}
+	if !reflect.DeepEqual(ids(got), ids(full)) {
+		t.Fatalf("brief list %+v = %v, want %v", q, ids(got), ids(full))
+	}
+	for i, r := range got {
+		g, w := r.Milestone, full[i].Milestone
+		g.Description, g.Extra, w.Description, w.Extra = "", nil, "", nil
+		if !reflect.DeepEqual(g, w) {
+			t.Errorf("brief record %s = %+v, want %+v", g.ID, g, w)
+		}
 	}
 }
 
@@ -430,6 +452,7 @@ func testSearch(t *testing.T, b storage.Backend) {
 		if !reflect.DeepEqual(ids(got), want) {
 			t.Errorf("%s: search %q = %q, want %q", name, q.Text, ids(got), want)
 		}
+		sameBrief(t, b, q, got)
 	}
 	for _, tc := range searchQueries {
 		check(tc.name, tc.q, tc.want)

@@ -146,6 +146,7 @@ func (w *writer) drop(path, id string) error {
 		}{
 			{`DELETE FROM milestones_fts WHERE rowid = ?`, v.rid},
 			{`DELETE FROM docs WHERE rid = ?`, v.rid},
+			{`DELETE FROM search WHERE rid = ?`, v.rid},
 			{`DELETE FROM labels WHERE id = ?`, v.id},
 			{`DELETE FROM milestones WHERE id = ?`, v.id},
 		} {

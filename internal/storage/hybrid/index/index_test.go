@@ -126,7 +126,7 @@ func TestSearchByIDAndExact(t *testing.T) {
 	}
 	// A candidate whose text lacks the word (what a word key collision
 	// would give) is dropped.
-	if _, err := ix.db.Exec(`UPDATE docs SET search = CAST('other' AS BLOB) WHERE rid = (SELECT rid FROM milestones WHERE id = 'a')`); err != nil {
+	if _, err := ix.db.Exec(`UPDATE search SET text = CAST('other' AS BLOB) WHERE rid = (SELECT rid FROM milestones WHERE id = 'a')`); err != nil {
 		t.Fatal(err)
 	}
 	got, _, err = ix.List(ctx, storage.Query{Text: "zanzibar"})

@@ -163,7 +163,7 @@ func (ix *Index) List(ctx context.Context, q storage.Query) ([]storage.Record, [
 		for _, w := range terms {
 			// Every candidate is confirmed on the search text itself: a key
 			// collision never adds a result, and LIMIT counts true matches.
-			exact = append(exact, "instr(d.search, ?) > 0")
+			exact = append(exact, "instr(s.text, ?) > 0")
 			exactArgs = append(exactArgs, []byte(w))
 			keys, ok, err := ix.expand(ctx, db, w)
 			switch {
@@ -176,7 +176,7 @@ func (ix *Index) List(ctx context.Context, q storage.Query) ([]storage.Record, [
 			}
 			groups = append(groups, "("+strings.Join(keys, " OR ")+")")
 		}
-		join = " JOIN docs d ON d.rid = m.rid"
+		join = " JOIN search s ON s.rid = m.rid"
 		where = append(where, exact...)
 		args = append(args, exactArgs...)
 		if len(groups) > 0 {
@@ -186,9 +186,14 @@ func (ix *Index) List(ctx context.Context, q storage.Query) ([]storage.Record, [
 		}
 	}
 	// First the selection, narrow (filters, order and limit read only the
-	// milestones table, the indexes and, for a search, docs.search), then
-	// the records it selects.
-	query := "SELECT m.rid FROM " + from + join
+	// milestones table, the indexes and, for a search, the search table), then
+	// the records it selects. A brief query needs nothing else: it reads
+	// its columns in the same pass and never touches the documents.
+	cols := "m.rid"
+	if q.Brief {
+		cols = briefColumns
+	}
+	query := "SELECT " + cols + " FROM " + from + join
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -196,6 +201,13 @@ func (ix *Index) List(ctx context.Context, q storage.Query) ([]storage.Record, [
 	if q.Limit > 0 {
 		query += " LIMIT ?"
 		args = append(args, q.Limit)
+	}
+	if q.Brief {
+		recs, err := ix.records(ctx, db, scanBrief, query, args...)
+		if err != nil {
+			return nil, nil, err
+		}
+		return recs, problems, nil
 	}
 	rids, err := ix.rids(ctx, db, query, args...)
 	if err != nil {
@@ -272,8 +284,8 @@ func (ix *Index) fetch(ctx context.Context, db querier, rids []int64) ([]storage
 	return out, nil
 }
 
-// records runs a query selecting recordColumns.
-func (ix *Index) records(ctx context.Context, db querier, query string, args ...any) ([]storage.Record, error) {
+// records runs a query and builds a record of each row with scan.
+func (ix *Index) records(ctx context.Context, db querier, scan func(*sql.Rows, ...any) (storage.Record, error), query string, args ...any) ([]storage.Record, error) {
 	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, ix.wrap("query", err)
@@ -281,7 +293,7 @@ func (ix *Index) records(ctx context.Context, db querier, query string, args ...
 	defer rows.Close()
 	var out []storage.Record
 	for rows.Next() {
-		r, err := scanRecord(rows)
+		r, err := scan(rows)
 		if err != nil {
 			return nil, ix.wrap("query", err)
 		}
@@ -304,7 +316,7 @@ func (ix *Index) Get(ctx context.Context, id string) (storage.Record, error) {
 		return storage.Record{}, ix.wrap("get", err)
 	}
 	defer db.Rollback()
-	recs, err := ix.records(ctx, db, `SELECT `+recordColumns+` FROM milestones m JOIN docs d ON d.rid = m.rid WHERE m.id = ?`, id)
+	recs, err := ix.records(ctx, db, scanRecord, `SELECT `+recordColumns+` FROM milestones m JOIN docs d ON d.rid = m.rid WHERE m.id = ?`, id)
 	if err != nil {
 		return storage.Record{}, err
 	}

@@ -73,9 +73,12 @@ func (r *docRow) insert(exec func(string, ...any) error, rid int64) error {
 			return err
 		}
 	}
-	err = exec(`INSERT INTO docs (rid, search, description, extra, source, doc) VALUES (?, ?, ?, ?, ?, ?)`,
-		rid, r.search, null(m.Description), r.extra, string(r.src), r.doc)
+	err = exec(`INSERT INTO docs (rid, description, extra, source, doc) VALUES (?, ?, ?, ?, ?)`,
+		rid, null(m.Description), r.extra, string(r.src), r.doc)
 	if err != nil {
+		return err
+	}
+	if err := exec(`INSERT INTO search (rid, text) VALUES (?, ?)`, rid, r.search); err != nil {
 		return err
 	}
 	return exec(`INSERT INTO milestones_fts (rowid, words) VALUES (?, ?)`, rid, r.fts)
@@ -90,35 +93,70 @@ func null(s string) any {
 }
 
 // recordColumns are what scanRecord reads, from milestones m JOIN docs d.
-const recordColumns = `m.id, m.file_path, m.title, m.status, m.priority, m.owner, m.start, m.due,
-    m.progress, m.labels, m.depends_on, d.description, m.created_at, m.updated_at, m.closed_at, d.extra, d.source`
+const recordColumns = briefColumns + `, d.description, d.extra, d.source`
+
+// briefColumns are what scanBrief reads, from milestones m alone: every
+// field but the description and unknown keys.
+const briefColumns = `m.id, m.file_path, m.title, m.status, m.priority, m.owner, m.start, m.due,
+    m.progress, m.labels, m.depends_on, m.created_at, m.updated_at, m.closed_at`
+
+// briefRow holds a row of briefColumns as scanned.
+type briefRow struct {
+	status, priority                                          string
+	owner, start, due, labels, deps, created, updated, closed sql.NullString
+	progress                                                  sql.NullInt64
+}
+
+// dest returns the scan destinations of briefColumns for r and b.
+func (b *briefRow) dest(r *storage.Record) []any {
+	m := &r.Milestone
+	return []any{&m.ID, &r.Path, &m.Title, &b.status, &b.priority, &b.owner, &b.start, &b.due,
+		&b.progress, &b.labels, &b.deps, &b.created, &b.updated, &b.closed}
+}
+
+// fill sets r's fields from the scanned row.
+func (b *briefRow) fill(r *storage.Record) {
+	m := &r.Milestone
+	m.Status, m.Priority = milestone.Status(b.status), milestone.Priority(b.priority)
+	m.Owner, m.Start, m.Due = b.owner.String, b.start.String, b.due.String
+	m.CreatedAt, m.UpdatedAt, m.ClosedAt = b.created.String, b.updated.String, b.closed.String
+	if b.progress.Valid {
+		p := int(b.progress.Int64)
+		m.Progress = &p
+	}
+	if b.labels.Valid {
+		m.Labels = strings.Split(b.labels.String, "\n")
+	}
+	if b.deps.Valid {
+		m.DependsOn = strings.Split(b.deps.String, "\n")
+	}
+}
+
+// scanBrief builds a Record without description, unknown keys and source
+// from a row of briefColumns, preceded by the columns in pre.
+func scanBrief(rows *sql.Rows, pre ...any) (storage.Record, error) {
+	var r storage.Record
+	var b briefRow
+	if err := rows.Scan(append(pre, b.dest(&r)...)...); err != nil {
+		return r, err
+	}
+	b.fill(&r)
+	return r, nil
+}
 
 // scanRecord builds a Record from a row of recordColumns, preceded by
 // the columns in pre.
 func scanRecord(rows *sql.Rows, pre ...any) (storage.Record, error) {
 	var r storage.Record
-	m := &r.Milestone
-	var status, priority string
-	var owner, start, due, labels, deps, desc, created, updated, closed, extra sql.NullString
-	var progress sql.NullInt64
-	err := rows.Scan(append(pre, &m.ID, &r.Path, &m.Title, &status, &priority, &owner, &start, &due,
-		&progress, &labels, &deps, &desc, &created, &updated, &closed, &extra, &r.Source)...)
+	var b briefRow
+	var desc, extra sql.NullString
+	err := rows.Scan(append(append(pre, b.dest(&r)...), &desc, &extra, &r.Source)...)
 	if err != nil {
 		return r, err
 	}
-	m.Status, m.Priority = milestone.Status(status), milestone.Priority(priority)
-	m.Owner, m.Start, m.Due, m.Description = owner.String, start.String, due.String, desc.String
-	m.CreatedAt, m.UpdatedAt, m.ClosedAt = created.String, updated.String, closed.String
-	if progress.Valid {
-		p := int(progress.Int64)
-		m.Progress = &p
-	}
-	if labels.Valid {
-		m.Labels = strings.Split(labels.String, "\n")
-	}
-	if deps.Valid {
-		m.DependsOn = strings.Split(deps.String, "\n")
-	}
+	b.fill(&r)
+	m := &r.Milestone
+	m.Description = desc.String
 	switch {
 	case !extra.Valid:
 	case extra.String == extraInSource:

@@ -219,7 +219,7 @@ func (ix *Index) refreshOnce(ctx context.Context, fs *filestore.Store, paths []s
 	}
 	var progress func()
 	if rebuild != nil {
-		for _, q := range []string{`DELETE FROM milestones`, `DELETE FROM docs`, `DELETE FROM labels`, `DELETE FROM problems`,
+		for _, q := range []string{`DELETE FROM milestones`, `DELETE FROM docs`, `DELETE FROM search`, `DELETE FROM labels`, `DELETE FROM problems`,
 			`DELETE FROM stat`, `DELETE FROM meta WHERE key = 'dirs'`, `DELETE FROM vocab`,
 			`INSERT INTO milestones_fts (milestones_fts) VALUES ('delete-all')`,
 			`INSERT INTO vocab_fts (vocab_fts) VALUES ('delete-all')`} {

@@ -24,8 +24,8 @@ import (
 //     away.
 //   - Terms of 1 or 2 characters are looked up by scanning the vocabulary
 //     (small next to the documents); a term contained in more than
-//     maxExpansion words is checked with instr() over docs.search instead.
-//   - Every candidate is confirmed with instr() over docs.search in the
+//     maxExpansion words is checked with instr() over search.text instead.
+//   - Every candidate is confirmed with instr() over search.text in the
 //     same statement, so a key collision never adds a result and LIMIT
 //     counts only true matches.
 //

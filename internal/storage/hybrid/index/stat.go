@@ -84,6 +84,11 @@ func appendEntry(b []byte, e *entry) []byte {
 	return binary.AppendVarint(b, e.checked)
 }
 
+// shortEntrySize is a short encoded entry: one for a path of ~20
+// bytes (a document path of the usual length takes ~85), to size a slice
+// of entries from the bytes that encode them.
+const shortEntrySize = 64
+
 var errBadStat = errors.New("stat data is malformed")
 
 // decodeEntries decodes a sequence of appendEntry encodings.
