@@ -1,8 +1,11 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -154,4 +157,123 @@ func TestRunGraph(t *testing.T) {
 	if err := runGraph(ctx, env, graphOptions{Format: "dot", CriticalPathSet: true}); err == nil || ExitCode(err) != ExitRefused {
 		t.Errorf("graph --critical-path '': %v", err)
 	}
+}
+
+// exported runs export with opts and returns what it printed.
+func exported(t *testing.T, r *testRepo, opts exportOptions) string {
+	t.Helper()
+	env, out, _ := r.env()
+	if err := runExport(context.Background(), env, opts); err != nil {
+		t.Fatalf("export %+v: %v", opts, err)
+	}
+	return out.String()
+}
+
+func TestRunExportAndImport(t *testing.T) {
+	src := newTestRepo(t)
+	src.main("create", "Public beta, \"quoted\"", "--id", "beta", "--priority", "high", "--label", "web",
+		"--due", "2026-12-15", "--description", "Line one: # not a comment")
+	src.main("create", "API freeze", "--id", "api", "--status", "active")
+	src.main("update", "beta", "--depends-on", "api", "--progress", "40", "--set", "x-team=core")
+	src.main("close", "api")
+	ctx := context.Background()
+
+	all := exported(t, src, exportOptions{Format: "json"})
+	if list := listJSON(t, src); all != list {
+		t.Errorf("export --format json differs from list --all --json:\n%s\n%s", all, list)
+	}
+	var recs []map[string]any
+	if err := json.Unmarshal([]byte(all), &recs); err != nil || len(recs) != 2 || recs[0]["id"] != "api" || recs[1]["x-team"] != "core" {
+		t.Fatalf("export --format json: %v\n%s", err, all)
+	}
+
+	// The round trip: import --from json into another repository, in one
+	// commit, gives the same export back.
+	file := filepath.Join(t.TempDir(), "all.json")
+	if err := os.WriteFile(file, []byte(all), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dst := newTestRepo(t)
+	head := strings.TrimSpace(dst.git("rev-parse", "HEAD"))
+	env, out, errOut := dst.env()
+	if err := runImport(ctx, env, importOptions{From: "json", Arg: file, DryRun: true}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "create    entry 2 (id beta) -> .milestones/active/beta.yaml\n") || !strings.Contains(errOut.String(), "Dry run, nothing written. json: 2 created") {
+		t.Errorf("import --dry-run printed %q and %q", out, errOut)
+	}
+	if strings.TrimSpace(dst.git("rev-parse", "HEAD")) != head {
+		t.Error("import --dry-run made a commit")
+	}
+	env, _, errOut = dst.env()
+	if err := runImport(ctx, env, importOptions{From: "json", Arg: file}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(errOut.String(), "Imported json: 2 created, 0 updated, 0 unchanged (commit ") {
+		t.Errorf("import printed %q", errOut)
+	}
+	if n := dst.git("rev-list", "--count", head+"..HEAD"); n != "1\n" {
+		t.Errorf("import made %s commits, want 1", n)
+	}
+	if msg := dst.git("log", "-1", "--format=%s"); msg != "milestone: import from json (2 created, 0 updated)\n" {
+		t.Errorf("import commit message %q", msg)
+	}
+	dst.git("cat-file", "-e", "HEAD:.milestones/completed/api.yaml")
+	if back := exported(t, dst, exportOptions{Format: "json"}); back != all {
+		t.Errorf("export after import differs:\n%s\nwant\n%s", back, all)
+	}
+
+	// From stdin, again: nothing to do.
+	env, _, errOut = dst.env()
+	env.Stdin = strings.NewReader(all)
+	if err := runImport(ctx, env, importOptions{From: "json", Arg: "-", JSON: false}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(errOut.String(), "Nothing to import (json: 0 created, 0 updated, 2 unchanged)") {
+		t.Errorf("second import printed %q", errOut)
+	}
+	env, _, _ = dst.env()
+	env.Stdin = strings.NewReader("[{")
+	if err := runImport(ctx, env, importOptions{From: "json", Arg: "-"}); err == nil || ExitCode(err) != ExitRefused {
+		t.Errorf("import of broken JSON: %v", err)
+	}
+	env, _, _ = dst.env()
+	if err := runImport(ctx, env, importOptions{From: "trello", Arg: file}); err == nil || ExitCode(err) != ExitRefused || !strings.Contains(err.Error(), "trello") {
+		t.Errorf("import --from trello: %v", err)
+	}
+
+	csv := exported(t, src, exportOptions{Format: "csv"})
+	if !strings.HasPrefix(csv, "id,title,status,priority,") || !strings.Contains(csv, "\r\nbeta,\"Public beta, \"\"quoted\"\"\",planned,high,") {
+		t.Errorf("export --format csv:\n%s", csv)
+	}
+	var bodies []map[string]any
+	if err := json.Unmarshal([]byte(exported(t, src, exportOptions{To: "github"})), &bodies); err != nil || len(bodies) != 2 || bodies[1]["x_id"] != "beta" {
+		t.Errorf("export --to github: %v %v", err, bodies)
+	}
+
+	env, out, errOut = src.env()
+	if err := runExport(ctx, env, exportOptions{Format: "markdown", Output: "roadmap.md"}); err != nil {
+		t.Fatal(err)
+	}
+	md, err := os.ReadFile(filepath.Join(src.dir, "roadmap.md"))
+	if err != nil || out.Len() != 0 || errOut.String() != "Exported 2 milestone(s) to roadmap.md\n" || !bytes.Contains(md, []byte("| beta |")) {
+		t.Errorf("export -o roadmap.md: %v, stdout %q, stderr %q, file:\n%s", err, out, errOut, md)
+	}
+
+	for _, bad := range []exportOptions{{}, {Format: "csv", To: "github"}, {Format: "pdf"}, {To: "jira"}} {
+		env, _, _ := src.env()
+		if err := runExport(ctx, env, bad); err == nil || ExitCode(err) != ExitRefused {
+			t.Errorf("export %+v: %v", bad, err)
+		}
+	}
+}
+
+// listJSON is list --all --json.
+func listJSON(t *testing.T, r *testRepo) string {
+	t.Helper()
+	env, out, _ := r.env()
+	if err := runList(context.Background(), env, listOptions{Query: queryOptions{All: true}, JSON: true}); err != nil {
+		t.Fatal(err)
+	}
+	return out.String()
 }
