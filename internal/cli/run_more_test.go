@@ -5,9 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/git-milestone/git-milestone/internal/pgtest"
 )
 
 // The run functions of the commands converted after those of run_test.go,
@@ -276,4 +280,199 @@ func listJSON(t *testing.T, r *testRepo) string {
 		t.Fatal(err)
 	}
 	return out.String()
+}
+
+func TestRunReport(t *testing.T) {
+	r := newTestRepo(t)
+	r.main("create", "API freeze", "--id", "api", "--status", "active", "--due", "2026-12-20")
+	r.main("create", "Beta <script>", "--id", "beta", "--due", "2026-12-15", "--depends-on", "api")
+	r.main("update", "beta", "--due", "2026-12-18")
+	ctx := context.Background()
+
+	env, out, _ := r.env()
+	if err := runReport(ctx, env, reportOptions{HTML: true}); err != nil {
+		t.Fatal(err)
+	}
+	page := out.String()
+	for _, want := range []string{"<title>Roadmap: repo</title>", "Beta &lt;script&gt;", `class="bar atrisk"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	if strings.Contains(page, "<script") {
+		t.Error("report holds a script element")
+	}
+
+	env, out, errOut := r.env()
+	if err := runReport(ctx, env, reportOptions{HTML: true, Output: "roadmap.html", Title: "Q4 & more"}); err != nil {
+		t.Fatal(err)
+	}
+	file, err := os.ReadFile(filepath.Join(r.dir, "roadmap.html"))
+	if err != nil || out.Len() != 0 || errOut.String() != "wrote roadmap.html\n" || !bytes.Contains(file, []byte("<title>Roadmap: Q4 &amp; more</title>")) {
+		t.Errorf("report -o roadmap.html --title: %v, stdout %q, stderr %q", err, out, errOut)
+	}
+
+	env, _, _ = r.env()
+	if err := runReport(ctx, env, reportOptions{}); err == nil || ExitCode(err) != ExitRefused || !strings.Contains(err.Error(), "--html") {
+		t.Errorf("report without --html: %v", err)
+	}
+}
+
+// The roll-ups need a database in PostgreSQL mode: outside one they are refused.
+func TestRunRollupRefused(t *testing.T) {
+	r := newTestRepo(t)
+	ctx := context.Background()
+	env, _, _ := r.env()
+	err := runRollupList(ctx, env, listOptions{}, rollupOptions{AllProjects: true})
+	if err == nil || ExitCode(err) != ExitRefused || !strings.Contains(err.Error(), "uses the file backend") {
+		t.Errorf("list --all-projects in file mode: %v", err)
+	}
+	env, _, _ = r.env()
+	err = runRollupStats(ctx, env, statsOptions{}, rollupOptions{Projects: []string{"web"}, ProjectSet: true})
+	if err == nil || ExitCode(err) != ExitRefused || !strings.Contains(err.Error(), "add --all-projects") {
+		t.Errorf("stats --project without --all-projects: %v", err)
+	}
+	env, _, _ = r.env()
+	err = runReport(ctx, env, reportOptions{HTML: true, Rollup: rollupOptions{AllProjects: true}})
+	if err == nil || ExitCode(err) != ExitRefused {
+		t.Errorf("report --all-projects in file mode: %v", err)
+	}
+}
+
+// newPostgresRepo is a repository named name (with a root commit: the
+// project key) in PostgreSQL database mode on the database DATABASE_URL
+// names, in the environment newTestRepo sets up.
+func newPostgresRepo(t *testing.T, name string) *testRepo {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), name)
+	if out, err := exec.Command("git", "init", "-q", "-b", "main", dir).CombinedOutput(); err != nil {
+		t.Fatalf("git init: %v\n%s", err, out)
+	}
+	r := &testRepo{t: t, dir: dir, now: time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)}
+	r.git("commit", "-q", "--allow-empty", "-m", name+" root")
+	r.main("init", "--backend", "database", "--database-type", "postgresql")
+	return r
+}
+
+func TestRunRollupPostgres(t *testing.T) {
+	url := pgtest.NewDatabase(t, "gm_rollup")
+	newTestRepo(t) // the environment: HOME, identity
+	t.Setenv("DATABASE_URL", url)
+	web := newPostgresRepo(t, "web")
+	cfg := filepath.Join(web.dir, ".milestones", "config", "storage-config.yaml")
+	f, err := os.OpenFile(cfg, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("project:\n  name: Web shop\n")
+	f.Close()
+	web.git("config", "user.email", "ana@example.com")
+	web.main("create", "Public beta", "--id", "beta", "--due", "2026-11-20", "--priority", "low", "--owner", "ana@example.com")
+	web.main("create", "Checkout", "--id", "checkout", "--due", "2027-01-10", "--priority", "high", "--depends-on", "beta")
+	mobile := newPostgresRepo(t, "mobile")
+	mobile.main("create", "App store beta", "--id", "beta", "--priority", "critical")
+	mobile.main("create", "Push", "--id", "push", "--owner", "bo@example.com")
+	mobile.main("close", "push")
+	ctx := context.Background()
+
+	type row struct {
+		ID      string `json:"id"`
+		Project struct {
+			Key  string `json:"key"`
+			Name string `json:"name"`
+		} `json:"project"`
+	}
+	rollup := func(opts listOptions, sel rollupOptions) []string {
+		t.Helper()
+		env, out, _ := web.env()
+		opts.JSON = true
+		if err := runRollupList(ctx, env, opts, sel); err != nil {
+			t.Fatalf("list --all-projects %+v: %v", opts, err)
+		}
+		var rows []row
+		if err := json.Unmarshal(out.Bytes(), &rows); err != nil {
+			t.Fatalf("list --all-projects --json: %v\n%s", err, out)
+		}
+		var got []string
+		for _, r := range rows {
+			if len(r.Project.Key) != 40 {
+				t.Errorf("row %s: project key %q", r.ID, r.Project.Key)
+			}
+			got = append(got, r.Project.Name+":"+r.ID)
+		}
+		return got
+	}
+	all := rollupOptions{AllProjects: true}
+	tests := []struct {
+		name string
+		opts listOptions
+		sel  rollupOptions
+		want string
+	}{
+		{"open ones", listOptions{}, all, "mobile:beta Web shop:beta Web shop:checkout"},
+		{"all", listOptions{Query: queryOptions{All: true}}, all, "mobile:beta mobile:push Web shop:beta Web shop:checkout"},
+		{"one project by name", listOptions{}, rollupOptions{AllProjects: true, Projects: []string{"WEB SHOP"}, ProjectSet: true}, "Web shop:beta Web shop:checkout"},
+		{"blocked", listOptions{Blocked: true}, all, "Web shop:checkout"},
+		{"limit over all", listOptions{Query: queryOptions{Limit: 2}}, all, "mobile:beta Web shop:beta"},
+		{"search", listOptions{Text: "beta", Query: queryOptions{All: true}}, all, "mobile:beta Web shop:beta"},
+		// As in runList: @me is the git user.email, a reversed key or
+		// several keys are sorted here (the database sorts by one key).
+		{"owner @me", listOptions{Query: queryOptions{Owner: "@me", All: true}}, all, "Web shop:beta"},
+		{"reversed sort", listOptions{Query: queryOptions{Sort: "-priority"}}, all, "mobile:beta Web shop:beta Web shop:checkout"},
+		{"two keys", listOptions{Query: queryOptions{Sort: "priority,due", All: true}}, all, "mobile:beta mobile:push Web shop:checkout Web shop:beta"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := strings.Join(rollup(tt.opts, tt.sel), " "); got != tt.want {
+				t.Errorf("got %s, want %s", got, tt.want)
+			}
+		})
+	}
+
+	env, out, _ := web.env()
+	if err := runRollupList(ctx, env, listOptions{}, all); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "Web shop\tcheckout\t") || !strings.Contains(out.String(), "mobile\tbeta\t") {
+		t.Errorf("list --all-projects (piped):\n%s", out)
+	}
+
+	env, out, _ = web.env()
+	if err := runRollupStats(ctx, env, statsOptions{JSON: true}, all); err != nil {
+		t.Fatal(err)
+	}
+	var st struct {
+		Total    int            `json:"total"`
+		ByStatus map[string]int `json:"by_status"`
+		Overdue  int            `json:"overdue"`
+		Projects []struct {
+			Project struct {
+				Name string `json:"name"`
+			} `json:"project"`
+			Total int `json:"total"`
+		} `json:"projects"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &st); err != nil {
+		t.Fatalf("stats --all-projects --json: %v\n%s", err, out)
+	}
+	if st.Total != 4 || st.ByStatus["completed"] != 1 || st.Overdue != 1 || len(st.Projects) != 2 || st.Projects[1].Project.Name != "Web shop" || st.Projects[1].Total != 2 {
+		t.Errorf("stats --all-projects --json: %+v", st)
+	}
+	env, out, _ = web.env()
+	if err := runRollupStats(ctx, env, statsOptions{}, all); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(out.String(), "2 projects, 4 milestones, 1 overdue\n") {
+		t.Errorf("stats --all-projects:\n%s", out)
+	}
+
+	env, out, _ = mobile.env()
+	if err := runReport(ctx, env, reportOptions{HTML: true, Rollup: all}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"<h2>Web shop", "<h2>mobile", "Checkout", "App store beta"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report --all-projects lacks %q", want)
+		}
+	}
 }
