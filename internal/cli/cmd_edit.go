@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -44,63 +45,84 @@ error, or you save the same invalid text twice), your text is kept in
 .git/MILESTONE_EDIT-<id>.yaml, whose path is printed, and the command exits 2.`,
 		Flags: commitFlags(),
 		Action: func(c *cli.Context) error {
-			s, id, err := openWithID(c, env, "ID", open)
-			if err != nil {
+			if err := nArgs(c, 1, 1, "ID"); err != nil {
 				return err
 			}
-			defer s.close()
-			rec, err := s.backend.Get(c.Context, id)
-			if err != nil {
-				return err
-			}
-			// The editor runs without any lock held: a user may keep it open
-			// for minutes. The write below checks nobody changed the
-			// milestone meanwhile.
-			edited, m, err := s.runEditor(rec)
-			if err != nil {
-				return err
-			}
-			if edited == nil {
-				fmt.Fprintf(env.Stderr, "%s: no changes\n", id)
-				return nil
-			}
-			res, err := s.update(c.Context, storage.UpdateOptions{
-				Lock: []string{id}, NoCommit: c.Bool("no-commit"), Message: commitMessage(c.String("message"), id, "edit"),
-			}, func(tx storage.Tx) error {
-				cur, err := tx.Get(id)
-				if err != nil {
-					return err
-				}
-				if !bytes.Equal(cur.Source, rec.Source) {
-					return fmt.Errorf("%s changed while it was being edited", cur.Path)
-				}
-				m.ID = id
-				// closed_at follows the status, as with close and reopen.
-				switch {
-				case m.Status.Closed() && m.ClosedAt == "":
-					m.ClosedAt = s.now()
-				case !m.Status.Closed():
-					m.ClosedAt = ""
-				}
-				m.UpdatedAt = s.now()
-				if err := checkDependencies(tx, &m, cur.Milestone.DependsOn); err != nil {
-					return err
-				}
-				src, err := format.Rewrite(cur.Path, edited, m)
-				if err != nil {
-					return err
-				}
-				return tx.Put(m, src)
-			})
-			s.record("edit", err == nil, eventlog.Event{Event: eventlog.MilestoneUpdated, MilestoneID: id, Details: map[string]any{"change": "edit"}})
-			if err != nil {
-				// The edit is not lost: keep it where the user can take it back.
-				return s.keepEdit(id, edited, err)
-			}
-			s.reportCommit(id+": edited", res)
-			return nil
+			return runEdit(c.Context, env, editOptions{ID: c.Args().First(),
+				Message: c.String("message"), NoCommit: c.Bool("no-commit")})
 		},
 	}
+}
+
+// editOptions are edit's argument and flags.
+type editOptions struct {
+	ID       string // id or prefix as typed
+	Message  string // the commit message ("": the usual one)
+	NoCommit bool
+}
+
+// runEdit opens the milestone in the editor until it is valid, then
+// writes it in one commit.
+func runEdit(ctx context.Context, env *Env, opts editOptions) error {
+	s, err := open(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	id, err := s.resolve(ctx, opts.ID)
+	if err != nil {
+		return err
+	}
+	rec, err := s.backend.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	// The editor runs without any lock held: a user may keep it open
+	// for minutes. The write below checks nobody changed the
+	// milestone meanwhile.
+	edited, m, err := s.runEditor(rec)
+	if err != nil {
+		return err
+	}
+	if edited == nil {
+		fmt.Fprintf(env.Stderr, "%s: no changes\n", id)
+		return nil
+	}
+	res, err := s.update(ctx, storage.UpdateOptions{
+		Lock: []string{id}, NoCommit: opts.NoCommit, Message: commitMessage(opts.Message, id, "edit"),
+	}, func(tx storage.Tx) error {
+		cur, err := tx.Get(id)
+		if err != nil {
+			return err
+		}
+		if !bytes.Equal(cur.Source, rec.Source) {
+			return fmt.Errorf("%s changed while it was being edited", cur.Path)
+		}
+		m.ID = id
+		// closed_at follows the status, as with close and reopen.
+		switch {
+		case m.Status.Closed() && m.ClosedAt == "":
+			m.ClosedAt = s.now()
+		case !m.Status.Closed():
+			m.ClosedAt = ""
+		}
+		m.UpdatedAt = s.now()
+		if err := checkDependencies(tx, &m, cur.Milestone.DependsOn); err != nil {
+			return err
+		}
+		src, err := format.Rewrite(cur.Path, edited, m)
+		if err != nil {
+			return err
+		}
+		return tx.Put(m, src)
+	})
+	s.record("edit", err == nil, eventlog.Event{Event: eventlog.MilestoneUpdated, MilestoneID: id, Details: map[string]any{"change": "edit"}})
+	if err != nil {
+		// The edit is not lost: keep it where the user can take it back.
+		return s.keepEdit(id, edited, err)
+	}
+	s.reportCommit(id+": edited", res)
+	return nil
 }
 
 // editKeepPath is where a given-up edit of id is kept.

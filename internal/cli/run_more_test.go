@@ -476,3 +476,85 @@ func TestRunRollupPostgres(t *testing.T) {
 		}
 	}
 }
+
+// editorScript writes a shell script for GIT_EDITOR and returns the
+// command that runs it (the editor gets the file as $1).
+func editorScript(t *testing.T, body string) string {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "editor.sh")
+	if err := os.WriteFile(file, []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return "sh " + file
+}
+
+// withEditor makes env's GIT_EDITOR editor, the rest of the environment
+// as it is.
+func withEditor(env *Env, editor string) *Env {
+	env.Getenv = func(k string) string {
+		if k == "GIT_EDITOR" {
+			return editor
+		}
+		return os.Getenv(k)
+	}
+	return env
+}
+
+func TestRunEdit(t *testing.T) {
+	r := newTestRepo(t)
+	r.main("create", "Public beta", "--id", "beta")
+	ctx := context.Background()
+	head := func() string { return strings.TrimSpace(r.git("rev-parse", "HEAD")) }
+
+	before := head()
+	env, _, errOut := r.env()
+	if err := runEdit(ctx, withEditor(env, "true"), editOptions{ID: "beta"}); err != nil {
+		t.Fatal(err)
+	}
+	if errOut.String() != "beta: no changes\n" || head() != before {
+		t.Errorf("edit with an editor that saves nothing: %q, HEAD moved: %v", errOut, head() != before)
+	}
+
+	// The first save is invalid: the problem is shown above the text and
+	// the editor opens again; the second save is committed.
+	calls := filepath.Join(t.TempDir(), "calls")
+	editor := editorScript(t, `echo x >> `+calls+`
+if [ $(wc -l < `+calls+`) -eq 1 ]; then
+  sed -i 's/^status: .*/status: nonsense/' "$1"
+else
+  grep -q '^# git-milestone: .*status "nonsense"' "$1" || exit 3
+  sed -i 's/^status: .*/status: completed/' "$1"
+  echo 'owner: edited@example.com' >> "$1"
+fi
+`)
+	env, _, errOut = r.env()
+	if err := runEdit(ctx, withEditor(env, editor), editOptions{ID: "bet"}); err != nil {
+		t.Fatalf("edit: %v\n%s", err, errOut)
+	}
+	if !strings.Contains(errOut.String(), "re-opening the editor") || !strings.Contains(errOut.String(), "beta: edited (commit ") {
+		t.Errorf("edit printed %q", errOut)
+	}
+	if msg := r.git("log", "-1", "--format=%s"); msg != "milestone(beta): edit\n" {
+		t.Errorf("edit commit message %q", msg)
+	}
+	if m := showJSON(t, r, "beta"); m["owner"] != "edited@example.com" || m["status"] != "completed" || m["closed_at"] == nil {
+		t.Errorf("edited: %v", m)
+	}
+	r.git("cat-file", "-e", "HEAD:.milestones/completed/beta.yaml")
+
+	// Saving the same invalid text twice gives up: nothing written, the
+	// text kept under .git/, exit 2.
+	before = head()
+	env, _, _ = r.env()
+	err := runEdit(ctx, withEditor(env, editorScript(t, `sed -i 's/^priority: .*/priority: urgent/' "$1"`)), editOptions{ID: "beta", NoCommit: true})
+	kept := filepath.Join(r.dir, ".git", "MILESTONE_EDIT-beta.yaml")
+	if err == nil || ExitCode(err) != ExitRefused || !strings.Contains(err.Error(), kept) {
+		t.Errorf("edit given up: %v", err)
+	}
+	if text, rerr := os.ReadFile(kept); rerr != nil || !bytes.Contains(text, []byte("priority: urgent")) {
+		t.Errorf("the given-up text: %v\n%s", rerr, text)
+	}
+	if head() != before || r.git("status", "--porcelain") != "" {
+		t.Error("a given-up edit changed the repository")
+	}
+}
