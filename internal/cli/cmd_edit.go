@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -258,10 +259,10 @@ func (s *session) runEditor(rec storage.Record) ([]byte, milestone.Milestone, er
 		return nil, milestone.Milestone{}, err
 	}
 	var prev []byte // the last invalid text, nil before the first save
-	s.env.flush()
 	for {
 		cmd := exec.Command("sh", "-c", s.editor()+` "$@"`, "editor", file)
-		cmd.Stdin, cmd.Stdout, cmd.Stderr = s.env.Stdin, s.env.Stdout, s.env.Stderr
+		cmd.Stdin = s.env.Stdin
+		cmd.Stdout, cmd.Stderr = s.env.editorStreams()
 		runErr := cmd.Run()
 		raw, err := os.ReadFile(file)
 		if err != nil {
@@ -295,4 +296,20 @@ func (s *session) runEditor(rec storage.Record) ([]byte, milestone.Milestone, er
 		}
 		prev = edited
 	}
+}
+
+// editorStreams flushes buffered stdout and returns the streams an editor
+// runs on: the process's own stdout and stderr, not the buffer in front
+// of them, so an editor on a terminal sees the terminal (not a pipe) and
+// what it prints comes out in order.
+func (env *Env) editorStreams() (stdout, stderr io.Writer) {
+	env.flush()
+	stdout, stderr = env.Stdout, env.Stderr
+	if env.term != nil {
+		stdout = env.term.raw
+	}
+	if env.stderrRaw != nil {
+		stderr = env.stderrRaw
+	}
+	return stdout, stderr
 }

@@ -558,3 +558,32 @@ fi
 		t.Error("a given-up edit changed the repository")
 	}
 }
+
+// The editor runs on the process's own stdout (flushed first), not on a
+// pipe into the output buffer: on a terminal it must see the terminal.
+func TestEditorGetsTheRealStdout(t *testing.T) {
+	if _, err := os.Readlink("/proc/self/fd/1"); err != nil {
+		t.Skipf("no /proc/self/fd here: %v", err)
+	}
+	r := newTestRepo(t)
+	r.main("create", "Beta", "--id", "beta")
+	seen := filepath.Join(t.TempDir(), "fd1")
+	stdout, err := os.Create(filepath.Join(t.TempDir(), "stdout"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdout.Close()
+	env, _, errOut := r.env()
+	env.Stdout = stdout
+	withEditor(env, editorScript(t, `fd=$(readlink /proc/$$/fd/1); echo "$fd" > `+seen+`; echo 'owner: bo@example.com' >> "$1"`))
+	if code := Main([]string{"git-milestone", "edit", "beta"}, *env); code != ExitOK {
+		t.Fatalf("edit: exit %d\n%s", code, errOut)
+	}
+	got, err := os.ReadFile(seen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.TrimSpace(string(got)) != stdout.Name() {
+		t.Errorf("the editor's stdout is %s, want the command's own (%s)", got, stdout.Name())
+	}
+}
