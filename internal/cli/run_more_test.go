@@ -587,3 +587,160 @@ func TestEditorGetsTheRealStdout(t *testing.T) {
 		t.Errorf("the editor's stdout is %s, want the command's own (%s)", got, stdout.Name())
 	}
 }
+
+func TestRunTextconv(t *testing.T) {
+	r := newTestRepo(t)
+	// A document written by hand: a comment, keys out of order, a flow list.
+	doc := "# the beta\ndue: 2027-01-10\nlabels: [web, \"a, b\"]\ntitle: 'Public beta'\nstatus: planned\npriority: medium\n" +
+		"created_at: 2026-12-01T09:00:00Z\nupdated_at: 2026-12-01T09:00:00Z\n"
+	if err := os.WriteFile(filepath.Join(r.dir, ".milestones", "active", "beta.yaml"), []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+
+	env, out, _ := r.env()
+	if err := runTextconv(ctx, env, textconvOptions{File: ".milestones/active/beta.yaml"}); err != nil {
+		t.Fatal(err)
+	}
+	want := "title: Public beta\nstatus: planned\npriority: medium\ndue: 2027-01-10\nlabels:\n  - web\n  - a, b\n" +
+		"created_at: 2026-12-01T09:00:00Z\nupdated_at: 2026-12-01T09:00:00Z\n"
+	if out.String() != want {
+		t.Errorf("textconv of a document:\n%s\nwant\n%s", out, want)
+	}
+
+	garbage := filepath.Join(t.TempDir(), "garbage.yaml")
+	if err := os.WriteFile(garbage, []byte("title: Broken\nstatus: [unclosed\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env, out, _ = r.env()
+	if err := runTextconv(ctx, env, textconvOptions{File: garbage}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(out.String(), "# git-milestone: not a valid milestone document") || !strings.HasSuffix(out.String(), "\ntitle: Broken\nstatus: [unclosed\n") {
+		t.Errorf("textconv of garbage:\n%s", out)
+	}
+
+	env, _, _ = r.env()
+	if err := runTextconv(ctx, env, textconvOptions{File: "missing.yaml"}); err == nil || err.Error() != "textconv: open missing.yaml: no such file or directory" {
+		t.Errorf("textconv of a missing file: %v", err)
+	}
+}
+
+func mustRead(t *testing.T, file string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestRunMergeDriver(t *testing.T) {
+	r := newTestRepo(t)
+	r.main("create", "Public beta", "--id", "beta", "--due", "2026-12-15")
+	base := r.git("show", "HEAD:.milestones/active/beta.yaml")
+	// The three versions as git hands them over: files in the work tree
+	// named relative to it.
+	write := func(name, text string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(r.dir, name), []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ours := strings.Replace(base, "priority: medium", "priority: high", 1)
+	theirs := strings.Replace(base, "due: 2026-12-15", "due: 2027-01-10", 1) + "owner: bo@example.com\n"
+	write(".base", base)
+	write(".ours", ours)
+	write(".theirs", theirs)
+	ctx := context.Background()
+	opts := mergeDriverOptions{Base: ".base", Ours: ".ours", Theirs: ".theirs", Path: ".milestones/active/beta.yaml"}
+
+	env, out, errOut := r.env()
+	if err := runMergeDriver(ctx, env, opts); err != nil {
+		t.Fatalf("a clean merge: %v\n%s", err, errOut)
+	}
+	merged := string(mustRead(t, filepath.Join(r.dir, ".ours")))
+	for _, want := range []string{"priority: high\n", "due: 2027-01-10\n", "owner: bo@example.com\n"} {
+		if !strings.Contains(merged, want) {
+			t.Errorf("the merge lacks %q:\n%s", want, merged)
+		}
+	}
+	if out.Len() != 0 || errOut.Len() != 0 {
+		t.Errorf("a clean merge printed %q and %q", out, errOut)
+	}
+	if fi, err := os.Stat(filepath.Join(r.dir, ".ours")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("the result's mode: %v %v", fi.Mode(), err)
+	}
+
+	// Both sides change the title: a conflict, left between markers, exit 1.
+	write(".ours", strings.Replace(base, "title: Public beta", "title: Launch party", 1))
+	write(".theirs", strings.Replace(base, "title: Public beta", "title: Launch docs", 1))
+	env, _, errOut = r.env()
+	err := runMergeDriver(ctx, env, mergeDriverOptions{Base: ".base", Ours: ".ours", Theirs: ".theirs", Path: opts.Path, MarkerSize: 9})
+	if err == nil || ExitCode(err) != ExitFailed {
+		t.Errorf("a conflicting merge: %v (exit %d)", err, ExitCode(err))
+	}
+	if !strings.Contains(errOut.String(), "git-milestone: conflict in .milestones/active/beta.yaml: title") {
+		t.Errorf("a conflicting merge printed %q", errOut)
+	}
+	conflicted := string(mustRead(t, filepath.Join(r.dir, ".ours")))
+	if !strings.Contains(conflicted, "<<<<<<<<< ours\n") || !strings.Contains(conflicted, "title: Launch docs") {
+		t.Errorf("the conflicted result (marker size 9):\n%s", conflicted)
+	}
+
+	env, _, _ = r.env()
+	if err := runMergeDriver(ctx, env, mergeDriverOptions{Base: ".gone", Ours: ".ours", Theirs: ".theirs", Path: opts.Path}); err == nil ||
+		err.Error() != "merge-driver .milestones/active/beta.yaml: open .gone: no such file or directory" {
+		t.Errorf("a missing version: %v", err)
+	}
+}
+
+func TestRunResolve(t *testing.T) {
+	r := newTestRepo(t)
+	r.main("create", "S", "--id", "s")
+	r.git("tag", "base")
+	r.git("checkout", "-q", "-b", "close")
+	r.main("close", "s")
+	r.git("checkout", "-q", "-b", "edit", "base")
+	r.main("update", "s", "--priority", "high", "--owner", "ana")
+	r.git("checkout", "-q", "close")
+	ctx := context.Background()
+
+	env, _, _ := r.env()
+	if err := runResolve(ctx, env, resolveOptions{}); err == nil || !strings.Contains(err.Error(), "nothing to resolve") {
+		t.Errorf("resolve with no merge stopped: %v", err)
+	}
+
+	cmd := exec.Command("git", "merge", "--no-edit", "edit")
+	cmd.Dir = r.dir
+	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "CONFLICT (modify/delete)") {
+		t.Fatalf("the merge did not stop on a modify/delete conflict: %v\n%s", err, out)
+	}
+	env, out, _ := r.env()
+	if err := runResolve(ctx, env, resolveOptions{JSON: true}); err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Operation string `json:"operation"`
+		Resolved  []struct {
+			Path string `json:"path"`
+			Into string `json:"into"`
+		} `json:"resolved"`
+		Conflicts []any `json:"conflicts"`
+		Left      []any `json:"left"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+		t.Fatalf("resolve --json: %v\n%s", err, out)
+	}
+	if got.Operation != "merge" || len(got.Resolved) != 1 || got.Resolved[0].Path != ".milestones/active/s.yaml" ||
+		got.Resolved[0].Into != ".milestones/completed/s.yaml" || len(got.Conflicts)+len(got.Left) != 0 {
+		t.Errorf("resolve --json: %s", out)
+	}
+	if st := r.git("status", "--porcelain"); st != "M  .milestones/completed/s.yaml\n" {
+		t.Errorf("after resolve git status is:\n%s", st)
+	}
+	r.git("commit", "-q", "--no-edit")
+	if m := showJSON(t, r, "s"); m["status"] != "completed" || m["priority"] != "high" || m["owner"] != "ana" {
+		t.Errorf("after the merge: %v", m)
+	}
+}
