@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -742,5 +743,142 @@ func TestRunResolve(t *testing.T) {
 	r.git("commit", "-q", "--no-edit")
 	if m := showJSON(t, r, "s"); m["status"] != "completed" || m["priority"] != "high" || m["owner"] != "ana" {
 		t.Errorf("after the merge: %v", m)
+	}
+}
+
+func TestRunCompletion(t *testing.T) {
+	r := newTestRepo(t)
+	r.main("create", "Public beta", "--id", "beta")
+	ctx := context.Background()
+	for _, sh := range []struct{ shell, loads string }{{"bash", "-F _git_milestone_direct git-milestone"}, {"zsh", "compdef"}, {"fish", "complete -c git-milestone"}} {
+		env, out, _ := r.env()
+		if err := runCompletion(ctx, env, completionOptions{Shell: sh.shell}); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(out.String(), "git-milestone __complete --") || !strings.Contains(out.String(), sh.loads) {
+			t.Errorf("completion %s:\n%s", sh.shell, out)
+		}
+	}
+	env, _, _ := r.env()
+	if err := runCompletion(ctx, env, completionOptions{Shell: "tcsh"}); err == nil || ExitCode(err) != ExitRefused {
+		t.Errorf("completion tcsh: %v", err)
+	}
+
+	// What the scripts ask: the candidates for the last word, from the
+	// command definitions and the ids in the work tree.
+	complete := func(words ...string) string {
+		t.Helper()
+		env, out, _ := r.env()
+		if err := runComplete(ctx, env, completeOptions{Words: append([]string{"--"}, words...)}); err != nil {
+			t.Fatal(err)
+		}
+		return out.String()
+	}
+	for _, tt := range []struct {
+		words []string
+		want  string
+	}{
+		{[]string{"hi"}, "history\n"},
+		{[]string{"graph", "--f"}, "--format\n"},
+		{[]string{"update", "beta", "--priority", ""}, "critical\nhigh\nlow\nmedium\n"},
+		{[]string{"show", "b"}, "beta\n"},
+		{[]string{"completion", ""}, "bash\nfish\nzsh\n"},
+		{[]string{"list", "--sort=-d"}, "--sort=-due\n"},
+	} {
+		if got := complete(tt.words...); got != tt.want {
+			t.Errorf("__complete %q: %q, want %q", tt.words, got, tt.want)
+		}
+	}
+	if all := complete(""); !strings.Contains(all, "\nedit\n") || !strings.Contains(all, "\nmigrate\n") || strings.Contains(all, "merge-driver") {
+		t.Errorf("__complete '': the commands, hidden ones left out:\n%s", all)
+	}
+}
+
+func TestRunMan(t *testing.T) {
+	r := newTestRepo(t)
+	env, out, _ := r.env()
+	if err := runMan(context.Background(), env, manOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	page := out.String()
+	if !strings.HasPrefix(page, `.TH GIT\-MILESTONE 1 "" "git-milestone `) {
+		t.Errorf("the man page starts with %q", page[:min(len(page), 80)])
+	}
+	for _, want := range []string{".SH NAME\n", ".SH SYNOPSIS\n", ".SH OPTIONS\n", ".SH COMMANDS\n", ".SH EXIT STATUS\n", ".SH ENVIRONMENT\n",
+		`.SS "git milestone edit ID"`, `\fB\-\-critical\-path\fR \fICRITICAL_PATH\fR`, `\fB\-\-help\fR, \fB\-h\fR`, `.SS "git milestone hooks install"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the man page lacks %q", want)
+		}
+	}
+	if strings.Contains(page, "merge-driver") || strings.Contains(page, "__complete") {
+		t.Error("the man page documents a hidden command")
+	}
+}
+
+func TestRunVersion(t *testing.T) {
+	r := newTestRepo(t)
+	ctx := context.Background()
+	env, out, _ := r.env()
+	if err := runVersion(ctx, env, versionOptions{JSON: true}); err != nil {
+		t.Fatal(err)
+	}
+	var fields map[string]any
+	if err := json.Unmarshal(out.Bytes(), &fields); err != nil {
+		t.Fatalf("version --json: %v\n%s", err, out)
+	}
+	for _, k := range []string{"version", "commit", "modified", "build_date", "go_version", "platform"} {
+		if _, ok := fields[k]; !ok {
+			t.Errorf("version --json lacks %q: %s", k, out)
+		}
+	}
+	if fields["go_version"] != runtime.Version() || fields["platform"] != runtime.GOOS+"/"+runtime.GOARCH || fields["version"] == "" {
+		t.Errorf("version --json: %s", out)
+	}
+	env, out, _ = r.env()
+	if err := runVersion(ctx, env, versionOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if line := out.String(); !strings.HasPrefix(line, "git-milestone ") || !strings.HasSuffix(line, " "+runtime.GOOS+"/"+runtime.GOARCH+"\n") || strings.Count(line, "\n") != 1 {
+		t.Errorf("version printed %q", line)
+	}
+}
+
+// writesCounter counts the writes made to it.
+type writesCounter struct {
+	bytes.Buffer
+	writes int
+}
+
+func (w *writesCounter) Write(p []byte) (int, error) {
+	w.writes++
+	return w.Buffer.Write(p)
+}
+
+// Run by Main, the commands write their output through the stdout buffer:
+// one write per screenful (outputBuffer), not one per line.
+func TestConvertedCommandsWriteThroughTheBuffer(t *testing.T) {
+	r := newTestRepo(t)
+	r.main("create", "Init a", "--id", "init-a")
+	r.main("create", "Init b", "--id", "init-b")
+	r.main("create", "Init c", "--id", "init-c")
+	for i := range 60 {
+		r.main("create", "Milestone number "+strings.Repeat("x", i%7), "--id", "m"+string(rune('a'+i/26))+string(rune('a'+i%26)),
+			"--due", "2026-12-15", "--depends-on", "init-"+string(rune('a'+i%3)))
+	}
+	for _, args := range [][]string{
+		{"graph"}, {"graph", "--format", "mermaid"}, {"graph", "--json"}, {"export", "--format", "csv"}, {"export", "--format", "markdown"},
+		{"history"}, {"man"}, {"completion", "bash"}, {"__complete", "--", ""}, {"textconv", ".milestones/active/maa.yaml"},
+		{"report", "--html"},
+	} {
+		env, _, errOut := r.env()
+		var out writesCounter
+		env.Stdout = &out
+		if code := Main(append([]string{"git-milestone"}, args...), *env); code != ExitOK {
+			t.Fatalf("%s: exit %d\n%s", args, code, errOut)
+		}
+		t.Logf("%s: %d bytes, %d writes", args, out.Len(), out.writes)
+		if max := out.Len()/outputBuffer + 1; out.writes > max || out.Len() == 0 {
+			t.Errorf("%s: %d bytes in %d writes, want at most %d", args, out.Len(), out.writes, max)
+		}
 	}
 }
