@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	_ "embed"
 	"fmt"
 	"path"
@@ -42,14 +43,24 @@ install.sh installs the three scripts where the shells look for them.`,
 			if err := nArgs(c, 1, 1, "bash|zsh|fish"); err != nil {
 				return err
 			}
-			script, ok := completionScripts[c.Args().First()]
-			if !ok {
-				return refused("completion: %q is not bash, zsh or fish", c.Args().First())
-			}
-			_, err := fmt.Fprint(env.Stdout, script)
-			return err
+			return runCompletion(c.Context, env, completionOptions{Shell: c.Args().First()})
 		},
 	}
+}
+
+// completionOptions are completion's argument.
+type completionOptions struct {
+	Shell string // bash, zsh or fish
+}
+
+// runCompletion prints the completion script for opts.Shell.
+func runCompletion(ctx context.Context, env *Env, opts completionOptions) error {
+	script, ok := completionScripts[opts.Shell]
+	if !ok {
+		return refused("completion: %q is not bash, zsh or fish", opts.Shell)
+	}
+	_, err := fmt.Fprint(env.Stdout, script)
+	return err
 }
 
 // newCompleteCommand is the query the completion scripts ask: the words
@@ -62,19 +73,30 @@ func newCompleteCommand(env *Env) *cli.Command {
 		ArgsUsage:       "WORD... CURRENT",
 		SkipFlagParsing: true,
 		Action: func(c *cli.Context) error {
-			words := c.Args().Slice()
-			if len(words) > 0 && words[0] == "--" {
-				words = words[1:]
-			}
-			if len(words) == 0 {
-				words = []string{""}
-			}
-			for _, w := range completeWords(c.App, words, func() []string { return completionIDs(env) }) {
-				fmt.Fprintln(env.Stdout, w)
-			}
-			return nil
+			return runComplete(c.Context, env, completeOptions{Words: c.Args().Slice()})
 		},
 	}
+}
+
+// completeOptions are the words __complete is asked about.
+type completeOptions struct {
+	Words []string // the words after "git milestone" (after a leading "--"), the last one being completed
+}
+
+// runComplete prints the candidates for the last word, one a line, from
+// the definitions of the commands.
+func runComplete(ctx context.Context, env *Env, opts completeOptions) error {
+	words := opts.Words
+	if len(words) > 0 && words[0] == "--" {
+		words = words[1:]
+	}
+	if len(words) == 0 {
+		words = []string{""}
+	}
+	for _, w := range completeWords(setUpApp(env), words, func() []string { return completionIDs(env) }) {
+		fmt.Fprintln(env.Stdout, w)
+	}
+	return nil
 }
 
 // completeWords returns the candidates for the last of words.

@@ -2,8 +2,10 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -44,63 +46,84 @@ error, or you save the same invalid text twice), your text is kept in
 .git/MILESTONE_EDIT-<id>.yaml, whose path is printed, and the command exits 2.`,
 		Flags: commitFlags(),
 		Action: func(c *cli.Context) error {
-			s, id, err := openWithID(c, env, "ID", open)
-			if err != nil {
+			if err := nArgs(c, 1, 1, "ID"); err != nil {
 				return err
 			}
-			defer s.close()
-			rec, err := s.backend.Get(c.Context, id)
-			if err != nil {
-				return err
-			}
-			// The editor runs without any lock held: a user may keep it open
-			// for minutes. The write below checks nobody changed the
-			// milestone meanwhile.
-			edited, m, err := s.runEditor(rec)
-			if err != nil {
-				return err
-			}
-			if edited == nil {
-				fmt.Fprintf(env.Stderr, "%s: no changes\n", id)
-				return nil
-			}
-			res, err := s.update(c.Context, storage.UpdateOptions{
-				Lock: []string{id}, NoCommit: c.Bool("no-commit"), Message: commitMessage(c.String("message"), id, "edit"),
-			}, func(tx storage.Tx) error {
-				cur, err := tx.Get(id)
-				if err != nil {
-					return err
-				}
-				if !bytes.Equal(cur.Source, rec.Source) {
-					return fmt.Errorf("%s changed while it was being edited", cur.Path)
-				}
-				m.ID = id
-				// closed_at follows the status, as with close and reopen.
-				switch {
-				case m.Status.Closed() && m.ClosedAt == "":
-					m.ClosedAt = s.now()
-				case !m.Status.Closed():
-					m.ClosedAt = ""
-				}
-				m.UpdatedAt = s.now()
-				if err := checkDependencies(tx, &m, cur.Milestone.DependsOn); err != nil {
-					return err
-				}
-				src, err := format.Rewrite(cur.Path, edited, m)
-				if err != nil {
-					return err
-				}
-				return tx.Put(m, src)
-			})
-			s.record("edit", err == nil, eventlog.Event{Event: eventlog.MilestoneUpdated, MilestoneID: id, Details: map[string]any{"change": "edit"}})
-			if err != nil {
-				// The edit is not lost: keep it where the user can take it back.
-				return s.keepEdit(id, edited, err)
-			}
-			s.reportCommit(id+": edited", res)
-			return nil
+			return runEdit(c.Context, env, editOptions{ID: c.Args().First(),
+				Message: c.String("message"), NoCommit: c.Bool("no-commit")})
 		},
 	}
+}
+
+// editOptions are edit's argument and flags.
+type editOptions struct {
+	ID       string // id or prefix as typed
+	Message  string // the commit message ("": the usual one)
+	NoCommit bool
+}
+
+// runEdit opens the milestone in the editor until it is valid, then
+// writes it in one commit.
+func runEdit(ctx context.Context, env *Env, opts editOptions) error {
+	s, err := open(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	id, err := s.resolve(ctx, opts.ID)
+	if err != nil {
+		return err
+	}
+	rec, err := s.backend.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	// The editor runs without any lock held: a user may keep it open
+	// for minutes. The write below checks nobody changed the
+	// milestone meanwhile.
+	edited, m, err := s.runEditor(rec)
+	if err != nil {
+		return err
+	}
+	if edited == nil {
+		fmt.Fprintf(env.Stderr, "%s: no changes\n", id)
+		return nil
+	}
+	res, err := s.update(ctx, storage.UpdateOptions{
+		Lock: []string{id}, NoCommit: opts.NoCommit, Message: commitMessage(opts.Message, id, "edit"),
+	}, func(tx storage.Tx) error {
+		cur, err := tx.Get(id)
+		if err != nil {
+			return err
+		}
+		if !bytes.Equal(cur.Source, rec.Source) {
+			return fmt.Errorf("%s changed while it was being edited", cur.Path)
+		}
+		m.ID = id
+		// closed_at follows the status, as with close and reopen.
+		switch {
+		case m.Status.Closed() && m.ClosedAt == "":
+			m.ClosedAt = s.now()
+		case !m.Status.Closed():
+			m.ClosedAt = ""
+		}
+		m.UpdatedAt = s.now()
+		if err := checkDependencies(tx, &m, cur.Milestone.DependsOn); err != nil {
+			return err
+		}
+		src, err := format.Rewrite(cur.Path, edited, m)
+		if err != nil {
+			return err
+		}
+		return tx.Put(m, src)
+	})
+	s.record("edit", err == nil, eventlog.Event{Event: eventlog.MilestoneUpdated, MilestoneID: id, Details: map[string]any{"change": "edit"}})
+	if err != nil {
+		// The edit is not lost: keep it where the user can take it back.
+		return s.keepEdit(id, edited, err)
+	}
+	s.reportCommit(id+": edited", res)
+	return nil
 }
 
 // editKeepPath is where a given-up edit of id is kept.
@@ -236,10 +259,10 @@ func (s *session) runEditor(rec storage.Record) ([]byte, milestone.Milestone, er
 		return nil, milestone.Milestone{}, err
 	}
 	var prev []byte // the last invalid text, nil before the first save
-	s.env.flush()
 	for {
 		cmd := exec.Command("sh", "-c", s.editor()+` "$@"`, "editor", file)
-		cmd.Stdin, cmd.Stdout, cmd.Stderr = s.env.Stdin, s.env.Stdout, s.env.Stderr
+		cmd.Stdin = s.env.Stdin
+		cmd.Stdout, cmd.Stderr = s.env.editorStreams()
 		runErr := cmd.Run()
 		raw, err := os.ReadFile(file)
 		if err != nil {
@@ -273,4 +296,20 @@ func (s *session) runEditor(rec storage.Record) ([]byte, milestone.Milestone, er
 		}
 		prev = edited
 	}
+}
+
+// editorStreams flushes buffered stdout and returns the streams an editor
+// runs on: the process's own stdout and stderr, not the buffer in front
+// of them, so an editor on a terminal sees the terminal (not a pipe) and
+// what it prints comes out in order.
+func (env *Env) editorStreams() (stdout, stderr io.Writer) {
+	env.flush()
+	stdout, stderr = env.Stdout, env.Stderr
+	if env.term != nil {
+		stdout = env.term.raw
+	}
+	if env.stderrRaw != nil {
+		stderr = env.stderrRaw
+	}
+	return stdout, stderr
 }

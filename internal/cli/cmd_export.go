@@ -2,12 +2,12 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"path/filepath"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/git-milestone/git-milestone/internal/milestone"
 	"github.com/git-milestone/git-milestone/internal/safefs"
 	"github.com/git-milestone/git-milestone/internal/storage"
 	"github.com/git-milestone/git-milestone/internal/transfer"
@@ -35,74 +35,94 @@ links the two. Nothing is sent anywhere: the output goes to stdout or -o FILE.`,
 			if err := nArgs(c, 0, 0, "--format json|csv|ics|markdown | --to github|gitlab [-o FILE]"); err != nil {
 				return err
 			}
-			format, to := c.String("format"), c.String("to")
-			switch {
-			case format != "" && to != "":
-				return refused("export: --format and --to exclude each other")
-			case format == "" && to == "":
-				return refused("export: say --format json|csv|ics|markdown or --to github|gitlab")
-			}
-			switch format {
-			case "", "json", "csv", "ics", "markdown", "md":
-			default:
-				return refused("--format %q is not one of json, csv, ics, markdown", format)
-			}
-			switch to {
-			case "", "github", "gitlab":
-			default:
-				return refused("--to %q is not one of github, gitlab", to)
-			}
-			s, err := openReader(c.Context, env, c.Bool("no-cache"))
-			if err != nil {
-				return err
-			}
-			defer s.close()
-			recs, problems, err := s.read.List(c.Context, storage.Query{All: true})
-			if err != nil {
-				return err
-			}
-			if err := s.problemsError(problems); err != nil {
-				return err // no partial export
-			}
-			ms := make([]milestone.Milestone, len(recs))
-			for i, r := range recs {
-				ms[i] = r.Milestone
-			}
-			var out bytes.Buffer
-			switch {
-			case to != "":
-				err = writeJSON(&out, transfer.ExportRemote(ms, transfer.Remote(to)))
-			case format == "json":
-				err = writeRecordsJSON(&out, recs)
-			case format == "csv":
-				err = transfer.WriteCSV(&out, ms)
-			case format == "ics":
-				domain := "git-milestone"
-				if key, kerr := projectKey(s.repo, s.cfg); kerr == nil && len(key) >= 12 {
-					domain = key[:12] + ".git-milestone"
-				}
-				err = transfer.WriteICS(&out, ms, transfer.ICSOptions{UIDDomain: domain,
-					Name: filepath.Base(s.repo.WorkTree) + " milestones", Now: env.Now()})
-			default:
-				err = transfer.WriteMarkdown(&out, ms)
-			}
-			if err != nil {
-				return err
-			}
-			if file := c.String("output"); file != "" {
-				if !filepath.IsAbs(file) {
-					file = filepath.Join(env.Dir, file)
-				}
-				if err := writeFileAtomic(file, out.Bytes()); err != nil {
-					return err
-				}
-				fmt.Fprintf(env.Stderr, "Exported %d milestone(s) to %s\n", len(recs), c.String("output"))
-				return nil
-			}
-			_, err = env.Stdout.Write(out.Bytes())
-			return err
+			return runExport(c.Context, env, exportOptions{Format: c.String("format"), To: c.String("to"),
+				Output: c.String("output"), NoCache: c.Bool("no-cache")})
 		},
 	}
+}
+
+// exportOptions are export's flags.
+type exportOptions struct {
+	Format  string // json, csv, ics, markdown (md); or
+	To      string // github, gitlab: API request bodies
+	Output  string // the file as typed; "": stdout
+	NoCache bool
+}
+
+// check refuses a missing, unknown or doubled format.
+func (o exportOptions) check() error {
+	switch {
+	case o.Format != "" && o.To != "":
+		return refused("export: --format and --to exclude each other")
+	case o.Format == "" && o.To == "":
+		return refused("export: say --format json|csv|ics|markdown or --to github|gitlab")
+	}
+	switch o.Format {
+	case "", "json", "csv", "ics", "markdown", "md":
+	default:
+		return refused("--format %q is not one of json, csv, ics, markdown", o.Format)
+	}
+	switch o.To {
+	case "", "github", "gitlab":
+	default:
+		return refused("--to %q is not one of github, gitlab", o.To)
+	}
+	return nil
+}
+
+// runExport writes every milestone in the format opts names, to stdout or
+// a file; nothing at all when a document cannot be read.
+func runExport(ctx context.Context, env *Env, opts exportOptions) error {
+	if err := opts.check(); err != nil {
+		return err
+	}
+	s, err := openReader(ctx, env, opts.NoCache)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	recs, problems, err := s.read.List(ctx, storage.Query{All: true})
+	if err != nil {
+		return err
+	}
+	if err := s.problemsError(problems); err != nil {
+		return err // no partial export
+	}
+	ms := milestonesOf(recs)
+	var out bytes.Buffer
+	switch {
+	case opts.To != "":
+		err = writeJSON(&out, transfer.ExportRemote(ms, transfer.Remote(opts.To)))
+	case opts.Format == "json":
+		err = writeRecordsJSON(&out, recs)
+	case opts.Format == "csv":
+		err = transfer.WriteCSV(&out, ms)
+	case opts.Format == "ics":
+		domain := "git-milestone"
+		if key, kerr := projectKey(s.repo, s.cfg); kerr == nil && len(key) >= 12 {
+			domain = key[:12] + ".git-milestone"
+		}
+		err = transfer.WriteICS(&out, ms, transfer.ICSOptions{UIDDomain: domain,
+			Name: filepath.Base(s.repo.WorkTree) + " milestones", Now: env.Now()})
+	default:
+		err = transfer.WriteMarkdown(&out, ms)
+	}
+	if err != nil {
+		return err
+	}
+	if opts.Output == "" {
+		_, err = env.Stdout.Write(out.Bytes())
+		return err
+	}
+	file := opts.Output
+	if !filepath.IsAbs(file) {
+		file = filepath.Join(env.Dir, file)
+	}
+	if err := writeFileAtomic(file, out.Bytes()); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stderr, "Exported %d milestone(s) to %s\n", len(recs), opts.Output)
+	return nil
 }
 
 // writeFileAtomic replaces file, a path the user chose (export -o,

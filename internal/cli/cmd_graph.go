@@ -40,45 +40,60 @@ flagged AT RISK.
 			if err := nArgs(c, 0, 0, "[--format dot|mermaid] [--all] [--critical-path ID] [--json]"); err != nil {
 				return err
 			}
-			format := c.String("format")
-			if format != "dot" && format != "mermaid" {
-				return refused("--format %q is not one of dot, mermaid", format)
-			}
-			s, err := openReader(c.Context, env, c.Bool("no-cache"))
-			if err != nil {
-				return err
-			}
-			defer s.close()
-			g, problems, err := loadGraph(c.Context, s.read)
-			if err != nil {
-				return err
-			}
-			s.warnProblems(problems)
-			if c.IsSet("critical-path") {
-				id, err := s.resolve(c.Context, c.String("critical-path"))
-				if err != nil {
-					return err
-				}
-				p, err := g.CriticalPath(id, s.today())
-				if err != nil {
-					return err
-				}
-				if c.Bool("json") {
-					return writeJSON(env.Stdout, p)
-				}
-				writeCriticalPath(env, p)
-				return nil
-			}
-			v := g.View(c.Bool("all"))
-			switch {
-			case c.Bool("json"):
-				return writeJSON(env.Stdout, v)
-			case format == "mermaid":
-				return depgraph.WriteMermaid(env.Stdout, v)
-			}
-			return depgraph.WriteDOT(env.Stdout, v)
+			return runGraph(c.Context, env, graphOptions{Format: c.String("format"), All: c.Bool("all"),
+				CriticalPath: c.String("critical-path"), CriticalPathSet: c.IsSet("critical-path"),
+				JSON: c.Bool("json"), NoCache: c.Bool("no-cache")})
 		},
 	}
+}
+
+// graphOptions are graph's flags.
+type graphOptions struct {
+	Format          string // dot or mermaid
+	All             bool   // every closed milestone too
+	CriticalPath    string // the milestone (id or prefix as typed), when CriticalPathSet
+	CriticalPathSet bool
+	JSON, NoCache   bool
+}
+
+// runGraph prints the dependency graph, or the critical path to a milestone.
+func runGraph(ctx context.Context, env *Env, opts graphOptions) error {
+	if opts.Format != "dot" && opts.Format != "mermaid" {
+		return refused("--format %q is not one of dot, mermaid", opts.Format)
+	}
+	s, err := openReader(ctx, env, opts.NoCache)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	g, problems, err := loadGraph(ctx, s.read)
+	if err != nil {
+		return err
+	}
+	s.warnProblems(problems)
+	if opts.CriticalPathSet {
+		id, err := s.resolve(ctx, opts.CriticalPath)
+		if err != nil {
+			return err
+		}
+		p, err := g.CriticalPath(id, s.today())
+		if err != nil {
+			return err
+		}
+		if opts.JSON {
+			return writeJSON(env.Stdout, p)
+		}
+		writeCriticalPath(env, p)
+		return nil
+	}
+	v := g.View(opts.All)
+	switch {
+	case opts.JSON:
+		return writeJSON(env.Stdout, v)
+	case opts.Format == "mermaid":
+		return depgraph.WriteMermaid(env.Stdout, v)
+	}
+	return depgraph.WriteDOT(env.Stdout, v)
 }
 
 // loadGraph reads every milestone, open and closed, into a graph.

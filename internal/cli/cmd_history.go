@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -39,40 +40,54 @@ keeps the changes made from then on, and totals those.
 			if err := nArgs(c, 0, 1, "[ID] [--since DATE] [--json]"); err != nil {
 				return err
 			}
-			since, err := parseSince(c.String("since"))
-			if err != nil {
-				return err
-			}
-			repo, err := openRepo(env)
-			if err != nil {
-				return err
-			}
-			if kind, _ := config.ReadBackend(repo.WorkTree); kind == config.Database {
-				env.warn("the database is the store in this repository: history shows only what git recorded of .milestones/ (before the move to the database)")
-			}
-			h, err := mineHead(repo)
-			if err != nil {
-				return err
-			}
-			var keep func(*history.Milestone) bool
-			if c.NArg() == 1 {
-				m, err := historyFor(h, c.Args().First())
-				if err != nil {
-					return notInGit(repo, c.Args().First(), err)
-				}
-				keep = func(x *history.Milestone) bool { return x == m }
-			}
-			out := h.Filter(keep, since)
-			for _, p := range h.Problems {
-				env.warn(p)
-			}
-			if c.Bool("json") {
-				return writeJSON(env.Stdout, out.Milestones)
-			}
-			writeHistory(env, out)
-			return nil
+			return runHistory(c.Context, env, historyOptions{ID: c.Args().First(), OneID: c.NArg() == 1,
+				Since: c.String("since"), JSON: c.Bool("json")})
 		},
 	}
+}
+
+// historyOptions are history's argument and flags.
+type historyOptions struct {
+	ID    string // the milestone, when OneID
+	OneID bool   // false: every milestone
+	Since string // a date or an RFC 3339 time as typed
+	JSON  bool
+}
+
+// runHistory prints the slip history of one milestone, or of all of them.
+func runHistory(ctx context.Context, env *Env, opts historyOptions) error {
+	since, err := parseSince(opts.Since)
+	if err != nil {
+		return err
+	}
+	repo, err := openRepo(env)
+	if err != nil {
+		return err
+	}
+	if kind, _ := config.ReadBackend(repo.WorkTree); kind == config.Database {
+		env.warn("the database is the store in this repository: history shows only what git recorded of .milestones/ (before the move to the database)")
+	}
+	h, err := mineHead(repo)
+	if err != nil {
+		return err
+	}
+	var keep func(*history.Milestone) bool
+	if opts.OneID {
+		m, err := historyFor(h, opts.ID)
+		if err != nil {
+			return notInGit(repo, opts.ID, err)
+		}
+		keep = func(x *history.Milestone) bool { return x == m }
+	}
+	out := h.Filter(keep, since)
+	for _, p := range h.Problems {
+		env.warn(p)
+	}
+	if opts.JSON {
+		return writeJSON(env.Stdout, out.Milestones)
+	}
+	writeHistory(env, out)
+	return nil
 }
 
 // mineHead reads the slip history of the current branch.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -45,26 +46,41 @@ updates only the fields the forge owns. The tool never goes on the network: file
 			&cli.StringFlag{Name: "message", Aliases: []string{"m"}, Usage: "commit message"},
 			&cli.BoolFlag{Name: "json", Usage: "print the plan as JSON: one object per entry (id, action, origin, notes)"},
 		},
-		Action: func(c *cli.Context) error { return runImport(c, env) },
+		Action: func(c *cli.Context) error {
+			switch from := c.String("from"); from {
+			case "json", "github", "gitlab":
+				if err := nArgs(c, 1, 1, "--from "+from+" FILE|-"); err != nil {
+					return err
+				}
+			case "seed":
+				if err := nArgs(c, 0, 1, "--from seed [PATH]"); err != nil {
+					return err
+				}
+			}
+			return runImport(c.Context, env, importOptions{From: c.String("from"), Arg: c.Args().First(),
+				DryRun: c.Bool("dry-run"), TZ: c.String("tz"), Message: c.String("message"), JSON: c.Bool("json")})
+		},
 	}
 }
 
-func runImport(c *cli.Context, env *Env) error {
-	from := c.String("from")
-	switch from {
-	case "json", "github", "gitlab":
-		if err := nArgs(c, 1, 1, "--from "+from+" FILE|-"); err != nil {
-			return err
-		}
-	case "seed":
-		if err := nArgs(c, 0, 1, "--from seed [PATH]"); err != nil {
-			return err
-		}
-	default:
+// importOptions are import's argument and flags.
+type importOptions struct {
+	From    string // json, seed, github or gitlab
+	Arg     string // FILE, - (stdin) or, for seed, PATH ("": the documents in place)
+	DryRun  bool
+	TZ      string // the zone of GitHub due dates ("": local)
+	Message string // the commit message ("": a summary)
+	JSON    bool   // print the plan as JSON
+}
+
+// runImport brings milestones in, in one commit.
+func runImport(ctx context.Context, env *Env, opts importOptions) error {
+	from := opts.From
+	if !slices.Contains(importSources, from) {
 		return refused("--from %q is not one of %s", from, strings.Join(importSources, ", "))
 	}
 	tz := time.Local
-	if name := c.String("tz"); name != "" {
+	if name := opts.TZ; name != "" {
 		loc, err := time.LoadLocation(name)
 		if err != nil {
 			return refused("--tz %q: %v", name, err)
@@ -75,11 +91,11 @@ func runImport(c *cli.Context, env *Env) error {
 	if err != nil {
 		return err
 	}
-	im := &importer{s: s, from: from, arg: c.Args().First(), tz: tz, dryRun: c.Bool("dry-run"), message: c.String("message")}
+	im := &importer{s: s, from: from, arg: opts.Arg, tz: tz, dryRun: opts.DryRun, message: opts.Message}
 	if !im.dryRun {
 		s.ensureDrivers() // a mutation sets up a clone's missing drivers
 	}
-	res, actions, err := im.run(c.Context)
+	res, actions, err := im.run(ctx)
 	if s.backend != nil {
 		defer s.close()
 	}
@@ -93,7 +109,7 @@ func runImport(c *cli.Context, env *Env) error {
 		}
 		return err
 	}
-	if c.Bool("json") {
+	if opts.JSON {
 		if err := writeImportJSON(env.Stdout, actions); err != nil {
 			return err
 		}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -38,10 +39,28 @@ func newManCommand(env *Env) *cli.Command {
 			if err := nArgs(c, 0, 0, ""); err != nil {
 				return err
 			}
-			writeMan(env.Stdout, c.App, readBuildInfo().Version)
-			return nil
+			return runMan(c.Context, env, manOptions{})
 		},
 	}
+}
+
+// manOptions are man's (none: the page is made from the command definitions).
+type manOptions struct{}
+
+// runMan prints git-milestone(1), generated from the definitions of the
+// commands.
+func runMan(ctx context.Context, env *Env, opts manOptions) error {
+	writeMan(env.Stdout, setUpApp(env), readBuildInfo().Version)
+	return nil
+}
+
+// setUpApp is the app as it runs, for the manual and completion, which
+// are made from its definitions: with the flags every command gets and
+// urfave/cli's help command and --help flag.
+func setUpApp(env *Env) *cli.App {
+	app := newApp(env)
+	app.Setup()
+	return app
 }
 
 // roff escapes text for a man page line: backslashes, dashes and a

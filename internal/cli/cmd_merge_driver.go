@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"os"
 
@@ -35,36 +36,50 @@ status is 1, so git reports the conflict.`,
 				return err
 			}
 			args := c.Args().Slice()
-			path := args[1]
+			opts := mergeDriverOptions{Base: args[0], Ours: args[1], Theirs: args[2], Path: args[1], MarkerSize: c.Int("marker-size")}
 			if len(args) == 4 {
-				path = args[3]
+				opts.Path = args[3]
 			}
-			var srcs [3][]byte
-			for i, f := range args[:3] {
-				b, err := os.ReadFile(f)
-				if err != nil {
-					return fmt.Errorf("merge-driver %s: %w", path, err)
-				}
-				srcs[i] = b
-			}
-			res := merge.MergeWith(srcs[0], srcs[1], srcs[2], path, merge.Options{MarkerSize: c.Int("marker-size")})
-			mode := os.FileMode(0o644)
-			if fi, err := os.Stat(args[1]); err == nil {
-				mode = fi.Mode().Perm()
-			}
-			if err := os.WriteFile(args[1], res.Content, mode); err != nil {
-				return fmt.Errorf("merge-driver %s: write result: %w", path, err)
-			}
-			for _, n := range res.Notes {
-				fmt.Fprintf(env.Stderr, "git-milestone: %s\n", n)
-			}
-			if res.Clean() {
-				return nil
-			}
-			for _, cf := range res.Conflicts {
-				fmt.Fprintf(env.Stderr, "git-milestone: conflict in %s: %s\n", path, cf.Msg)
-			}
-			return &silentError{code: ExitFailed}
+			return runMergeDriver(c.Context, env, opts)
 		},
 	}
+}
+
+// mergeDriverOptions are merge-driver's arguments (git's %O %A %B %P) and flag.
+type mergeDriverOptions struct {
+	Base, Ours, Theirs string // the three versions' files; the result replaces Ours
+	Path               string // the document's path in the repository, for messages
+	MarkerSize         int    // git's %L; 0: the default
+}
+
+// runMergeDriver merges one milestone document field by field into
+// opts.Ours; it fails (exit 1, silently) when conflicts are left in it.
+func runMergeDriver(ctx context.Context, env *Env, opts mergeDriverOptions) error {
+	var srcs [3][]byte
+	for i, f := range []string{opts.Base, opts.Ours, opts.Theirs} {
+		b, err := os.ReadFile(argFile(env, f))
+		if err != nil {
+			return fmt.Errorf("merge-driver %s: %w", opts.Path, asTyped(err, f))
+		}
+		srcs[i] = b
+	}
+	res := merge.MergeWith(srcs[0], srcs[1], srcs[2], opts.Path, merge.Options{MarkerSize: opts.MarkerSize})
+	ours := argFile(env, opts.Ours)
+	mode := os.FileMode(0o644)
+	if fi, err := os.Stat(ours); err == nil {
+		mode = fi.Mode().Perm()
+	}
+	if err := os.WriteFile(ours, res.Content, mode); err != nil {
+		return fmt.Errorf("merge-driver %s: write result: %w", opts.Path, asTyped(err, opts.Ours))
+	}
+	for _, n := range res.Notes {
+		fmt.Fprintf(env.Stderr, "git-milestone: %s\n", n)
+	}
+	if res.Clean() {
+		return nil
+	}
+	for _, cf := range res.Conflicts {
+		fmt.Fprintf(env.Stderr, "git-milestone: conflict in %s: %s\n", opts.Path, cf.Msg)
+	}
+	return &silentError{code: ExitFailed}
 }

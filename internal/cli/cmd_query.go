@@ -144,11 +144,6 @@ func queryOptionsOf(c *cli.Context) queryOptions {
 		Sort: c.String("sort"), Limit: c.Int("limit"), Overdue: c.Bool("overdue"), All: c.Bool("all")}
 }
 
-// parseQuery reads and checks the filter flags.
-func parseQuery(c *cli.Context, today string) (storage.Query, error) {
-	return queryOptionsOf(c).query(today, envOf(c).Now())
-}
-
 // query checks the filters and makes them a storage.Query.
 func (o queryOptions) query(today string, now time.Time) (storage.Query, error) {
 	q := storage.Query{All: o.All, Owner: o.Owner, Overdue: o.Overdue,
@@ -182,8 +177,8 @@ func (o queryOptions) query(today string, now time.Time) (storage.Query, error) 
 	return q, nil
 }
 
-// listOptions are the flags of list and search (a roll-up over several
-// projects is handled before).
+// listOptions are the flags of list and search (also of their roll-up
+// over several projects, runRollupList).
 type listOptions struct {
 	Query          queryOptions
 	Text           string // search's words; "" for list
@@ -204,35 +199,13 @@ func runList(ctx context.Context, env *Env, opts listOptions) error {
 		return err
 	}
 	defer s.close()
-	q, err := opts.Query.query(s.today(), env.Now())
+	q, err := opts.storageQuery(s)
 	if err != nil {
 		return err
 	}
-	q.Text = opts.Text
-	q.Brief = !opts.JSON // a table shows no description
-	if q.Owner, err = s.resolveOwner(q.Owner); err != nil {
-		return err
-	}
-	keys, _ := parseSort(q.Sort)
-	limit := q.Limit
-	if !simpleSort(keys) {
-		q.Sort, q.Limit = "", 0 // sorted and limited here
-	} else if len(keys) == 1 {
-		q.Sort = keys[0].name
-	}
-	var recs []storage.Record
-	var problems []storage.Problem
-	if opts.Ready || opts.Blocked {
-		recs, problems, err = listByDeps(ctx, s.read, q, opts.Ready, opts.Blocked)
-	} else {
-		recs, problems, err = s.read.List(ctx, q)
-	}
+	recs, problems, err := selectRecords(ctx, s.read, q, opts.Ready, opts.Blocked)
 	if err != nil {
 		return err
-	}
-	if !simpleSort(keys) {
-		sortRecords(keys, recs)
-		recs = storage.Limit(limit, recs)
 	}
 	if opts.JSON {
 		if err := writeRecordsJSON(env.Stdout, recs); err != nil {
@@ -244,6 +217,49 @@ func runList(ctx context.Context, env *Env, opts listOptions) error {
 	return s.problemsError(problems)
 }
 
+// storageQuery checks the filters of list (or search) and makes them the
+// query of s's repository (@me is its git user.email).
+func (o listOptions) storageQuery(s *session) (storage.Query, error) {
+	q, err := o.Query.query(s.today(), s.env.Now())
+	if err != nil {
+		return q, err
+	}
+	q.Text = o.Text
+	q.Brief = !o.JSON // a table shows no description
+	q.Owner, err = s.resolveOwner(q.Owner)
+	return q, err
+}
+
+// selectRecords runs a list (or search) query on r: its filters,
+// --ready/--blocked, and the order and limit. The backends sort by one key
+// in its natural order; several keys or a reversed one are sorted here,
+// and the limit applied after.
+func selectRecords(ctx context.Context, r storage.Reader, q storage.Query, ready, blocked bool) ([]storage.Record, []storage.Problem, error) {
+	keys, _ := parseSort(q.Sort)
+	limit := q.Limit
+	if !simpleSort(keys) {
+		q.Sort, q.Limit = "", 0 // sorted and limited here
+	} else if len(keys) == 1 {
+		q.Sort = keys[0].name
+	}
+	var recs []storage.Record
+	var problems []storage.Problem
+	var err error
+	if ready || blocked {
+		recs, problems, err = listByDeps(ctx, r, q, ready, blocked)
+	} else {
+		recs, problems, err = r.List(ctx, q)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if !simpleSort(keys) {
+		sortRecords(keys, recs)
+		recs = storage.Limit(limit, recs)
+	}
+	return recs, problems, nil
+}
+
 func newListCommand(env *Env) *cli.Command {
 	return &cli.Command{
 		Name:  "list",
@@ -253,8 +269,8 @@ func newListCommand(env *Env) *cli.Command {
 			if err := nArgs(c, 0, 0, "[options]"); err != nil {
 				return err
 			}
-			if wantsRollup(c) {
-				return runRollupList(c, env, "")
+			if r := rollupOptionsOf(c); r.wanted() {
+				return runRollupList(c.Context, env, listOptionsOf(c, ""), r)
 			}
 			return runList(c.Context, env, listOptionsOf(c, ""))
 		},
@@ -278,8 +294,8 @@ func newSearchCommand(env *Env) *cli.Command {
 			if !c.IsSet("all") {
 				c.Set("all", "true")
 			}
-			if wantsRollup(c) {
-				return runRollupList(c, env, text)
+			if r := rollupOptionsOf(c); r.wanted() {
+				return runRollupList(c.Context, env, listOptionsOf(c, text), r)
 			}
 			return runList(c.Context, env, listOptionsOf(c, text))
 		},
@@ -295,15 +311,16 @@ func newStatsCommand(env *Env) *cli.Command {
 			if err := nArgs(c, 0, 0, "[--json]"); err != nil {
 				return err
 			}
-			if wantsRollup(c) {
-				return runRollupStats(c, env)
+			opts := statsOptions{JSON: c.Bool("json"), NoCache: c.Bool("no-cache")}
+			if r := rollupOptionsOf(c); r.wanted() {
+				return runRollupStats(c.Context, env, opts, r)
 			}
-			return runStats(c.Context, env, statsOptions{JSON: c.Bool("json"), NoCache: c.Bool("no-cache")})
+			return runStats(c.Context, env, opts)
 		},
 	}
 }
 
-// statsOptions are stats' flags (a roll-up is handled before).
+// statsOptions are stats' flags (also of its roll-up, runRollupStats).
 type statsOptions struct {
 	JSON, NoCache bool
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -30,32 +31,43 @@ Exit status: 0 every milestone conflict is settled; 1 some are left.`,
 			if err := nArgs(c, 0, 0, "[--json]"); err != nil {
 				return err
 			}
-			repo, err := openRepo(env)
-			if err != nil {
-				return err
-			}
-			out, err := resolve.Run(repo)
-			if errors.Is(err, resolve.ErrNoOperation) {
-				return fmt.Errorf("resolve: %w; there is nothing to resolve", err)
-			}
-			if err != nil {
-				return err
-			}
-			if c.Bool("json") {
-				b, err := json.Marshal(resolveJSON(out))
-				if err != nil {
-					return err
-				}
-				fmt.Fprintln(env.Stdout, string(b))
-			} else {
-				printResolve(env, out)
-			}
-			if len(out.Marked)+len(out.Left) > 0 {
-				return &silentError{code: ExitFailed}
-			}
-			return nil
+			return runResolve(c.Context, env, resolveOptions{JSON: c.Bool("json")})
 		},
 	}
+}
+
+// resolveOptions are resolve's flags.
+type resolveOptions struct {
+	JSON bool
+}
+
+// runResolve settles the milestone conflicts of a stopped merge, rebase,
+// cherry-pick or revert; it fails (exit 1, silently) when some are left.
+func runResolve(ctx context.Context, env *Env, opts resolveOptions) error {
+	repo, err := openRepo(env)
+	if err != nil {
+		return err
+	}
+	out, err := resolve.Run(repo)
+	if errors.Is(err, resolve.ErrNoOperation) {
+		return fmt.Errorf("resolve: %w; there is nothing to resolve", err)
+	}
+	if err != nil {
+		return err
+	}
+	if opts.JSON {
+		b, err := json.Marshal(resolveJSON(out))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(env.Stdout, string(b))
+	} else {
+		printResolve(env, out)
+	}
+	if len(out.Marked)+len(out.Left) > 0 {
+		return &silentError{code: ExitFailed}
+	}
+	return nil
 }
 
 type resolveItemJSON struct {

@@ -29,9 +29,21 @@ func rollupFlags() []cli.Flag {
 	}
 }
 
-// wantsRollup reports whether the command runs across projects.
-func wantsRollup(c *cli.Context) bool {
-	return c.Bool("all-projects") || len(c.StringSlice("project")) > 0
+// rollupOptions are the roll-up flags as typed.
+type rollupOptions struct {
+	AllProjects bool
+	Projects    []string // --project KEY|NAME (repeatable or comma-separated)
+	ProjectSet  bool     // --project given, even empty
+}
+
+// rollupOptionsOf reads the roll-up flags.
+func rollupOptionsOf(c *cli.Context) rollupOptions {
+	return rollupOptions{AllProjects: c.Bool("all-projects"), Projects: c.StringSlice("project"), ProjectSet: c.IsSet("project")}
+}
+
+// wanted reports whether the command runs across projects.
+func (o rollupOptions) wanted() bool {
+	return o.AllProjects || len(o.Projects) > 0
 }
 
 // projectScope is one project of a roll-up and its reader.
@@ -60,8 +72,8 @@ func (s *session) registerProject(ctx context.Context, db storage.ProjectCatalog
 // openRollup opens the database of a PostgreSQL-mode repository and the
 // projects the flags select. Other modes are refused: their milestones
 // belong to one repository.
-func openRollup(c *cli.Context, env *Env) (*session, []projectScope, error) {
-	if c.IsSet("project") && !c.Bool("all-projects") {
+func openRollup(ctx context.Context, env *Env, opts rollupOptions) (*session, []projectScope, error) {
+	if opts.ProjectSet && !opts.AllProjects {
 		return nil, nil, refused("--project selects among --all-projects: add --all-projects")
 	}
 	s, err := prepare(env)
@@ -79,7 +91,7 @@ func openRollup(c *cli.Context, env *Env) (*session, []projectScope, error) {
 	if dc.Type != opener.PostgreSQL {
 		return nil, nil, refused("--all-projects needs PostgreSQL: this repository's database is %s (%s), which holds only its own project", dc.Type, EnterpriseDB)
 	}
-	if s.backend, err = s.openBackend(c.Context, s.kind); err != nil {
+	if s.backend, err = s.openBackend(ctx, s.kind); err != nil {
 		return nil, nil, err
 	}
 	s.read = s.backend
@@ -88,13 +100,13 @@ func openRollup(c *cli.Context, env *Env) (*session, []projectScope, error) {
 		s.close()
 		return nil, nil, fmt.Errorf("--all-projects: the database backend is not available")
 	}
-	s.registerProject(c.Context, db)
-	all, err := db.Projects(c.Context)
+	s.registerProject(ctx, db)
+	all, err := db.Projects(ctx)
 	if err != nil {
 		s.close()
 		return nil, nil, err
 	}
-	picked, err := pickProjects(all, c.StringSlice("project"))
+	picked, err := pickProjects(all, opts.Projects)
 	if err != nil {
 		s.close()
 		return nil, nil, err
@@ -155,37 +167,26 @@ func projectLabel(p storage.Project) string {
 	return p.Name + " (" + p.Key + ")"
 }
 
-// runRollupList is list/search --all-projects: the query on each project,
-// rows grouped by project, the limit applied to the whole.
-func runRollupList(c *cli.Context, env *Env, text string) error {
-	s, scopes, err := openRollup(c, env)
+// runRollupList is list/search --all-projects: the query of runList on
+// each project, rows grouped by project, the limit applied to the whole.
+func runRollupList(ctx context.Context, env *Env, opts listOptions, rollup rollupOptions) error {
+	s, scopes, err := openRollup(ctx, env, rollup)
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	q, err := parseQuery(c, s.today())
+	q, err := opts.storageQuery(s)
 	if err != nil {
 		return err
 	}
-	q.Text = text
 	limit := q.Limit
-	type group struct {
-		p    storage.Project
-		recs []storage.Record
-	}
-	var groups []group
+	var groups []scopedRecords
 	n := 0
 	for _, sc := range scopes {
 		if limit > 0 && n >= limit {
 			break
 		}
-		var recs []storage.Record
-		var problems []storage.Problem
-		if c.Bool("ready") || c.Bool("blocked") {
-			recs, problems, err = listByDeps(c.Context, sc.read, q, c.Bool("ready"), c.Bool("blocked"))
-		} else {
-			recs, problems, err = sc.read.List(c.Context, q)
-		}
+		recs, problems, err := selectRecords(ctx, sc.read, q, opts.Ready, opts.Blocked)
 		if err != nil {
 			return err
 		}
@@ -196,32 +197,18 @@ func runRollupList(c *cli.Context, env *Env, text string) error {
 			recs = recs[:limit-n]
 		}
 		n += len(recs)
-		groups = append(groups, group{sc.Project, recs})
+		groups = append(groups, scopedRecords{sc.Project, recs})
 	}
-	if c.Bool("json") {
-		var b bytes.Buffer
-		b.WriteString("[")
-		first := true
+	if opts.JSON {
+		var rows []scopedRecord
 		for _, g := range groups {
 			for _, r := range g.recs {
-				obj, err := projectRecordJSON(r, g.p)
-				if err != nil {
-					return err
-				}
-				if !first {
-					b.WriteString(",")
-				}
-				first = false
-				b.WriteString("\n  ")
-				b.Write(obj)
+				rows = append(rows, scopedRecord{g.project, r})
 			}
 		}
-		if !first {
-			b.WriteString("\n")
-		}
-		b.WriteString("]\n")
-		_, err := env.Stdout.Write(b.Bytes())
-		return err
+		return writeObjectsJSON(env.Stdout, len(rows), func(i int) ([]byte, error) {
+			return projectRecordJSON(rows[i].rec, rows[i].project)
+		})
 	}
 	for _, g := range groups {
 		if !env.StdoutTTY {
@@ -230,9 +217,9 @@ func runRollupList(c *cli.Context, env *Env, text string) error {
 			sub := *env
 			sub.Stdout = &buf
 			writeTable(&sub, g.recs, s.today())
-			name := g.p.Name
+			name := g.project.Name
 			if name == "" {
-				name = g.p.Key
+				name = g.project.Key
 			}
 			for _, line := range strings.SplitAfter(buf.String(), "\n") {
 				if line != "" {
@@ -241,11 +228,17 @@ func runRollupList(c *cli.Context, env *Env, text string) error {
 			}
 			continue
 		}
-		fmt.Fprintf(env.Stdout, "== %s\n", printable(projectLabel(g.p)))
+		fmt.Fprintf(env.Stdout, "== %s\n", printable(projectLabel(g.project)))
 		writeTable(env, g.recs, s.today())
 		fmt.Fprintln(env.Stdout)
 	}
 	return nil
+}
+
+// scopedRecord is one milestone of a roll-up and its project.
+type scopedRecord struct {
+	project storage.Project
+	rec     storage.Record
 }
 
 // projectRecordJSON is the show --json object of r with a "project" field:
@@ -282,15 +275,15 @@ type projectStats struct {
 }
 
 // runRollupStats is stats --all-projects.
-func runRollupStats(c *cli.Context, env *Env) error {
-	s, scopes, err := openRollup(c, env)
+func runRollupStats(ctx context.Context, env *Env, opts statsOptions, rollup rollupOptions) error {
+	s, scopes, err := openRollup(ctx, env, rollup)
 	if err != nil {
 		return err
 	}
 	defer s.close()
 	all := rollupStats{Stats: storage.Stats{ByStatus: map[string]int{}, ByPriority: map[string]int{}}, Projects: []projectStats{}}
 	for _, sc := range scopes {
-		st, problems, err := storage.ReadStats(c.Context, sc.read, s.today())
+		st, problems, err := storage.ReadStats(ctx, sc.read, s.today())
 		if err != nil {
 			return err
 		}
@@ -313,7 +306,7 @@ func runRollupStats(c *cli.Context, env *Env) error {
 		}
 		all.Projects = append(all.Projects, projectStats{Project: sc.Project, Stats: st})
 	}
-	if c.Bool("json") {
+	if opts.JSON {
 		return writeJSON(env.Stdout, all)
 	}
 	w := env.Stdout
@@ -332,10 +325,10 @@ func runRollupStats(c *cli.Context, env *Env) error {
 
 // rollupProjects reads every milestone of each selected project, for the
 // report.
-func rollupProjects(c *cli.Context, scopes []projectScope, warn func(string)) ([]scopedRecords, error) {
+func rollupProjects(ctx context.Context, scopes []projectScope, warn func(string)) ([]scopedRecords, error) {
 	var out []scopedRecords
 	for _, sc := range scopes {
-		recs, problems, err := sc.read.List(c.Context, storage.Query{All: true})
+		recs, problems, err := sc.read.List(ctx, storage.Query{All: true})
 		if err != nil {
 			return nil, err
 		}
@@ -347,6 +340,7 @@ func rollupProjects(c *cli.Context, scopes []projectScope, warn func(string)) ([
 	return out, nil
 }
 
+// scopedRecords are milestones of one project of a roll-up.
 type scopedRecords struct {
 	project storage.Project
 	recs    []storage.Record

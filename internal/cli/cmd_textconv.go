@@ -1,8 +1,12 @@
 package cli
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 
 	"github.com/urfave/cli/v2"
 
@@ -23,14 +27,41 @@ milestone document is printed as is, after a line that says why.`,
 			if err := nArgs(c, 1, 1, "FILE"); err != nil {
 				return err
 			}
-			file := c.Args().First()
-			src, err := os.ReadFile(file)
-			if err != nil {
-				return fmt.Errorf("textconv: %w", err)
-			}
-			// git hands us a temporary file: its name is not the milestone id.
-			_, err = env.Stdout.Write(semdiff.Textconv("", src))
-			return err
+			return runTextconv(c.Context, env, textconvOptions{File: c.Args().First()})
 		},
 	}
+}
+
+// textconvOptions are textconv's argument.
+type textconvOptions struct {
+	File string // the document git hands over (a temporary file)
+}
+
+// runTextconv prints the stable rendering of one document.
+func runTextconv(ctx context.Context, env *Env, opts textconvOptions) error {
+	src, err := os.ReadFile(argFile(env, opts.File))
+	if err != nil {
+		return fmt.Errorf("textconv: %w", asTyped(err, opts.File))
+	}
+	// git hands us a temporary file: its name is not the milestone id.
+	_, err = env.Stdout.Write(semdiff.Textconv("", src))
+	return err
+}
+
+// argFile is a file argument as seen from the command's working
+// directory, env.Dir.
+func argFile(env *Env, name string) string {
+	if filepath.IsAbs(name) || env.Dir == "" {
+		return name
+	}
+	return filepath.Join(env.Dir, name)
+}
+
+// asTyped makes an error about a file argument name it as it was given.
+func asTyped(err error, name string) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		pe.Path = name
+	}
+	return err
 }

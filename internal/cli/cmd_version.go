@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"runtime"
 	"runtime/debug"
@@ -79,12 +80,22 @@ func newVersionCommand(env *Env) *cli.Command {
 			if err := nArgs(c, 0, 0, "[--json]"); err != nil {
 				return err
 			}
-			b := readBuildInfo()
-			if c.Bool("json") {
-				return writeJSON(env.Stdout, b)
-			}
-			_, err := fmt.Fprintln(env.Stdout, b.String())
-			return err
+			return runVersion(c.Context, env, versionOptions{JSON: c.Bool("json")})
 		},
 	}
+}
+
+// versionOptions are version's flags.
+type versionOptions struct {
+	JSON bool
+}
+
+// runVersion prints which build is running.
+func runVersion(ctx context.Context, env *Env, opts versionOptions) error {
+	b := readBuildInfo()
+	if opts.JSON {
+		return writeJSON(env.Stdout, b)
+	}
+	_, err := fmt.Fprintln(env.Stdout, b.String())
+	return err
 }

@@ -57,10 +57,16 @@ func recordJSON(r storage.Record) (json.RawMessage, error) {
 
 // writeRecordsJSON writes records as a JSON array (always an array, [] when empty).
 func writeRecordsJSON(w io.Writer, recs []storage.Record) error {
+	return writeObjectsJSON(w, len(recs), func(i int) ([]byte, error) { return recordJSON(recs[i]) })
+}
+
+// writeObjectsJSON writes n JSON objects, object(0) to object(n-1), as an
+// array with one object a line (always an array, [] when empty), in one write.
+func writeObjectsJSON(w io.Writer, n int, object func(i int) ([]byte, error)) error {
 	var b bytes.Buffer
 	b.WriteString("[")
-	for i, r := range recs {
-		obj, err := recordJSON(r)
+	for i := range n {
+		obj, err := object(i)
 		if err != nil {
 			return err
 		}
@@ -70,7 +76,7 @@ func writeRecordsJSON(w io.Writer, recs []storage.Record) error {
 		b.WriteString("\n  ")
 		b.Write(obj)
 	}
-	if len(recs) > 0 {
+	if n > 0 {
 		b.WriteString("\n")
 	}
 	b.WriteString("]\n")

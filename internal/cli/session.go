@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/urfave/cli/v2"
-
 	"github.com/git-milestone/git-milestone/internal/config"
 	"github.com/git-milestone/git-milestone/internal/eventlog"
 	"github.com/git-milestone/git-milestone/internal/gitrepo"
@@ -222,25 +220,6 @@ func (s *session) today() string { return s.env.Now().Format(time.DateOnly) }
 
 // now is the current time as a document timestamp.
 func (s *session) now() string { return s.env.Now().UTC().Format(time.RFC3339) }
-
-// openWithID checks that the command got exactly one ID argument, opens
-// a session with opener and resolves the id (or unique prefix). The caller
-// closes the session.
-func openWithID(c *cli.Context, env *Env, usage string, opener func(context.Context, *Env) (*session, error)) (*session, string, error) {
-	if err := nArgs(c, 1, 1, usage); err != nil {
-		return nil, "", err
-	}
-	s, err := opener(c.Context, env)
-	if err != nil {
-		return nil, "", err
-	}
-	id, err := s.resolve(c.Context, c.Args().First())
-	if err != nil {
-		s.close()
-		return nil, "", err
-	}
-	return s, id, nil
-}
 
 // resolve turns an id or unique prefix into an id.
 func (s *session) resolve(ctx context.Context, arg string) (string, error) {
