@@ -404,16 +404,12 @@ func (r *commitRun) load() error {
 	if r.set.signoff {
 		r.message = withSignoff(r.message, r.committer)
 	}
-	indexData, err := os.ReadFile(tx.indexPath())
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("read %s: %w", tx.indexPath(), err)
-	}
 	r.paths = make([]string, len(r.chs))
 	for i, c := range r.chs {
 		r.paths[i] = c.path
 	}
 	tx.recordPaths(r.paths) // before any work-tree file is written
-	if r.staged, err = tx.repo.IndexEntries(tx.indexPath(), indexData, r.paths); err != nil {
+	if r.staged, err = tx.repo.IndexEntriesOf(tx.indexPath(), r.paths); err != nil {
 		return err
 	}
 	for _, c := range r.chs {
