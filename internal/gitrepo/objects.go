@@ -173,15 +173,25 @@ func (r *Repo) WriteObjects(objs ...Object) ([]string, error) {
 		}
 		return ids, nil
 	}
-	var wg sync.WaitGroup
-	for _, p := range todo {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	if len(todo) > 1 && r.Fsyncs(FsyncLooseObject) {
+		// Each file is fsynced: overlap the waits.
+		var wg sync.WaitGroup
+		for _, p := range todo {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				p.tmp, p.err = r.writeLooseTemp(filepath.Dir(p.final), p.obj)
+			}()
+		}
+		wg.Wait()
+	} else {
+		// One after the other, so that they share one compressor (each
+		// new one costs ~1 MB of zeroed memory, more than compressing the
+		// few small objects of a commit).
+		for _, p := range todo {
 			p.tmp, p.err = r.writeLooseTemp(filepath.Dir(p.final), p.obj)
-		}()
+		}
 	}
-	wg.Wait()
 	var errs []error
 	for _, p := range todo {
 		if p.err != nil {
