@@ -240,22 +240,23 @@ func (r *Repo) writeLooseTemp(dir string, o Object) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	var zw *zlib.Writer
+	head := []byte(o.Type + " " + strconv.Itoa(len(o.Data)) + "\x00")
 	if len(o.Data) > storeAbove {
-		zw, _ = zlib.NewWriterLevel(f, zlib.NoCompression)
-	} else if zw, _ = r.zlibPool.Get().(*zlib.Writer); zw == nil {
-		zw, _ = zlib.NewWriterLevel(f, zlib.BestSpeed)
+		err = writeStored(f, head, o.Data)
 	} else {
-		zw.Reset(f)
-	}
-	_, err = zw.Write([]byte(o.Type + " " + strconv.Itoa(len(o.Data)) + "\x00"))
-	if err == nil {
-		_, err = zw.Write(o.Data)
-	}
-	if err == nil {
-		err = zw.Close()
-	}
-	if len(o.Data) <= storeAbove {
+		zw, _ := r.zlibPool.Get().(*zlib.Writer)
+		if zw == nil {
+			zw, _ = zlib.NewWriterLevel(f, zlib.BestSpeed)
+		} else {
+			zw.Reset(f)
+		}
+		_, err = zw.Write(head)
+		if err == nil {
+			_, err = zw.Write(o.Data)
+		}
+		if err == nil {
+			err = zw.Close()
+		}
 		r.zlibPool.Put(zw)
 	}
 	if err == nil && r.Fsyncs(FsyncLooseObject) {
