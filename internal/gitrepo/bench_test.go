@@ -64,3 +64,31 @@ func BenchmarkListTree10k(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkWriteCommitObjects writes what one commit of a milestone
+// writes after its blob (three trees and the commit, loose), in a fresh
+// process each time (a new Repo: no compressor is reused across commits).
+func BenchmarkWriteCommitObjects(b *testing.B) {
+	dir := gittest.Init(b)
+	tree := make([]byte, 0, 40<<10)
+	for i := 0; len(tree) < 40<<10; i++ {
+		tree = append(tree, fmt.Sprintf("100644 m-%05d.yaml\x00%020d", i, i)...)
+	}
+	i := 0
+	for b.Loop() {
+		r, err := gitrepo.Open(dir)
+		if err != nil {
+			b.Fatal(err)
+		}
+		i++
+		objs := []gitrepo.Object{
+			{Type: "blob", Data: fmt.Appendf(append([]byte(nil), tree...), "%d", i)},
+			{Type: "blob", Data: fmt.Appendf(nil, "tree a %d", i)},
+			{Type: "blob", Data: fmt.Appendf(nil, "tree b %d", i)},
+			{Type: "blob", Data: fmt.Appendf(nil, "commit %d", i)},
+		}
+		if _, err := r.WriteObjects(objs...); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

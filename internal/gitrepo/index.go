@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -63,6 +64,27 @@ func (r *Repo) IndexEntries(indexFile string, data []byte, paths []string) (map[
 		out[path] = append(out[path], IndexEntry{Path: path, Blob: f[1], Mode: uint32(mode), Stage: stage})
 	}
 	return out, nil
+}
+
+// IndexEntriesOf is IndexEntries on the current content of the index file
+// indexFile, which is mapped rather than copied into memory. A missing
+// index file has no entries.
+func (r *Repo) IndexEntriesOf(indexFile string, paths []string) (map[string][]IndexEntry, error) {
+	var out map[string][]IndexEntry
+	var scanErr error // IndexEntries' own error, which names the file
+	err := readMapped(indexFile, func(data []byte) error {
+		out, scanErr = r.IndexEntries(indexFile, data, paths)
+		return scanErr
+	})
+	switch {
+	case err == nil:
+		return out, nil
+	case scanErr != nil:
+		return nil, scanErr
+	case errors.Is(err, os.ErrNotExist):
+		return map[string][]IndexEntry{}, nil
+	}
+	return nil, fmt.Errorf("read index %s: %w", indexFile, err)
 }
 
 // errNeedGit: the index uses a feature scanIndex does not read.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
@@ -64,6 +65,13 @@ func TestIndexEntriesLikeLsFiles(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			mapped, err := r.IndexEntriesOf(indexFile, paths)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(mapped, got) {
+				t.Errorf("IndexEntriesOf (mapped) = %v, IndexEntries = %v", mapped, got)
+			}
 			for _, p := range paths {
 				var g []string
 				for _, e := range got[p] {
@@ -77,5 +85,19 @@ func TestIndexEntriesLikeLsFiles(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestIndexEntriesOfNoIndex: a repository without an index file (nothing
+// added yet) has no entries, and no error.
+func TestIndexEntriesOfNoIndex(t *testing.T) {
+	dir := gittest.Init(t)
+	r, err := gitrepo.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.IndexEntriesOf(filepath.Join(dir, ".git", "index"), []string{"a.txt"})
+	if err != nil || len(got) != 0 {
+		t.Fatalf("got %v, %v; want no entries and no error", got, err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
 	"os"
 	"path/filepath"
 )
@@ -15,37 +16,63 @@ import (
 // would for files whose content is what the entry records (the caller has
 // just written them): ctime, mtime, dev, ino, uid, gid and size, truncated
 // to 32 bits as git stores them; the trailing checksum is recomputed. It
-// patches the file in place of a scan (no git process), and falls back to
-// `git add --refresh` (on a copy) for an index it does not read itself
-// (split or sparse index). The new index is written beside indexFile and
-// renamed over it, so the caller may hold indexFile's lock.
+// patches a copy of the file itself (no git process): the index is mapped,
+// not read into memory, and written out in pieces around the patched
+// entries. It falls back to `git add --refresh` (on a copy) for an index
+// it does not read itself (split or sparse index). The new index is
+// written beside indexFile and renamed over it, so the caller may hold
+// indexFile's lock.
 func (r *Repo) SetIndexStat(indexFile string, paths []string) error {
 	if len(paths) == 0 {
 		return nil
 	}
-	data, err := os.ReadFile(indexFile)
-	if err != nil {
-		return fmt.Errorf("read index %s: %w", indexFile, err)
+	needGit := false
+	err := readMapped(indexFile, func(data []byte) error {
+		patches, err := r.statPatches(data, paths)
+		if errors.Is(err, errNeedGit) {
+			needGit = true
+			return nil
+		}
+		if err != nil || len(patches) == 0 {
+			return err
+		}
+		return writePatchedIndex(indexFile, data, patches)
+	})
+	if needGit {
+		return r.refreshViaCopy(indexFile, paths)
 	}
+	if err != nil {
+		return fmt.Errorf("set the stat data of index %s: %w", indexFile, err)
+	}
+	return nil
+}
+
+// statPatch is the new stat data (40 bytes: ctime, mtime, dev, ino, then
+// uid, gid, size after the 4 bytes of mode) of the entry at off.
+type statPatch struct {
+	off  int
+	stat [40]byte
+}
+
+// statPatches returns the patches of the stage-0 entries of paths in
+// data whose work-tree file is a regular file, in file order; errNeedGit
+// when the index needs git (or stat data is not available here).
+func (r *Repo) statPatches(data []byte, paths []string) ([]statPatch, error) {
 	want := make(map[string]bool, len(paths))
 	for _, p := range paths {
 		want[p] = true
 	}
 	var offsets []int
 	var names []string
-	err = walkIndex(data, func(name []byte, off int, stage int) {
+	if err := walkIndex(data, func(name []byte, off int, stage int) {
 		if stage == 0 && want[string(name)] {
 			offsets = append(offsets, off)
 			names = append(names, string(name))
 		}
-	})
-	if errors.Is(err, errNeedGit) {
-		return r.refreshViaCopy(indexFile, paths)
+	}); err != nil {
+		return nil, err
 	}
-	if err != nil {
-		return fmt.Errorf("read index %s: %w", indexFile, err)
-	}
-	changed := false
+	patches := make([]statPatch, 0, len(offsets))
 	for i, off := range offsets {
 		fi, err := os.Lstat(filepath.Join(r.WorkTree, filepath.FromSlash(names[i])))
 		if err != nil || !fi.Mode().IsRegular() {
@@ -53,32 +80,70 @@ func (r *Repo) SetIndexStat(indexFile string, paths []string) error {
 		}
 		st, ok := statOf(fi)
 		if !ok {
-			return r.refreshViaCopy(indexFile, paths)
+			return nil, errNeedGit
 		}
-		e := data[off : off+40]
+		p := statPatch{off: off}
+		copy(p.stat[:], data[off:off+40])
 		for i, v := range []uint32{st.ctimeSec, st.ctimeNsec, st.mtimeSec, st.mtimeNsec, st.dev, st.ino} {
-			binary.BigEndian.PutUint32(e[4*i:], v)
+			binary.BigEndian.PutUint32(p.stat[4*i:], v)
 		}
-		binary.BigEndian.PutUint32(e[28:], st.uid)
-		binary.BigEndian.PutUint32(e[32:], st.gid)
-		binary.BigEndian.PutUint32(e[36:], st.size)
-		changed = true
+		binary.BigEndian.PutUint32(p.stat[28:], st.uid)
+		binary.BigEndian.PutUint32(p.stat[32:], st.gid)
+		binary.BigEndian.PutUint32(p.stat[36:], st.size)
+		patches = append(patches, p)
 	}
-	if !changed {
-		return nil
-	}
+	return patches, nil
+}
+
+// writePatchedIndex writes data with the patches applied and a new
+// trailing checksum (unless it is zeros: index.skipHash) to a temporary
+// file beside indexFile, and renames it over indexFile. data is written
+// in pieces, never copied.
+func writePatchedIndex(indexFile string, data []byte, patches []statPatch) error {
 	const hashLen = 20
-	body := data[:len(data)-hashLen]
-	if !bytes.Equal(data[len(data)-hashLen:], make([]byte, hashLen)) { // index.skipHash leaves zeros
-		sum := sha1.Sum(body)
-		copy(data[len(data)-hashLen:], sum[:])
-	}
 	tmp := indexFile + ".stat-tmp"
-	if err := os.WriteFile(tmp, data, 0o666); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write index: %w", err)
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o666)
+	if err != nil {
+		return err
 	}
-	if err := os.Rename(tmp, indexFile); err != nil {
+	body := data[:len(data)-hashLen]
+	sum := data[len(body):]
+	var h hash.Hash
+	if !bytes.Equal(sum, make([]byte, hashLen)) {
+		h = sha1.New()
+	}
+	put := func(b []byte) error {
+		if h != nil {
+			h.Write(b)
+		}
+		_, err := f.Write(b)
+		return err
+	}
+	pos := 0
+	for i := 0; err == nil && i <= len(patches); i++ {
+		if i == len(patches) {
+			err = put(body[pos:])
+			break
+		}
+		p := &patches[i]
+		if err = put(body[pos:p.off]); err == nil {
+			err = put(p.stat[:])
+		}
+		pos = p.off + len(p.stat)
+	}
+	if err == nil {
+		if h != nil {
+			sum = h.Sum(nil)
+		}
+		_, err = f.Write(sum)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, indexFile)
+	}
+	if err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("write index: %w", err)
 	}

@@ -173,15 +173,25 @@ func (r *Repo) WriteObjects(objs ...Object) ([]string, error) {
 		}
 		return ids, nil
 	}
-	var wg sync.WaitGroup
-	for _, p := range todo {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	if len(todo) > 1 && r.Fsyncs(FsyncLooseObject) {
+		// Each file is fsynced: overlap the waits.
+		var wg sync.WaitGroup
+		for _, p := range todo {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				p.tmp, p.err = r.writeLooseTemp(filepath.Dir(p.final), p.obj)
+			}()
+		}
+		wg.Wait()
+	} else {
+		// One after the other, so that they share one compressor (each
+		// new one costs ~1 MB of zeroed memory, more than compressing the
+		// few small objects of a commit).
+		for _, p := range todo {
 			p.tmp, p.err = r.writeLooseTemp(filepath.Dir(p.final), p.obj)
-		}()
+		}
 	}
-	wg.Wait()
 	var errs []error
 	for _, p := range todo {
 		if p.err != nil {
@@ -230,22 +240,23 @@ func (r *Repo) writeLooseTemp(dir string, o Object) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	var zw *zlib.Writer
+	head := []byte(o.Type + " " + strconv.Itoa(len(o.Data)) + "\x00")
 	if len(o.Data) > storeAbove {
-		zw, _ = zlib.NewWriterLevel(f, zlib.NoCompression)
-	} else if zw, _ = r.zlibPool.Get().(*zlib.Writer); zw == nil {
-		zw, _ = zlib.NewWriterLevel(f, zlib.BestSpeed)
+		err = writeStored(f, head, o.Data)
 	} else {
-		zw.Reset(f)
-	}
-	_, err = zw.Write([]byte(o.Type + " " + strconv.Itoa(len(o.Data)) + "\x00"))
-	if err == nil {
-		_, err = zw.Write(o.Data)
-	}
-	if err == nil {
-		err = zw.Close()
-	}
-	if len(o.Data) <= storeAbove {
+		zw, _ := r.zlibPool.Get().(*zlib.Writer)
+		if zw == nil {
+			zw, _ = zlib.NewWriterLevel(f, zlib.BestSpeed)
+		} else {
+			zw.Reset(f)
+		}
+		_, err = zw.Write(head)
+		if err == nil {
+			_, err = zw.Write(o.Data)
+		}
+		if err == nil {
+			err = zw.Close()
+		}
 		r.zlibPool.Put(zw)
 	}
 	if err == nil && r.Fsyncs(FsyncLooseObject) {

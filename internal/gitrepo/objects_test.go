@@ -1,6 +1,7 @@
 package gitrepo_test
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand"
 	"os"
@@ -221,5 +222,29 @@ func TestEditTreeRefusals(t *testing.T) {
 	r.WriteObjects(objs...)
 	if got := git(t, dir, "ls-tree", id, "file"); !strings.HasPrefix(got, "100755 blob "+blob) {
 		t.Errorf("ls-tree = %s", got)
+	}
+}
+
+// TestWriteBigObjectsStored: objects above storeAbove are written as
+// stored zlib streams that git reads back byte for byte, and fsck agrees.
+func TestWriteBigObjectsStored(t *testing.T) {
+	dir := gittest.Init(t)
+	r, err := gitrepo.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := bytes.Repeat([]byte("title: a milestone of the roadmap\n"), 9000) // ~300 KB, several blocks
+	ids, err := r.WriteObjects(gitrepo.NewBlob(big), gitrepo.NewBlob([]byte("small\n")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := gittest.Run(dir, nil, "cat-file", "blob", ids[0]); err != nil || got != string(big) {
+		t.Errorf("git reads back %d bytes, want %d (%v)", len(got), len(big), err)
+	}
+	if o, err := r.ReadObject(ids[0]); err != nil || !bytes.Equal(o.Data, big) {
+		t.Errorf("ReadObject: %d bytes, %v", len(o.Data), err)
+	}
+	if out, err := gittest.Run(dir, nil, "fsck", "--strict"); err != nil {
+		t.Errorf("fsck: %v\n%s", err, out)
 	}
 }

@@ -291,8 +291,9 @@ func checkPath(p string) (string, error) {
 //
 //  1. the blobs are stored, then the index entries are updated (git
 //     update-index on a copy) and the copy replaces the index, while
-//     index.lock is held (from Begin to Close);
-//  2. then the trees and the commit are stored and the branch moves;
+//     index.lock is held (from Begin to Close); the trees and the commit
+//     are stored while git works (nothing names them yet);
+//  2. then the branch moves;
 //  3. then the work-tree files, already written and made durable under
 //     temporary names, are renamed into place.
 //
@@ -404,16 +405,12 @@ func (r *commitRun) load() error {
 	if r.set.signoff {
 		r.message = withSignoff(r.message, r.committer)
 	}
-	indexData, err := os.ReadFile(tx.indexPath())
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("read %s: %w", tx.indexPath(), err)
-	}
 	r.paths = make([]string, len(r.chs))
 	for i, c := range r.chs {
 		r.paths[i] = c.path
 	}
 	tx.recordPaths(r.paths) // before any work-tree file is written
-	if r.staged, err = tx.repo.IndexEntries(tx.indexPath(), indexData, r.paths); err != nil {
+	if r.staged, err = tx.repo.IndexEntriesOf(tx.indexPath(), r.paths); err != nil {
 		return err
 	}
 	for _, c := range r.chs {
@@ -478,6 +475,11 @@ func (r *commitRun) attempt(attempt int) (res Result, done bool, err error) {
 	if err != nil {
 		return Result{}, false, err
 	}
+	// The trees and the commit are stored while git updates the index
+	// (nothing names them until the branch moves).
+	if _, err := tx.repo.WriteObjects(objs...); err != nil {
+		return Result{}, false, err
+	}
 	if err := r.prepareWorkTree(modes); err != nil {
 		return Result{}, false, err
 	}
@@ -487,7 +489,7 @@ func (r *commitRun) attempt(attempt int) (res Result, done bool, err error) {
 	if res.NoChange {
 		return res, true, nil
 	}
-	err = r.moveBranch(head, res.Commit, objs)
+	err = r.moveBranch(head, res.Commit)
 	if err == nil {
 		res.Retries = attempt - 1
 		tx.trace("ref")
@@ -590,13 +592,11 @@ func (r *commitRun) installIndex(head gitrepo.Head, commit string) error {
 	return nil
 }
 
-// moveBranch is step 2: it stores the trees and the commit (trace step
-// "objects") and moves the branch, or the detached HEAD, from head to
-// commit. It fails with gitrepo.ErrRefChanged if the branch moved.
-func (r *commitRun) moveBranch(head gitrepo.Head, commit string, objs []gitrepo.Object) error {
-	if _, err := r.tx.repo.WriteObjects(objs...); err != nil {
-		return err
-	}
+// moveBranch is step 2, once the trees and the commit are stored and our
+// index is in place (trace step "objects"): it moves the branch, or the
+// detached HEAD, from head to commit. It fails with gitrepo.ErrRefChanged
+// if the branch moved.
+func (r *commitRun) moveBranch(head gitrepo.Head, commit string) error {
 	r.tx.trace("objects")
 	u := gitrepo.RefUpdate{Name: head.Ref, Old: head.Hash, New: commit,
 		Message: reflogMessage(r.message, head.Unborn), Committer: r.committer, LogHEAD: true}
