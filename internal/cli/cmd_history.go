@@ -13,6 +13,7 @@ import (
 	"github.com/git-milestone/git-milestone/internal/gitrepo"
 	"github.com/git-milestone/git-milestone/internal/history"
 	"github.com/git-milestone/git-milestone/internal/milestone"
+	"github.com/git-milestone/git-milestone/internal/opener"
 )
 
 func newHistoryCommand(env *Env) *cli.Command {
@@ -64,7 +65,7 @@ func runHistory(ctx context.Context, env *Env, opts historyOptions) error {
 	if err != nil {
 		return err
 	}
-	if kind, _ := config.ReadBackend(repo.WorkTree); kind == config.Database {
+	if kind, _ := config.ReadBackend(repo.WorkTree); kind != "" && !opener.InWorkTree(kind) {
 		env.warn("the database is the store in this repository: history shows only what git recorded of .milestones/ (before the move to the database)")
 	}
 	h, err := mineHead(repo)

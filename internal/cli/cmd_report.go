@@ -8,8 +8,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/git-milestone/git-milestone/internal/config"
 	"github.com/git-milestone/git-milestone/internal/history"
+	"github.com/git-milestone/git-milestone/internal/opener"
 	"github.com/git-milestone/git-milestone/internal/report"
 	"github.com/git-milestone/git-milestone/internal/storage"
 )
@@ -111,7 +111,7 @@ func reportInput(ctx context.Context, env *Env, noCache bool) (*session, report.
 	}
 	s.warnProblems(problems)
 	p := report.Project{Name: projectName(s.repo, s.cfg), Milestones: milestonesOf(recs)}
-	if s.kind != config.Database {
+	if opener.InWorkTree(s.kind) {
 		h, err := mineHead(s.repo)
 		if err != nil {
 			return s, report.Input{}, err

@@ -80,7 +80,7 @@ func openRollup(ctx context.Context, env *Env, opts rollupOptions) (*session, []
 	if err != nil {
 		return nil, nil, err
 	}
-	if s.kind != config.Database {
+	if opener.InWorkTree(s.kind) {
 		return nil, nil, refused("--all-projects reads every project of a shared PostgreSQL database, and this repository uses the %s backend (its milestones are its own): "+
 			"run it from a repository in database mode with PostgreSQL", s.kind)
 	}
