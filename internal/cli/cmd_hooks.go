@@ -185,21 +185,31 @@ func newHookCommand(env *Env) *cli.Command {
 			if err := nArgs(c, 1, -1, "NAME [ARGS]"); err != nil {
 				return err
 			}
-			name := c.Args().First()
-			args := c.Args().Tail()
-			switch name {
-			case "pre-commit":
-				return preCommitHook(c.Context, env)
-			case "post-merge", "post-checkout", "post-rewrite":
-				// A post-* hook never fails a git command: problems are warnings.
-				if err := refreshHook(c.Context, env, name, args); err != nil {
-					fmt.Fprintf(env.Stderr, "git-milestone: %s hook: %v (the index will refresh on the next command)\n", name, err)
-				}
-				return nil
-			}
-			return refused("hook: unknown hook %q (pre-commit, post-merge, post-checkout, post-rewrite)", name)
+			return runHook(c.Context, env, hookRunOptions{Name: c.Args().First(), Args: c.Args().Tail()})
 		},
 	}
+}
+
+// hookRunOptions are the arguments of `hook`: the hook's name and what git
+// passed it.
+type hookRunOptions struct {
+	Name string
+	Args []string
+}
+
+// runHook does what the installed hook script opts.Name asks.
+func runHook(ctx context.Context, env *Env, opts hookRunOptions) error {
+	switch opts.Name {
+	case "pre-commit":
+		return preCommitHook(ctx, env)
+	case "post-merge", "post-checkout", "post-rewrite":
+		// A post-* hook never fails a git command: problems are warnings.
+		if err := refreshHook(ctx, env, opts.Name, opts.Args); err != nil {
+			fmt.Fprintf(env.Stderr, "git-milestone: %s hook: %v (the index will refresh on the next command)\n", opts.Name, err)
+		}
+		return nil
+	}
+	return refused("hook: unknown hook %q (pre-commit, post-merge, post-checkout, post-rewrite)", opts.Name)
 }
 
 // preCommitHook refuses a commit whose staged milestone documents are

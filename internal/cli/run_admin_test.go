@@ -461,3 +461,34 @@ func TestRunInit(t *testing.T) {
 		t.Errorf("%d commits after a second init", n)
 	}
 }
+
+func TestRunHook(t *testing.T) {
+	r := newTestRepo(t)
+	r.main("create", "One")
+	ctx := context.Background()
+
+	// pre-commit judges the staged document, not the work tree's.
+	bad := filepath.Join(r.dir, ".milestones/active/bad.yaml")
+	if err := os.WriteFile(bad, []byte("title: Bad\nstatus: nonsense\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r.git("add", ".milestones/active/bad.yaml")
+	if err := os.WriteFile(bad, []byte("title: Bad\nstatus: planned\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env, _, errOut := r.env()
+	err := runHook(ctx, env, hookRunOptions{Name: "pre-commit"})
+	if err == nil || !strings.Contains(errOut.String(), ".milestones/active/bad.yaml:2") || !strings.Contains(errOut.String(), "nonsense") {
+		t.Errorf("pre-commit with an invalid staged document: %v\n%s", err, errOut)
+	}
+	r.git("add", ".milestones/active/bad.yaml")
+	env, _, _ = r.env()
+	if err := runHook(ctx, env, hookRunOptions{Name: "pre-commit"}); err != nil {
+		t.Errorf("pre-commit with the document fixed: %v", err)
+	}
+
+	env, _, _ = r.env()
+	if err := runHook(ctx, env, hookRunOptions{Name: "post-nothing"}); err == nil || !strings.Contains(err.Error(), `unknown hook "post-nothing"`) || ExitCode(err) != ExitRefused {
+		t.Errorf("an unknown hook: %v", err)
+	}
+}
