@@ -31,8 +31,9 @@ if [ -n "${GIT_MILESTONE_BINARY:-}" ]; then
 else
   command -v go >/dev/null 2>&1 || { echo "install.sh: Go is required (https://go.dev/dl/)" >&2; exit 1; }
   # -buildvcs=auto stamps the commit and its date into `git milestone --version`
-  # when building from a git checkout.
-  go build -trimpath -buildvcs=auto -o "$bindir/git-milestone" ./cmd/git-milestone
+  # when building from a git checkout. CGO_ENABLED=0: a static binary starts
+  # without the dynamic loader and libc (~0.5 ms and 1.5 MiB less per command).
+  CGO_ENABLED=0 go build -trimpath -buildvcs=auto -o "$bindir/git-milestone" ./cmd/git-milestone
 fi
 echo "installed $bindir/git-milestone"
 "$bindir/git-milestone" man > "$mandir/git-milestone.1"
