@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"path"
 	"path/filepath"
 	"runtime"
@@ -248,6 +249,11 @@ func (ix *Index) refreshOnce(ctx context.Context, fs *filestore.Store, paths []s
 		done := 0
 		rebuild(0, total)
 		progress = func() { done++; rebuild(done, total) }
+	}
+	if rebuild != nil || len(p.actions) > bigWrite {
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA cache_size = %d`, -writeCacheKiB)); err != nil {
+			return Report{}, ix.wrap("refresh", err)
+		}
 	}
 	// Parse while writing (prepared actions pass straight through).
 	wait := prepareAll(ctx, fs, p.actions, 0)
