@@ -11,7 +11,6 @@ import (
 
 	"github.com/git-milestone/git-milestone/internal/config"
 	"github.com/git-milestone/git-milestone/internal/eventlog"
-	"github.com/git-milestone/git-milestone/internal/githooks"
 	"github.com/git-milestone/git-milestone/internal/gitrepo"
 	"github.com/git-milestone/git-milestone/internal/opener"
 	"github.com/git-milestone/git-milestone/internal/safefs"
@@ -108,15 +107,7 @@ func runInit(ctx context.Context, env *Env, opts initOptions) error {
 	// A store with an index gets its hooks as `setup` gives them to every
 	// clone: they keep the index fresh.
 	if opts.Hooks || indexed {
-		o, err := hookLocations(ctx, env)
-		if err != nil {
-			return err
-		}
-		rep, err := githooks.Install(o)
-		if err != nil {
-			return err
-		}
-		return printHookReport(env, false, rep)
+		return installHooks(ctx, env)
 	}
 	return nil
 }

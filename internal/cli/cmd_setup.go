@@ -112,6 +112,12 @@ func setupIndexHooks(ctx context.Context, env *Env, b storage.Backend) error {
 	if !indexed {
 		return nil
 	}
+	return installHooks(ctx, env)
+}
+
+// installHooks installs the git hooks where git looks for them and says
+// what it did.
+func installHooks(ctx context.Context, env *Env) error {
 	o, err := hookLocations(ctx, env)
 	if err != nil {
 		return err
