@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/git-milestone/git-milestone/internal/milestone"
 	"github.com/git-milestone/git-milestone/internal/safefs"
@@ -17,15 +16,14 @@ import (
 // data its file had when it was read, in one file of the git directory
 // (never in the work tree: nothing to ignore, nothing a repository can
 // plant). A document is taken from it only while its file's stat data
-// (size, mtime, ctime, inode, device) is unchanged and not "racy": a file
-// whose mtime or ctime is within racyMargin of the moment it was checked
-// could have been rewritten in the same timestamp tick, so it is read
-// again (git's racy rule). Every file is still lstat'ed on every LoadAll:
+// (size, mtime, ctime, inode, device) is unchanged and not "racy" (see
+// Racy): a file whose mtime or ctime is too close to the moment it was
+// checked could have been rewritten in the same timestamp tick, so it is
+// read again (git's racy rule). Every file is still lstat'ed on every LoadAll:
 // an edit in place, a checkout, a stash are seen by the next command.
 const (
 	docCacheName  = "milestone-docs.cache"
 	docCacheMagic = "git-milestone document cache 1\n"
-	racyMargin    = int64(2 * time.Second)
 )
 
 // statKey is the stat data a cached document is valid for.
@@ -33,8 +31,6 @@ type statKey struct {
 	size, mtime, ctime int64
 	ino, dev           uint64
 }
-
-func (k statKey) newest() int64 { return max(k.mtime, k.ctime) }
 
 // cachedDoc is one document as cached.
 type cachedDoc struct {
@@ -45,7 +41,7 @@ type cachedDoc struct {
 }
 
 func (c *cachedDoc) trusted(st statKey) bool {
-	return c.st == st && c.st.newest()+racyMargin < c.checked
+	return c.st == st && !Racy(c.st.mtime, c.st.ctime, c.checked)
 }
 
 func (s *Store) docCachePath() string { return filepath.Join(s.repo.GitDir, docCacheName) }

@@ -265,8 +265,8 @@ func TestRacyRule(t *testing.T) {
 		want    int // actions
 	}{
 		{"checked in the same tick: re-read", st.newest(), 1},
-		{"checked within the margin: re-read", st.newest() + racyMargin - 1, 1},
-		{"checked well after: stat data trusted", st.newest() + racyMargin + 1, 0},
+		{"checked within the margin: re-read", st.newest() + filestore.FineRacyMargin - 1, 1},
+		{"checked well after: stat data trusted", st.newest() + filestore.FineRacyMargin + 1, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p, err := diff(ctx, fs, stale(tc.checked), diffOptions{paths: []string{rel}})
@@ -285,8 +285,14 @@ func TestRacyRule(t *testing.T) {
 		})
 	}
 
-	// End to end with the real clock: a fresh file is racy, re-read at the
-	// next refresh (same content: nothing to write while still racy).
+	// End to end with the real clock: a file written "now" is racy (its
+	// time is set ahead, so that a slow machine cannot age it past the
+	// margin before the check), re-read at the next refresh (same content:
+	// nothing to write while still racy).
+	ahead := time.Now().Add(time.Second)
+	if err := os.Chtimes(filepath.Join(dir, filepath.FromSlash(rel)), ahead, ahead); err != nil {
+		t.Fatal(err)
+	}
 	ix, _ := openIndex(t, dir)
 	ix.tuning.now = nil
 	refresh(t, ix, fs)

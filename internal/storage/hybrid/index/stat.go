@@ -4,15 +4,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"time"
-)
 
-// racyMargin is how close to the time it was checked a file's mtime or
-// ctime may be before the stat data alone is not trusted: such an entry is
-// "racy" (as in git) and is re-checked by content at the next refresh,
-// because a write in the same timestamp tick could leave size and times
-// unchanged. Two seconds also covers file systems with coarse timestamps.
-const racyMargin = int64(2 * time.Second)
+	"github.com/git-milestone/git-milestone/internal/storage/filestore"
+)
 
 // File types in fileStat.Type.
 const (
@@ -55,8 +49,9 @@ type entry struct {
 }
 
 // racy reports whether the entry's stat data could miss a write made in
-// the same timestamp tick as the check that recorded it.
-func (e *entry) racy() bool { return e.st.newest()+racyMargin >= e.checked }
+// the same timestamp tick as the check that recorded it (filestore.Racy):
+// such an entry is re-checked by content at the next refresh.
+func (e *entry) racy() bool { return filestore.Racy(e.st.Mtime, e.st.Ctime, e.checked) }
 
 const buckets = 256
 
