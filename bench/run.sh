@@ -36,7 +36,7 @@ code_files=${CODE_FILES:-20000}
 runs=${RUNS:-20}
 mkdir -p "$work/bin"
 $side_by_side || command -v hyperfine >/dev/null || { echo "bench: hyperfine is required (apt-get install hyperfine)" >&2; exit 1; }
-CGO_ENABLED=0 go build -trimpath -o "$work/bin/git-milestone" ./cmd/git-milestone # as install.sh builds it
+CGO_ENABLED=0 go build -trimpath -tags urfave_cli_no_docs -o "$work/bin/git-milestone" ./cmd/git-milestone # as install.sh builds it
 export PATH="$work/bin:$PATH"
 export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@example.com GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@example.com
 

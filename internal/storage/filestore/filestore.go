@@ -370,6 +370,16 @@ func (s *Store) LoadAll(ctx context.Context) ([]storage.Record, []storage.Proble
 	var misses atomic.Int64
 	// Workers take the next file from an atomic counter: no channel
 	// hand-off per file, which costs more than a decode.
+	folders := map[string]folderStat{}
+	for _, folder := range Folders {
+		dir := filepath.Join(s.repo.WorkTree, filepath.FromSlash(Dir+"/"+folder))
+		folders[Dir+"/"+folder] = openFolderStat(dir)
+	}
+	defer func() {
+		for _, d := range folders {
+			d.close()
+		}
+	}()
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for w := 0; w < min(runtime.GOMAXPROCS(0), len(files)/32+1); w++ {
@@ -379,8 +389,9 @@ func (s *Store) LoadAll(ctx context.Context) ([]storage.Record, []storage.Proble
 			for i := int(next.Add(1) - 1); i < len(files); i = int(next.Add(1) - 1) {
 				f := files[i]
 				paths[i] = f.Path
-				fi, _ := os.Lstat(filepath.Join(s.repo.WorkTree, filepath.FromSlash(f.Path)))
-				st, ok := statKeyOf(fi)
+				folder, name := path.Split(f.Path)
+				folder = strings.TrimSuffix(folder, "/")
+				st, ok := folders[folder].statKey(name)
 				old := cache[f.Path]
 				recs[i], fresh[i], errs[i] = s.loadCached(f, st, ok, old, t0)
 				if fresh[i] != old {

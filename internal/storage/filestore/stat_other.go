@@ -2,8 +2,27 @@
 
 package filestore
 
-import "io/fs"
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+)
 
 // sysStatKey: without inode numbers and ctime the stat data cannot vouch
 // for a document, so nothing is cached.
 func sysStatKey(fs.FileInfo) (statKey, bool) { return statKey{}, false }
+
+// folderStat stats the documents of one folder (here by path).
+type folderStat struct{ dir string }
+
+func openFolderStat(dir string) folderStat { return folderStat{dir: dir} }
+
+func (d folderStat) statKey(name string) (statKey, bool) {
+	fi, err := os.Lstat(filepath.Join(d.dir, name))
+	if err != nil {
+		return statKey{}, false
+	}
+	return statKeyOf(fi)
+}
+
+func (folderStat) close() {}
