@@ -110,9 +110,20 @@ func statusRank(s milestone.Status) int {
 
 // Sort orders recs by key, stably.
 func Sort(key string, recs []Record) {
-	sort.SliceStable(recs, func(i, j int) bool {
-		return Less(key, &recs[i].Milestone, &recs[j].Milestone)
+	// Sort positions, then move each record once: a Record is a few
+	// hundred bytes, and swapping them is most of sorting 1,000.
+	order := make([]int, len(recs))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(i, j int) bool {
+		return Less(key, &recs[order[i]].Milestone, &recs[order[j]].Milestone)
 	})
+	sorted := make([]Record, len(recs))
+	for i, k := range order {
+		sorted[i] = recs[k]
+	}
+	copy(recs, sorted)
 }
 
 // Limit truncates recs to n when n > 0.

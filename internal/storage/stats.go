@@ -23,9 +23,9 @@ type StatsEntry struct {
 	CreatedAt string `json:"created_at"`
 }
 
-// Summarize computes Stats over every record (open and closed); today is
-// YYYY-MM-DD for the overdue count. Oldest and newest go by created_at;
-// ties go to the smallest id (recs are in id order).
+// Summarize computes Stats over every record (open and closed), in any
+// order; today is YYYY-MM-DD for the overdue count. Oldest and newest go
+// by created_at; ties go to the smallest id.
 func Summarize(recs []Record, today string) Stats {
 	s := Stats{ByStatus: map[string]int{}, ByPriority: map[string]int{}}
 	for _, st := range milestone.Statuses {
@@ -46,10 +46,10 @@ func Summarize(recs []Record, today string) Stats {
 			continue
 		}
 		e := &StatsEntry{ID: m.ID, Title: m.Title, CreatedAt: m.CreatedAt}
-		if s.Oldest == nil || m.CreatedAt < s.Oldest.CreatedAt {
+		if s.Oldest == nil || m.CreatedAt < s.Oldest.CreatedAt || m.CreatedAt == s.Oldest.CreatedAt && m.ID < s.Oldest.ID {
 			s.Oldest = e
 		}
-		if s.Newest == nil || m.CreatedAt > s.Newest.CreatedAt {
+		if s.Newest == nil || m.CreatedAt > s.Newest.CreatedAt || m.CreatedAt == s.Newest.CreatedAt && m.ID < s.Newest.ID {
 			s.Newest = e
 		}
 	}

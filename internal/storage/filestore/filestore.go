@@ -452,6 +452,16 @@ func Filter(all []storage.Record, q storage.Query) []storage.Record {
 	return storage.Limit(q.Limit, out)
 }
 
+// Stats implements storage.Statser: every record summarized as List would
+// give them, without List's sort.
+func (s *Store) Stats(ctx context.Context, today string) (storage.Stats, []storage.Problem, error) {
+	recs, problems, err := s.LoadAll(ctx)
+	if err != nil {
+		return storage.Stats{}, nil, err
+	}
+	return storage.Summarize(recs, today), problems, nil
+}
+
 // Update implements storage.Backend: per-milestone locks, then one txn.
 func (s *Store) Update(ctx context.Context, opts storage.UpdateOptions, fn func(storage.Tx) error) (storage.Result, error) {
 	ids := append([]string(nil), opts.Lock...)

@@ -1,0 +1,66 @@
+package storage
+
+import (
+	"math/rand"
+	"reflect"
+	"sort"
+	"testing"
+
+	"github.com/git-milestone/git-milestone/internal/milestone"
+)
+
+// fixtureRecords has ties in created_at and due, to test orders.
+func fixtureRecords() []Record {
+	var recs []Record
+	for i, id := range []string{"e", "b", "d", "a", "c", "f", "g"} {
+		m := milestone.Milestone{ID: id, Title: "T " + id, Status: milestone.Statuses[i%len(milestone.Statuses)],
+			Priority: milestone.Priorities[i%len(milestone.Priorities)], CreatedAt: []string{"2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z"}[i%2]}
+		if i%3 == 0 {
+			m.Due = "2026-03-01"
+		}
+		recs = append(recs, Record{Milestone: m})
+	}
+	return recs
+}
+
+// TestSummarizeAnyOrder checks that Summarize gives the same Stats
+// whatever the order of the records: ties in created_at go to the
+// smallest id.
+func TestSummarizeAnyOrder(t *testing.T) {
+	recs := fixtureRecords()
+	byID := append([]Record(nil), recs...)
+	sort.Slice(byID, func(i, j int) bool { return byID[i].Milestone.ID < byID[j].Milestone.ID })
+	want := Summarize(byID, "2026-06-01")
+	if want.Oldest == nil || want.Oldest.ID != "c" || want.Newest == nil || want.Newest.ID != "a" {
+		t.Fatalf("by id: oldest %+v newest %+v, want c and a", want.Oldest, want.Newest)
+	}
+	rng := rand.New(rand.NewSource(1))
+	for i := 0; i < 50; i++ {
+		rng.Shuffle(len(recs), func(i, j int) { recs[i], recs[j] = recs[j], recs[i] })
+		if got := Summarize(recs, "2026-06-01"); !reflect.DeepEqual(got, want) {
+			t.Fatalf("order %v: %+v, want %+v", ids(recs), got, want)
+		}
+	}
+}
+
+// TestSortStable checks Sort against a stable sort of the records
+// themselves, for every key.
+func TestSortStable(t *testing.T) {
+	for _, key := range append([]string{""}, SortKeys...) {
+		recs := fixtureRecords()
+		want := append([]Record(nil), recs...)
+		sort.SliceStable(want, func(i, j int) bool { return Less(key, &want[i].Milestone, &want[j].Milestone) })
+		Sort(key, recs)
+		if !reflect.DeepEqual(ids(recs), ids(want)) {
+			t.Errorf("sort %q: %v, want %v", key, ids(recs), ids(want))
+		}
+	}
+}
+
+func ids(recs []Record) []string {
+	out := make([]string, len(recs))
+	for i, r := range recs {
+		out[i] = r.Milestone.ID
+	}
+	return out
+}
