@@ -407,32 +407,28 @@ func (ix *Index) Stats(ctx context.Context, today string) (storage.Stats, error)
 	for _, p := range milestone.Priorities {
 		s.ByPriority[string(p)] = 0
 	}
-	for _, g := range []struct {
-		col string
-		m   map[string]int
-	}{{"status", s.ByStatus}, {"priority", s.ByPriority}} {
-		rows, err := db.QueryContext(ctx, `SELECT `+g.col+`, count(*) FROM milestones GROUP BY `+g.col)
-		if err != nil {
+	// One pass over idx_stats: every (status, priority) pair with its
+	// count and how many of it are due before today.
+	rows, err := db.QueryContext(ctx, `SELECT status, priority, count(*), count(CASE WHEN due < ? THEN 1 END)
+	    FROM milestones INDEXED BY idx_stats GROUP BY status, priority`, today)
+	if err != nil {
+		return s, ix.wrap("stats", err)
+	}
+	for rows.Next() {
+		var st, pr string
+		var n, late int
+		if err := rows.Scan(&st, &pr, &n, &late); err != nil {
+			rows.Close()
 			return s, ix.wrap("stats", err)
 		}
-		for rows.Next() {
-			var k string
-			var n int
-			if err := rows.Scan(&k, &n); err != nil {
-				rows.Close()
-				return s, ix.wrap("stats", err)
-			}
-			g.m[k] += n
-			if g.col == "status" {
-				s.Total += n
-			}
-		}
-		if err := rows.Close(); err != nil {
-			return s, ix.wrap("stats", err)
+		s.Total += n
+		s.ByStatus[st] += n
+		s.ByPriority[pr] += n
+		if !milestone.Status(st).Closed() {
+			s.Overdue += late
 		}
 	}
-	err = db.QueryRowContext(ctx, `SELECT count(*) FROM milestones m WHERE m.status IN (`+openStatuses()+`) AND m.due < ?`, today).Scan(&s.Overdue)
-	if err != nil {
+	if err := rows.Close(); err != nil {
 		return s, ix.wrap("stats", err)
 	}
 	// Oldest and newest by created_at; ties go to the smallest id, as
