@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -198,7 +199,7 @@ func (r *Repo) PathLog(start string, paths []string) ([]PathCommit, error) {
 		"--no-color", "--diff-merges=first-parent", "--src-prefix=a/", "--dst-prefix=b/", "--no-relative",
 		"--no-show-signature", start, "--"}
 	args = append(args, paths...)
-	out, err := r.git(nil, nil, args...)
+	out, err := r.git(walkEnv(), nil, args...)
 	if err != nil {
 		return nil, fmt.Errorf("git log %s: %w", strings.Join(paths, " "), err)
 	}
@@ -223,7 +224,7 @@ func (r *Repo) TreeLog(start string, dirs []string, suffix string) ([]PathCommit
 	for _, d := range dirs {
 		args = append(args, strings.TrimSuffix(d, "/")+"/")
 	}
-	out, err := r.git(nil, nil, args...)
+	out, err := r.git(walkEnv(), nil, args...)
 	if err != nil {
 		return nil, fmt.Errorf("git log %s: %w", strings.Join(dirs, " "), err)
 	}
@@ -244,6 +245,20 @@ func (r *Repo) TreeLog(start string, dirs []string, suffix string) ([]PathCommit
 		}
 		return "", nil
 	})
+}
+
+// walkEnv is the environment of a git log that walks many commits: glibc's
+// malloc keeps the memory it frees (trim threshold and top pad raised),
+// where by default it gave back and took again the pages of every large
+// tree git inflates, one brk pair per commit: at 10,000 documents in a
+// folder, 1,000 commits of one milestone spent 0.4 s of system time in
+// page faults, about as much as the walk itself. A GLIBC_TUNABLES of the
+// user's own is left alone; other C libraries ignore it.
+func walkEnv() map[string]string {
+	if os.Getenv("GLIBC_TUNABLES") != "" {
+		return nil
+	}
+	return map[string]string{"GLIBC_TUNABLES": "glibc.malloc.trim_threshold=268435456:glibc.malloc.top_pad=16777216"}
 }
 
 // parsePathLog reads the output of PathLog's git log.

@@ -19,6 +19,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -59,26 +60,26 @@ func (e *VerifyError) Error() string {
 // the same document bytes (content hash) and the same parsed fields,
 // including unknown keys and timestamps.
 func Verify(src, dst []storage.Record) error {
-	byID := make(map[string]storage.Record, len(dst))
-	for _, r := range dst {
-		byID[r.Milestone.ID] = r
+	byID := make(map[string]int, len(dst)) // indexes: a map of records copies them all
+	for i := range dst {
+		byID[dst[i].Milestone.ID] = i
 	}
 	var bad []Mismatch
-	for _, s := range src {
+	for i := range src {
+		s := &src[i]
 		id := s.Milestone.ID
-		d, ok := byID[id]
+		j, ok := byID[id]
 		if !ok {
 			bad = append(bad, Mismatch{id, "missing in the copy"})
 			continue
 		}
+		d := &dst[j]
 		delete(byID, id)
-		if Hash(s) != Hash(d) {
+		if !bytes.Equal(s.Source, d.Source) {
 			bad = append(bad, Mismatch{id, "document content differs"})
 			continue
 		}
-		sj, err1 := s.Milestone.JSON()
-		dj, err2 := d.Milestone.JSON()
-		if err1 != nil || err2 != nil || !bytes.Equal(sj, dj) {
+		if !sameFields(&s.Milestone, &d.Milestone) {
 			bad = append(bad, Mismatch{id, "fields differ"})
 		}
 	}
@@ -90,6 +91,30 @@ func Verify(src, dst []storage.Record) error {
 		return &VerifyError{Mismatches: bad}
 	}
 	return nil
+}
+
+// sameFields reports whether a and b have the same JSON object. Without
+// unknown keys the known fields are compared directly (equal fields give
+// equal objects; encoding both costs ~40 us, 4 s of CPU at 100,000); when
+// they differ, or either has unknown keys, the objects are compared.
+func sameFields(a, b *milestone.Milestone) bool {
+	if len(a.Extra) == 0 && len(b.Extra) == 0 && knownEqual(a, b) {
+		return true
+	}
+	aj, err1 := a.JSON()
+	bj, err2 := b.JSON()
+	return err1 == nil && err2 == nil && bytes.Equal(aj, bj)
+}
+
+// knownEqual compares the known fields of a and b (a nil list equals an
+// empty one, as in JSON).
+func knownEqual(a, b *milestone.Milestone) bool {
+	progress := a.Progress == nil && b.Progress == nil ||
+		a.Progress != nil && b.Progress != nil && *a.Progress == *b.Progress
+	return progress && a.ID == b.ID && a.Title == b.Title && a.Status == b.Status && a.Priority == b.Priority &&
+		a.Owner == b.Owner && a.Start == b.Start && a.Due == b.Due && a.Description == b.Description &&
+		a.CreatedAt == b.CreatedAt && a.UpdatedAt == b.UpdatedAt && a.ClosedAt == b.ClosedAt &&
+		slices.Equal(a.Labels, b.Labels) && slices.Equal(a.DependsOn, b.DependsOn)
 }
 
 // BackupFile is the archive Backup writes in its folder.

@@ -75,3 +75,43 @@ func TestBackup(t *testing.T) {
 		t.Fatal("a hostile id was written")
 	}
 }
+
+// TestSameFieldsSeesEveryKnownField changes each field of the field table
+// in turn: the direct comparison must see every one (a field added to the
+// table and forgotten there would let Verify pass a copy that lost it).
+func TestSameFieldsSeesEveryKnownField(t *testing.T) {
+	p := 3
+	base := milestone.Milestone{ID: "a", Title: "T", Status: milestone.Active, Priority: milestone.High,
+		Owner: "o", Start: "2026-01-01", Due: "2026-02-01", Labels: []string{"x"}, DependsOn: []string{"b"},
+		Progress: &p, Description: "d", CreatedAt: "2026-01-01T00:00:00Z", UpdatedAt: "2026-01-02T00:00:00Z",
+		ClosedAt: "2026-01-03T00:00:00Z"}
+	if !sameFields(&base, &base) || !knownEqual(&base, &base) {
+		t.Fatal("a milestone differs from itself")
+	}
+	for _, f := range milestone.Fields {
+		changed := base.Clone()
+		var v any = "changed"
+		switch f.Kind {
+		case milestone.KindList:
+			v = []string{"changed"}
+		case milestone.KindInt:
+			v = 99
+		}
+		if !changed.SetKnown(f.Key, v, true) {
+			t.Fatalf("%s: not settable", f.Key)
+		}
+		if knownEqual(&base, &changed) || sameFields(&base, &changed) {
+			t.Errorf("a change of %s is not seen", f.Key)
+		}
+	}
+	empty, nilLists := base.Clone(), base.Clone()
+	empty.Labels, nilLists.Labels = []string{}, nil
+	if !sameFields(&empty, &nilLists) {
+		t.Error("an empty list differs from none")
+	}
+	withExtra := base.Clone()
+	withExtra.Extra = []milestone.Field{{Key: "x-cost", Value: 1}}
+	if sameFields(&base, &withExtra) {
+		t.Error("an unknown key is not seen")
+	}
+}

@@ -94,10 +94,11 @@ type dialect struct {
 	refuseForeign  func(s *Store, ctx context.Context) error
 	lockMigration  func(ctx context.Context, tx *sql.Tx) error
 
-	// importRows bulk-loads checked rows in one transaction (import.go):
-	// binary COPY on PostgreSQL, prepared inserts with explicit rowids on
-	// SQLite.
-	importRows func(s *Store, ctx context.Context, rows []row, progress func(int)) error
+	// importRows bulk-loads the rows of a stream in one transaction
+	// (import.go): binary COPY on PostgreSQL, chunk by chunk while the
+	// next chunk is being prepared; prepared inserts with explicit rowids
+	// on SQLite.
+	importRows func(s *Store, ctx context.Context, rows *rowStream, progress func(int)) error
 }
 
 var sqliteDialect = &dialect{

@@ -35,18 +35,83 @@ func (s *Store) chunk() int {
 // written. progress, if not nil, is called now and then with how much is
 // done, counted in records: it grows to len(recs).
 func (s *Store) Import(ctx context.Context, recs []storage.Record, progress func(done int)) error {
-	rows, err := prepareRows(recs)
-	if err != nil {
-		return err
-	}
 	if progress == nil {
 		progress = func(int) {}
 	}
+	rows := streamRows(recs, s.chunk())
+	defer rows.close()
 	return s.d.importRows(s, ctx, rows, progress)
 }
 
-// prepareRows checks and encodes recs, on every CPU.
-func prepareRows(recs []storage.Record) ([]row, error) {
+// rowStream checks and encodes records chunk by chunk, on every CPU, one
+// chunk ahead of its reader: a bulk load writes one chunk while the next
+// is being prepared, instead of preparing them all first.
+type rowStream struct {
+	total  int // records in all
+	chunks chan rowChunk
+	stop   chan struct{}
+	once   sync.Once
+	err    error // the first error met (sticky)
+}
+
+// rowChunk is one chunk of a rowStream, or the error that ends it.
+type rowChunk struct {
+	rows []row
+	err  error
+}
+
+// streamRows starts preparing recs in chunks of size chunk.
+func streamRows(recs []storage.Record, chunk int) *rowStream {
+	st := &rowStream{total: len(recs), chunks: make(chan rowChunk, 1), stop: make(chan struct{})}
+	go func() {
+		defer close(st.chunks)
+		seen := make(map[string]bool, len(recs))
+		for start := 0; start < len(recs); start += chunk {
+			rows, err := prepareRows(recs[start:min(start+chunk, len(recs))], seen)
+			select {
+			case st.chunks <- rowChunk{rows, err}:
+			case <-st.stop:
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return st
+}
+
+// next returns the next chunk, nil at the end.
+func (st *rowStream) next() ([]row, error) {
+	if st.err != nil {
+		return nil, st.err
+	}
+	c, ok := <-st.chunks
+	if !ok {
+		return nil, nil
+	}
+	st.err = c.err
+	return c.rows, c.err
+}
+
+// all returns every remaining row.
+func (st *rowStream) all() ([]row, error) {
+	var out []row
+	for {
+		rows, err := st.next()
+		if err != nil || rows == nil {
+			return out, err
+		}
+		out = append(out, rows...)
+	}
+}
+
+// close stops the preparation (the reader gave up).
+func (st *rowStream) close() { st.once.Do(func() { close(st.stop) }) }
+
+// prepareRows checks and encodes recs, on every CPU; seen holds the ids
+// of the chunks before (an id given twice fails the import).
+func prepareRows(recs []storage.Record, seen map[string]bool) ([]row, error) {
 	rows := make([]row, len(recs))
 	errs := make([]error, len(recs))
 	workers := min(runtime.GOMAXPROCS(0), 1+len(recs)/1000)
@@ -61,7 +126,6 @@ func prepareRows(recs []storage.Record) ([]row, error) {
 		}()
 	}
 	wg.Wait()
-	seen := make(map[string]bool, len(recs))
 	for i := range rows {
 		if errs[i] != nil {
 			return nil, fmt.Errorf("import: %w", errs[i])
@@ -111,7 +175,13 @@ var (
 	copyLabelCols = []string{"project", "id", "label"}
 )
 
-func (s *Store) importPostgres(ctx context.Context, rows []row, progress func(int)) error {
+func (s *Store) importPostgres(ctx context.Context, stream *rowStream, progress func(int)) error {
+	// The first chunk is checked before anything is written (an invalid
+	// record fails fast); a later one's error rolls the transaction back.
+	chunk, err := stream.next()
+	if err != nil {
+		return err
+	}
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return s.wrap(ctx, "import: begin", err)
@@ -131,7 +201,7 @@ func (s *Store) importPostgres(ctx context.Context, rows []row, progress func(in
 		return s.wrap(ctx, "import", err)
 	}
 	var rebuild []secondaryIndex
-	if empty && len(rows) >= rebuildIndexRows {
+	if empty && stream.total >= rebuildIndexRows {
 		r, err := tx.Query(ctx, pgSecondaryIndexes)
 		if err != nil {
 			return s.wrap(ctx, "import: list indexes", err)
@@ -147,8 +217,8 @@ func (s *Store) importPostgres(ctx context.Context, rows []row, progress func(in
 			}
 		}
 	}
-	for start := 0; start < len(rows); start += s.chunk() {
-		chunk := rows[start:min(start+s.chunk(), len(rows))]
+	done := 0
+	for ; chunk != nil; chunk, err = stream.next() {
 		_, err := tx.CopyFrom(ctx, pgx.Identifier{"milestones"}, copyMilestoneCols,
 			pgx.CopyFromSlice(len(chunk), func(i int) ([]any, error) {
 				r := &chunk[i]
@@ -169,7 +239,11 @@ func (s *Store) importPostgres(ctx context.Context, rows []row, progress func(in
 				return s.importErr(ctx, err)
 			}
 		}
-		progress(start + len(chunk))
+		done += len(chunk)
+		progress(done)
+	}
+	if err != nil {
+		return err
 	}
 	if len(rebuild) > 0 {
 		if _, err := tx.Exec(ctx, `SET LOCAL maintenance_work_mem = '256MB'`); err != nil {
@@ -204,7 +278,11 @@ func (s *Store) importErr(ctx context.Context, err error) error {
 	return s.wrap(ctx, "import", err)
 }
 
-func (s *Store) importSQLite(ctx context.Context, rows []row, progress func(int)) error {
+func (s *Store) importSQLite(ctx context.Context, stream *rowStream, progress func(int)) error {
+	rows, err := stream.all() // written in two passes (rows, then their FTS rows)
+	if err != nil {
+		return err
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return s.wrap(ctx, "import: begin", err)

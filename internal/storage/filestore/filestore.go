@@ -427,12 +427,18 @@ func (s *Store) List(ctx context.Context, q storage.Query) ([]storage.Record, []
 	if err != nil {
 		return nil, nil, err
 	}
-	return Filter(all, q), problems, nil
+	// all is ours: filtered in place (a copy of 100,000 records is 34 MB).
+	return filterInto(all[:0], all, q), problems, nil
 }
 
 // Filter applies q (filters, text, sort, limit) to records in memory.
 func Filter(all []storage.Record, q storage.Query) []storage.Record {
-	var out []storage.Record
+	return filterInto(nil, all, q)
+}
+
+// filterInto is Filter appending to out, which may share all's array
+// (all[:0]: in place).
+func filterInto(out, all []storage.Record, q storage.Query) []storage.Record {
 	var terms []string
 	if q.Text != "" {
 		if terms = textfold.Terms(q.Text); len(terms) == 0 {

@@ -35,7 +35,10 @@ func readNoFollow(path string) ([]byte, error) {
 	if st.Size > maxRead {
 		return nil, errTooLarge
 	}
-	buf := make([]byte, 0, 2048)
+	// Sized to the file (one byte more, to see the end in the same
+	// read): the slice is kept as the document's source, and a fixed
+	// 2 KiB held 200 MB for 100,000 small documents.
+	buf := make([]byte, 0, st.Size+1)
 	for {
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)]

@@ -74,7 +74,13 @@ func (a *action) prepare(fs *filestore.Store) {
 // prepareAll prepares the actions on workers goroutines, in order, and
 // returns a function that waits until action i is prepared: apply can
 // write the first documents while the next ones are being parsed.
-func prepareAll(ctx context.Context, fs *filestore.Store, actions []*action, workers int) (wait func(i int)) {
+//
+// With window > 0 the parsers run at most window actions ahead of the
+// waiter, which must then call wait once for each action, in order: only
+// about window parsed documents are held at a time, whatever the number of
+// actions (a rebuild of 100,000 documents stays in bounded memory). With
+// window 0 every action may be prepared before the first wait.
+func prepareAll(ctx context.Context, fs *filestore.Store, actions []*action, workers, window int) (wait func(i int)) {
 	if workers <= 0 {
 		workers = max(1, runtime.GOMAXPROCS(0)-1) // one core is left to SQLite
 	}
@@ -82,10 +88,21 @@ func prepareAll(ctx context.Context, fs *filestore.Store, actions []*action, wor
 	for i := range ready {
 		ready[i] = make(chan struct{})
 	}
+	var slots chan struct{} // a token per action being prepared or waiting to be written
+	if window > 0 {
+		slots = make(chan struct{}, window)
+	}
 	var next atomic.Int64
 	for w := 0; w < min(workers, len(actions)); w++ {
 		go func() {
 			for {
+				if slots != nil {
+					select {
+					case slots <- struct{}{}:
+					case <-ctx.Done():
+						return
+					}
+				}
 				i := int(next.Add(1) - 1)
 				if i >= len(actions) {
 					return
@@ -97,7 +114,12 @@ func prepareAll(ctx context.Context, fs *filestore.Store, actions []*action, wor
 			}
 		}()
 	}
-	return func(i int) { <-ready[i] }
+	return func(i int) {
+		<-ready[i]
+		if slots != nil {
+			<-slots
+		}
+	}
 }
 
 // parallel runs fn(0..n-1) on workers goroutines (0: GOMAXPROCS; inline

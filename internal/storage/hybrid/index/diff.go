@@ -58,6 +58,7 @@ type tuning struct {
 	alwaysScan bool             // list the folders even when their stat data is unchanged
 	// maxExpansion overrides the constant of the same name.
 	maxExpansion int
+	ftsBatch     int // overrides the constant of the same name (apply.go)
 }
 
 func (t tuning) clock() int64 {

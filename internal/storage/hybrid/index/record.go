@@ -24,9 +24,11 @@ type docRow struct {
 }
 
 // words adds the row's words to set.
-func (r *docRow) words(set map[string]bool) {
+func (r *docRow) words(set map[string]struct{}) {
 	for _, w := range strings.Fields(string(r.search)) {
-		set[w] = true
+		if _, ok := set[w]; !ok {
+			set[strings.Clone(w)] = struct{}{} // not a slice of the whole text
+		}
 	}
 }
 
@@ -52,7 +54,8 @@ func newDocRow(m milestone.Milestone, src []byte, path string) *docRow {
 	return r
 }
 
-// insert writes the row, its labels, its JSON document and its full-text row.
+// insert writes the row, its labels and its JSON document (the caller
+// writes the full-text row, r.fts).
 func (r *docRow) insert(exec func(string, ...any) error, rid int64) error {
 	m := &r.m
 	var progress any
@@ -78,10 +81,7 @@ func (r *docRow) insert(exec func(string, ...any) error, rid int64) error {
 	if err != nil {
 		return err
 	}
-	if err := exec(`INSERT INTO search (rid, text) VALUES (?, ?)`, rid, r.search); err != nil {
-		return err
-	}
-	return exec(`INSERT INTO milestones_fts (rowid, words) VALUES (?, ?)`, rid, r.fts)
+	return exec(`INSERT INTO search (rid, text) VALUES (?, ?)`, rid, r.search)
 }
 
 // null maps "" to SQL NULL.

@@ -182,6 +182,15 @@ func (ix *Index) refreshMode(ctx context.Context, fs *filestore.Store, paths []s
 	}
 }
 
+// parseAhead is how many documents the parsers of a refresh may run ahead
+// of the writer; preparseMax is the most actions an optimistic refresh
+// parses before taking the write lock (more, as in a first build, are
+// parsed while written, so that memory stays bounded).
+const (
+	parseAhead  = 512
+	preparseMax = 4096
+)
+
 func (ix *Index) refreshOnce(ctx context.Context, fs *filestore.Store, paths []string, namesOnly bool, rebuild func(done, total int)) (Report, error) {
 	ctx, cancel := context.WithCancel(ctx) // stops the parsers if we give up
 	defer cancel()
@@ -201,13 +210,15 @@ func (ix *Index) refreshOnce(ctx context.Context, fs *filestore.Store, paths []s
 			err := ix.db.QueryRowContext(ctx, `SELECT count(*) FROM problems`).Scan(&rep.Problems)
 			return rep, ix.wrap("refresh", err)
 		}
-		wait := prepareAll(ctx, fs, p.actions, runtime.GOMAXPROCS(0))
-		for i := range p.actions {
-			wait(i)
-		}
-		if err := ctx.Err(); err != nil {
-			return Report{}, err
-		}
+		if len(p.actions) <= preparseMax {
+			wait := prepareAll(ctx, fs, p.actions, runtime.GOMAXPROCS(0), 0)
+			for i := range p.actions {
+				wait(i)
+			}
+			if err := ctx.Err(); err != nil {
+				return Report{}, err
+			}
+		} // else a first build: parsed while written, in bounded memory
 	}
 	tx, err := ix.db.BeginTx(ctx, nil) // BEGIN IMMEDIATE
 	if err != nil {
@@ -255,9 +266,10 @@ func (ix *Index) refreshOnce(ctx context.Context, fs *filestore.Store, paths []s
 			return Report{}, ix.wrap("refresh", err)
 		}
 	}
-	// Parse while writing (prepared actions pass straight through).
-	wait := prepareAll(ctx, fs, p.actions, 0)
-	if err := apply(ctx, tx, p, wait, progress); err != nil {
+	// Parse while writing (prepared actions pass straight through), at
+	// most parseAhead documents ahead of the writer.
+	wait := prepareAll(ctx, fs, p.actions, 0, parseAhead)
+	if err := apply(ctx, tx, p, wait, progress, ix.tuning); err != nil {
 		return Report{}, ix.wrap("refresh", err)
 	}
 	rep := Report{Rescanned: p.rescan}

@@ -2,6 +2,7 @@ package index
 
 import (
 	"context"
+	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -61,20 +62,44 @@ func keys(search string) string {
 	return strings.Join(out, " ")
 }
 
-// addVocab records the words of rows that vocab does not have yet.
-func addVocab(exec func(string, ...any) error, insertID func(string, ...any) (int64, bool, error), words map[string]bool) error {
+// addVocab records the words of rows that vocab does not have yet: the
+// vocab rows first, in sorted order (neighbouring B-tree pages), many per
+// statement, then the vocab_fts rows of the new ones in one statement
+// (FTS5 flushes its pending terms at each statement savepoint:
+// alternating the two wrote a segment per word). New rows get ids above
+// the largest one (an INTEGER PRIMARY KEY without AUTOINCREMENT).
+func addVocab(ctx context.Context, q querier, exec func(string, ...any) error, words map[string]struct{}) error {
+	if len(words) == 0 {
+		return nil
+	}
+	sorted := make([]string, 0, len(words))
 	for w := range words {
-		id, inserted, err := insertID(`INSERT OR IGNORE INTO vocab (term) VALUES (?)`, w)
-		if err != nil {
+		sorted = append(sorted, w)
+	}
+	sort.Strings(sorted)
+	var before int64
+	if err := q.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM vocab`).Scan(&before); err != nil {
+		return err
+	}
+	const per = 256 // rows per INSERT
+	args := make([]any, 0, per)
+	for start := 0; start < len(sorted); start += per {
+		chunk := sorted[start:min(start+per, len(sorted))]
+		args = args[:0]
+		for _, w := range chunk {
+			args = append(args, w)
+		}
+		if err := exec(`INSERT OR IGNORE INTO vocab (term) VALUES `+valuesList(len(chunk), 1), args...); err != nil {
 			return err
 		}
-		if inserted {
-			if err := exec(`INSERT INTO vocab_fts (rowid, term) VALUES (?, ?)`, id, w); err != nil {
-				return err
-			}
-		}
 	}
-	return nil
+	return exec(`INSERT INTO vocab_fts (rowid, term) SELECT id, term FROM vocab WHERE id > ? ORDER BY id`, before)
+}
+
+// valuesList is the VALUES list of n rows of cols parameters: (?, ?), (?, ?).
+func valuesList(n, cols int) string {
+	row := "(" + strings.Repeat("?, ", cols-1) + "?)"
+	return strings.Repeat(row+", ", n-1) + row
 }
 
 // expand returns the keys of the vocabulary words containing word, or
