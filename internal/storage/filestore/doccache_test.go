@@ -3,6 +3,7 @@ package filestore
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -103,8 +104,10 @@ func TestDocCacheTrustsOnlyUnchangedStatData(t *testing.T) {
 		}
 		return "(none)"
 	}
-	// Cached with the real clock: every file was written within the racy
-	// margin of that moment, so no entry is trusted.
+	// Cached by a clock that has not passed the files' times by the racy
+	// margin (a check made right after they were written, on any machine):
+	// no entry is trusted.
+	s.now = func() time.Time { return time.Now().Add(-time.Second) }
 	loadAll(t, s)
 	plant()
 	if recs, _ := loadAll(t, s); title(recs, "plain") != "Plain" {
@@ -151,6 +154,58 @@ func TestDocCacheDamagedIsIgnored(t *testing.T) {
 		}
 		if got, _ := loadAll(t, s); !reflect.DeepEqual(got, want) {
 			t.Fatalf("damaged cache %q changed the records", bad[:min(len(bad), 20)])
+		}
+	}
+}
+
+func TestCacheStale(t *testing.T) {
+	for _, tc := range []struct {
+		stale, n int
+		want     bool
+	}{
+		{0, 10, false}, {1, 10, true}, {1, 32, true}, {1, 33, false},
+		{1, 1000, false}, {15, 1000, false}, {16, 1000, true}, {16, 100000, true},
+	} {
+		if got := cacheStale(tc.stale, tc.n); got != tc.want {
+			t.Errorf("cacheStale(%d, %d) = %v, want %v", tc.stale, tc.n, got, tc.want)
+		}
+	}
+}
+
+// After one document changes among many, LoadAll reads it again and
+// answers with it, without writing the whole cache again; the next
+// command reads it again too (its entry is still stale), never trusting
+// the stale entry.
+func TestDocCacheNotRewrittenForOneChange(t *testing.T) {
+	repo := storagetest.NewRepo(t)
+	dir := filepath.Join(repo.WorkTree, Dir, "active")
+	if err := os.MkdirAll(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 100; i++ {
+		src := fmt.Sprintf("title: Doc %d\nstatus: planned\npriority: low\n", i)
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("d%03d.yaml", i)), []byte(src), 0o666); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := Open(repo, Options{Getenv: storagetest.Getenv})
+	s.now = func() time.Time { return time.Now().Add(10 * time.Second) }
+	loadAll(t, s)
+	before, err := os.ReadFile(s.docCachePath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "d042.yaml"), []byte("title: Changed\nstatus: planned\npriority: low\n"), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	for round := 0; round < 2; round++ {
+		recs, _ := loadAll(t, s)
+		if len(recs) != 100 || recs[42].Milestone.Title != "Changed" {
+			t.Fatalf("round %d: %d records, d042 %q", round, len(recs), recs[42].Milestone.Title)
+		}
+		after, err := os.ReadFile(s.docCachePath())
+		if err != nil || !bytes.Equal(after, before) {
+			t.Fatalf("round %d: the cache was written again for one changed document (%v)", round, err)
 		}
 	}
 }
