@@ -47,21 +47,14 @@ func (r *Repo) IndexEntries(indexFile string, data []byte, paths []string) (map[
 	if err != nil {
 		return nil, fmt.Errorf("read index %s: %w", indexFile, err)
 	}
-	for _, rec := range strings.Split(string(res), "\x00") {
-		if rec == "" {
-			continue
+	entries, err := parseStaged(res)
+	if err != nil {
+		return nil, fmt.Errorf("read index %s: %w", indexFile, err)
+	}
+	for _, e := range entries {
+		if want[e.Path] {
+			out[e.Path] = append(out[e.Path], e)
 		}
-		meta, path, ok := strings.Cut(rec, "\t")
-		f := strings.Fields(meta)
-		if !ok || len(f) != 3 {
-			return nil, fmt.Errorf("read index %s: unexpected ls-files output %q", indexFile, rec)
-		}
-		mode, err1 := strconv.ParseUint(f[0], 8, 32)
-		stage, err2 := strconv.Atoi(f[2])
-		if err1 != nil || err2 != nil || !want[path] {
-			continue
-		}
-		out[path] = append(out[path], IndexEntry{Path: path, Blob: f[1], Mode: uint32(mode), Stage: stage})
 	}
 	return out, nil
 }
@@ -183,6 +176,15 @@ func (r *Repo) ListIndex(dir string) ([]IndexEntry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read index: %w", err)
 	}
+	out, err := parseStaged(res)
+	if err != nil {
+		return nil, fmt.Errorf("read index: %w", err)
+	}
+	return out, nil
+}
+
+// parseStaged parses the output of `git ls-files -s -z`.
+func parseStaged(res []byte) ([]IndexEntry, error) {
 	var out []IndexEntry
 	for _, rec := range strings.Split(string(res), "\x00") {
 		if rec == "" {
@@ -191,12 +193,12 @@ func (r *Repo) ListIndex(dir string) ([]IndexEntry, error) {
 		meta, path, ok := strings.Cut(rec, "\t")
 		f := strings.Fields(meta)
 		if !ok || len(f) != 3 {
-			return nil, fmt.Errorf("read index: unexpected ls-files output %q", rec)
+			return nil, fmt.Errorf("unexpected ls-files output %q", rec)
 		}
 		mode, err1 := strconv.ParseUint(f[0], 8, 32)
 		stage, err2 := strconv.Atoi(f[2])
 		if err1 != nil || err2 != nil {
-			return nil, fmt.Errorf("read index: unexpected ls-files output %q", rec)
+			return nil, fmt.Errorf("unexpected ls-files output %q", rec)
 		}
 		out = append(out, IndexEntry{Path: path, Blob: f[1], Mode: uint32(mode), Stage: stage})
 	}
