@@ -240,7 +240,7 @@ func (b *builder) record(m *Milestone, c gitrepo.PathCommit, id, field string, v
 	ch := Change{ID: id, Field: field, Old: *cur, New: v, Commit: c.ID, Date: c.Author.When,
 		Author: c.Author.Name, Email: c.Author.Email, Subject: c.Subject()}
 	if field == FieldDue && *cur != nil && v != nil {
-		if d, ok := daysBetween(**cur, *v); ok {
+		if d, ok := milestone.DaysBetween(**cur, *v); ok {
 			ch.Days = &d
 		}
 	}
@@ -250,16 +250,6 @@ func (b *builder) record(m *Milestone, c gitrepo.PathCommit, id, field string, v
 
 func equal(a, b *string) bool {
 	return a == nil && b == nil || a != nil && b != nil && *a == *b
-}
-
-// daysBetween is the number of days from date a to date b (YYYY-MM-DD).
-func daysBetween(a, b string) (int, bool) {
-	ta, err1 := time.Parse(time.DateOnly, a)
-	tb, err2 := time.Parse(time.DateOnly, b)
-	if err1 != nil || err2 != nil {
-		return 0, false
-	}
-	return int(tb.Sub(ta).Hours() / 24), true
 }
 
 func short(id string) string {

@@ -440,3 +440,14 @@ func (m *Milestone) Get(key string) (any, bool) {
 	}
 	return nil, false
 }
+
+// DaysBetween is the number of days from date a to date b (YYYY-MM-DD),
+// false when either is not a date.
+func DaysBetween(a, b string) (int, bool) {
+	ta, err1 := time.Parse(time.DateOnly, a)
+	tb, err2 := time.Parse(time.DateOnly, b)
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	return int(tb.Sub(ta).Hours() / 24), true
+}

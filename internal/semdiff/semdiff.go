@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/git-milestone/git-milestone/internal/format"
 	"github.com/git-milestone/git-milestone/internal/merge"
@@ -312,7 +311,7 @@ func FieldChanges(a, b *milestone.Milestone) []Change {
 		switch kindOf(k) {
 		case milestone.KindDate:
 			if oOK && nOK {
-				if d, ok := daysBetween(ov.(string), nv.(string)); ok {
+				if d, ok := milestone.DaysBetween(ov.(string), nv.(string)); ok {
 					c.Days = &d
 				}
 			}
@@ -401,16 +400,6 @@ func jsonValue(v any, ok bool) any {
 		return s
 	}
 	return v
-}
-
-// daysBetween is the number of days from date a to date b (YYYY-MM-DD).
-func daysBetween(a, b string) (int, bool) {
-	ta, err1 := time.Parse(time.DateOnly, a)
-	tb, err2 := time.Parse(time.DateOnly, b)
-	if err1 != nil || err2 != nil {
-		return 0, false
-	}
-	return int(tb.Sub(ta).Hours() / 24), true
 }
 
 // listDelta returns the items of b not in a, and of a not in b.
