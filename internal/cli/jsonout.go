@@ -9,6 +9,7 @@ import (
 	"strings"
 	"text/template"
 
+	"github.com/git-milestone/git-milestone/internal/milestone"
 	"github.com/itchyny/gojq"
 	"github.com/urfave/cli/v2"
 )
@@ -127,33 +128,11 @@ func compileFilter(jq, tmpl string) (func(io.Writer, []byte) error, error) {
 			} else if err != nil {
 				return fmt.Errorf("the command's output is not JSON: %w", err)
 			}
-			if err := run(w, normalizeNumbers(v)); err != nil {
+			if err := run(w, milestone.PlainNumbers(v)); err != nil {
 				return err
 			}
 		}
 	}, nil
-}
-
-// normalizeNumbers turns json.Number into int or float64, as gojq and
-// templates expect.
-func normalizeNumbers(v any) any {
-	switch t := v.(type) {
-	case json.Number:
-		if i, err := t.Int64(); err == nil {
-			return int(i)
-		}
-		f, _ := t.Float64()
-		return f
-	case map[string]any:
-		for k, e := range t {
-			t[k] = normalizeNumbers(e)
-		}
-	case []any:
-		for i, e := range t {
-			t[i] = normalizeNumbers(e)
-		}
-	}
-	return v
 }
 
 // templateFuncs are the helpers of --format, after gh's.

@@ -125,6 +125,31 @@ func normalizeJSON(v any) any {
 	return v
 }
 
+// PlainNumbers turns the json.Number values in v (as FromJSON and a
+// decoder with UseNumber leave them) into int, or float64 when not whole
+// (kept as text when not even that), recursively and in place.
+func PlainNumbers(v any) any {
+	switch t := v.(type) {
+	case json.Number:
+		if n, err := t.Int64(); err == nil {
+			return int(n)
+		}
+		if f, err := t.Float64(); err == nil {
+			return f
+		}
+		return t.String()
+	case map[string]any:
+		for k, e := range t {
+			t[k] = PlainNumbers(e)
+		}
+	case []any:
+		for i, e := range t {
+			t[i] = PlainNumbers(e)
+		}
+	}
+	return v
+}
+
 // FromJSON decodes an object written by JSON back into a Milestone. Unknown
 // keys (other than "id" and the names in skip) become Extra in object order.
 // Numbers in unknown keys decode as json.Number.

@@ -61,29 +61,7 @@ func ReadJSON(r io.Reader) ([]Incoming, error) {
 // from JSON decodes back to the same fields.
 func normalizeNumbers(fs []milestone.Field) []milestone.Field {
 	for i := range fs {
-		fs[i].Value = numberValue(fs[i].Value)
+		fs[i].Value = milestone.PlainNumbers(fs[i].Value)
 	}
 	return fs
-}
-
-func numberValue(v any) any {
-	switch t := v.(type) {
-	case json.Number:
-		if n, err := t.Int64(); err == nil {
-			return int(n)
-		}
-		if f, err := t.Float64(); err == nil {
-			return f
-		}
-		return t.String()
-	case map[string]any:
-		for k, e := range t {
-			t[k] = numberValue(e)
-		}
-	case []any:
-		for i, e := range t {
-			t[i] = numberValue(e)
-		}
-	}
-	return v
 }

@@ -582,7 +582,7 @@ func stringList(f SeedField) ([]string, bool) {
 }
 
 // yamlSafe turns JSON numbers into plain Go numbers for the YAML encoder.
-func yamlSafe(v any) any { return numberValue(v) }
+func yamlSafe(v any) any { return milestone.PlainNumbers(v) }
 
 // normalize makes a value encodable as JSON (YAML maps may have non-string keys).
 func normalize(v any) any {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/git-milestone/git-milestone/internal/format"
+	"github.com/git-milestone/git-milestone/internal/milestone"
 )
 
 // SeedFromYAML reads a shell-era YAML document; path is its
@@ -52,11 +53,11 @@ func SeedFromRow(id string, data []byte, createdAt, updatedAt string) (SeedDoc, 
 		case string:
 			f.Text, f.Scalar = x, true
 		case json.Number:
-			f.Text, f.Scalar, f.Value = x.String(), true, numberValue(x)
+			f.Text, f.Scalar, f.Value = x.String(), true, milestone.PlainNumbers(x)
 		case bool:
 			f.Text, f.Scalar = fmt.Sprint(x), true
 		default:
-			f.Value = numberValue(v)
+			f.Value = milestone.PlainNumbers(v)
 		}
 		d.Fields = append(d.Fields, f)
 	}
