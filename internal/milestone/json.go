@@ -93,32 +93,33 @@ func marshalNoEscape(v any) ([]byte, error) {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(normalizeJSON(v)); err != nil {
+	if err := enc.Encode(JSONable(v)); err != nil {
 		return nil, err
 	}
 	return bytes.TrimRight(b.Bytes(), "\n"), nil
 }
 
-// normalizeJSON turns map[any]any (which encoding/json refuses) into
-// map[string]any, recursively.
-func normalizeJSON(v any) any {
+// JSONable turns the map[any]any values YAML may decode (which
+// encoding/json refuses) into map[string]any, recursively, copying maps
+// and lists.
+func JSONable(v any) any {
 	switch t := v.(type) {
 	case map[any]any:
 		m := make(map[string]any, len(t))
 		for k, e := range t {
-			m[fmt.Sprint(k)] = normalizeJSON(e)
+			m[fmt.Sprint(k)] = JSONable(e)
 		}
 		return m
 	case map[string]any:
 		m := make(map[string]any, len(t))
 		for k, e := range t {
-			m[k] = normalizeJSON(e)
+			m[k] = JSONable(e)
 		}
 		return m
 	case []any:
 		s := make([]any, len(t))
 		for i, e := range t {
-			s[i] = normalizeJSON(e)
+			s[i] = JSONable(e)
 		}
 		return s
 	}

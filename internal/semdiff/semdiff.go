@@ -377,29 +377,10 @@ func jsonValue(v any, ok bool) any {
 	if !ok {
 		return nil
 	}
-	switch t := v.(type) {
-	case []string:
-		return append([]string{}, t...)
-	case map[any]any:
-		m := make(map[string]any, len(t))
-		for k, e := range t {
-			m[fmt.Sprint(k)] = jsonValue(e, true)
-		}
-		return m
-	case map[string]any:
-		m := make(map[string]any, len(t))
-		for k, e := range t {
-			m[k] = jsonValue(e, true)
-		}
-		return m
-	case []any:
-		s := make([]any, len(t))
-		for i, e := range t {
-			s[i] = jsonValue(e, true)
-		}
-		return s
+	if l, ok := v.([]string); ok {
+		return append([]string{}, l...)
 	}
-	return v
+	return milestone.JSONable(v)
 }
 
 // listDelta returns the items of b not in a, and of a not in b.

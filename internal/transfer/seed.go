@@ -308,7 +308,7 @@ func (c *converter) unknown(f SeedField) {
 		k = "x-seed-" + strings.TrimPrefix(k, "x-")
 	}
 	c.extra[k] = true
-	c.m.Extra = append(c.m.Extra, milestone.Field{Key: k, Value: yamlSafe(f.Value)})
+	c.m.Extra = append(c.m.Extra, milestone.Field{Key: k, Value: milestone.PlainNumbers(f.Value)})
 	if k != f.Key {
 		c.note("%s -> %s", f.Key, k)
 	}
@@ -485,7 +485,7 @@ func show(f SeedField) string {
 	if f.Scalar {
 		return strconv.Quote(f.Text)
 	}
-	b, err := json.Marshal(normalize(f.Value))
+	b, err := json.Marshal(milestone.JSONable(f.Value))
 	if err != nil {
 		return fmt.Sprint(f.Value)
 	}
@@ -579,26 +579,4 @@ func stringList(f SeedField) ([]string, bool) {
 		}
 	}
 	return out, true
-}
-
-// yamlSafe turns JSON numbers into plain Go numbers for the YAML encoder.
-func yamlSafe(v any) any { return milestone.PlainNumbers(v) }
-
-// normalize makes a value encodable as JSON (YAML maps may have non-string keys).
-func normalize(v any) any {
-	switch t := v.(type) {
-	case map[any]any:
-		m := make(map[string]any, len(t))
-		for k, e := range t {
-			m[fmt.Sprint(k)] = normalize(e)
-		}
-		return m
-	case []any:
-		out := make([]any, len(t))
-		for i, e := range t {
-			out[i] = normalize(e)
-		}
-		return out
-	}
-	return v
 }

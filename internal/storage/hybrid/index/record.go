@@ -179,7 +179,7 @@ func scanRecord(rows *sql.Rows, pre ...any) (storage.Record, error) {
 func encodeExtra(fields []milestone.Field) (string, error) {
 	pairs := make([][2]any, len(fields))
 	for i, f := range fields {
-		pairs[i] = [2]any{f.Key, jsonable(f.Value)}
+		pairs[i] = [2]any{f.Key, milestone.JSONable(f.Value)}
 	}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
@@ -188,31 +188,6 @@ func encodeExtra(fields []milestone.Field) (string, error) {
 		return "", err
 	}
 	return strings.TrimSuffix(b.String(), "\n"), nil
-}
-
-// jsonable turns the map[any]any values YAML may decode into map[string]any.
-func jsonable(v any) any {
-	switch t := v.(type) {
-	case map[any]any:
-		m := make(map[string]any, len(t))
-		for k, e := range t {
-			m[fmt.Sprint(k)] = jsonable(e)
-		}
-		return m
-	case map[string]any:
-		m := make(map[string]any, len(t))
-		for k, e := range t {
-			m[k] = jsonable(e)
-		}
-		return m
-	case []any:
-		s := make([]any, len(t))
-		for i, e := range t {
-			s[i] = jsonable(e)
-		}
-		return s
-	}
-	return v
 }
 
 // decodeExtra reverses encodeExtra; numbers decode as json.Number, as in
