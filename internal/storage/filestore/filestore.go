@@ -401,13 +401,14 @@ func (s *Store) LoadAll(ctx context.Context) ([]storage.Record, []storage.Proble
 		}()
 	}
 	wg.Wait()
-	cached := 0
-	for _, d := range fresh {
-		if d != nil {
-			cached++
+	// Stale: entries read again, plus cached ones not used (files gone).
+	reused := 0
+	for i, d := range fresh {
+		if d != nil && d == cache[paths[i]] {
+			reused++
 		}
 	}
-	if cacheStale(int(misses.Load())+abs(len(cache)-cached), len(files)) {
+	if cacheStale(int(misses.Load())+len(cache)-reused, len(files)) {
 		s.saveDocCache(paths, fresh)
 	}
 	out := recs[:0]
@@ -429,8 +430,6 @@ func (s *Store) LoadAll(ctx context.Context) ([]storage.Record, []storage.Proble
 func cacheStale(stale, n int) bool {
 	return stale > 0 && (stale >= 16 || stale*32 >= n)
 }
-
-func abs(n int) int { return max(n, -n) }
 
 // List implements storage.Reader.
 func (s *Store) List(ctx context.Context, q storage.Query) ([]storage.Record, []storage.Problem, error) {

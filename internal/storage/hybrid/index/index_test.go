@@ -252,6 +252,7 @@ func TestRacyRule(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	newest := max(st.Mtime, st.Ctime)
 	// An entry whose stat data matches the file but whose content does
 	// not: what a write in the same timestamp tick as the check leaves.
 	stale := func(checked int64) *snapshot {
@@ -264,9 +265,9 @@ func TestRacyRule(t *testing.T) {
 		checked int64
 		want    int // actions
 	}{
-		{"checked in the same tick: re-read", st.newest(), 1},
-		{"checked within the margin: re-read", st.newest() + filestore.FineRacyMargin - 1, 1},
-		{"checked well after: stat data trusted", st.newest() + filestore.FineRacyMargin + 1, 0},
+		{"checked in the same tick: re-read", newest, 1},
+		{"checked within the margin: re-read", newest + filestore.FineRacyMargin - 1, 1},
+		{"checked well after: stat data trusted", newest + filestore.FineRacyMargin + 1, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p, err := diff(ctx, fs, stale(tc.checked), diffOptions{paths: []string{rel}})

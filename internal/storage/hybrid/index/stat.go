@@ -28,10 +28,6 @@ type fileStat struct {
 	Dev   uint64
 }
 
-// newest is the later of mtime and ctime: any write to a file sets both to
-// "now", and ctime cannot be set back by touch(1).
-func (s fileStat) newest() int64 { return max(s.Mtime, s.Ctime) }
-
 // Entry kinds.
 const (
 	kindDoc = 1 // indexed in milestones
