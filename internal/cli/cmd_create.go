@@ -87,6 +87,9 @@ func runCreate(ctx context.Context, env *Env, opts createOptions) error {
 		m.Title = opts.Title
 	}
 	if err := milestone.ValidateTitle(m.Title); err != nil {
+		if opts.SetTitle {
+			return refused("create TITLE: %v", err) // name the argument
+		}
 		return err
 	}
 	edits := opts.Edits
