@@ -10,13 +10,13 @@ import (
 	"io"
 	"io/fs"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/git-milestone/git-milestone/internal/format"
 	"github.com/git-milestone/git-milestone/internal/safefs"
 )
 
@@ -208,7 +208,7 @@ func Parse(path string, data []byte) (Config, error) {
 		if errors.Is(err, io.EOF) {
 			return c, nil
 		}
-		return c, syntaxError(path, err)
+		return c, syntaxError(path, data, err)
 	}
 	if len(doc.Content) == 0 {
 		return c, nil
@@ -224,7 +224,7 @@ func Parse(path string, data []byte) (Config, error) {
 		return c, err
 	}
 	if err := root.Decode(&c); err != nil {
-		return c, syntaxError(path, err)
+		return c, &Error{Path: path, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
 	}
 	if err := c.validate(); err != nil {
 		return c, &Error{Path: path, Line: err.line, Col: err.col, Msg: err.msg}
@@ -350,16 +350,11 @@ func describe(n *yaml.Node) string {
 	return fmt.Sprintf("%q", n.Value)
 }
 
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
-// syntaxError turns a yaml.v3 error into an *Error with its line.
-func syntaxError(path string, err error) error {
-	msg := err.Error()
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		return &Error{Path: path, Line: line, Col: 1, Msg: m[2]}
-	}
-	return &Error{Path: path, Msg: strings.TrimPrefix(msg, "yaml: ")}
+// syntaxError turns a yaml.v3 parse error of data into an *Error at its
+// line and column (format.YAMLSyntax).
+func syntaxError(path string, data []byte, err error) error {
+	line, col, msg := format.YAMLSyntax(data, err)
+	return &Error{Path: path, Line: line, Col: max(col, 1), Msg: msg}
 }
 
 type posError struct {

@@ -88,6 +88,8 @@ func TestParseRefusesBadValuesWithPosition(t *testing.T) {
 		{"storage:\n  database: &d\n    type: sqlite\n  other: *d\n", ""}, // an alias in an unknown key is kept
 		{"a: &a [x, x]\nstorage:\n  backend: *a\n", "x.yaml:3:12: storage.backend: aliases are not allowed here"},
 		{"storage:\n\tbackend: file\n", "x.yaml:2:1:"},
+		// A parser problem yaml.v3 reports on the line before.
+		{"storage:\n  backend: [file\n", "x.yaml:2:1: did not find expected ',' or ']'"},
 	}
 	for _, c := range cases {
 		_, err := Parse("x.yaml", []byte(c.doc))

@@ -424,22 +424,29 @@ var parserProblems = map[string]bool{
 // yaml.v3 means (it reports parser errors 0-based and line 1 not at all), or
 // the exact position of a character yaml.v3 refuses to read.
 func syntaxError(file string, src []byte, err error) error {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	line := 0
+	line, col, msg := YAMLSyntax(src, err)
+	return &Error{Path: file, Line: line, Col: col, Msg: "invalid YAML: " + msg}
+}
+
+// YAMLSyntax locates a yaml.v3 syntax error in src: its 1-based line, its
+// column (0 when yaml.v3 does not say) and its message without the
+// "yaml: line N:" prefix. yaml.v3 reports its parser's problems on the
+// line before and bad characters without a position: both are corrected.
+func YAMLSyntax(src []byte, err error) (line, col int, msg string) {
+	msg = strings.TrimPrefix(err.Error(), "yaml: ")
 	if sub := yamlLineError.FindStringSubmatch(msg); sub != nil {
 		line, _ = strconv.Atoi(sub[1])
 		msg = sub[2]
 	}
-	e := &Error{Path: file, Line: line, Msg: "invalid YAML: " + msg}
 	switch {
 	case msg == "control characters are not allowed" || strings.Contains(msg, "UTF-8") || msg == "invalid Unicode character":
-		e.Line, e.Col = badCharacter(src)
+		line, col = badCharacter(src)
 	case parserProblems[msg]:
-		e.Line++
+		line++
 	case line == 0:
-		e.Line = 1
+		line = 1
 	}
-	return e
+	return line, col, msg
 }
 
 // badCharacter returns the position of the first character YAML cannot hold.
