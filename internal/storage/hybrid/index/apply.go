@@ -37,6 +37,7 @@ func apply(ctx context.Context, tx *sql.Tx, p *plan, wait func(i int), progress 
 		}
 	}
 	buckets := p.buckets()
+	before := sumBuckets(buckets)
 	batch := 1 // full-text rows are written at once unless the index is blank
 	if p.blank {
 		batch = cmp.Or(knobs.ftsBatch, ftsBatch)
@@ -52,6 +53,9 @@ func apply(ctx context.Context, tx *sql.Tx, p *plan, wait func(i int), progress 
 	}
 	if err := w.writeStat(buckets); err != nil {
 		return err
+	}
+	if err := updateSum(w.ctx, w.tx, before, sumBuckets(buckets)); err != nil {
+		return fmt.Errorf("stat sum: %w", err)
 	}
 	if p.writeDirs {
 		if err := w.writeDirs(p.dirs); err != nil {

@@ -417,6 +417,7 @@ func (ix *Index) create(ctx context.Context) error {
 		fmt.Sprintf(`PRAGMA user_version = %d`, SchemaVersion),
 		schema,
 		`INSERT INTO meta (key, value) VALUES ('gen', 0), ('created', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))`,
+		initSum,
 	}
 	for _, s := range stmts {
 		if _, err := tx.ExecContext(ctx, s); err != nil {

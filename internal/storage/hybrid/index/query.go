@@ -197,25 +197,27 @@ func (ix *Index) List(ctx context.Context, q storage.Query) ([]storage.Record, [
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
-	query += " ORDER BY " + order
+	// Without a limit the records are sorted here (storage.Sort is the
+	// order's definition): SQLite's sorter copies every selected row,
+	// growing its buffer by realloc, for a sort Go does on positions.
 	if q.Limit > 0 {
-		query += " LIMIT ?"
+		query += " ORDER BY " + order + " LIMIT ?"
 		args = append(args, q.Limit)
 	}
+	var recs []storage.Record
 	if q.Brief {
-		recs, err := ix.records(ctx, db, scanBrief, query, args...)
-		if err != nil {
-			return nil, nil, err
+		recs, err = ix.records(ctx, db, scanBrief, query, args...)
+	} else {
+		var rids []int64
+		if rids, err = ix.rids(ctx, db, query, args...); err == nil {
+			recs, err = ix.fetch(ctx, db, rids)
 		}
-		return recs, problems, nil
 	}
-	rids, err := ix.rids(ctx, db, query, args...)
 	if err != nil {
 		return nil, nil, err
 	}
-	recs, err := ix.fetch(ctx, db, rids)
-	if err != nil {
-		return nil, nil, err
+	if q.Limit == 0 {
+		storage.Sort(q.Sort, recs)
 	}
 	return recs, problems, nil
 }

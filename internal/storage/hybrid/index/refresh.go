@@ -195,6 +195,17 @@ func (ix *Index) refreshOnce(ctx context.Context, fs *filestore.Store, paths []s
 	ctx, cancel := context.WithCancel(ctx) // stops the parsers if we give up
 	defer cancel()
 	var p *plan
+	if rebuild == nil && paths == nil && !namesOnly && !ix.tuning.alwaysScan {
+		// The common case, nothing changed, proved without loading the
+		// stat entries; anything else is left to the full check.
+		fresh, problems, err := ix.quickFresh(ctx, fs)
+		if err != nil {
+			return Report{}, ix.wrap("refresh", err)
+		}
+		if fresh {
+			return Report{Problems: problems}, nil
+		}
+	}
 	if rebuild == nil {
 		// Optimistic: compare and parse without holding the write lock.
 		snap, err := ix.readSnapshot(ctx, paths)
@@ -234,7 +245,7 @@ func (ix *Index) refreshOnce(ctx context.Context, fs *filestore.Store, paths []s
 		for _, q := range []string{`DELETE FROM milestones`, `DELETE FROM docs`, `DELETE FROM search`, `DELETE FROM labels`, `DELETE FROM problems`,
 			`DELETE FROM stat`, `DELETE FROM meta WHERE key = 'dirs'`, `DELETE FROM vocab`,
 			`INSERT INTO milestones_fts (milestones_fts) VALUES ('delete-all')`,
-			`INSERT INTO vocab_fts (vocab_fts) VALUES ('delete-all')`} {
+			`INSERT INTO vocab_fts (vocab_fts) VALUES ('delete-all')`, initSum} {
 			if _, err := tx.ExecContext(ctx, q); err != nil {
 				return Report{}, ix.wrap("rebuild", err)
 			}

@@ -17,7 +17,10 @@ package index
 //	   (confirming 3,000 candidates read all 10 MB of docs at 10,000).
 //	5: indexes idx_stats (status, priority, due) and idx_created_id
 //	   (created_at, id): stats reads one index and two index ends.
-const SchemaVersion = 5
+//	6: meta 'statsum' and 'racy' sum up the stat table (statsum.go): an
+//	   unchanged work tree is proved fresh without loading it; index
+//	   idx_status_id (status, id).
+const SchemaVersion = 6
 
 // applicationID marks index.db as ours (PRAGMA application_id, "mile").
 const applicationID = 0x6d696c65
@@ -69,6 +72,8 @@ CREATE INDEX idx_due        ON milestones (due);
 -- without sorting every tie.
 CREATE INDEX idx_stats      ON milestones (status, priority, due);
 CREATE INDEX idx_created_id ON milestones (created_at, id);
+-- list --status S: the rows of one status in id order, without a sort.
+CREATE INDEX idx_status_id  ON milestones (status, id);
 
 CREATE TABLE labels (
     label TEXT NOT NULL,

@@ -1,7 +1,10 @@
 package index
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 
@@ -53,27 +56,92 @@ func statAt(dirfd int, name string) (fileStat, error) {
 // descriptor of it, which spares the kernel a walk of the whole path per
 // file (a third of the cost of a freshness check at 10,000 files).
 type dirStatter struct {
-	f   *os.File // nil if the folder could not be opened
+	fd  int // -1 if the folder could not be opened
 	dir string
 }
 
 func openDirStatter(dir string) *dirStatter {
-	f, err := os.Open(dir)
+	fd, err := openDir(dir)
 	if err != nil {
-		return &dirStatter{dir: dir}
+		return &dirStatter{fd: -1, dir: dir}
 	}
-	return &dirStatter{f: f, dir: dir}
+	return &dirStatter{fd: fd, dir: dir}
+}
+
+// openDir opens a folder for reading its entries, never through a
+// symbolic link.
+func openDir(dir string) (int, error) {
+	for {
+		fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return -1, &fs.PathError{Op: "open", Path: dir, Err: err}
+		}
+		return fd, nil
+	}
 }
 
 func (d *dirStatter) stat(name string) (fileStat, error) {
-	if d.f == nil {
+	if d.fd < 0 {
 		return lstat(d.dir + string(os.PathSeparator) + name)
 	}
-	return statAt(int(d.f.Fd()), name)
+	return statAt(d.fd, name)
 }
 
 func (d *dirStatter) close() {
-	if d.f != nil {
-		d.f.Close()
+	if d.fd >= 0 {
+		unix.Close(d.fd)
+		d.fd = -1
+	}
+}
+
+// listDocs opens dir and lists the names Scan takes as documents there:
+// "*.yaml", not hidden, regular files by their directory entry. It returns
+// errNoQuickCheck where the file system does not give entry types.
+func listDocs(dir string) (*dirStatter, []string, error) {
+	fd, err := openDir(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	d := &dirStatter{fd: fd, dir: dir}
+	var names []string
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := unix.Getdents(fd, buf)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			d.close()
+			return nil, nil, &fs.PathError{Op: "readdir", Path: dir, Err: err}
+		}
+		if n <= 0 {
+			return d, names, nil
+		}
+		// struct linux_dirent64: ino u64, off s64, reclen u16, type u8, name.
+		for b := buf[:n]; len(b) >= 19; {
+			reclen := int(binary.NativeEndian.Uint16(b[16:]))
+			if reclen < 19 || reclen > len(b) {
+				d.close()
+				return nil, nil, fmt.Errorf("readdir %s: malformed directory entry", dir)
+			}
+			typ, name := b[18], b[19:reclen]
+			b = b[reclen:]
+			if i := bytes.IndexByte(name, 0); i >= 0 {
+				name = name[:i]
+			}
+			if len(name) == 0 || name[0] == '.' || !bytes.HasSuffix(name, []byte(".yaml")) {
+				continue
+			}
+			switch typ {
+			case unix.DT_REG:
+				names = append(names, string(name))
+			case unix.DT_UNKNOWN:
+				d.close()
+				return nil, nil, errNoQuickCheck
+			}
+		}
 	}
 }

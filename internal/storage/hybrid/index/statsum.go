@@ -1,0 +1,201 @@
+package index
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"path"
+	"path/filepath"
+	"sync/atomic"
+
+	"github.com/git-milestone/git-milestone/internal/storage/filestore"
+)
+
+// statSum sums up the stat table so that a check of an unchanged work tree
+// need not load it: hash is the XOR of entryHash over every entry (an
+// order-free digest, kept up to date entry by entry as buckets are
+// rewritten) and racy counts the entries that are racy. meta holds both
+// ('statsum', 'racy'), written in the transaction that writes the entries.
+type statSum struct {
+	hash [2]uint64
+	racy int64
+}
+
+// add folds e into s (or takes it out again: XOR is its own inverse; n is
+// +1 to add, -1 to remove).
+func (s *statSum) add(e *entry, n int64) {
+	dir, name := path.Split(e.path)
+	h := entryHash(dir, name, &e.st)
+	s.hash[0] ^= h[0]
+	s.hash[1] ^= h[1]
+	if e.racy() {
+		s.racy += n
+	}
+}
+
+// sumBuckets sums the entries of buckets.
+func sumBuckets(buckets map[int]map[string]entry) statSum {
+	var s statSum
+	for _, m := range buckets {
+		for _, e := range m {
+			s.add(&e, 1)
+		}
+	}
+	return s
+}
+
+// entryHash is a 128-bit hash of a document path (dir+name, dir ending in
+// a slash) and its stat data: two FNV-1a lanes over the path, then the stat fields word by word, each lane
+// finished by a 64-bit mixer. It is no defence against chosen inputs (a
+// file's stat data is the kernel's, not the repository's, to choose); it
+// only has to make two different work trees sum alike by accident never.
+func entryHash(dir, name string, st *fileStat) [2]uint64 {
+	a, b := uint64(14695981039346656037), uint64(0x9e3779b97f4a7c15)
+	for _, s := range [...]string{dir, name} {
+		for i := 0; i < len(s); i++ {
+			a = (a ^ uint64(s[i])) * 1099511628211
+			b = (b ^ uint64(s[i])) * 0x100000001b3b
+		}
+	}
+	for _, w := range [...]uint64{uint64(st.Type), uint64(st.Size), uint64(st.Mtime), uint64(st.Ctime), st.Ino, st.Dev} {
+		a = (a ^ w) * 1099511628211
+		b = (b ^ w) * 0x100000001b3b
+		a ^= a >> 29
+		b ^= b >> 31
+	}
+	return [2]uint64{mix64(a), mix64(b ^ 0xc2b2ae3d27d4eb4f)}
+}
+
+// mix64 is MurmurHash3's finaliser.
+func mix64(x uint64) uint64 {
+	x ^= x >> 33
+	x *= 0xff51afd7ed558ccd
+	x ^= x >> 33
+	x *= 0xc4ceb9fe1a85ec53
+	return x ^ x>>33
+}
+
+// encodeSum and decodeSum are the stored form of statSum.hash.
+func encodeSum(h [2]uint64) []byte {
+	return binary.LittleEndian.AppendUint64(binary.LittleEndian.AppendUint64(nil, h[0]), h[1])
+}
+
+func decodeSum(b []byte) ([2]uint64, error) {
+	if len(b) != 16 {
+		return [2]uint64{}, &corruptError{err: fmt.Errorf("meta statsum is %d bytes", len(b))}
+	}
+	return [2]uint64{binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[8:])}, nil
+}
+
+// initSum is what a new or emptied index stores: the sum of no entries.
+const initSum = `INSERT OR REPLACE INTO meta (key, value) VALUES ('statsum', zeroblob(16)), ('racy', 0)`
+
+// updateSum replaces the stored sum: the entries before are taken out and
+// the entries after put in.
+func updateSum(ctx context.Context, q querier, before, after statSum) error {
+	var raw []byte
+	var racy int64
+	err := q.QueryRowContext(ctx, `SELECT (SELECT value FROM meta WHERE key = 'statsum'), (SELECT value FROM meta WHERE key = 'racy')`).Scan(&raw, &racy)
+	if err != nil {
+		return err
+	}
+	h, err := decodeSum(raw)
+	if err != nil {
+		return err
+	}
+	for _, d := range [][2]uint64{before.hash, after.hash} {
+		h[0] ^= d[0]
+		h[1] ^= d[1]
+	}
+	racy += after.racy - before.racy
+	_, err = q.ExecContext(ctx, `UPDATE meta SET value = CASE key WHEN 'statsum' THEN ? ELSE ? END WHERE key IN ('statsum', 'racy')`, encodeSum(h), racy)
+	return err
+}
+
+// errNoQuickCheck says the work tree cannot be compared with the stored
+// sum (a folder could not be listed as the quick check needs).
+var errNoQuickCheck = errors.New("no quick freshness check here")
+
+// quickFresh reports whether the index is certainly fresh, without loading
+// its stat entries: when neither folder changed since it was last listed,
+// no entry is racy, and the document files listed now, stat'ed one by one
+// (the same fstatat pass a full check makes), sum to the stored statSum,
+// every document is as indexed. It also returns the number of recorded
+// problems. false means "look closer" (Refresh's full check), never stale.
+func (ix *Index) quickFresh(ctx context.Context, fs *filestore.Store) (fresh bool, problems int, err error) {
+	var dirs, raw []byte
+	var racy int64
+	err = ix.db.QueryRowContext(ctx, `SELECT (SELECT value FROM meta WHERE key = 'dirs'), (SELECT value FROM meta WHERE key = 'statsum'),
+	    (SELECT value FROM meta WHERE key = 'racy'), (SELECT count(*) FROM problems)`).Scan(&dirs, &raw, &racy, &problems)
+	if err != nil || dirs == nil || racy != 0 {
+		return false, 0, err
+	}
+	stored, err := decodeSum(raw)
+	if err != nil {
+		return false, 0, err
+	}
+	old := map[string]entry{}
+	if err := decodeEntries(dirs, func(e entry) { old[e.path] = e }); err != nil {
+		return false, 0, &corruptError{err: err}
+	}
+	root := fs.Repo().WorkTree
+	var sum [2]uint64
+	for _, folder := range filestore.Folders {
+		rel := filestore.Dir + "/" + folder
+		st, err := lstat(filepath.Join(root, filepath.FromSlash(rel)))
+		if err != nil {
+			return false, 0, err
+		}
+		if o, ok := old[rel]; !ok || o.st != st || o.racy() {
+			return false, problems, nil
+		}
+		if st.Type == typeNone {
+			continue
+		}
+		h, same, err := sumFolder(ctx, filepath.Join(root, filepath.FromSlash(rel)), rel, ix.tuning.workers)
+		if errors.Is(err, errNoQuickCheck) || err == nil && !same {
+			return false, problems, nil
+		}
+		if err != nil {
+			return false, 0, err
+		}
+		sum[0] ^= h[0]
+		sum[1] ^= h[1]
+	}
+	return sum == stored, problems, nil
+}
+
+// sumFolder lists the document files of one folder (the names Scan takes:
+// "*.yaml", not hidden, regular files) and returns the XOR of their
+// entryHash; ok is false when one of them is no longer a regular file.
+func sumFolder(ctx context.Context, dir, rel string, workers int) (sum [2]uint64, ok bool, err error) {
+	d, names, err := listDocs(dir)
+	if err != nil {
+		return sum, false, err
+	}
+	defer d.close()
+	hashes := make([][2]uint64, len(names))
+	var irregular atomic.Bool
+	prefix := rel + "/"
+	err = parallel(ctx, workers, len(names), func(i int) error {
+		st, err := d.stat(names[i])
+		if err != nil {
+			return err
+		}
+		if st.Type != typeRegular {
+			irregular.Store(true)
+			return nil
+		}
+		hashes[i] = entryHash(prefix, names[i], &st)
+		return nil
+	})
+	if err != nil {
+		return sum, false, fmt.Errorf("check %s: %w", rel, err)
+	}
+	for _, h := range hashes {
+		sum[0] ^= h[0]
+		sum[1] ^= h[1]
+	}
+	return sum, !irregular.Load(), nil
+}
