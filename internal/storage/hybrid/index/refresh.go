@@ -198,12 +198,21 @@ func (ix *Index) refreshOnce(ctx context.Context, fs *filestore.Store, paths []s
 	if rebuild == nil && paths == nil && !namesOnly && !ix.tuning.alwaysScan {
 		// The common case, nothing changed, proved without loading the
 		// stat entries; anything else is left to the full check.
-		fresh, problems, err := ix.quickFresh(ctx, fs)
+		fresh, racy, problems, err := ix.quickFresh(ctx, fs)
 		if err != nil {
 			return Report{}, ix.wrap("refresh", err)
 		}
-		if fresh {
+		if fresh && len(racy) == 0 {
 			return Report{Problems: problems}, nil
+		}
+		if fresh {
+			// Every entry but the racy ones is as indexed: compare those
+			// by content (and record them as no longer racy, once they
+			// are not), as RefreshPaths would.
+			rep, err := ix.refreshOnce(ctx, fs, racy, false, nil)
+			if !errors.Is(err, errUnusual) {
+				return rep, err
+			}
 		}
 	}
 	if rebuild == nil {

@@ -98,15 +98,16 @@ func (d *dirStatter) close() {
 }
 
 // listDocs opens dir and lists the names Scan takes as documents there:
-// "*.yaml", not hidden, regular files by their directory entry. It returns
-// errNoQuickCheck where the file system does not give entry types.
-func listDocs(dir string) (*dirStatter, []string, error) {
+// "*.yaml", not hidden, regular files by their directory entry; odd says
+// it also holds a "*.yaml" that Scan reports (neither a regular file nor a
+// folder). It returns errNoQuickCheck where the file system does not give
+// entry types.
+func listDocs(dir string) (d *dirStatter, names []string, odd bool, err error) {
 	fd, err := openDir(dir)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
-	d := &dirStatter{fd: fd, dir: dir}
-	var names []string
+	d = &dirStatter{fd: fd, dir: dir}
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := unix.Getdents(fd, buf)
@@ -115,17 +116,17 @@ func listDocs(dir string) (*dirStatter, []string, error) {
 		}
 		if err != nil {
 			d.close()
-			return nil, nil, &fs.PathError{Op: "readdir", Path: dir, Err: err}
+			return nil, nil, false, &fs.PathError{Op: "readdir", Path: dir, Err: err}
 		}
 		if n <= 0 {
-			return d, names, nil
+			return d, names, odd, nil
 		}
 		// struct linux_dirent64: ino u64, off s64, reclen u16, type u8, name.
 		for b := buf[:n]; len(b) >= 19; {
 			reclen := int(binary.NativeEndian.Uint16(b[16:]))
 			if reclen < 19 || reclen > len(b) {
 				d.close()
-				return nil, nil, fmt.Errorf("readdir %s: malformed directory entry", dir)
+				return nil, nil, false, fmt.Errorf("readdir %s: malformed directory entry", dir)
 			}
 			typ, name := b[18], b[19:reclen]
 			b = b[reclen:]
@@ -138,9 +139,12 @@ func listDocs(dir string) (*dirStatter, []string, error) {
 			switch typ {
 			case unix.DT_REG:
 				names = append(names, string(name))
+			case unix.DT_DIR: // skipped by Scan too
 			case unix.DT_UNKNOWN:
 				d.close()
-				return nil, nil, errNoQuickCheck
+				return nil, nil, false, errNoQuickCheck
+			default:
+				odd = true
 			}
 		}
 	}

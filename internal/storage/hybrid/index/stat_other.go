@@ -44,4 +44,4 @@ func (d *dirStatter) stat(name string) (fileStat, error) { return lstat(filepath
 func (d *dirStatter) close() {}
 
 // listDocs is not available here: the quick freshness check is skipped.
-func listDocs(string) (*dirStatter, []string, error) { return nil, nil, errNoQuickCheck }
+func listDocs(string) (*dirStatter, []string, bool, error) { return nil, nil, false, errNoQuickCheck }

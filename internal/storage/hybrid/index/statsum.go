@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"path"
 	"path/filepath"
+	"sort"
+	"strings"
 	"sync/atomic"
 
 	"github.com/git-milestone/git-milestone/internal/storage/filestore"
@@ -15,23 +17,13 @@ import (
 // statSum sums up the stat table so that a check of an unchanged work tree
 // need not load it: hash is the XOR of entryHash over every entry (an
 // order-free digest, kept up to date entry by entry as buckets are
-// rewritten) and racy counts the entries that are racy. meta holds both
-// ('statsum', 'racy'), written in the transaction that writes the entries.
+// rewritten) and racy lists the entries that are racy (they must be
+// compared by content). meta holds both ('statsum'; 'racy', the number of
+// racy entries, and 'racylist', their paths one per line), written in the
+// transaction that writes the entries.
 type statSum struct {
 	hash [2]uint64
-	racy int64
-}
-
-// add folds e into s (or takes it out again: XOR is its own inverse; n is
-// +1 to add, -1 to remove).
-func (s *statSum) add(e *entry, n int64) {
-	dir, name := path.Split(e.path)
-	h := entryHash(dir, name, &e.st)
-	s.hash[0] ^= h[0]
-	s.hash[1] ^= h[1]
-	if e.racy() {
-		s.racy += n
-	}
+	racy []string
 }
 
 // sumBuckets sums the entries of buckets.
@@ -39,7 +31,13 @@ func sumBuckets(buckets map[int]map[string]entry) statSum {
 	var s statSum
 	for _, m := range buckets {
 		for _, e := range m {
-			s.add(&e, 1)
+			dir, name := path.Split(e.path)
+			h := entryHash(dir, name, &e.st)
+			s.hash[0] ^= h[0]
+			s.hash[1] ^= h[1]
+			if e.racy() {
+				s.racy = append(s.racy, e.path)
+			}
 		}
 	}
 	return s
@@ -89,14 +87,14 @@ func decodeSum(b []byte) ([2]uint64, error) {
 }
 
 // initSum is what a new or emptied index stores: the sum of no entries.
-const initSum = `INSERT OR REPLACE INTO meta (key, value) VALUES ('statsum', zeroblob(16)), ('racy', 0)`
+const initSum = `INSERT OR REPLACE INTO meta (key, value) VALUES ('statsum', zeroblob(16)), ('racy', 0), ('racylist', '')`
 
 // updateSum replaces the stored sum: the entries before are taken out and
 // the entries after put in.
 func updateSum(ctx context.Context, q querier, before, after statSum) error {
 	var raw []byte
-	var racy int64
-	err := q.QueryRowContext(ctx, `SELECT (SELECT value FROM meta WHERE key = 'statsum'), (SELECT value FROM meta WHERE key = 'racy')`).Scan(&raw, &racy)
+	var list string
+	err := q.QueryRowContext(ctx, `SELECT (SELECT value FROM meta WHERE key = 'statsum'), (SELECT value FROM meta WHERE key = 'racylist')`).Scan(&raw, &list)
 	if err != nil {
 		return err
 	}
@@ -108,70 +106,108 @@ func updateSum(ctx context.Context, q querier, before, after statSum) error {
 		h[0] ^= d[0]
 		h[1] ^= d[1]
 	}
-	racy += after.racy - before.racy
-	_, err = q.ExecContext(ctx, `UPDATE meta SET value = CASE key WHEN 'statsum' THEN ? ELSE ? END WHERE key IN ('statsum', 'racy')`, encodeSum(h), racy)
+	racy := map[string]bool{}
+	for _, p := range strings.Split(list, "\n") {
+		racy[p] = p != ""
+	}
+	for _, p := range before.racy {
+		delete(racy, p)
+	}
+	for _, p := range after.racy {
+		racy[p] = true
+	}
+	paths := make([]string, 0, len(racy))
+	for p, ok := range racy {
+		if ok {
+			paths = append(paths, p)
+		}
+	}
+	sort.Strings(paths)
+	_, err = q.ExecContext(ctx, `UPDATE meta SET value = CASE key WHEN 'statsum' THEN ? WHEN 'racy' THEN ? ELSE ? END
+	    WHERE key IN ('statsum', 'racy', 'racylist')`, encodeSum(h), len(paths), strings.Join(paths, "\n"))
 	return err
 }
+
+// maxQuickRacy is the most racy entries the quick check compares by
+// content; beyond, the full check runs (and records them as no longer
+// racy once they are not).
+const maxQuickRacy = 32
 
 // errNoQuickCheck says the work tree cannot be compared with the stored
 // sum (a folder could not be listed as the quick check needs).
 var errNoQuickCheck = errors.New("no quick freshness check here")
 
-// quickFresh reports whether the index is certainly fresh, without loading
-// its stat entries: when neither folder changed since it was last listed,
-// no entry is racy, and the document files listed now, stat'ed one by one
-// (the same fstatat pass a full check makes), sum to the stored statSum,
-// every document is as indexed. It also returns the number of recorded
-// problems. false means "look closer" (Refresh's full check), never stale.
-func (ix *Index) quickFresh(ctx context.Context, fs *filestore.Store) (fresh bool, problems int, err error) {
-	var dirs, raw []byte
-	var racy int64
-	err = ix.db.QueryRowContext(ctx, `SELECT (SELECT value FROM meta WHERE key = 'dirs'), (SELECT value FROM meta WHERE key = 'statsum'),
-	    (SELECT value FROM meta WHERE key = 'racy'), (SELECT count(*) FROM problems)`).Scan(&dirs, &raw, &racy, &problems)
-	if err != nil || dirs == nil || racy != 0 {
-		return false, 0, err
+// quickFresh checks whether the index is fresh without loading its stat
+// entries: the document files listed now, stat'ed one by one (the same
+// fstatat pass a full check makes), must sum to the stored statSum (the
+// same paths with the same stat data), and no folder may hold what a scan
+// reports as a problem (a symbolic link, a fifo; an id in both folders
+// makes the sums differ). It returns fresh (false: "look closer" with the
+// full check, never a stale answer), the racy paths, whose content must
+// still be compared (RefreshPaths does), and the number of recorded
+// problems.
+func (ix *Index) quickFresh(ctx context.Context, fs *filestore.Store) (fresh bool, racy []string, problems int, err error) {
+	var raw []byte
+	var nRacy, scanProblems int
+	err = ix.db.QueryRowContext(ctx, `SELECT (SELECT value FROM meta WHERE key = 'statsum'), (SELECT value FROM meta WHERE key = 'racy'),
+	    (SELECT count(*) FROM problems), (SELECT count(*) FROM problems WHERE kind = 'scan')`).Scan(&raw, &nRacy, &problems, &scanProblems)
+	if err != nil || nRacy > maxQuickRacy || scanProblems > 0 {
+		return false, nil, 0, err
 	}
 	stored, err := decodeSum(raw)
 	if err != nil {
-		return false, 0, err
-	}
-	old := map[string]entry{}
-	if err := decodeEntries(dirs, func(e entry) { old[e.path] = e }); err != nil {
-		return false, 0, &corruptError{err: err}
+		return false, nil, 0, err
 	}
 	root := fs.Repo().WorkTree
+	if st, err := lstat(filepath.Join(root, filestore.Dir)); err != nil || st.Type != typeDir {
+		return false, nil, 0, err // the full check judges it
+	}
 	var sum [2]uint64
 	for _, folder := range filestore.Folders {
 		rel := filestore.Dir + "/" + folder
-		st, err := lstat(filepath.Join(root, filepath.FromSlash(rel)))
+		dir := filepath.Join(root, filepath.FromSlash(rel))
+		st, err := lstat(dir)
 		if err != nil {
-			return false, 0, err
+			return false, nil, 0, err
 		}
-		if o, ok := old[rel]; !ok || o.st != st || o.racy() {
-			return false, problems, nil
-		}
-		if st.Type == typeNone {
+		switch st.Type {
+		case typeNone:
 			continue
+		case typeDir:
+		default:
+			return false, nil, 0, nil
 		}
-		h, same, err := sumFolder(ctx, filepath.Join(root, filepath.FromSlash(rel)), rel, ix.tuning.workers)
-		if errors.Is(err, errNoQuickCheck) || err == nil && !same {
-			return false, problems, nil
+		h, ok, err := sumFolder(ctx, dir, rel, ix.tuning.workers)
+		if errors.Is(err, errNoQuickCheck) || err == nil && !ok {
+			return false, nil, 0, nil
 		}
 		if err != nil {
-			return false, 0, err
+			return false, nil, 0, err
 		}
 		sum[0] ^= h[0]
 		sum[1] ^= h[1]
 	}
-	return sum == stored, problems, nil
+	if sum != stored {
+		return false, nil, 0, nil
+	}
+	if nRacy > 0 {
+		var list string
+		if err := ix.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'racylist'`).Scan(&list); err != nil {
+			return false, nil, 0, err
+		}
+		racy = strings.Split(list, "\n")
+	}
+	return true, racy, problems, nil
 }
 
 // sumFolder lists the document files of one folder (the names Scan takes:
 // "*.yaml", not hidden, regular files) and returns the XOR of their
-// entryHash; ok is false when one of them is no longer a regular file.
+// entryHash; ok is false when the folder holds something a scan reports
+// (a "*.yaml" that is not a regular file or a folder), or a file listed
+// is no longer regular when stat'ed.
 func sumFolder(ctx context.Context, dir, rel string, workers int) (sum [2]uint64, ok bool, err error) {
-	d, names, err := listDocs(dir)
-	if err != nil {
+	d, names, odd, err := listDocs(dir)
+	if err != nil || odd {
 		return sum, false, err
 	}
 	defer d.close()
