@@ -17,7 +17,7 @@ func (s *Store) DeleteAll(ctx context.Context) (int, error) {
 		return 0, s.wrap(ctx, "delete all: begin", err)
 	}
 	defer tx.Rollback()
-	for _, q := range append(slices.Clip(s.d.clearSearch), `DELETE FROM milestone_labels WHERE project = $1`) {
+	for _, q := range append(slices.Clip(s.d.clearRows), `DELETE FROM milestone_labels WHERE project = $1`) {
 		if _, err := tx.ExecContext(sctx, q, s.project); err != nil {
 			return 0, s.wrap(ctx, "delete all", err)
 		}
@@ -46,7 +46,7 @@ func (s *Store) DeleteProject(ctx context.Context) (int, error) {
 		return 0, s.wrap(ctx, "delete project: begin", err)
 	}
 	defer tx.Rollback()
-	stmts := append(slices.Clip(s.d.clearSearch), `DELETE FROM milestone_labels WHERE project = $1`, `DELETE FROM milestone_events WHERE project = $1`)
+	stmts := append(slices.Clip(s.d.clearRows), `DELETE FROM milestone_labels WHERE project = $1`, `DELETE FROM milestone_events WHERE project = $1`)
 	for _, q := range stmts {
 		if _, err := tx.ExecContext(sctx, q, s.project); err != nil {
 			return 0, s.wrap(ctx, "delete project", err)

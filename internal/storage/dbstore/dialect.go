@@ -57,20 +57,27 @@ type dialect struct {
 	// not a database.
 	corrupt func(error) bool
 
-	// insertRow, updateRow and deleteRow write one milestone row and keep
-	// its search text (SQLite: the row's milestones_fts row). args are
-	// rowArgs; updateRow and deleteRow report false when the row no longer
-	// has version v.
-	insertRow func(ctx context.Context, tx *sql.Tx, args []any, search string) error
-	updateRow func(ctx context.Context, tx *sql.Tx, args []any, search string, v int64) (bool, error)
+	// insertRow, updateRow and deleteRow write one milestone row of
+	// project and keep its search text (SQLite: the row's milestones_fts
+	// row) and document (SQLite: its milestone_docs row); updateRow and
+	// deleteRow report false when the row no longer has version v.
+	insertRow func(ctx context.Context, tx *sql.Tx, project string, r row) error
+	updateRow func(ctx context.Context, tx *sql.Tx, project string, r row, v int64) (bool, error)
 	deleteRow func(ctx context.Context, tx *sql.Tx, project, id string, v int64) (bool, error)
+	// Where a milestone's source and document are read, in milestones m:
+	// docCols selects the source and the JSON document, from the tables
+	// that docJoin adds; briefCol is a JSON document that has at least
+	// the fields a table shows (SQLite keeps the whole document apart,
+	// in milestone_docs, so that rows stay narrow).
+	docCols, docJoin, briefCol string
 	// insertLabels adds labels ($3, bound as labelsArg makes it) to the
 	// milestone $2 of project $1.
 	insertLabels string
 	labelsArg    func([]string) any
-	// clearSearch deletes the search rows of every milestone of project
-	// $1; run before the milestones themselves are deleted.
-	clearSearch []string
+	// clearRows deletes the search rows (and documents) of every
+	// milestone of project $1; run before the milestones themselves are
+	// deleted.
+	clearRows []string
 
 	// searchWhere adds to where the conditions that select the milestones
 	// whose search text holds every term (folded, at least one), and
@@ -133,7 +140,11 @@ var sqliteDialect = &dialect{
 		b, _ := json.Marshal(labels)
 		return string(b)
 	},
-	clearSearch: []string{`DELETE FROM milestones_fts WHERE rowid IN (SELECT rowid FROM milestones WHERE project = $1)`},
+	clearRows: []string{`DELETE FROM milestones_fts WHERE rowid IN (SELECT rid FROM milestones WHERE project = $1)`,
+		`DELETE FROM milestone_docs WHERE rid IN (SELECT rid FROM milestones WHERE project = $1)`},
+	docCols:  "d.source, d.doc",
+	docJoin:  " JOIN milestone_docs d ON d.rid = m.rid",
+	briefCol: "m.brief",
 
 	searchWhere:  sqliteSearchWhere,
 	searchSource: `SELECT rid, project, id, doc FROM milestones`,
@@ -172,7 +183,10 @@ var postgresDialect = &dialect{
 	deleteRow:    pgDeleteRow,
 	insertLabels: `INSERT INTO milestone_labels (project, id, label) SELECT $1, $2, unnest($3::text[])`,
 	labelsArg:    func(labels []string) any { return labels },
-	clearSearch:  nil, // search_text is a column of milestones
+	clearRows:    nil, // search_text, source and doc are columns of milestones
+	docCols:      "m.source, m.doc",
+	docJoin:      "",
+	briefCol:     "m.doc",
 
 	searchWhere:  pgSearchWhere,
 	searchSource: `SELECT 0, project, id, doc FROM milestones`,
@@ -197,72 +211,86 @@ func never(error) bool { return false }
 // Writes of one milestone row, side by side.
 const (
 	sqliteInsert = `INSERT INTO milestones (project, id, title, status, priority, owner, due, created_at, updated_at,
- source, doc, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1) RETURNING rowid`
+ brief, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1) RETURNING rid`
 	pgInsert = `INSERT INTO milestones (project, id, title, status, priority, owner, due, created_at, updated_at,
  source, doc, version, search_text)
  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12)`
 
 	sqliteUpdate = `UPDATE milestones SET title = $3, status = $4, priority = $5, owner = $6, due = $7, created_at = $8,
- updated_at = $9, source = $10, doc = $11, version = version + 1
- WHERE project = $1 AND id = $2 AND version = $12 RETURNING rowid`
+ updated_at = $9, brief = $10, version = version + 1
+ WHERE project = $1 AND id = $2 AND version = $11 RETURNING rid`
 	pgUpdate = `UPDATE milestones SET title = $3, status = $4, priority = $5, owner = $6, due = $7, created_at = $8,
  updated_at = $9, source = $10, doc = $11, search_text = $12, version = version + 1
  WHERE project = $1 AND id = $2 AND version = $13`
 
-	sqliteDelete = `DELETE FROM milestones WHERE project = $1 AND id = $2 AND version = $3 RETURNING rowid`
+	sqliteDelete = `DELETE FROM milestones WHERE project = $1 AND id = $2 AND version = $3 RETURNING rid`
 	pgDelete     = `DELETE FROM milestones WHERE project = $1 AND id = $2 AND version = $3`
 
 	sqliteInsertFTS = `INSERT INTO milestones_fts (rowid, search) VALUES ($1, $2)`
 	sqliteDeleteFTS = `DELETE FROM milestones_fts WHERE rowid = $1`
+	sqliteSetDoc    = `INSERT OR REPLACE INTO milestone_docs (rid, source, doc) VALUES ($1, $2, $3)`
+	sqliteDeleteDoc = `DELETE FROM milestone_docs WHERE rid = $1`
 )
 
-func sqliteInsertRow(ctx context.Context, tx *sql.Tx, args []any, search string) error {
-	var rowid int64
-	if err := tx.QueryRowContext(ctx, sqliteInsert, args...).Scan(&rowid); err != nil {
+// columnArgs are the arguments $1 to $9 of the statements above.
+func columnArgs(project string, r *row) []any {
+	return []any{project, r.id, r.title, r.status, r.priority, r.owner, r.due, r.created, r.updated}
+}
+
+func sqliteInsertRow(ctx context.Context, tx *sql.Tx, project string, r row) error {
+	var rid int64
+	if err := tx.QueryRowContext(ctx, sqliteInsert, append(columnArgs(project, &r), r.brief)...).Scan(&rid); err != nil {
 		return err
 	}
-	_, err := tx.ExecContext(ctx, sqliteInsertFTS, rowid, search)
+	return sqliteWriteDoc(ctx, tx, rid, &r)
+}
+
+// sqliteWriteDoc writes the document and search rows of row rid.
+func sqliteWriteDoc(ctx context.Context, tx *sql.Tx, rid int64, r *row) error {
+	if _, err := tx.ExecContext(ctx, sqliteSetDoc, rid, r.source, r.doc); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, sqliteInsertFTS, rid, r.search)
 	return err
 }
 
-func pgInsertRow(ctx context.Context, tx *sql.Tx, args []any, search string) error {
-	_, err := tx.ExecContext(ctx, pgInsert, append(args, search)...)
+func pgInsertRow(ctx context.Context, tx *sql.Tx, project string, r row) error {
+	_, err := tx.ExecContext(ctx, pgInsert, append(columnArgs(project, &r), r.source, r.doc, r.search)...)
 	return err
 }
 
-func sqliteUpdateRow(ctx context.Context, tx *sql.Tx, args []any, search string, v int64) (bool, error) {
-	var rowid int64
-	err := tx.QueryRowContext(ctx, sqliteUpdate, append(args, v)...).Scan(&rowid)
+func sqliteUpdateRow(ctx context.Context, tx *sql.Tx, project string, r row, v int64) (bool, error) {
+	var rid int64
+	err := tx.QueryRowContext(ctx, sqliteUpdate, append(columnArgs(project, &r), r.brief, v)...).Scan(&rid)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
 	if err != nil {
 		return false, err
 	}
-	if _, err := tx.ExecContext(ctx, sqliteDeleteFTS, rowid); err != nil {
+	if _, err := tx.ExecContext(ctx, sqliteDeleteFTS, rid); err != nil {
 		return false, err
 	}
-	if _, err := tx.ExecContext(ctx, sqliteInsertFTS, rowid, search); err != nil {
-		return false, err
-	}
-	return true, nil
+	return true, sqliteWriteDoc(ctx, tx, rid, &r)
 }
 
-func pgUpdateRow(ctx context.Context, tx *sql.Tx, args []any, search string, v int64) (bool, error) {
-	return affected(tx.ExecContext(ctx, pgUpdate, append(args, search, v)...))
+func pgUpdateRow(ctx context.Context, tx *sql.Tx, project string, r row, v int64) (bool, error) {
+	return affected(tx.ExecContext(ctx, pgUpdate, append(columnArgs(project, &r), r.source, r.doc, r.search, v)...))
 }
 
 func sqliteDeleteRow(ctx context.Context, tx *sql.Tx, project, id string, v int64) (bool, error) {
-	var rowid int64
-	err := tx.QueryRowContext(ctx, sqliteDelete, project, id, v).Scan(&rowid)
+	var rid int64
+	err := tx.QueryRowContext(ctx, sqliteDelete, project, id, v).Scan(&rid)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
 	if err != nil {
 		return false, err
 	}
-	if _, err := tx.ExecContext(ctx, sqliteDeleteFTS, rowid); err != nil {
-		return false, err
+	for _, q := range []string{sqliteDeleteFTS, sqliteDeleteDoc} {
+		if _, err := tx.ExecContext(ctx, q, rid); err != nil {
+			return false, err
+		}
 	}
 	return true, nil
 }

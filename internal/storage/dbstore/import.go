@@ -313,7 +313,11 @@ func (s *Store) importSQLite(ctx context.Context, stream *rowStream, progress fu
 	// them: FTS5 flushes its pending terms at every statement savepoint,
 	// so interleaving the two made the load several times slower.
 	ins, err := tx.PrepareContext(ctx, `INSERT INTO milestones (rid, project, id, title, status, priority, owner, due,
- created_at, updated_at, source, doc, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1)`)
+ created_at, updated_at, brief, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1)`)
+	if err != nil {
+		return s.wrap(ctx, "import", err)
+	}
+	docs, err := tx.PrepareContext(ctx, sqliteSetDoc)
 	if err != nil {
 		return s.wrap(ctx, "import", err)
 	}
@@ -323,11 +327,15 @@ func (s *Store) importSQLite(ctx context.Context, stream *rowStream, progress fu
 	}
 	for i := range rows {
 		r := &rows[i]
-		if _, err := ins.ExecContext(ctx, base+int64(i)+1, s.project, r.id, r.title, r.status, r.priority, r.owner,
-			r.due, r.created, r.updated, r.source, r.doc); err != nil {
+		rid := base + int64(i) + 1
+		if _, err := ins.ExecContext(ctx, rid, s.project, r.id, r.title, r.status, r.priority, r.owner,
+			r.due, r.created, r.updated, r.brief); err != nil {
 			if s.uniqueViolation(err) {
 				return fmt.Errorf("import: %w: %s", storage.ErrExists, r.id)
 			}
+			return s.wrap(ctx, "import "+r.id, err)
+		}
+		if _, err := docs.ExecContext(ctx, rid, r.source, r.doc); err != nil {
 			return s.wrap(ctx, "import "+r.id, err)
 		}
 		for _, l := range r.labels {

@@ -19,6 +19,62 @@ var migrationFS embed.FS
 // ("0003_search.sql" is "search").
 var migrationSteps = map[string]func(ctx context.Context, d *dialect, tx *sql.Tx) error{
 	"search": fillSearch,
+	"narrow": fillBrief,
+}
+
+// fillBrief fills milestones_narrow, in migration 0004 on SQLite, with
+// every row of milestones, of every project, in rid order, and its brief
+// document. A stored document that does not decode is kept as its brief:
+// reading it reports the problem.
+func fillBrief(ctx context.Context, d *dialect, tx *sql.Tx) error {
+	if d.name != TypeSQLite {
+		return nil
+	}
+	const cols = `rid, project, id, title, status, priority, owner, due, created_at, updated_at, version`
+	rows, err := tx.QueryContext(ctx, `SELECT m.`+strings.ReplaceAll(cols, ", ", ", m.")+`, d.doc
+	    FROM milestones m JOIN milestone_docs d ON d.rid = m.rid ORDER BY m.rid`)
+	if err != nil {
+		return fmt.Errorf("fill brief documents: %w", err)
+	}
+	var all [][]any
+	for rows.Next() {
+		v := make([]any, 12) // the 11 columns as read, then brief
+		dest := make([]any, 12)
+		for i := range v {
+			dest[i] = &v[i]
+		}
+		if err := rows.Scan(dest...); err != nil {
+			rows.Close()
+			return fmt.Errorf("fill brief documents: %w", err)
+		}
+		doc, _ := v[11].(string)
+		if b, ok := v[11].([]byte); ok {
+			doc = string(b)
+		}
+		v[11] = doc
+		if m, err := decodeDoc([]byte(doc)); err == nil {
+			if v[11], err = briefJSON(m); err != nil {
+				rows.Close()
+				return err
+			}
+		}
+		all = append(all, v)
+	}
+	if err := rows.Close(); err != nil {
+		return fmt.Errorf("fill brief documents: %w", err)
+	}
+	st, err := tx.PrepareContext(ctx, `INSERT INTO milestones_narrow (`+cols+`, brief)
+	    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`)
+	if err != nil {
+		return fmt.Errorf("fill brief documents: %w", err)
+	}
+	defer st.Close()
+	for _, v := range all {
+		if _, err := st.ExecContext(ctx, v...); err != nil {
+			return fmt.Errorf("fill brief documents: %w", err)
+		}
+	}
+	return nil
 }
 
 // migrationStep is the name of a migration file without its version and

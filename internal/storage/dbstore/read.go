@@ -22,7 +22,6 @@ func (s *Store) Get(ctx context.Context, id string) (storage.Record, error) {
 	return rec, nil
 }
 
-const selectRecord = `SELECT source, doc, version FROM milestones WHERE project = $1 AND id = $2`
 
 // get reads one record and its version; a *milestone.NotFoundError when
 // the id is absent.
@@ -34,7 +33,8 @@ func (s *Store) get(ctx context.Context, q queryer, id string) (storage.Record, 
 	defer cancel()
 	var source, doc []byte
 	var version int64
-	err := q.QueryRowContext(sctx, selectRecord, s.project, id).Scan(&source, &doc, &version)
+	err := q.QueryRowContext(sctx, `SELECT `+s.d.docCols+`, m.version FROM milestones m`+s.d.docJoin+`
+	    WHERE m.project = $1 AND m.id = $2`, s.project, id).Scan(&source, &doc, &version)
 	if errors.Is(err, sql.ErrNoRows) {
 		return storage.Record{}, 0, &milestone.NotFoundError{ID: id}
 	}
@@ -200,6 +200,19 @@ func (s *Store) listSQL(q storage.Query) (string, args, error) {
 		where = append(where, col+" IN ("+strings.Join(ph, ", ")+")")
 	}
 	notClosed := func() {
+		if q.Text == "" {
+			// The open statuses by name: the planner reads them from the
+			// status index, which holds each row's brief document.
+			var open []string
+			for _, st := range milestone.Statuses {
+				if !st.Closed() {
+					open = append(open, string(st))
+				}
+			}
+			inList("m.status", open)
+			return
+		}
+		// A search is driven by its full-text match.
 		var c []string
 		for _, st := range closedStatuses() {
 			c = append(c, a.add(string(st)))
@@ -236,13 +249,18 @@ func (s *Store) listSQL(q storage.Query) (string, args, error) {
 		notClosed()
 		where = append(where, "m.due <> '' AND m.due < "+a.add(indexKey(q.Today)))
 	}
-	source := "m.source"
+	cols := s.d.docCols
 	if q.Brief {
-		source = "NULL" // a table shows no source: spare copying it
+		cols = "NULL, " + s.d.briefCol // a table shows no source and no description
+	} else {
+		from += s.d.docJoin
 	}
-	stmt := "SELECT m.id, " + source + ", m.doc FROM " + from + " WHERE " + strings.Join(where, " AND ") + " ORDER BY " + order
+	stmt := "SELECT m.id, " + cols + " FROM " + from + " WHERE " + strings.Join(where, " AND ")
+	// Without a limit List sorts in Go (storage.Sort defines the order):
+	// the planner is then free to read the rows from the index that
+	// selects them, rather than from the one that orders them.
 	if q.Limit > 0 {
-		stmt += " LIMIT " + a.add(q.Limit)
+		stmt += " ORDER BY " + order + " LIMIT " + a.add(q.Limit)
 	}
 	return stmt, a, nil
 }
@@ -280,6 +298,9 @@ func (s *Store) List(ctx context.Context, q storage.Query) ([]storage.Record, []
 	}
 	if err := rows.Err(); err != nil {
 		return nil, nil, s.wrap(sctx, "list milestones", err)
+	}
+	if q.Limit == 0 {
+		storage.Sort(q.Sort, recs)
 	}
 	return recs, probs, nil
 }

@@ -78,6 +78,7 @@ func indexKey(s string) string {
 type row struct {
 	id, title, status, priority, owner, due, created, updated string
 	source, doc                                               string
+	brief                                                     string // doc without description and unknown keys
 	labels                                                    []string // escaped, unique
 	search                                                    string   // storage.SearchText
 }
@@ -97,6 +98,10 @@ func newRow(m *milestone.Milestone, src []byte) (row, error) {
 	if err != nil {
 		return row{}, fmt.Errorf("milestone %s: encode JSON: %w", m.ID, err)
 	}
+	brief, err := briefJSON(*m)
+	if err != nil {
+		return row{}, err
+	}
 	r := row{
 		id:       m.ID,
 		title:    escapeText(m.Title),
@@ -108,6 +113,7 @@ func newRow(m *milestone.Milestone, src []byte) (row, error) {
 		updated:  indexKey(m.UpdatedAt),
 		source:   string(src),
 		doc:      string(doc),
+		brief:    brief,
 		search:   storage.SearchText(m),
 	}
 	seen := make(map[string]bool, len(m.Labels))
@@ -119,6 +125,17 @@ func newRow(m *milestone.Milestone, src []byte) (row, error) {
 		}
 	}
 	return r, nil
+}
+
+// briefJSON is the JSON document of m without its description and unknown
+// keys: what a table of milestones shows (storage.Query.Brief).
+func briefJSON(m milestone.Milestone) (string, error) {
+	m.Description, m.Extra = "", nil
+	b, err := m.JSON()
+	if err != nil {
+		return "", fmt.Errorf("milestone %s: encode JSON: %w", m.ID, err)
+	}
+	return string(b), nil
 }
 
 // decodeRecord rebuilds a record from its stored source and JSON document.

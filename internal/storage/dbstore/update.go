@@ -131,7 +131,8 @@ func (t *dbTx) Get(id string) (storage.Record, error) {
 func (t *dbTx) All() ([]storage.Record, []storage.Problem, error) {
 	sctx, cancel := t.s.stmtCtx(t.ctx)
 	defer cancel()
-	rows, err := t.tx.QueryContext(sctx, `SELECT id, source, doc, version FROM milestones WHERE project = $1 ORDER BY id`, t.s.project)
+	rows, err := t.tx.QueryContext(sctx, `SELECT m.id, `+t.s.d.docCols+`, m.version FROM milestones m`+t.s.d.docJoin+`
+	    WHERE m.project = $1 ORDER BY m.id`, t.s.project)
 	if err != nil {
 		return nil, nil, t.fail(t.s.wrap(sctx, "read all milestones", err))
 	}
@@ -247,16 +248,12 @@ func (s *Store) uniqueViolation(err error) bool { return err != nil && s.d.uniqu
 
 const deleteLabels = `DELETE FROM milestone_labels WHERE project = $1 AND id = $2`
 
-func (s *Store) rowArgs(r row) []any {
-	return []any{s.project, r.id, r.title, r.status, r.priority, r.owner, r.due, r.created, r.updated, r.source, r.doc}
-}
-
 // insert adds a new row with its labels (and search text).
 func (s *Store) insert(ctx context.Context, tx *sql.Tx, r row) (err error) {
 	sctx, cancel := s.stmtCtx(ctx)
 	defer cancel()
 	defer func() { err = s.stmtErr(sctx, err) }()
-	if err := s.d.insertRow(sctx, tx, s.rowArgs(r), r.search); err != nil {
+	if err := s.d.insertRow(sctx, tx, s.project, r); err != nil {
 		return err
 	}
 	return s.insertLabels(sctx, tx, r)
@@ -275,7 +272,7 @@ func (s *Store) update(ctx context.Context, tx *sql.Tx, r row, v int64) (_ bool,
 	sctx, cancel := s.stmtCtx(ctx)
 	defer cancel()
 	defer func() { err = s.stmtErr(sctx, err) }()
-	if ok, err := s.d.updateRow(sctx, tx, s.rowArgs(r), r.search, v); !ok || err != nil {
+	if ok, err := s.d.updateRow(sctx, tx, s.project, r, v); !ok || err != nil {
 		return false, err
 	}
 	if _, err := tx.ExecContext(sctx, deleteLabels, s.project, r.id); err != nil {

@@ -435,13 +435,16 @@ func (ix *Index) Stats(ctx context.Context, today string) (storage.Stats, error)
 	}
 	// Oldest and newest by created_at; ties go to the smallest id, as
 	// Summarize over records sorted by id does.
+	// The subquery finds the time at one end of idx_created_id, the outer
+	// query the first id of its ties there: no sort, even when thousands
+	// of milestones share that time.
 	for _, e := range []struct {
-		dst   **storage.StatsEntry
-		order string
-	}{{&s.Oldest, "created_at, id"}, {&s.Newest, "created_at DESC, id"}} {
+		dst **storage.StatsEntry
+		end string
+	}{{&s.Oldest, "min"}, {&s.Newest, "max"}} {
 		var se storage.StatsEntry
-		err := db.QueryRowContext(ctx, `SELECT id, title, created_at FROM milestones
-		    WHERE created_at IS NOT NULL ORDER BY `+e.order+` LIMIT 1`).Scan(&se.ID, &se.Title, &se.CreatedAt)
+		err := db.QueryRowContext(ctx, `SELECT id, title, created_at FROM milestones WHERE created_at =
+		    (SELECT `+e.end+`(created_at) FROM milestones) ORDER BY id LIMIT 1`).Scan(&se.ID, &se.Title, &se.CreatedAt)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 		case err != nil:
