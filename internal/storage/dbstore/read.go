@@ -22,7 +22,6 @@ func (s *Store) Get(ctx context.Context, id string) (storage.Record, error) {
 	return rec, nil
 }
 
-
 // get reads one record and its version; a *milestone.NotFoundError when
 // the id is absent.
 func (s *Store) get(ctx context.Context, q queryer, id string) (storage.Record, int64, error) {

@@ -78,7 +78,7 @@ func indexKey(s string) string {
 type row struct {
 	id, title, status, priority, owner, due, created, updated string
 	source, doc                                               string
-	brief                                                     string // doc without description and unknown keys
+	brief                                                     string   // doc without description and unknown keys
 	labels                                                    []string // escaped, unique
 	search                                                    string   // storage.SearchText
 }
