@@ -55,13 +55,11 @@ func (r *Repo) ReadObject(id string) (Object, error) {
 		}
 		r.closePacks() // a pack may have appeared since we listed them
 	}
-	gr, err := r.goGit()
-	if err != nil {
-		// A repository go-git does not open (an extension it does not
-		// know): git reads it.
+	if !r.goGitReads() {
+		// An extension that may change how objects are stored: git reads it.
 		return r.readViaGit(id)
 	}
-	eo, err := gr.Storer.EncodedObject(plumbing.AnyObject, plumbing.NewHash(id))
+	eo, err := r.goGit().EncodedObject(plumbing.AnyObject, plumbing.NewHash(id))
 	if errors.Is(err, plumbing.ErrObjectNotFound) {
 		if r.partialClone() {
 			return r.readViaGit(id) // git fetches it from the promisor remote
@@ -288,52 +286,6 @@ func NewCommit(tree string, parents []string, author, committer Signature, messa
 // NewBlob returns a blob object.
 func NewBlob(content []byte) Object { return Object{Type: "blob", Data: content} }
 
-// resolve turns a revision into an object id: "HEAD", a full id, or
-// anything go-git's ResolveRevision accepts (branch, tag, "HEAD~2", short id).
-// An unborn HEAD resolves to "" (the empty tree).
-func (r *Repo) resolve(rev string) (string, error) {
-	if isHexID(rev) {
-		return rev, nil
-	}
-	if rev == "HEAD" || rev == "@" {
-		h, err := r.Head()
-		if err != nil {
-			return "", err
-		}
-		return h.Hash, nil
-	}
-	if rev != "" && !strings.ContainsAny(rev, "~^:@{}* \\") && checkRefName("refs/"+rev) == nil {
-		// A plain name: look it up the way git does (refs/<rev>,
-		// refs/tags/<rev>, refs/heads/<rev>, refs/remotes/<rev>).
-		for _, candidate := range []string{rev, "refs/" + rev, "refs/tags/" + rev, "refs/heads/" + rev, "refs/remotes/" + rev} {
-			if !strings.HasPrefix(candidate, "refs/") {
-				continue
-			}
-			if id, err := r.ResolveRef(candidate); err != nil || id != "" {
-				return id, err
-			}
-		}
-	}
-	gr, err := r.goGit()
-	if err == nil {
-		h, rerr := gr.ResolveRevision(plumbing.Revision(rev))
-		if rerr == nil {
-			return h.String(), nil
-		}
-		err = rerr
-	}
-	// go-git cannot open this repository, or does not know this syntax:
-	// git itself decides.
-	if !strings.HasPrefix(rev, "-") {
-		if out, gerr := r.git(nil, nil, "rev-parse", "--verify", "--quiet", "--end-of-options", rev); gerr == nil {
-			if id := strings.TrimSpace(string(out)); isHexID(id) {
-				return id, nil
-			}
-		}
-	}
-	return "", fmt.Errorf("unknown revision %q: %w", rev, err)
-}
-
 // treeOf resolves rev and peels it (tags, commits) to a tree id; "" for an
 // unborn HEAD.
 func (r *Repo) treeOf(rev string) (string, error) {
@@ -396,6 +348,35 @@ func headerField(data []byte, name string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("object has no %s header", name)
+}
+
+// goGitReads reports whether go-git's object reader may read this
+// repository: format version 0 or 1, and no extension other than those
+// that leave the object database as go-git knows it (partial clones are
+// handled by ReadObject).
+func (r *Repo) goGitReads() bool {
+	cs, err := r.config()
+	if err != nil {
+		return false
+	}
+	local := cs.scope(scopeLocal)
+	if v, ok := local.get("core.repositoryformatversion"); ok && v != "0" && v != "1" {
+		return false
+	}
+	if local == nil {
+		return true
+	}
+	for k := range local.values {
+		switch k {
+		case "extensions.noop", "extensions.noop-v1", "extensions.partialclone",
+			"extensions.preciousobjects", "extensions.worktreeconfig":
+		default:
+			if strings.HasPrefix(k, "extensions.") {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // partialClone reports whether objects may be missing on purpose, to be

@@ -15,7 +15,6 @@ import (
 	"sync"
 
 	"github.com/go-git/go-billy/v5/osfs"
-	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/storage/filesystem"
 	"github.com/go-git/go-git/v5/storage/filesystem/dotgit"
@@ -53,7 +52,7 @@ type Repo struct {
 	// fsync is core.fsync as parsed, once fsyncRead.
 	fsync     FsyncComponent
 	fsyncRead bool
-	goRepo    *git.Repository // opened on first object read
+	goStore   *filesystem.Storage // opened on first go-git object read
 
 	trees     map[string][]byte // raw tree cache, by id
 	treeBytes int
@@ -283,20 +282,17 @@ func (r *Repo) checkConfig() error {
 	return nil
 }
 
-// goGit returns the go-git repository, opened on first use. It is opened
-// on the git directory itself (HEAD and index from GitDir, objects and refs
-// from CommonDir); we never use its work-tree API.
-func (r *Repo) goGit() (*git.Repository, error) {
+// goGit returns go-git's object storage, opened on first use: on the git
+// directory itself (HEAD and index from GitDir, objects and refs from
+// CommonDir). Only its object reader is used, as a fallback for what our
+// own reader does not handle (index v1, alternates); go-git's top-level
+// package (repositories, work trees, transports) is not linked in.
+func (r *Repo) goGit() *filesystem.Storage {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.goRepo != nil {
-		return r.goRepo, nil
+	if r.goStore == nil {
+		fs := dotgit.NewRepositoryFilesystem(osfs.New(r.GitDir), osfs.New(r.CommonDir))
+		r.goStore = filesystem.NewStorage(fs, cache.NewObjectLRUDefault())
 	}
-	fs := dotgit.NewRepositoryFilesystem(osfs.New(r.GitDir), osfs.New(r.CommonDir))
-	gr, err := git.Open(filesystem.NewStorage(fs, cache.NewObjectLRUDefault()), nil)
-	if err != nil {
-		return nil, fmt.Errorf("open repository %s: %w", r.GitDir, err)
-	}
-	r.goRepo = gr
-	return gr, nil
+	return r.goStore
 }
