@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/urfave/cli/v2"
 
@@ -206,12 +207,13 @@ func problemHint(err error) string {
 	return "fix the document by hand (`git milestone edit` cannot open it)"
 }
 
-// quoted finds the "quoted" words of an error message.
-var quoted = regexp.MustCompile(`"([^"]{1,40})"`)
+// quoted finds the "quoted" words of an error message (compiled on first
+// use, not at every process start-up).
+var quoted = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`"([^"]{1,40})"`) })
 
 // mentionsSeedWord reports whether msg quotes a word of the shell era.
 func mentionsSeedWord(msg string) bool {
-	for _, m := range quoted.FindAllStringSubmatch(msg, -1) {
+	for _, m := range quoted().FindAllStringSubmatch(msg, -1) {
 		if transfer.IsSeedWord(m[1]) {
 			return true
 		}

@@ -3,11 +3,15 @@ package config
 import (
 	"fmt"
 	"regexp"
+	"sync"
 )
 
+// The lines SetValues edits, compiled on first use (not at start-up).
 var (
-	dbTypeLine  = regexp.MustCompile(`(?m)^(\s+type:\s*)"?(sqlite|postgresql)"?`)
-	backendLine = regexp.MustCompile(`(?m)^(\s+backend:\s*)"?(auto|file|hybrid|database)"?`)
+	dbTypeLine  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?m)^(\s+type:\s*)"?(sqlite|postgresql)"?`) })
+	backendLine = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?m)^(\s+backend:\s*)"?(auto|file|hybrid|database)"?`)
+	})
 )
 
 // SetValues returns a storage-config.yaml document with storage.backend
@@ -20,7 +24,7 @@ func SetValues(data []byte, backend, dbType string) ([]byte, error) {
 		re   *regexp.Regexp
 		key  string
 		want string
-	}{{backendLine, "storage.backend", backend}, {dbTypeLine, "storage.database.type", dbType}} {
+	}{{backendLine(), "storage.backend", backend}, {dbTypeLine(), "storage.database.type", dbType}} {
 		if e.want == "" {
 			continue
 		}

@@ -24,6 +24,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
@@ -378,9 +379,11 @@ func describeValue(n *yaml.Node) string {
 	return describe(n)
 }
 
+// yamlLineError is compiled on first use: a regexp compiled at init costs
+// every process start-up time.
 var (
 	conflictPrefixes = []string{"<<<<<<< ", "=======", ">>>>>>> ", "|||||||"}
-	yamlLineError    = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+	yamlLineError    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`) })
 )
 
 // conflictMarker finds the first line that is a git conflict marker.
@@ -434,7 +437,7 @@ func syntaxError(file string, src []byte, err error) error {
 // line before and bad characters without a position: both are corrected.
 func YAMLSyntax(src []byte, err error) (line, col int, msg string) {
 	msg = strings.TrimPrefix(err.Error(), "yaml: ")
-	if sub := yamlLineError.FindStringSubmatch(msg); sub != nil {
+	if sub := yamlLineError().FindStringSubmatch(msg); sub != nil {
 		line, _ = strconv.Atoi(sub[1])
 		msg = sub[2]
 	}
@@ -470,7 +473,7 @@ func badCharacter(src []byte) (line, col int) {
 func decodeError(file string, v *yaml.Node, err error) error {
 	var te *yaml.TypeError
 	if errors.As(err, &te) && len(te.Errors) > 0 {
-		if sub := yamlLineError.FindStringSubmatch(te.Errors[0]); sub != nil {
+		if sub := yamlLineError().FindStringSubmatch(te.Errors[0]); sub != nil {
 			line, _ := strconv.Atoi(sub[1])
 			return &Error{Path: file, Line: line, Msg: sub[2]}
 		}

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -342,7 +343,9 @@ func resolvesToString(s string, timeOK bool) bool {
 	return !yaml11Special(s)
 }
 
-var sexagesimal = regexp.MustCompile(`^[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?$`)
+// sexagesimal matches YAML 1.1 base-60 numbers (compiled on first use, not
+// at every process start-up).
+var sexagesimal = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?$`) })
 
 // yaml11Special reports strings that YAML 1.1 readers take for booleans,
 // nulls or base-60 numbers although yaml.v3 reads them as strings.
@@ -351,7 +354,7 @@ func yaml11Special(s string) bool {
 	case "y", "yes", "n", "no", "on", "off", "true", "false", "null", "~", "=", "<<":
 		return true
 	}
-	return len(s) > 2 && s[0] >= '0' && s[0] <= '9' && strings.IndexByte(s, ':') > 0 && sexagesimal.MatchString(s)
+	return len(s) > 2 && s[0] >= '0' && s[0] <= '9' && strings.IndexByte(s, ':') > 0 && sexagesimal().MatchString(s)
 }
 
 // renderKey returns key as written before the colon, if it fits on one

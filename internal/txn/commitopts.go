@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/git-milestone/git-milestone/internal/gitrepo"
 )
@@ -51,7 +52,9 @@ func (tx *Tx) settings() (settings, error) {
 	return s, nil
 }
 
-var trailerLine = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]*: `)
+// trailerLine matches a "Key: " trailer line (compiled on first use, not at
+// every process start-up).
+var trailerLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]*: `) })
 
 // withSignoff adds "Signed-off-by: <committer>" as git commit -s does: to
 // the message's trailer block (a new paragraph if it has none), unless it
@@ -67,7 +70,7 @@ func withSignoff(message string, committer gitrepo.Signature) string {
 	}
 	trailers := len(paras) > 1
 	for _, l := range lines {
-		if !trailerLine.MatchString(l) {
+		if !trailerLine().MatchString(l) {
 			trailers = false
 		}
 	}
