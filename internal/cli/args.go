@@ -25,7 +25,7 @@ func permuteArgs(cmds []*cli.Command, args []string) []string {
 	takesValue := map[string]bool{}
 	for _, f := range cmd.Flags {
 		_, isBool := f.(*cli.BoolFlag)
-		for _, n := range f.Names() {
+		for _, n := range flagNames(f) {
 			takesValue[n] = !isBool
 		}
 	}

@@ -194,7 +194,7 @@ func (p wordPosition) candidates(app *cli.App, cur string, ids func() []string) 
 func longFlagNames(flags []cli.Flag) []string {
 	var out []string
 	for _, f := range flags {
-		for _, n := range f.Names() {
+		for _, n := range flagNames(f) {
 			if len(n) > 1 {
 				out = append(out, "--"+n)
 			}
@@ -246,7 +246,7 @@ func takesIDs(cmd *cli.Command, npos int) bool {
 func findFlag(flags []cli.Flag, word string) cli.Flag {
 	name, _, _ := strings.Cut(strings.TrimLeft(word, "-"), "=")
 	for _, f := range flags {
-		for _, n := range f.Names() {
+		for _, n := range flagNames(f) {
 			if n == name {
 				return f
 			}
@@ -259,11 +259,11 @@ func findFlag(flags []cli.Flag, word string) cli.Flag {
 // other commands add with these names complete too.
 func flagValues(f cli.Flag, ids func() []string) []string {
 	for _, spec := range milestone.Fields {
-		if spec.Kind == milestone.KindEnum && spec.Flag == f.Names()[0] {
+		if spec.Kind == milestone.KindEnum && spec.Flag == flagNames(f)[0] {
 			return append([]string(nil), spec.Values...)
 		}
 	}
-	switch f.Names()[0] {
+	switch flagNames(f)[0] {
 	case "backend", "to":
 		return []string{config.File, config.Hybrid, config.Database}
 	case "database-type":

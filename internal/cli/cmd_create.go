@@ -20,7 +20,7 @@ import (
 func newCreateCommand(env *Env) *cli.Command {
 	var flags []cli.Flag
 	for _, f := range editFlags() {
-		if f.Names()[0] != "title" { // the title is the argument
+		if flagNames(f)[0] != "title" { // the title is the argument
 			flags = append(flags, f)
 		}
 	}

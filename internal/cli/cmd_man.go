@@ -175,7 +175,7 @@ func writeManCommand(w io.Writer, c *cli.Command, full string) {
 func writeManFlags(w io.Writer, flags []cli.Flag) {
 	for _, f := range flags {
 		var names []string
-		for _, n := range f.Names() {
+		for _, n := range flagNames(f) {
 			dash := "\\-\\-"
 			if len(n) == 1 {
 				dash = "\\-"
@@ -216,7 +216,7 @@ var placeholders = map[string]string{
 }
 
 func flagPlaceholder(f cli.Flag) string {
-	if p, ok := placeholders[f.Names()[0]]; ok {
+	if p, ok := placeholders[flagNames(f)[0]]; ok {
 		return p
 	}
 	switch f.(type) {
@@ -225,5 +225,5 @@ func flagPlaceholder(f cli.Flag) string {
 	case *cli.StringSliceFlag:
 		return "VALUE"
 	}
-	return strings.ToUpper(strings.ReplaceAll(f.Names()[0], "-", "_"))
+	return strings.ToUpper(strings.ReplaceAll(flagNames(f)[0], "-", "_"))
 }

@@ -93,7 +93,7 @@ func refuseEarly(env *Env, commits bool) error {
 
 func hasFlag(c *cli.Command, name string) bool {
 	for _, f := range c.Flags {
-		for _, n := range f.Names() {
+		for _, n := range flagNames(f) {
 			if n == name {
 				return true
 			}
@@ -126,7 +126,7 @@ func signArgs(cmds []*cli.Command, args []string) []string {
 	takesValue := map[string]bool{}
 	for _, f := range cmd.Flags {
 		_, isBool := f.(*cli.BoolFlag)
-		for _, n := range f.Names() {
+		for _, n := range flagNames(f) {
 			takesValue[n] = !isBool && n != "gpg-sign" && n != "S"
 		}
 	}

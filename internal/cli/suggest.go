@@ -117,7 +117,7 @@ func flagSuggestion(err error, flags []cli.Flag) string {
 	name = strings.TrimLeft(name, "-")
 	var names []string
 	for _, f := range flags {
-		for _, n := range f.Names() {
+		for _, n := range flagNames(f) {
 			if len(n) > 1 {
 				names = append(names, n)
 			}
