@@ -3,3 +3,19 @@ package gitrepo
 // ReadPackedOnly reads an object with our pack reader only (no loose
 // objects, no go-git fallback), for tests.
 func (r *Repo) ReadPackedOnly(id string) (Object, bool, error) { return r.readPacked(id) }
+
+// PathLogGit is PathLog by git log, PathLogWalk by our own walk (which may
+// answer errWalkFallback), for tests comparing them.
+func (r *Repo) PathLogGit(start string, paths []string) ([]PathCommit, error) {
+	return r.pathLogGit(start, paths)
+}
+
+func (r *Repo) PathLogWalk(start string, paths []string) ([]PathCommit, error) {
+	return r.walkPathLog(start, paths)
+}
+
+// Walkable reports whether PathLog would walk by itself.
+func (r *Repo) Walkable(paths []string) bool { return r.walkable(paths) }
+
+// ErrWalkFallback is errWalkFallback, for tests.
+var ErrWalkFallback = errWalkFallback
