@@ -19,3 +19,11 @@ func (r *Repo) Walkable(paths []string) bool { return r.walkable(paths) }
 
 // ErrWalkFallback is errWalkFallback, for tests.
 var ErrWalkFallback = errWalkFallback
+
+// SetWalkCacheLimit sets the bytes a history walk keeps, returning the
+// old limit.
+func SetWalkCacheLimit(n int) int {
+	old := walkCacheLimit
+	walkCacheLimit = n
+	return old
+}

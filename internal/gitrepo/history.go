@@ -34,9 +34,15 @@ func (c Commit) Subject() string {
 
 // ReadCommit reads and parses the commit id.
 func (r *Repo) ReadCommit(id string) (Commit, error) {
-	o, err := r.ReadObject(id)
-	if err != nil {
-		return Commit{}, err
+	r.mu.Lock()
+	raw, ok := r.walked[id]
+	r.mu.Unlock()
+	o := Object{Type: "commit", Data: raw}
+	if !ok {
+		var err error
+		if o, err = r.ReadObject(id); err != nil {
+			return Commit{}, err
+		}
 	}
 	if o.Type != "commit" {
 		return Commit{}, fmt.Errorf("%s is a %s, not a commit", id, o.Type)

@@ -176,6 +176,16 @@ func (r *Repo) walkPathLog(start string, paths []string) (out []PathCommit, err 
 		}
 		out = append(out, pc)
 	}
+	walked := make(map[string][]byte, len(out))
+	for _, pc := range out {
+		var id [20]byte
+		if _, err := hex.Decode(id[:], []byte(pc.ID)); err == nil {
+			walked[pc.ID] = w.commits[id].raw
+		}
+	}
+	r.mu.Lock()
+	r.walked = walked
+	r.mu.Unlock()
 	return out, nil
 }
 

@@ -200,6 +200,14 @@ func TestPathLogWalkMatchesGit(t *testing.T) {
 		if seed%2 == 0 {
 			gittest.Git(t, dir, "gc", "-q")
 		}
+		if seed%4 == 0 {
+			// Objects dropped from the walk's cache at once, their
+			// buffers reused: deltas rebuilt again from their bases.
+			old := gitrepo.SetWalkCacheLimit(0)
+			defer gitrepo.SetWalkCacheLimit(old)
+		} else {
+			gitrepo.SetWalkCacheLimit(4 << 20)
+		}
 		repo, err := gitrepo.Open(dir)
 		if err != nil {
 			t.Fatal(err)
@@ -243,6 +251,32 @@ func TestPathLogWalkMatchesGit(t *testing.T) {
 		}
 		if walked < len(starts)*len(pathSets)/2 {
 			t.Errorf("seed %d: the walk answered %d of %d logs itself", seed, walked, len(starts)*len(pathSets))
+		}
+	}
+}
+
+// TestReadCommitAfterPathLog: the commits a walk showed, read again, are
+// the commits an unused Repo reads.
+func TestReadCommitAfterPathLog(t *testing.T) {
+	dir := gittest.Init(t)
+	top := randomHistory(t, dir, 7, 40)
+	repo, _ := gitrepo.Open(dir)
+	commits, err := repo.PathLog(top, []string{".milestones/active/x.yaml", ".milestones/completed/x.yaml"})
+	if err != nil || len(commits) == 0 {
+		t.Fatalf("%d commits, %v", len(commits), err)
+	}
+	for _, c := range commits {
+		got, err := repo.ReadCommit(c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fresh, _ := gitrepo.Open(dir)
+		want, err := fresh.ReadCommit(c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
+			t.Fatalf("ReadCommit after a walk:\n%+v\nwant\n%+v", got, want)
 		}
 	}
 }

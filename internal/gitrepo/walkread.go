@@ -22,7 +22,7 @@ import (
 type walkReader struct {
 	r      *Repo
 	packs  []*mappedPack
-	cache  map[packPlace]packedObj
+	cache  map[packPlace]*cachedObj
 	fifo   []packPlace
 	bytes  int
 	zr     io.ReadCloser // reused zlib reader (zlib.Resetter)
@@ -31,12 +31,15 @@ type walkReader struct {
 	closed bool
 }
 
-// walkCacheLimit bounds the bytes of objects a walkReader keeps. A walk
-// newest first meets a delta's base just before it (git packs the newest
-// version whole and the older ones as deltas against their successors),
-// so a few versions are enough; a small heap is recycled instead of
-// growing, which on this VM costs a page fault per 4 KiB.
-const walkCacheLimit = 8 << 20
+// walkCacheLimit bounds the bytes of objects a walkReader keeps, beyond
+// the last walkCacheMin objects, kept whatever their size. A walk newest
+// first meets a delta's base just before it (git packs the newest version
+// whole and the older ones as deltas against their successors), so a few
+// versions are enough; a small heap is recycled instead of growing, which
+// on this VM costs a page fault per 4 KiB.
+var walkCacheLimit = 4 << 20 // a variable for tests
+
+const walkCacheMin = 4
 
 // mappedPack is one .idx/.pack pair mapped read-only.
 type mappedPack struct {
@@ -51,6 +54,13 @@ type packPlace struct {
 	off  int64
 }
 
+// cachedObj is a kept object; used is set when it is read again (a
+// delta base met again keeps its place, like CLOCK's second chance).
+type cachedObj struct {
+	packedObj
+	used bool
+}
+
 // packedObj is an object rebuilt from a pack.
 type packedObj struct {
 	typ  int // 1 commit, 2 tree, 3 blob, 4 tag
@@ -62,7 +72,7 @@ const idxHeader = 8 + 256*4
 // newWalkReader maps the repository's packs. Packs it cannot map or read
 // are left to ReadObject.
 func (r *Repo) newWalkReader() (*walkReader, error) {
-	w := &walkReader{r: r, cache: map[packPlace]packedObj{}}
+	w := &walkReader{r: r, cache: map[packPlace]*cachedObj{}}
 	names, err := filepath.Glob(filepath.Join(r.ObjectDir, "pack", "pack-*.idx"))
 	if err != nil {
 		return nil, fmt.Errorf("list packs: %w", err)
@@ -174,7 +184,8 @@ var errCorruptPack = errors.New("corrupt pack entry")
 func (w *walkReader) readAt(p *mappedPack, off int64, depth int) (packedObj, error) {
 	key := packPlace{p, off}
 	if o, ok := w.cache[key]; ok {
-		return o, nil
+		o.used = true
+		return o.packedObj, nil
 	}
 	if depth > 64 {
 		return packedObj{}, fmt.Errorf("pack: delta chain too long")
@@ -253,22 +264,25 @@ func (w *walkReader) readAt(p *mappedPack, off int64, depth int) (packedObj, err
 	return o, nil
 }
 
-// keep caches o, dropping the oldest objects past walkCacheLimit.
+// keep caches o, dropping the oldest objects past walkCacheLimit, but
+// giving an object read again since it was kept one more round.
 func (w *walkReader) keep(key packPlace, o packedObj) {
-	if len(o.data) > walkCacheLimit/4 {
-		return
-	}
-	for w.bytes+len(o.data) > walkCacheLimit && len(w.fifo) > 0 {
+	for w.bytes+len(o.data) > walkCacheLimit && len(w.fifo) > walkCacheMin {
 		old := w.fifo[0]
 		w.fifo = w.fifo[1:]
-		data := w.cache[old].data
-		w.bytes -= len(data)
+		c := w.cache[old]
+		if c.used {
+			c.used = false
+			w.fifo = append(w.fifo, old)
+			continue
+		}
+		w.bytes -= len(c.data)
 		delete(w.cache, old)
 		if len(w.free) < 8 {
-			w.free = append(w.free, data)
+			w.free = append(w.free, c.data)
 		}
 	}
-	w.cache[key] = o
+	w.cache[key] = &cachedObj{packedObj: o}
 	w.fifo = append(w.fifo, key)
 	w.bytes += len(o.data)
 }
