@@ -317,6 +317,17 @@ func TestPathLogFallsBackToGit(t *testing.T) {
 	if _, err := repo.PathLogWalk(head, []string{p}); !errors.Is(err, gitrepo.ErrWalkFallback) {
 		t.Errorf("folder at the path: %v", err)
 	}
+	// Configuration git log honours and the walk does not.
+	for _, kv := range [][2]string{{"diff.orderFile", "/dev/null"}, {"i18n.logOutputEncoding", "ISO-8859-1"}, {"log.follow", "true"}} {
+		gittest.Git(t, dir, "config", kv[0], kv[1])
+		if r, _ := gitrepo.Open(dir); r.Walkable([]string{p}) {
+			t.Errorf("walkable with %s", kv[0])
+		}
+		gittest.Git(t, dir, "config", "--unset", kv[0])
+	}
+	if r, _ := gitrepo.Open(dir); !r.Walkable([]string{p}) {
+		t.Error("not walkable once the configuration is gone")
+	}
 	_, werr := repo.PathLog(head, []string{p})
 	_, gerr := repo.PathLogGit(head, []string{p})
 	if (werr == nil) != (gerr == nil) {
