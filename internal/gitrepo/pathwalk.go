@@ -88,10 +88,13 @@ func (r *Repo) walkable(paths []string) bool {
 			return false
 		}
 	}
-	for _, f := range []string{"shallow", "info/grafts", "refs/replace"} {
+	for _, f := range []string{"shallow", "info/grafts"} {
 		if _, err := os.Lstat(filepath.Join(r.CommonDir, f)); err == nil {
 			return false
 		}
+	}
+	if ents, err := os.ReadDir(filepath.Join(r.CommonDir, "refs", "replace")); err == nil && len(ents) > 0 {
+		return false // git replace -d leaves the folder empty
 	}
 	if data, err := os.ReadFile(filepath.Join(r.CommonDir, "packed-refs")); err == nil && bytes.Contains(data, []byte(" refs/replace/")) {
 		return false
