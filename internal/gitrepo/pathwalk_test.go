@@ -194,20 +194,21 @@ func randomHistory(t *testing.T, dir string, seed int64, n int) string {
 // three, from the tip and from commits inside the history; packed and
 // loose.
 func TestPathLogWalkMatchesGit(t *testing.T) {
+	def := gitrepo.SetWalkCacheLimit(0)
+	defer gitrepo.SetWalkCacheLimit(def)
 	for seed := int64(1); seed <= 12; seed++ {
 		dir := gittest.Init(t)
 		top := randomHistory(t, dir, seed, 80)
 		if seed%2 == 0 {
 			gittest.Git(t, dir, "gc", "-q")
 		}
+		limit := def
 		if seed%4 == 0 {
 			// Objects dropped from the walk's cache at once, their
 			// buffers reused: deltas rebuilt again from their bases.
-			old := gitrepo.SetWalkCacheLimit(0)
-			defer gitrepo.SetWalkCacheLimit(old)
-		} else {
-			gitrepo.SetWalkCacheLimit(4 << 20)
+			limit = 0
 		}
+		gitrepo.SetWalkCacheLimit(limit)
 		repo, err := gitrepo.Open(dir)
 		if err != nil {
 			t.Fatal(err)

@@ -28,16 +28,20 @@ type walkReader struct {
 	zr     io.ReadCloser // reused zlib reader (zlib.Resetter)
 	src    bytes.Reader
 	free   [][]byte // buffers of objects dropped from the cache, for reuse
+	most   int      // the size of the largest object kept
 	closed bool
 }
 
-// walkCacheLimit bounds the bytes of objects a walkReader keeps, beyond
-// the last walkCacheMin objects, kept whatever their size. A walk newest
-// first meets a delta's base just before it (git packs the newest version
-// whole and the older ones as deltas against their successors), so a few
-// versions are enough; a small heap is recycled instead of growing, which
-// on this VM costs a page fault per 4 KiB.
-var walkCacheLimit = 4 << 20 // a variable for tests
+// walkCacheLimit bounds the bytes of objects a walkReader keeps: this, or
+// three times the largest object read, if more; and always the last
+// walkCacheMin objects. A walk newest first meets a delta's base just
+// before it (git packs the newest version whole and the older ones as
+// deltas against their successors), so a few versions are enough, and a
+// small heap is recycled instead of growing, which on this VM costs a
+// page fault per 4 KiB: at 10,000 milestones (240 KB folder trees) a 512
+// KiB cache walked 1,000 commits in 52-96 ms, 4 MiB in 77-149 ms, 16 MiB
+// in 129-174 ms.
+var walkCacheLimit = 512 << 10 // a variable for tests
 
 const walkCacheMin = 4
 
@@ -267,7 +271,12 @@ func (w *walkReader) readAt(p *mappedPack, off int64, depth int) (packedObj, err
 // keep caches o, dropping the oldest objects past walkCacheLimit, but
 // giving an object read again since it was kept one more round.
 func (w *walkReader) keep(key packPlace, o packedObj) {
-	for w.bytes+len(o.data) > walkCacheLimit && len(w.fifo) > walkCacheMin {
+	w.most = max(w.most, len(o.data))
+	limit := max(walkCacheLimit, 3*w.most)
+	if walkCacheLimit == 0 {
+		limit = 0 // tests: only the last walkCacheMin objects
+	}
+	for w.bytes+len(o.data) > limit && len(w.fifo) > walkCacheMin {
 		old := w.fifo[0]
 		w.fifo = w.fifo[1:]
 		c := w.cache[old]
