@@ -28,7 +28,7 @@ import (
 // split_ident_line splits them, %s joins the first paragraph). Whatever
 // it does not reproduce exactly falls back to git (errWalkFallback):
 // replace refs, grafts, shallow clones, partial clones, glob characters
-// in a path, log.follow with one path, diff.orderFile, a non-UTF-8 log
+// in a path, case-insensitive pathspecs, log.follow with one path, diff.orderFile, a non-UTF-8 log
 // output encoding, a commit with an encoding header or a header line
 // git and we could read differently, a path that is a folder or a
 // submodule.
@@ -83,8 +83,10 @@ func (r *Repo) walkable(paths []string) bool {
 			}
 		}
 	}
-	for _, env := range []string{"GIT_GRAFT_FILE", "GIT_REPLACE_REF_BASE", "GIT_SHALLOW_FILE"} {
-		if r.getenv(env) != "" {
+	// What the git log child would see (Repo.command passes the process
+	// environment on).
+	for _, env := range []string{"GIT_GRAFT_FILE", "GIT_REPLACE_REF_BASE", "GIT_SHALLOW_FILE", "GIT_ICASE_PATHSPECS"} {
+		if os.Getenv(env) != "" {
 			return false
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand"
+	"os"
 	"sort"
 	"strings"
 	"testing"
@@ -329,6 +330,11 @@ func TestPathLogFallsBackToGit(t *testing.T) {
 	if r, _ := gitrepo.Open(dir); !r.Walkable([]string{p}) {
 		t.Error("not walkable once the configuration is gone")
 	}
+	t.Setenv("GIT_ICASE_PATHSPECS", "1")
+	if repo.Walkable([]string{p}) {
+		t.Error("walkable with case-insensitive pathspecs")
+	}
+	os.Unsetenv("GIT_ICASE_PATHSPECS")
 	_, werr := repo.PathLog(head, []string{p})
 	_, gerr := repo.PathLogGit(head, []string{p})
 	if (werr == nil) != (gerr == nil) {
