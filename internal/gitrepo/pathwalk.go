@@ -28,10 +28,11 @@ import (
 // split_ident_line splits them, %s joins the first paragraph). Whatever
 // it does not reproduce exactly falls back to git (errWalkFallback):
 // replace refs, grafts, shallow clones, partial clones, glob characters
-// in a path, case-insensitive pathspecs, log.follow with one path, diff.orderFile, a non-UTF-8 log
-// output encoding, a commit with an encoding header or a header line
-// git and we could read differently, a path that is a folder or a
-// submodule.
+// in a path, case-insensitive pathspecs, log.follow with one path,
+// diff.orderFile, a non-UTF-8 log output encoding, a commit with an
+// encoding header or a header line git and we could read differently, a
+// path that is a folder or a submodule. TestPathLogWalkMatchesGit
+// compares both on random histories.
 
 // errWalkFallback: this history is left to git log.
 var errWalkFallback = errors.New("path walk: left to git")
