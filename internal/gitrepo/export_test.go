@@ -7,3 +7,27 @@ func (r *Repo) ReadPackedOnly(id string) (Object, bool, error) { return r.readPa
 // ResolveNative resolves rev without asking git; ok is false when git
 // would be asked.
 func (r *Repo) ResolveNative(rev string) (string, bool, error) { return r.resolveNative(rev) }
+
+// PathLogGit is PathLog by git log, PathLogWalk by our own walk (which may
+// answer errWalkFallback), for tests comparing them.
+func (r *Repo) PathLogGit(start string, paths []string) ([]PathCommit, error) {
+	return r.pathLogGit(start, paths)
+}
+
+func (r *Repo) PathLogWalk(start string, paths []string) ([]PathCommit, error) {
+	return r.walkPathLog(start, paths)
+}
+
+// Walkable reports whether PathLog would walk by itself.
+func (r *Repo) Walkable(paths []string) bool { return r.walkable(paths) }
+
+// ErrWalkFallback is errWalkFallback, for tests.
+var ErrWalkFallback = errWalkFallback
+
+// SetWalkCacheLimit sets the bytes a history walk keeps, returning the
+// old limit.
+func SetWalkCacheLimit(n int) int {
+	old := walkCacheLimit
+	walkCacheLimit = n
+	return old
+}

@@ -34,9 +34,15 @@ func (c Commit) Subject() string {
 
 // ReadCommit reads and parses the commit id.
 func (r *Repo) ReadCommit(id string) (Commit, error) {
-	o, err := r.ReadObject(id)
-	if err != nil {
-		return Commit{}, err
+	r.mu.Lock()
+	raw, ok := r.walked[id]
+	r.mu.Unlock()
+	o := Object{Type: "commit", Data: raw}
+	if !ok {
+		var err error
+		if o, err = r.ReadObject(id); err != nil {
+			return Commit{}, err
+		}
 	}
 	if o.Type != "commit" {
 		return Commit{}, fmt.Errorf("%s is a %s, not a commit", id, o.Type)
@@ -184,14 +190,28 @@ type PathCommit struct {
 
 // PathLog returns, newest first, the commits reachable from start that
 // changed any of paths, with the full old and new content of each changed
-// path, like `git log -p -- paths` with git's default history
-// simplification (a merge that took the paths unchanged from one parent is
-// skipped and only that parent is followed; a merge that differs from every
-// parent is compared with its first parent). It runs one git process.
+// path, like `git log -p --diff-merges=first-parent -- paths`, which walks
+// the full history: every parent of a merge is followed; a merge is left
+// out when the paths are the same in it and in every parent, and shown
+// otherwise, compared with its first parent (so a merge that took the
+// paths from its first parent but differs from another has no changes). It reads the objects itself
+// (pathwalk.go) and runs git log only where that walk could answer
+// otherwise than git.
 func (r *Repo) PathLog(start string, paths []string) ([]PathCommit, error) {
 	if !isHexID(start) {
 		return nil, fmt.Errorf("path log: start %q is not a commit id", start)
 	}
+	if r.walkable(paths) {
+		commits, err := r.walkPathLog(start, paths)
+		if !errors.Is(err, errWalkFallback) {
+			return commits, err
+		}
+	}
+	return r.pathLogGit(start, paths)
+}
+
+// pathLogGit is PathLog by one git log process.
+func (r *Repo) pathLogGit(start string, paths []string) ([]PathCommit, error) {
 	args := []string{"-c", "core.quotePath=false", "-c", "diff.suppressBlankEmpty=false", "-c", "diff.mnemonicPrefix=false",
 		"-c", "diff.noprefix=false", "log", "--root",
 		"--format=%x01%H%x02%P%x02%an%x02%ae%x02%at %ai%x02%s",

@@ -1,6 +1,7 @@
 package gitrepo
 
 import (
+	"bufio"
 	"bytes"
 	"compress/zlib"
 	"crypto/rand"
@@ -86,6 +87,16 @@ func (r *Repo) loosePath(id string) string {
 	return filepath.Join(r.ObjectDir, id[:2], id[2:])
 }
 
+// looseReader is a reusable reader of loose objects: a new zlib reader
+// allocates its inflater (about 40 KB), and io.ReadAll grew a 240 KB tree
+// ten times over; reading history reads such objects by the thousand.
+type looseReader struct {
+	br *bufio.Reader
+	zr io.ReadCloser
+}
+
+var looseReaders sync.Pool // *looseReader
+
 // readLoose reads a loose object directly (cheaper than go-git, which
 // consults the pack indexes first); ok is false if there is none.
 func (r *Repo) readLoose(id string) (Object, bool, error) {
@@ -94,25 +105,59 @@ func (r *Repo) readLoose(id string) (Object, bool, error) {
 		return Object{}, false, nil
 	}
 	defer f.Close()
-	zr, err := zlib.NewReader(f)
-	if err != nil {
+	lr, _ := looseReaders.Get().(*looseReader)
+	if lr == nil {
+		lr = &looseReader{br: bufio.NewReaderSize(f, 32<<10)}
+	} else {
+		lr.br.Reset(f)
+	}
+	defer looseReaders.Put(lr)
+	if lr.zr == nil {
+		if lr.zr, err = zlib.NewReader(lr.br); err != nil {
+			lr.zr = nil
+			return Object{}, false, fmt.Errorf("read object %s: %w", id, err)
+		}
+	} else if err := lr.zr.(zlib.Resetter).Reset(lr.br, nil); err != nil {
 		return Object{}, false, fmt.Errorf("read object %s: %w", id, err)
 	}
-	defer zr.Close()
-	all, err := io.ReadAll(zr)
-	if err != nil {
+	// The header ("blob 123\0"), then exactly the size it gives, then the
+	// end of the stream (where zlib checks its checksum).
+	var head [64]byte
+	n, err := io.ReadFull(lr.zr, head[:])
+	if err != nil && err != io.ErrUnexpectedEOF {
 		return Object{}, false, fmt.Errorf("read object %s: %w", id, err)
 	}
-	nul := bytes.IndexByte(all, 0)
+	nul := bytes.IndexByte(head[:n], 0)
 	if nul < 0 {
 		return Object{}, false, fmt.Errorf("read object %s: corrupt header", id)
 	}
-	typ, size, ok := strings.Cut(string(all[:nul]), " ")
-	n, err := strconv.Atoi(size)
-	if !ok || err != nil || n != len(all)-nul-1 {
-		return Object{}, false, fmt.Errorf("read object %s: corrupt header %q", id, all[:nul])
+	typ, sizeText, ok := strings.Cut(string(head[:nul]), " ")
+	size, err := strconv.Atoi(sizeText)
+	if !ok || err != nil || size < n-nul-1 || (n < len(head) && size != n-nul-1) {
+		return Object{}, false, fmt.Errorf("read object %s: corrupt header %q", id, head[:nul])
 	}
-	return Object{Type: typ, Data: all[nul+1:]}, true, nil
+	if fi, err := f.Stat(); err == nil && int64(size) > 1100*fi.Size()+1024 {
+		// More than deflate can expand to: a corrupt header, not a
+		// reason to allocate.
+		return Object{}, false, fmt.Errorf("read object %s: corrupt header %q", id, head[:nul])
+	}
+	data := make([]byte, size)
+	got := copy(data, head[nul+1:n])
+	if n == len(head) {
+		if _, err := io.ReadFull(lr.zr, data[got:]); err != nil {
+			if err == io.ErrUnexpectedEOF || err == io.EOF {
+				return Object{}, false, fmt.Errorf("read object %s: corrupt header %q", id, head[:nul])
+			}
+			return Object{}, false, fmt.Errorf("read object %s: %w", id, err)
+		}
+		var one [1]byte
+		if k, err := io.ReadFull(lr.zr, one[:]); k > 0 {
+			return Object{}, false, fmt.Errorf("read object %s: corrupt header %q", id, head[:nul])
+		} else if err != io.EOF {
+			return Object{}, false, fmt.Errorf("read object %s: %w", id, err)
+		}
+	}
+	return Object{Type: typ, Data: data}, true, nil
 }
 
 // WriteObjects stores objects as loose objects, as git does (zlib level 1,

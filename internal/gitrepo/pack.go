@@ -252,6 +252,11 @@ func inflate(r io.Reader, size uint64) ([]byte, error) {
 
 // applyDelta rebuilds an object from its base and a git delta.
 func applyDelta(base, delta []byte) ([]byte, error) {
+	return applyDeltaTo(func(n int) []byte { return make([]byte, n) }, base, delta)
+}
+
+// applyDeltaTo is applyDelta writing into alloc(size of the result).
+func applyDeltaTo(alloc func(n int) []byte, base, delta []byte) ([]byte, error) {
 	bad := errors.New("pack: corrupt delta")
 	varint := func() (uint64, bool) {
 		var v uint64
@@ -269,10 +274,10 @@ func applyDelta(base, delta []byte) ([]byte, error) {
 	}
 	srcSize, ok1 := varint()
 	dstSize, ok2 := varint()
-	if !ok1 || !ok2 || srcSize != uint64(len(base)) {
+	if !ok1 || !ok2 || srcSize != uint64(len(base)) || dstSize > 1<<40 {
 		return nil, bad
 	}
-	out := make([]byte, 0, dstSize)
+	out := alloc(int(dstSize))[:0]
 	for len(delta) > 0 {
 		op := delta[0]
 		delta = delta[1:]

@@ -54,7 +54,11 @@ type Repo struct {
 	fsyncRead bool
 	goStore   *filesystem.Storage // opened on first go-git object read
 
-	trees     map[string][]byte // raw tree cache, by id
+	trees map[string][]byte // raw tree cache, by id
+	// walked holds the commits the last PathLog walk showed, by id, so
+	// that reading them again (a log reads each shown commit) costs no
+	// object read; objects never change.
+	walked    map[string][]byte
 	treeBytes int
 	zlibPool  sync.Pool // *zlib.Writer at level 1, reused across objects
 	packList  *[]*packIndex
