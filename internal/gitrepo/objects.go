@@ -62,7 +62,7 @@ func (r *Repo) ReadObject(id string) (Object, error) {
 	}
 	eo, err := r.goGit().EncodedObject(plumbing.AnyObject, plumbing.NewHash(id))
 	if errors.Is(err, plumbing.ErrObjectNotFound) {
-		if r.partialClone() {
+		if _, unsure := r.objectDirs(); unsure || r.partialClone() {
 			return r.readViaGit(id) // git fetches it from the promisor remote
 		}
 		return Object{}, fmt.Errorf("read object %s: %w", id, ErrObjectNotFound)
@@ -102,7 +102,15 @@ var looseReaders sync.Pool // *looseReader
 func (r *Repo) readLoose(id string) (Object, bool, error) {
 	f, err := os.Open(r.loosePath(id))
 	if err != nil {
-		return Object{}, false, nil
+		dirs, _ := r.objectDirs()
+		for _, d := range dirs[1:] { // the alternates
+			if f, err = os.Open(filepath.Join(d, id[:2], id[2:])); err == nil {
+				break
+			}
+		}
+		if err != nil {
+			return Object{}, false, nil
+		}
 	}
 	defer f.Close()
 	lr, _ := looseReaders.Get().(*looseReader)

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 )
 
@@ -31,14 +30,14 @@ type packIndex struct {
 
 // packs returns the repository's packs, opened on first use.
 func (r *Repo) packs() ([]*packIndex, error) {
+	names, err := r.packIndexes() // before taking r.mu, which objectDirs takes
+	if err != nil {
+		return nil, err
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.packList != nil {
 		return *r.packList, nil
-	}
-	names, err := filepath.Glob(filepath.Join(r.ObjectDir, "pack", "pack-*.idx"))
-	if err != nil {
-		return nil, err
 	}
 	var list []*packIndex
 	for _, name := range names {

@@ -62,6 +62,11 @@ type Repo struct {
 	treeBytes int
 	zlibPool  sync.Pool // *zlib.Writer at level 1, reused across objects
 	packList  *[]*packIndex
+	// objDirs are the object databases read (ObjectDir and its
+	// alternates), listed on first use; objDirsUnsure says an alternate was
+	// written in a form not read here, so a missing object is asked of git.
+	objDirs       []string
+	objDirsUnsure bool
 }
 
 // Close releases the files the Repo keeps open (pack files). The Repo stays
@@ -289,7 +294,7 @@ func (r *Repo) checkConfig() error {
 // goGit returns go-git's object storage, opened on first use: on the git
 // directory itself (HEAD and index from GitDir, objects and refs from
 // CommonDir). Only its object reader is used, as a fallback for what our
-// own reader does not handle (index v1, alternates); go-git's top-level
+// own reader does not handle (pack index v1); go-git's top-level
 // package (repositories, work trees, transports) is not linked in.
 func (r *Repo) goGit() *filesystem.Storage {
 	r.mu.Lock()

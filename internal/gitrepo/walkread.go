@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 )
 
 // walkReader reads the many objects of one history walk. The pack indexes
@@ -77,7 +76,7 @@ const idxHeader = 8 + 256*4
 // are left to ReadObject.
 func (r *Repo) newWalkReader() (*walkReader, error) {
 	w := &walkReader{r: r, cache: map[packPlace]*cachedObj{}}
-	names, err := filepath.Glob(filepath.Join(r.ObjectDir, "pack", "pack-*.idx"))
+	names, err := r.packIndexes()
 	if err != nil {
 		return nil, fmt.Errorf("list packs: %w", err)
 	}

@@ -1,0 +1,69 @@
+package gitrepo_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/git-milestone/git-milestone/internal/gitrepo"
+	"github.com/git-milestone/git-milestone/internal/gitrepo/gittest"
+)
+
+// TestAlternates reads, from a clone that borrows its objects (git clone
+// --shared, --reference; absolute and relative alternates paths), objects
+// that only the borrowed database holds, packed and loose, the way git
+// does: ReadObject, revisions, and the history walk.
+func TestAlternates(t *testing.T) {
+	src := gittest.Init(t)
+	gittest.Commit(t, src, "one", map[string]string{".milestones/active/a.yaml": "title: A\n"})
+	gittest.Commit(t, src, "two", map[string]string{".milestones/active/a.yaml": "title: A2\n"})
+	git(t, src, "gc", "-q")
+	loose := gittest.Commit(t, src, "three", map[string]string{".milestones/active/a.yaml": "title: A3\n"})
+	for _, tc := range []struct {
+		name     string
+		relative bool
+	}{{"absolute", false}, {"relative", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			dst := filepath.Join(t.TempDir(), "clone")
+			git(t, filepath.Dir(dst), "clone", "-q", "--shared", src, dst)
+			alt := filepath.Join(dst, ".git", "objects", "info", "alternates")
+			if tc.relative {
+				rel, err := filepath.Rel(filepath.Join(dst, ".git", "objects"), filepath.Join(src, ".git", "objects"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(alt, []byte(rel+"\n"), 0o666); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if n := strings.TrimSpace(git(t, dst, "count-objects")); !strings.HasPrefix(n, "0 objects") {
+				t.Fatalf("the clone has objects of its own: %s", n)
+			}
+			r, err := gitrepo.Open(dst)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			for _, id := range strings.Fields(git(t, src, "rev-list", "--objects", "--all")) {
+				if len(id) != 40 {
+					continue
+				}
+				o, err := r.ReadObject(id)
+				if err != nil {
+					t.Fatalf("read %s: %v", id, err)
+				}
+				if o.ID() != id {
+					t.Fatalf("read %s: got %s", id, o.ID())
+				}
+			}
+			if got, err := r.ResolveCommit("HEAD~1"); err != nil || got != strings.TrimSpace(git(t, src, "rev-parse", "HEAD~1")) {
+				t.Fatalf("HEAD~1 = %s %v", got, err)
+			}
+			log, err := r.PathLog(loose, []string{".milestones/active/a.yaml"})
+			if err != nil || len(log) != 3 {
+				t.Fatalf("path log: %d commits, %v", len(log), err)
+			}
+		})
+	}
+}
