@@ -16,7 +16,8 @@ import (
 // A small reader for pack files (index version 2), so that reading a few
 // objects costs a few small reads: go-git decodes the whole .idx and builds
 // an offset map on first use (about 10 ms for 30,000 objects). Anything
-// unusual (index v1, alternates, an error) falls back to go-git.
+// unusual (index v1, an error) falls back to go-git. Alternates are read
+// like the repository's own object database (objectDirs).
 
 // errPackFallback: let go-git read this object.
 var errPackFallback = errors.New("pack: not handled here")
