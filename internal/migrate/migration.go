@@ -202,13 +202,15 @@ func (m *Migration) progress(what string, total int) (func(done int), func()) {
 // Lock takes the migration lock (without waiting) and returns its release.
 // The git transaction is only taken for the switch commit itself:
 // .git/index.lock is held for milliseconds, and a migration killed before
-// the switch leaves nothing behind.
+// the switch leaves nothing behind. Until the release the process runs
+// under a soft memory limit (limitMemory).
 func (m *Migration) Lock(ctx context.Context) (func(), error) {
 	release, err := lock.Acquire(ctx, m.tree(), LockFile, 0, m.o.Hooks.Warn)
 	if err != nil {
 		return nil, fmt.Errorf("another migration is running: %w", err)
 	}
-	return release, nil
+	unlimit := limitMemory()
+	return func() { unlimit(); release() }, nil
 }
 
 // InvalidError refuses a migration of documents that cannot be read
