@@ -199,19 +199,18 @@ func (v *Verifier) Check(page []storage.Record) {
 }
 
 // Read checks everything r holds, a page at a time: one query per status
-// and priority (a few thousand milestones each at 100,000), then, one by
-// one, any id those queries did not return. As a query leaves out the
+// (~20,000 milestones each at 100,000; one per status and priority cost
+// the hybrid index 0.8 s more), then, one by one, any id those queries
+// did not return. As a query leaves out the
 // documents a store cannot read (its problems), so does Read, unless the
 // source had that id.
 func (v *Verifier) Read(ctx context.Context, r storage.Reader) error {
 	for _, st := range milestone.Statuses {
-		for _, pr := range milestone.Priorities {
-			page, _, err := r.List(ctx, storage.Query{Statuses: []milestone.Status{st}, Priorities: []milestone.Priority{pr}})
-			if err != nil {
-				return fmt.Errorf("read back the %s %s milestones: %w", st, pr, err)
-			}
-			v.Check(page)
+		page, _, err := r.List(ctx, storage.Query{Statuses: []milestone.Status{st}})
+		if err != nil {
+			return fmt.Errorf("read back the %s milestones: %w", st, err)
 		}
+		v.Check(page)
 	}
 	ids, err := r.IDs(ctx)
 	if err != nil {
