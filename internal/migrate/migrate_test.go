@@ -1,6 +1,7 @@
 package migrate
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -113,5 +114,59 @@ func TestSameFieldsSeesEveryKnownField(t *testing.T) {
 	withExtra.Extra = []milestone.Field{{Key: "x-cost", Value: 1}}
 	if sameFields(&base, &withExtra) {
 		t.Error("an unknown key is not seen")
+	}
+}
+
+// sameFields compares a and b as a Verifier does: by their fingerprints.
+func sameFields(a, b *milestone.Milestone) bool {
+	fa, _ := fingerprintOf(&storage.Record{Milestone: *a}, nil)
+	fb, _ := fingerprintOf(&storage.Record{Milestone: *b}, nil)
+	return fa.sameFields(&fb)
+}
+
+// TestFingerprintsAgreeWithJSON: two milestones have the same field
+// fingerprint exactly when their JSON objects are equal, which is what
+// Verify promises to compare.
+func TestFingerprintsAgreeWithJSON(t *testing.T) {
+	zero, one := 0, 1
+	base := milestone.Milestone{ID: "a", Title: "ab", Status: milestone.Active, Priority: milestone.High, Owner: "c"}
+	variants := map[string]func(m *milestone.Milestone){
+		"same":              func(*milestone.Milestone) {},
+		"text boundary":     func(m *milestone.Milestone) { m.Title, m.Owner = "a", "bc" },
+		"id":                func(m *milestone.Milestone) { m.ID = "b" },
+		"progress 0":        func(m *milestone.Milestone) { m.Progress = &zero },
+		"progress 1":        func(m *milestone.Milestone) { m.Progress = &one },
+		"label moved":       func(m *milestone.Milestone) { m.DependsOn = []string{"x"} },
+		"label":             func(m *milestone.Milestone) { m.Labels = []string{"x"} },
+		"two labels":        func(m *milestone.Milestone) { m.Labels = []string{"x", "y"} },
+		"joined labels":     func(m *milestone.Milestone) { m.Labels = []string{"xy"} },
+		"unknown key":       func(m *milestone.Milestone) { m.Extra = []milestone.Field{{Key: "x-cost", Value: 1}} },
+		"unknown key 2":     func(m *milestone.Milestone) { m.Extra = []milestone.Field{{Key: "x-cost", Value: 2}} },
+		"unknown id key":    func(m *milestone.Milestone) { m.Extra = []milestone.Field{{Key: "id", Value: "other"}} },
+		"unknown map":       func(m *milestone.Milestone) { m.Extra = []milestone.Field{{Key: "x", Value: map[string]any{"k": 1}}} },
+		"unknown map other": func(m *milestone.Milestone) { m.Extra = []milestone.Field{{Key: "x", Value: map[string]any{"k": 2}}} },
+	}
+	built := map[string]milestone.Milestone{}
+	for name, change := range variants {
+		m := base.Clone()
+		change(&m)
+		built[name] = m
+	}
+	for an, a := range built {
+		for bn, b := range built {
+			aj, err1 := a.JSON()
+			bj, err2 := b.JSON()
+			if err1 != nil || err2 != nil {
+				t.Fatal(err1, err2)
+			}
+			if want, got := bytes.Equal(aj, bj), sameFields(&a, &b); got != want {
+				t.Errorf("%s / %s: same fields %v, JSON equal %v", an, bn, got, want)
+			}
+		}
+	}
+	bad := base.Clone()
+	bad.Extra = []milestone.Field{{Key: "x", Value: make(chan int)}} // no JSON for it
+	if sameFields(&bad, &bad) {
+		t.Error("a milestone whose JSON fails verifies")
 	}
 }

@@ -113,6 +113,7 @@ type Migration struct {
 
 	undo      []storage.Change // what reverts the switch commit, when a check after it fails
 	backupDir string
+	count     int // the milestones Run migrates
 }
 
 // New prepares a migration; it changes nothing.
@@ -201,13 +202,15 @@ func (m *Migration) progress(what string, total int) (func(done int), func()) {
 // Lock takes the migration lock (without waiting) and returns its release.
 // The git transaction is only taken for the switch commit itself:
 // .git/index.lock is held for milliseconds, and a migration killed before
-// the switch leaves nothing behind.
+// the switch leaves nothing behind. Until the release the process runs
+// under a soft memory limit (limitMemory).
 func (m *Migration) Lock(ctx context.Context) (func(), error) {
 	release, err := lock.Acquire(ctx, m.tree(), LockFile, 0, m.o.Hooks.Warn)
 	if err != nil {
 		return nil, fmt.Errorf("another migration is running: %w", err)
 	}
-	return release, nil
+	unlimit := limitMemory()
+	return func() { unlimit(); release() }, nil
 }
 
 // InvalidError refuses a migration of documents that cannot be read
@@ -311,8 +314,12 @@ type Outcome struct {
 func (m *Migration) Run(ctx context.Context, recs []storage.Record, problems []storage.Problem) (Outcome, error) {
 	src, dst := m.Source(), m.Target()
 	started := time.Now()
+	// The count is kept in m: a local copy of len(recs) read after the
+	// pipeline would keep the records alive through it (the compiler
+	// reads it from recs), and the pipeline releases them once copied.
+	m.count = len(recs)
 	if !m.o.Auto {
-		m.o.Hooks.event(eventlog.MigrationStarted, map[string]any{"from": src, "to": dst, "milestones": len(recs)})
+		m.o.Hooks.event(eventlog.MigrationStarted, map[string]any{"from": src, "to": dst, "milestones": m.count})
 	}
 	if m.o.Hooks.Prepare != nil {
 		m.o.Hooks.Prepare()
@@ -325,7 +332,7 @@ func (m *Migration) Run(ctx context.Context, recs []storage.Record, problems []s
 	// Run writes a journal first: it lets the next migrate (or
 	// fsck --repair) finish or undo this one if it is killed.
 	res, err := Run(ctx, Pipeline{
-		Mover: mover, Records: recs, Backup: m.backupStep(recs, problems), Rollback: m.o.Rollback, Step: m.o.Hooks.Step,
+		Mover: mover, Records: recs, Backup: m.backupStep(problems), Rollback: m.o.Rollback, Step: m.o.Hooks.Step,
 		Journal: Journal{From: m.o.From, FromType: m.FromType(), To: m.o.To, ToType: m.toType, KeepSource: m.o.KeepSource,
 			Rollback: m.o.Rollback, Started: m.o.Now().UTC().Format(time.RFC3339)},
 		JournalPath: JournalPath(m.o.Repo),
@@ -348,9 +355,9 @@ func (m *Migration) Run(ctx context.Context, recs []storage.Record, problems []s
 			m.o.Hooks.warn(err.Error())
 		}
 	}
-	m.o.Hooks.event(eventlog.MigrationCompleted, map[string]any{"from": src, "to": dst, "milestones": len(recs), "automatic": m.o.Auto,
+	m.o.Hooks.event(eventlog.MigrationCompleted, map[string]any{"from": src, "to": dst, "milestones": m.count, "automatic": m.o.Auto,
 		"backup": m.backupDir, "duration_ms": time.Since(started).Milliseconds()})
-	return Outcome{Result: res, Milestones: len(recs), BackupDir: m.backupDir}, nil
+	return Outcome{Result: res, Milestones: m.count, BackupDir: m.backupDir}, nil
 }
 
 // fail records a failure before the switch: the copy was rolled back where
@@ -364,14 +371,14 @@ func (m *Migration) fail(src, dst string, cause error) error {
 	return fmt.Errorf("migration from %s to %s failed, nothing changed (%s is still the backend): %w", src, dst, src, cause)
 }
 
-// backupStep is the pipeline's backup of recs (and, byte for byte, the
-// documents that could not be read); nil without a backup.
-func (m *Migration) backupStep(recs []storage.Record, problems []storage.Problem) func() error {
+// backupStep is the pipeline's backup of the records (and, byte for byte,
+// the documents that could not be read); nil without a backup.
+func (m *Migration) backupStep(problems []storage.Problem) func([]storage.Record) error {
 	if !m.o.Backup {
 		return nil
 	}
 	t := m.tree()
-	return func() error {
+	return func(recs []storage.Record) error {
 		dir := newBackupDir(t, ".milestones/backups", time.Now().UTC().Format("20060102T150405Z")+"-"+m.o.From)
 		if _, err := Backup(t, dir, recs); err != nil {
 			return err

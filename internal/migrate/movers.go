@@ -35,11 +35,14 @@ func (m *Migration) mover(ctx context.Context) (Mover, func(), error) {
 type intoDatabase struct {
 	m      *Migration
 	target opener.DatabaseBackend
-	recs   []storage.Record
+	paths  []string // the files of the milestones copied, removed by the switch
 }
 
 func (d *intoDatabase) Copy(ctx context.Context, recs []storage.Record) error {
-	d.recs = recs
+	d.paths = make([]string, 0, len(recs))
+	for _, r := range recs {
+		d.paths = append(d.paths, r.Path)
+	}
 	// The source is live: whatever the target holds for this project is
 	// left from an interrupted attempt (or an older life) and is replaced.
 	if n, err := d.target.DeleteAll(ctx); err != nil {
@@ -55,9 +58,8 @@ func (d *intoDatabase) Copy(ctx context.Context, recs []storage.Record) error {
 	return d.target.Import(ctx, recs, bar)
 }
 
-func (d *intoDatabase) ReadBack(ctx context.Context) ([]storage.Record, error) {
-	got, _, err := d.target.List(ctx, storage.Query{All: true})
-	return got, err
+func (d *intoDatabase) ReadBack(ctx context.Context, v *Verifier) error {
+	return v.Read(ctx, d.target)
 }
 
 func (d *intoDatabase) Undo(ctx context.Context) {
@@ -70,13 +72,13 @@ func (d *intoDatabase) Switch(ctx context.Context) (storage.Result, error) {
 	// The files of the milestones now in the database go; a document left
 	// behind by --skip-invalid stays where it is.
 	var deletes []storage.Change
-	for _, r := range d.recs {
-		if r.Path != "" {
-			deletes = append(deletes, storage.Change{Path: r.Path, Delete: true})
+	for _, p := range d.paths {
+		if p != "" {
+			deletes = append(deletes, storage.Change{Path: p, Delete: true})
 		}
 	}
 	return d.m.switchCommit(ctx, config.Database, deletes,
-		fmt.Sprintf("%d milestone(s) copied into the %s database and verified; it is now the store.", len(d.recs), d.m.toType))
+		fmt.Sprintf("%d milestone(s) copied into the %s database and verified; it is now the store.", len(d.paths), d.m.toType))
 }
 
 func (d *intoDatabase) After(ctx context.Context) error {
@@ -94,13 +96,14 @@ func (d *intoDatabase) Revert(context.Context) (bool, error) { return false, nil
 // outOfDatabase writes the database's documents back as YAML files.
 type outOfDatabase struct {
 	m       *Migration
-	recs    []storage.Record
+	n       int
+	source  *Verifier // the database's documents, to check the files written against
 	changes []storage.Change
 	written []storage.Record
 }
 
 func (o *outOfDatabase) Copy(_ context.Context, recs []storage.Record) error {
-	o.recs = recs
+	o.n, o.source = len(recs), NewVerifier(recs)
 	for _, r := range recs {
 		path := opener.PathFor(r.Milestone.ID, r.Milestone.Status)
 		dm, err := format.Decode(path, r.Source)
@@ -113,7 +116,11 @@ func (o *outOfDatabase) Copy(_ context.Context, recs []storage.Record) error {
 	return nil
 }
 
-func (o *outOfDatabase) ReadBack(context.Context) ([]storage.Record, error) { return o.written, nil }
+func (o *outOfDatabase) ReadBack(_ context.Context, v *Verifier) error {
+	v.Check(o.written)
+	o.written = nil
+	return nil
+}
 
 func (o *outOfDatabase) Undo(context.Context) {} // nothing was written before the switch
 
@@ -123,7 +130,7 @@ func (o *outOfDatabase) Switch(ctx context.Context) (storage.Result, error) {
 		o.m.undo = append(o.m.undo, storage.Change{Path: c.Path, Delete: true})
 	}
 	return o.m.switchCommit(ctx, o.m.o.To, o.changes,
-		fmt.Sprintf("%d milestone(s) written back from the database as YAML files; the files are the store again.", len(o.recs)))
+		fmt.Sprintf("%d milestone(s) written back from the database as YAML files; the files are the store again.", o.n))
 }
 
 func (o *outOfDatabase) After(ctx context.Context) error {
@@ -132,7 +139,8 @@ func (o *outOfDatabase) After(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := Verify(o.recs, back); err != nil {
+	o.source.Check(back)
+	if err := o.source.Err(); err != nil {
 		return fmt.Errorf("the files written differ from the database (the database is unchanged; `git milestone fsck`): %w", err)
 	}
 	if m.o.To == config.Hybrid {
@@ -172,9 +180,8 @@ func (h *intoHybrid) Copy(ctx context.Context, recs []storage.Record) error {
 	return st.RebuildIndex(ctx, func(d, _ int) { bar(d) })
 }
 
-func (h *intoHybrid) ReadBack(ctx context.Context) ([]storage.Record, error) {
-	got, _, err := h.ix.List(ctx, storage.Query{All: true})
-	return got, err
+func (h *intoHybrid) ReadBack(ctx context.Context, v *Verifier) error {
+	return v.Read(ctx, h.ix)
 }
 
 func (h *intoHybrid) close() {
@@ -204,8 +211,11 @@ type intoFile struct {
 }
 
 func (f *intoFile) Copy(_ context.Context, recs []storage.Record) error { f.recs = recs; return nil }
-func (f *intoFile) ReadBack(context.Context) ([]storage.Record, error)  { return f.recs, nil }
-func (f *intoFile) Undo(context.Context)                                {}
+func (f *intoFile) ReadBack(_ context.Context, v *Verifier) error {
+	v.Check(f.recs)
+	return nil
+}
+func (f *intoFile) Undo(context.Context) {}
 func (f *intoFile) Switch(ctx context.Context) (storage.Result, error) {
 	return f.m.switchCommit(ctx, config.File, nil, "The YAML files are the store; the index is no longer used.")
 }

@@ -24,9 +24,9 @@ type Mover interface {
 	// Copy puts recs into the target, replacing what an interrupted
 	// attempt left there. The source stays the live store.
 	Copy(ctx context.Context, recs []storage.Record) error
-	// ReadBack returns what the target holds, to be verified against the
-	// source.
-	ReadBack(ctx context.Context) ([]storage.Record, error)
+	// ReadBack passes what the target holds to v, to be verified against
+	// the source: in pages (v.Check), or as a store v reads (v.Read).
+	ReadBack(ctx context.Context, v *Verifier) error
 	// Undo removes the copy after a failure before the switch
 	// (rollback_on_failure).
 	Undo(ctx context.Context)
@@ -42,11 +42,14 @@ type Mover interface {
 
 // Pipeline is one migration to run.
 type Pipeline struct {
-	Mover   Mover
-	Records []storage.Record // the source, read under the migration lock
-	// Backup writes the backup; nil when there is none
-	// (backup_before_migration: false).
-	Backup func() error
+	Mover Mover
+	// Records is the source, read under the migration lock. Run releases
+	// it once copied (it keeps fingerprints to verify the copy): the
+	// caller should not hold it either.
+	Records []storage.Record
+	// Backup writes the backup of the records it is given; nil when there
+	// is none (backup_before_migration: false).
+	Backup func(recs []storage.Record) error
 	// Rollback is migration.rollback_on_failure.
 	Rollback bool
 	// Journal is written to JournalPath before the first step and removed
@@ -106,19 +109,24 @@ func Run(ctx context.Context, p Pipeline) (storage.Result, error) {
 		return storage.Result{}, &FailedError{Err: err, Rolled: p.Rollback}
 	}
 	step(StepRead)
+	verifier := NewVerifier(p.Records)
 	if p.Backup != nil {
-		if err := p.Backup(); err != nil {
+		if err := p.Backup(p.Records); err != nil {
 			return fail(err, false)
 		}
 	}
 	step(StepBackup)
-	if err := p.Mover.Copy(ctx, p.Records); err != nil {
+	// From here on only the mover holds the records, for as long as it
+	// needs them: at 100,000 milestones they are ~100 MB.
+	recs := p.Records
+	p.Records = nil
+	if err := p.Mover.Copy(ctx, recs); err != nil {
 		return fail(err, true)
 	}
 	step(StepCopy)
-	got, err := p.Mover.ReadBack(ctx)
+	err := p.Mover.ReadBack(ctx, verifier)
 	if err == nil {
-		err = Verify(p.Records, got)
+		err = verifier.Err()
 	}
 	if err != nil {
 		return fail(err, true)

@@ -63,7 +63,18 @@ func (s *Store) loadDocCache() map[string]*cachedDoc {
 // place: readers see the old or the new one). It is a cache: not fsynced,
 // and a failure is ignored.
 func (s *Store) saveDocCache(paths []string, docs []*cachedDoc) {
-	b := []byte(docCacheMagic)
+	// Sized first (each entry encoded into scratch space): grown by
+	// append, the buffer was copied over and over, and at 100,000
+	// documents the last copy alone held ~140 MB (old and new) at once.
+	size := len(docCacheMagic)
+	var scratch []byte
+	for i, d := range docs {
+		if d != nil {
+			scratch = appendCachedDoc(scratch[:0], paths[i], d)
+			size += len(scratch)
+		}
+	}
+	b := append(make([]byte, 0, size), docCacheMagic...)
 	for i, d := range docs {
 		if d != nil {
 			b = appendCachedDoc(b, paths[i], d)
