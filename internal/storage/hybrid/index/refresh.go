@@ -195,25 +195,8 @@ func (ix *Index) refreshOnce(ctx context.Context, fs *filestore.Store, paths []s
 	ctx, cancel := context.WithCancel(ctx) // stops the parsers if we give up
 	defer cancel()
 	var p *plan
-	if rebuild == nil && paths == nil && !namesOnly && !ix.tuning.alwaysScan {
-		// The common case, nothing changed, proved without loading the
-		// stat entries; anything else is left to the full check.
-		fresh, racy, problems, err := ix.quickFresh(ctx, fs)
-		if err != nil {
-			return Report{}, ix.wrap("refresh", err)
-		}
-		if fresh && len(racy) == 0 {
-			return Report{Problems: problems}, nil
-		}
-		if fresh {
-			// Every entry but the racy ones is as indexed: compare those
-			// by content (and record them as no longer racy, once they
-			// are not), as RefreshPaths would.
-			rep, err := ix.refreshOnce(ctx, fs, racy, false, nil)
-			if !errors.Is(err, errUnusual) {
-				return rep, err
-			}
-		}
+	if rep, done, err := ix.quickRefresh(ctx, fs, paths, namesOnly, rebuild != nil); done || err != nil {
+		return rep, err
 	}
 	if rebuild == nil {
 		// Optimistic: compare and parse without holding the write lock.
@@ -301,6 +284,32 @@ func (ix *Index) refreshOnce(ctx context.Context, fs *filestore.Store, paths []s
 		return Report{}, ix.wrap("refresh", err)
 	}
 	return rep, nil
+}
+
+// quickRefresh is the common case of a full refresh (not of some paths,
+// not a rebuild), nothing changed, proved without loading the stat entries
+// (quickFresh); done is false when the full check must run.
+func (ix *Index) quickRefresh(ctx context.Context, fs *filestore.Store, paths []string, namesOnly, rebuild bool) (rep Report, done bool, err error) {
+	if paths != nil || namesOnly || rebuild || ix.tuning.alwaysScan {
+		return Report{}, false, nil
+	}
+	fresh, racy, problems, err := ix.quickFresh(ctx, fs)
+	switch {
+	case err != nil:
+		return Report{}, true, ix.wrap("refresh", err)
+	case !fresh:
+		return Report{}, false, nil
+	case len(racy) == 0:
+		return Report{Problems: problems}, true, nil
+	}
+	// Every entry but the racy ones is as indexed: compare those by
+	// content (and record them as no longer racy, once they are not), as
+	// RefreshPaths would.
+	rep, err = ix.refreshOnce(ctx, fs, racy, false, nil)
+	if errors.Is(err, errUnusual) {
+		return Report{}, false, nil
+	}
+	return rep, true, err
 }
 
 // byOp sorts actions by what they do: the paths added, updated and
