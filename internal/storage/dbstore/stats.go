@@ -53,15 +53,11 @@ func (s *Store) Stats(ctx context.Context, today string) (storage.Stats, []stora
 		return st, nil, s.wrap(ctx, "stats", err)
 	}
 	for _, e := range []struct {
-		dst **storage.StatsEntry
-		end string
-	}{{&st.Oldest, "min"}, {&st.Newest, "max"}} {
+		dst   **storage.StatsEntry
+		query string
+	}{{&st.Oldest, s.d.oldest}, {&st.Newest, s.d.newest}} {
 		var id string
-		// end is one of two fixed function names, never input. The
-		// smallest id among the ties of the oldest or newest time: an
-		// index on (project, created_at, id) answers both without a sort.
-		err := s.rdb.QueryRowContext(sctx, `SELECT id FROM milestones WHERE project = $1 AND created_at =
-			(SELECT `+e.end+`(created_at) FROM milestones WHERE project = $1 AND created_at <> '') ORDER BY id LIMIT 1`, s.project).Scan(&id)
+		err := s.rdb.QueryRowContext(sctx, e.query, s.project).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
 			continue
 		}
