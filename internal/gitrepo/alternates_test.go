@@ -1,6 +1,7 @@
 package gitrepo_test
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -65,5 +66,49 @@ func TestAlternates(t *testing.T) {
 				t.Fatalf("path log: %d commits, %v", len(log), err)
 			}
 		})
+	}
+}
+
+// TestPackIndexV1 reads objects from a pack whose index has version 1 (as
+// very old git wrote them, and `git index-pack --index-version=1` still
+// does): neither our pack reader nor go-git's reads it, git does. A
+// missing object is reported as missing.
+func TestPackIndexV1(t *testing.T) {
+	dir := gittest.Init(t)
+	gittest.Commit(t, dir, "one", map[string]string{".milestones/active/a.yaml": "title: A\n"})
+	gittest.Commit(t, dir, "two", map[string]string{".milestones/active/a.yaml": "title: A2\n"})
+	git(t, dir, "gc", "-q")
+	packs, err := filepath.Glob(filepath.Join(dir, ".git", "objects", "pack", "pack-*.pack"))
+	if err != nil || len(packs) != 1 {
+		t.Fatalf("packs %v %v", packs, err)
+	}
+	idx := strings.TrimSuffix(packs[0], ".pack") + ".idx"
+	os.Chmod(idx, 0o644)
+	os.Remove(idx)
+	git(t, dir, "index-pack", "--index-version=1", "-o", idx, packs[0])
+	if b, err := os.ReadFile(idx); err != nil || len(b) < 4 || string(b[:4]) == "\xfftOc" {
+		t.Fatalf("the index is not version 1 (%v)", err)
+	}
+	r, err := gitrepo.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	n := 0
+	for _, id := range strings.Fields(git(t, dir, "rev-list", "--objects", "--all")) {
+		if len(id) != 40 {
+			continue
+		}
+		o, err := r.ReadObject(id)
+		if err != nil || o.ID() != id {
+			t.Fatalf("read %s: %v", id, err)
+		}
+		n++
+	}
+	if n < 6 {
+		t.Fatalf("only %d objects", n)
+	}
+	if _, err := r.ReadObject(strings.Repeat("ab", 20)); !errors.Is(err, gitrepo.ErrObjectNotFound) {
+		t.Fatalf("a missing object: %v", err)
 	}
 }

@@ -11,14 +11,14 @@ import (
 // objectDirs returns the object databases to read, as git does: ObjectDir,
 // then its alternates (objects/info/alternates, recursively, relative
 // paths from the object database that names them, and
-// GIT_ALTERNATE_OBJECT_DIRECTORIES). unsure is set when an alternate is
-// written in a form not read here (a quoted path) or nests too deep:
-// objects not found are then asked of git.
-func (r *Repo) objectDirs() (dirs []string, unsure bool) {
+// GIT_ALTERNATE_OBJECT_DIRECTORIES). An alternate written in a form not
+// read here (a quoted path) or nested too deep is left out: ReadObject asks
+// git for what it does not find.
+func (r *Repo) objectDirs() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.objDirs != nil {
-		return r.objDirs, r.objDirsUnsure
+		return r.objDirs
 	}
 	seen := map[string]bool{}
 	var add func(dir string, depth int)
@@ -28,7 +28,6 @@ func (r *Repo) objectDirs() (dirs []string, unsure bool) {
 			return
 		}
 		if depth > 5 { // git's limit
-			r.objDirsUnsure = true
 			return
 		}
 		seen[dir] = true
@@ -41,9 +40,7 @@ func (r *Repo) objectDirs() (dirs []string, unsure bool) {
 		for sc.Scan() {
 			line := strings.TrimRight(sc.Text(), "\r")
 			switch {
-			case line == "" || line[0] == '#':
-			case line[0] == '"':
-				r.objDirsUnsure = true
+			case line == "" || line[0] == '#' || line[0] == '"':
 			default:
 				add(absFrom(line, dir), depth+1)
 			}
@@ -53,20 +50,18 @@ func (r *Repo) objectDirs() (dirs []string, unsure bool) {
 	if env := r.getenv("GIT_ALTERNATE_OBJECT_DIRECTORIES"); env != "" {
 		for _, d := range filepath.SplitList(env) {
 			switch {
-			case d == "":
-			case d[0] == '"':
-				r.objDirsUnsure = true
+			case d == "" || d[0] == '"':
 			default:
 				add(absFrom(d, r.WorkTree), 1)
 			}
 		}
 	}
-	return r.objDirs, r.objDirsUnsure
+	return r.objDirs
 }
 
 // packIndexes lists the pack indexes of every object database.
 func (r *Repo) packIndexes() ([]string, error) {
-	dirs, _ := r.objectDirs()
+	dirs := r.objectDirs()
 	var names []string
 	for _, d := range dirs {
 		n, err := filepath.Glob(filepath.Join(d, "pack", "pack-*.idx"))

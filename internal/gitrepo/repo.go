@@ -63,10 +63,8 @@ type Repo struct {
 	zlibPool  sync.Pool // *zlib.Writer at level 1, reused across objects
 	packList  *[]*packIndex
 	// objDirs are the object databases read (ObjectDir and its
-	// alternates), listed on first use; objDirsUnsure says an alternate was
-	// written in a form not read here, so a missing object is asked of git.
-	objDirs       []string
-	objDirsUnsure bool
+	// alternates), listed on first use.
+	objDirs []string
 }
 
 // Close releases the files the Repo keeps open (pack files). The Repo stays
