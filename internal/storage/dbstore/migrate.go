@@ -125,9 +125,13 @@ func migrations(kind string) ([]migration, error) {
 	return ms, nil
 }
 
-// SchemaVersion is the newest schema version this binary knows.
-func SchemaVersion() int {
-	ms, _ := migrations(TypeSQLite)
+// SchemaVersion is the newest schema version this binary knows for a
+// database kind (TypeSQLite, TypePostgreSQL). Each flavour has its own
+// versions: a change to one does not make older binaries refuse the other
+// (a PostgreSQL database a team shares is not bumped by a SQLite-only
+// change).
+func SchemaVersion(kind string) int {
+	ms, _ := migrations(kind)
 	return len(ms)
 }
 

@@ -6,7 +6,8 @@
 -- description and unknown keys (what a table shows). The new rows go into
 -- milestones_narrow, filled by the tool in the same transaction
 -- (fillBrief in migrate.go: brief is computed in Go), packed in rid order;
--- version 5 puts it in the place of milestones.
+-- version 5 puts it in the place of milestones. PostgreSQL has no
+-- version 4 (TOAST already keeps large values out of its rows).
 CREATE TABLE milestone_docs (
     rid    INTEGER PRIMARY KEY,
     source TEXT NOT NULL,
