@@ -38,6 +38,13 @@ const (
 // Folders holds the folders that contain documents.
 var Folders = []string{"active", "completed"}
 
+// IsDocName reports whether a file name in a document folder names a
+// document: "<id>.yaml", not hidden. Every scan of the folders (this
+// store's, the hybrid index's freshness checks) takes the same names.
+func IsDocName(name string) bool {
+	return strings.HasSuffix(name, ".yaml") && !strings.HasPrefix(name, ".")
+}
+
 // PathFor is the repository-relative path of a milestone with this status.
 func PathFor(id string, st milestone.Status) string {
 	return Dir + "/" + st.Folder() + "/" + id + ".yaml"
@@ -121,7 +128,7 @@ func (s *Store) Scan() ([]DocFile, []storage.Problem, error) {
 		first := len(files)
 		for _, e := range entries {
 			name := e.name
-			if !strings.HasSuffix(name, ".yaml") || strings.HasPrefix(name, ".") {
+			if !IsDocName(name) {
 				continue
 			}
 			p := rel + "/" + name

@@ -95,7 +95,7 @@ func docPaths(paths []string) []string {
 		p = path.Clean(filepath.ToSlash(p))
 		dir, name := path.Split(p)
 		folder, ok := strings.CutPrefix(strings.TrimSuffix(dir, "/"), filestore.Dir+"/")
-		if !ok || !strings.HasSuffix(name, ".yaml") || strings.HasPrefix(name, ".") {
+		if !ok || !filestore.IsDocName(name) {
 			continue
 		}
 		known := false

@@ -9,6 +9,8 @@ import (
 	"os"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/git-milestone/git-milestone/internal/storage/filestore"
 )
 
 // lstat returns the stat data of path without following a symbolic link;
@@ -133,7 +135,7 @@ func listDocs(dir string) (d *dirStatter, names []string, odd bool, err error) {
 			if i := bytes.IndexByte(name, 0); i >= 0 {
 				name = name[:i]
 			}
-			if len(name) == 0 || name[0] == '.' || !bytes.HasSuffix(name, []byte(".yaml")) {
+			if !filestore.IsDocName(string(name)) {
 				continue
 			}
 			switch typ {
