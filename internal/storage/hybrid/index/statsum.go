@@ -22,8 +22,17 @@ import (
 // racy entries, and 'racylist', their paths one per line), written in the
 // transaction that writes the entries.
 type statSum struct {
-	hash [2]uint64
+	hash digest
 	racy []string
+}
+
+// digest is an order-free sum of entry hashes: their XOR.
+type digest [2]uint64
+
+// add folds h into d (or takes it out again: XOR is its own inverse).
+func (d *digest) add(h digest) {
+	d[0] ^= h[0]
+	d[1] ^= h[1]
 }
 
 // sumBuckets sums the entries of buckets.
@@ -32,9 +41,7 @@ func sumBuckets(buckets map[int]map[string]entry) statSum {
 	for _, m := range buckets {
 		for _, e := range m {
 			dir, name := path.Split(e.path)
-			h := entryHash(dir, name, &e.st)
-			s.hash[0] ^= h[0]
-			s.hash[1] ^= h[1]
+			s.hash.add(entryHash(dir, name, &e.st))
 			if e.racy() {
 				s.racy = append(s.racy, e.path)
 			}
@@ -44,11 +51,11 @@ func sumBuckets(buckets map[int]map[string]entry) statSum {
 }
 
 // entryHash is a 128-bit hash of a document path (dir+name, dir ending in
-// a slash) and its stat data: two FNV-1a lanes over the path, then the stat fields word by word, each lane
-// finished by a 64-bit mixer. It is no defence against chosen inputs (a
+// a slash) and its stat data: two FNV-1a lanes over the path, then the
+// stat fields word by word, each lane finished by a 64-bit mixer. It is no defence against chosen inputs (a
 // file's stat data is the kernel's, not the repository's, to choose); it
 // only has to make two different work trees sum alike by accident never.
-func entryHash(dir, name string, st *fileStat) [2]uint64 {
+func entryHash(dir, name string, st *fileStat) digest {
 	a, b := uint64(14695981039346656037), uint64(0x9e3779b97f4a7c15)
 	for _, s := range [...]string{dir, name} {
 		for i := 0; i < len(s); i++ {
@@ -62,7 +69,7 @@ func entryHash(dir, name string, st *fileStat) [2]uint64 {
 		a ^= a >> 29
 		b ^= b >> 31
 	}
-	return [2]uint64{mix64(a), mix64(b ^ 0xc2b2ae3d27d4eb4f)}
+	return digest{mix64(a), mix64(b ^ 0xc2b2ae3d27d4eb4f)}
 }
 
 // mix64 is MurmurHash3's finaliser.
@@ -75,15 +82,15 @@ func mix64(x uint64) uint64 {
 }
 
 // encodeSum and decodeSum are the stored form of statSum.hash.
-func encodeSum(h [2]uint64) []byte {
+func encodeSum(h digest) []byte {
 	return binary.LittleEndian.AppendUint64(binary.LittleEndian.AppendUint64(nil, h[0]), h[1])
 }
 
-func decodeSum(b []byte) ([2]uint64, error) {
+func decodeSum(b []byte) (digest, error) {
 	if len(b) != 16 {
-		return [2]uint64{}, &corruptError{err: fmt.Errorf("meta statsum is %d bytes", len(b))}
+		return digest{}, &corruptError{err: fmt.Errorf("meta statsum is %d bytes", len(b))}
 	}
-	return [2]uint64{binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[8:])}, nil
+	return digest{binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[8:])}, nil
 }
 
 // initSum is what a new or emptied index stores: the sum of no entries.
@@ -102,10 +109,8 @@ func updateSum(ctx context.Context, q querier, before, after statSum) error {
 	if err != nil {
 		return err
 	}
-	for _, d := range [][2]uint64{before.hash, after.hash} {
-		h[0] ^= d[0]
-		h[1] ^= d[1]
-	}
+	h.add(before.hash)
+	h.add(after.hash)
 	racy := map[string]bool{}
 	for _, p := range strings.Split(list, "\n") {
 		racy[p] = p != ""
@@ -162,7 +167,7 @@ func (ix *Index) quickFresh(ctx context.Context, fs *filestore.Store) (fresh boo
 	if st, err := lstat(filepath.Join(root, filestore.Dir)); err != nil || st.Type != typeDir {
 		return false, nil, 0, err // the full check judges it
 	}
-	var sum [2]uint64
+	var sum digest
 	for _, folder := range filestore.Folders {
 		rel := filestore.Dir + "/" + folder
 		dir := filepath.Join(root, filepath.FromSlash(rel))
@@ -184,8 +189,7 @@ func (ix *Index) quickFresh(ctx context.Context, fs *filestore.Store) (fresh boo
 		if err != nil {
 			return false, nil, 0, err
 		}
-		sum[0] ^= h[0]
-		sum[1] ^= h[1]
+		sum.add(h)
 	}
 	if sum != stored {
 		return false, nil, 0, nil
@@ -205,13 +209,13 @@ func (ix *Index) quickFresh(ctx context.Context, fs *filestore.Store) (fresh boo
 // entryHash; ok is false when the folder holds something a scan reports
 // (a "*.yaml" that is not a regular file or a folder), or a file listed
 // is no longer regular when stat'ed.
-func sumFolder(ctx context.Context, dir, rel string, workers int) (sum [2]uint64, ok bool, err error) {
+func sumFolder(ctx context.Context, dir, rel string, workers int) (sum digest, ok bool, err error) {
 	d, names, odd, err := listDocs(dir)
 	if err != nil || odd {
 		return sum, false, err
 	}
 	defer d.close()
-	hashes := make([][2]uint64, len(names))
+	hashes := make([]digest, len(names))
 	var irregular atomic.Bool
 	prefix := rel + "/"
 	err = parallel(ctx, workers, len(names), func(i int) error {
@@ -230,8 +234,7 @@ func sumFolder(ctx context.Context, dir, rel string, workers int) (sum [2]uint64
 		return sum, false, fmt.Errorf("check %s: %w", rel, err)
 	}
 	for _, h := range hashes {
-		sum[0] ^= h[0]
-		sum[1] ^= h[1]
+		sum.add(h)
 	}
 	return sum, !irregular.Load(), nil
 }
