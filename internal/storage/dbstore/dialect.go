@@ -70,6 +70,8 @@ type dialect struct {
 	// the fields a table shows (SQLite keeps the whole document apart,
 	// in milestone_docs, so that rows stay narrow).
 	docCols, docJoin, briefCol string
+	// storesBrief says rows keep a brief document (row.brief) of their own.
+	storesBrief bool
 	// insertLabels adds labels ($3, bound as labelsArg makes it) to the
 	// milestone $2 of project $1.
 	insertLabels string
@@ -151,9 +153,10 @@ var sqliteDialect = &dialect{
  (SELECT min(created_at) FROM milestones WHERE project = $1 AND created_at <> '') ORDER BY id LIMIT 1`,
 	newest: `SELECT id FROM milestones WHERE project = $1 AND created_at =
  (SELECT max(created_at) FROM milestones WHERE project = $1 AND created_at <> '') ORDER BY id LIMIT 1`,
-	docCols:  "d.source, d.doc",
-	docJoin:  " JOIN milestone_docs d ON d.rid = m.rid",
-	briefCol: "m.brief",
+	docCols:     "d.source, d.doc",
+	docJoin:     " JOIN milestone_docs d ON d.rid = m.rid",
+	briefCol:    "m.brief",
+	storesBrief: true,
 
 	searchWhere:  sqliteSearchWhere,
 	searchSource: `SELECT rid, project, id, doc FROM milestones`,

@@ -38,7 +38,7 @@ func (s *Store) Import(ctx context.Context, recs []storage.Record, progress func
 	if progress == nil {
 		progress = func(int) {}
 	}
-	rows := streamRows(recs, s.chunk())
+	rows := streamRows(recs, s.chunk(), s.d.storesBrief)
 	defer rows.close()
 	return s.d.importRows(s, ctx, rows, progress)
 }
@@ -60,14 +60,15 @@ type rowChunk struct {
 	err  error
 }
 
-// streamRows starts preparing recs in chunks of size chunk.
-func streamRows(recs []storage.Record, chunk int) *rowStream {
+// streamRows starts preparing recs in chunks of size chunk (with their
+// brief documents when brief).
+func streamRows(recs []storage.Record, chunk int, brief bool) *rowStream {
 	st := &rowStream{total: len(recs), chunks: make(chan rowChunk, 1), stop: make(chan struct{})}
 	go func() {
 		defer close(st.chunks)
 		seen := make(map[string]bool, len(recs))
 		for start := 0; start < len(recs); start += chunk {
-			rows, err := prepareRows(recs[start:min(start+chunk, len(recs))], seen)
+			rows, err := prepareRows(recs[start:min(start+chunk, len(recs))], seen, brief)
 			select {
 			case st.chunks <- rowChunk{rows, err}:
 			case <-st.stop:
@@ -111,7 +112,7 @@ func (st *rowStream) close() { st.once.Do(func() { close(st.stop) }) }
 
 // prepareRows checks and encodes recs, on every CPU; seen holds the ids
 // of the chunks before (an id given twice fails the import).
-func prepareRows(recs []storage.Record, seen map[string]bool) ([]row, error) {
+func prepareRows(recs []storage.Record, seen map[string]bool, brief bool) ([]row, error) {
 	rows := make([]row, len(recs))
 	errs := make([]error, len(recs))
 	workers := min(runtime.GOMAXPROCS(0), 1+len(recs)/1000)
@@ -121,7 +122,7 @@ func prepareRows(recs []storage.Record, seen map[string]bool) ([]row, error) {
 		go func() {
 			defer wg.Done()
 			for i := w; i < len(recs); i += workers {
-				rows[i], errs[i] = newRow(&recs[i].Milestone, recs[i].Source)
+				rows[i], errs[i] = newRow(&recs[i].Milestone, recs[i].Source, brief)
 			}
 		}()
 	}

@@ -78,13 +78,14 @@ func indexKey(s string) string {
 type row struct {
 	id, title, status, priority, owner, due, created, updated string
 	source, doc                                               string
-	brief                                                     string   // doc without description and unknown keys
+	brief                                                     string   // doc without description and unknown keys (SQLite)
 	labels                                                    []string // escaped, unique
 	search                                                    string   // storage.SearchText
 }
 
-// newRow checks a milestone and its source and prepares its row.
-func newRow(m *milestone.Milestone, src []byte) (row, error) {
+// newRow checks a milestone and its source and prepares its row, with its
+// brief document when brief (the dialect stores one).
+func newRow(m *milestone.Milestone, src []byte, brief bool) (row, error) {
 	if err := milestone.ValidateID(m.ID); err != nil {
 		return row{}, err
 	}
@@ -98,10 +99,6 @@ func newRow(m *milestone.Milestone, src []byte) (row, error) {
 	if err != nil {
 		return row{}, fmt.Errorf("milestone %s: encode JSON: %w", m.ID, err)
 	}
-	brief, err := briefJSON(*m)
-	if err != nil {
-		return row{}, err
-	}
 	r := row{
 		id:       m.ID,
 		title:    escapeText(m.Title),
@@ -113,8 +110,12 @@ func newRow(m *milestone.Milestone, src []byte) (row, error) {
 		updated:  indexKey(m.UpdatedAt),
 		source:   string(src),
 		doc:      string(doc),
-		brief:    brief,
 		search:   storage.SearchText(m),
+	}
+	if brief {
+		if r.brief, err = briefJSON(*m); err != nil {
+			return row{}, err
+		}
 	}
 	seen := make(map[string]bool, len(m.Labels))
 	for _, l := range m.Labels {

@@ -188,7 +188,7 @@ func (t *dbTx) put(m milestone.Milestone, src []byte, create bool) error {
 	if t.conflict {
 		return errRetry
 	}
-	r, err := newRow(&m, src)
+	r, err := newRow(&m, src, t.s.d.storesBrief)
 	if err != nil {
 		return err
 	}
