@@ -172,16 +172,9 @@ func (r *Repo) peel(id, typ string) (string, error) {
 
 // parents returns a commit's parent ids.
 func (r *Repo) parents(commit string) ([]string, error) {
-	o, err := r.ReadObject(commit)
+	c, err := r.ReadCommit(commit)
 	if err != nil {
 		return nil, err
-	}
-	if o.Type != "commit" {
-		return nil, fmt.Errorf("%s is a %s, not a commit", commit, o.Type)
-	}
-	c, err := parseCommit(o.Data)
-	if err != nil {
-		return nil, fmt.Errorf("commit %s: %w", commit, err)
 	}
 	return c.Parents, nil
 }
