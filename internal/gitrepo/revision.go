@@ -259,17 +259,8 @@ func (p *packIndex) withPrefix(prefix string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	lo := uint32(0)
-	if first[0] > 0 {
-		lo = p.fanout[first[0]-1]
-	}
-	hi := p.fanout[first[0]]
-	if hi <= lo {
-		return nil, nil
-	}
-	const shaStart = 8 + 256*4
-	buf := make([]byte, 20*(hi-lo))
-	if _, err := p.idx.ReadAt(buf, int64(shaStart+20*lo)); err != nil {
+	_, buf, err := p.bucket(first[0])
+	if err != nil {
 		return nil, fmt.Errorf("read pack index: %w", err)
 	}
 	// The even part of the prefix compares as bytes, an odd last digit as
