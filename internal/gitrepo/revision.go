@@ -215,12 +215,13 @@ func (r *Repo) resolveBase(name string) (id string, ok bool) {
 // abbrevID finds the one object whose id starts with prefix (4 to 39
 // lower-case hex digits) among loose and packed objects. ok is false when
 // there is none or more than one here, or when objects may live elsewhere
-// (alternates): git decides then, as it also disambiguates by type.
+// (alternates, listed in a file or in GIT_ALTERNATE_OBJECT_DIRECTORIES):
+// git decides then, as it also disambiguates by type.
 func (r *Repo) abbrevID(prefix string) (string, bool) {
 	if len(prefix) < 4 || len(prefix) >= 40 || strings.Trim(prefix, "0123456789abcdef") != "" {
 		return "", false
 	}
-	if _, err := os.Stat(filepath.Join(r.ObjectDir, "info", "alternates")); err == nil {
+	if _, err := os.Stat(filepath.Join(r.ObjectDir, "info", "alternates")); err == nil || r.getenv("GIT_ALTERNATE_OBJECT_DIRECTORIES") != "" {
 		return "", false
 	}
 	found := map[string]bool{}
