@@ -31,13 +31,20 @@ type packIndex struct {
 
 // packs returns the repository's packs, opened on first use.
 func (r *Repo) packs() ([]*packIndex, error) {
-	names, err := r.packIndexes() // before taking r.mu, which objectDirs takes
+	r.mu.Lock()
+	if r.packList != nil {
+		list := *r.packList
+		r.mu.Unlock()
+		return list, nil
+	}
+	r.mu.Unlock()
+	names, err := r.packIndexes() // without r.mu, which objectDirs takes
 	if err != nil {
 		return nil, err
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.packList != nil {
+	if r.packList != nil { // opened meanwhile by another goroutine
 		return *r.packList, nil
 	}
 	var list []*packIndex
