@@ -2,6 +2,7 @@ package gitrepo_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -110,5 +111,42 @@ func TestPackIndexV1(t *testing.T) {
 	}
 	if _, err := r.ReadObject(strings.Repeat("ab", 20)); !errors.Is(err, gitrepo.ErrObjectNotFound) {
 		t.Fatalf("a missing object: %v", err)
+	}
+}
+
+// TestAbbrevIDEnvAlternates: an abbreviated id unique in the repository's
+// own objects but shared with an object of GIT_ALTERNATE_OBJECT_DIRECTORIES
+// is ambiguous, as git says; it is not resolved to the local object.
+func TestAbbrevIDEnvAlternates(t *testing.T) {
+	src, dst := gittest.Init(t), gittest.Init(t)
+	byPrefix := map[string]gitrepo.Object{}
+	var mine, theirs gitrepo.Object
+	for i := 0; ; i++ {
+		o := gitrepo.NewBlob([]byte(fmt.Sprintf("blob %d\n", i)))
+		if other, ok := byPrefix[o.ID()[:4]]; ok {
+			mine, theirs = o, other
+			break
+		}
+		byPrefix[o.ID()[:4]] = o
+	}
+	for dir, o := range map[string]gitrepo.Object{src: theirs, dst: mine} {
+		r, err := gitrepo.Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.WriteObjects(o); err != nil {
+			t.Fatal(err)
+		}
+		r.Close()
+	}
+	t.Setenv("GIT_ALTERNATE_OBJECT_DIRECTORIES", filepath.Join(src, ".git", "objects"))
+	r, err := gitrepo.Open(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	prefix := mine.ID()[:4]
+	if id, ok, err := r.ResolveNative(prefix); ok {
+		t.Fatalf("%s resolved here to %s, %v: it is ambiguous with the alternate's %s", prefix, id, err, theirs.ID())
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"os/exec"
+	"strings"
 	"testing"
 
 	"github.com/git-milestone/git-milestone/internal/gitrepo"
@@ -89,6 +90,37 @@ func BenchmarkWriteCommitObjects(b *testing.B) {
 		}
 		if _, err := r.WriteObjects(objs...); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkReadPackedObjects reads 1,000 objects of one pack through one
+// Repo, as a command reading many files does.
+func BenchmarkReadPackedObjects(b *testing.B) {
+	dir := packedRepo(b, 1000)
+	out, err := exec.Command("git", "-C", dir, "rev-list", "--objects", "--all").Output()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var ids []string
+	for _, l := range strings.Split(string(out), "\n") {
+		if len(l) >= 40 {
+			ids = append(ids, l[:40])
+		}
+		if len(ids) == 1000 {
+			break
+		}
+	}
+	r, err := gitrepo.Open(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer r.Close()
+	for b.Loop() {
+		for _, id := range ids {
+			if _, err := r.ReadObject(id); err != nil {
+				b.Fatal(err)
+			}
 		}
 	}
 }

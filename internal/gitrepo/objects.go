@@ -343,25 +343,11 @@ func (r *Repo) treeOf(rev string) (string, error) {
 	if err != nil || id == "" {
 		return "", err
 	}
-	for depth := 0; depth < 10; depth++ {
-		o, err := r.ReadObject(id)
-		if err != nil {
-			return "", fmt.Errorf("%s: %w", rev, err)
-		}
-		switch o.Type {
-		case "tree":
-			return id, nil
-		case "commit":
-			return headerField(o.Data, "tree")
-		case "tag":
-			if id, err = headerField(o.Data, "object"); err != nil {
-				return "", err
-			}
-		default:
-			return "", fmt.Errorf("%s: is a %s, not a tree-ish", rev, o.Type)
-		}
+	tree, err := r.peel(id, "tree")
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", rev, err)
 	}
-	return "", fmt.Errorf("%s: tag chain too long", rev)
+	return tree, nil
 }
 
 // CommitTree returns the tree id of a commit.

@@ -31,13 +31,20 @@ type packIndex struct {
 
 // packs returns the repository's packs, opened on first use.
 func (r *Repo) packs() ([]*packIndex, error) {
-	names, err := r.packIndexes() // before taking r.mu, which objectDirs takes
+	r.mu.Lock()
+	if r.packList != nil {
+		list := *r.packList
+		r.mu.Unlock()
+		return list, nil
+	}
+	r.mu.Unlock()
+	names, err := r.packIndexes() // without r.mu, which objectDirs takes
 	if err != nil {
 		return nil, err
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.packList != nil {
+	if r.packList != nil { // opened meanwhile by another goroutine
 		return *r.packList, nil
 	}
 	var list []*packIndex
@@ -60,7 +67,7 @@ func openPack(idxPath string) (*packIndex, error) {
 	if err != nil {
 		return nil, err
 	}
-	var head [8 + 256*4]byte
+	var head [idxHeader]byte
 	if _, err := io.ReadFull(idx, head[:]); err != nil {
 		idx.Close()
 		return nil, errPackFallback
@@ -99,29 +106,37 @@ func (r *Repo) closePacks() {
 	}
 }
 
+// bucket reads the ids of the index's fan-out bucket first (the ids
+// starting with that byte), 20 bytes each; lo is the position of the first.
+func (p *packIndex) bucket(first byte) (lo uint32, ids []byte, err error) {
+	if first > 0 {
+		lo = p.fanout[first-1]
+	}
+	hi := p.fanout[first]
+	if hi <= lo {
+		return lo, nil, nil
+	}
+	ids = make([]byte, 20*(hi-lo))
+	if _, err := p.idx.ReadAt(ids, int64(idxHeader+20*lo)); err != nil {
+		return 0, nil, err
+	}
+	return lo, ids, nil
+}
+
 // find returns the pack offset of id, or -1.
 func (p *packIndex) find(id []byte) (int64, error) {
-	lo := uint32(0)
-	if id[0] > 0 {
-		lo = p.fanout[id[0]-1]
-	}
-	hi := p.fanout[id[0]]
-	if hi <= lo {
-		return -1, nil
-	}
-	const shaStart = 8 + 256*4
-	buf := make([]byte, 20*(hi-lo))
-	if _, err := p.idx.ReadAt(buf, int64(shaStart+20*lo)); err != nil {
+	lo, buf, err := p.bucket(id[0])
+	if err != nil || buf == nil {
 		return -1, err
 	}
 	// Binary search within the bucket.
-	a, b := 0, int(hi-lo)
+	a, b := 0, len(buf)/20
 	for a < b {
 		m := (a + b) / 2
 		c := bytes.Compare(buf[20*m:20*m+20], id)
 		if c == 0 {
 			pos := int64(lo) + int64(m)
-			offAt := int64(shaStart) + 20*int64(p.count) + 4*int64(p.count) + 4*pos
+			offAt := int64(idxHeader) + 24*int64(p.count) + 4*pos
 			var o [8]byte
 			if _, err := p.idx.ReadAt(o[:4], offAt); err != nil {
 				return -1, err
@@ -130,7 +145,7 @@ func (p *packIndex) find(id []byte) (int64, error) {
 			if off&0x80000000 == 0 {
 				return int64(off), nil
 			}
-			bigAt := int64(shaStart) + 28*int64(p.count) + 8*int64(off&0x7fffffff)
+			bigAt := int64(idxHeader) + 28*int64(p.count) + 8*int64(off&0x7fffffff)
 			if _, err := p.idx.ReadAt(o[:], bigAt); err != nil {
 				return -1, err
 			}

@@ -172,16 +172,9 @@ func (r *Repo) peel(id, typ string) (string, error) {
 
 // parents returns a commit's parent ids.
 func (r *Repo) parents(commit string) ([]string, error) {
-	o, err := r.ReadObject(commit)
+	c, err := r.ReadCommit(commit)
 	if err != nil {
 		return nil, err
-	}
-	if o.Type != "commit" {
-		return nil, fmt.Errorf("%s is a %s, not a commit", commit, o.Type)
-	}
-	c, err := parseCommit(o.Data)
-	if err != nil {
-		return nil, fmt.Errorf("commit %s: %w", commit, err)
 	}
 	return c.Parents, nil
 }
@@ -222,12 +215,13 @@ func (r *Repo) resolveBase(name string) (id string, ok bool) {
 // abbrevID finds the one object whose id starts with prefix (4 to 39
 // lower-case hex digits) among loose and packed objects. ok is false when
 // there is none or more than one here, or when objects may live elsewhere
-// (alternates): git decides then, as it also disambiguates by type.
+// (alternates, listed in a file or in GIT_ALTERNATE_OBJECT_DIRECTORIES):
+// git decides then, as it also disambiguates by type.
 func (r *Repo) abbrevID(prefix string) (string, bool) {
 	if len(prefix) < 4 || len(prefix) >= 40 || strings.Trim(prefix, "0123456789abcdef") != "" {
 		return "", false
 	}
-	if _, err := os.Stat(filepath.Join(r.ObjectDir, "info", "alternates")); err == nil {
+	if _, err := os.Stat(filepath.Join(r.ObjectDir, "info", "alternates")); err == nil || r.getenv("GIT_ALTERNATE_OBJECT_DIRECTORIES") != "" {
 		return "", false
 	}
 	found := map[string]bool{}
@@ -266,17 +260,8 @@ func (p *packIndex) withPrefix(prefix string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	lo := uint32(0)
-	if first[0] > 0 {
-		lo = p.fanout[first[0]-1]
-	}
-	hi := p.fanout[first[0]]
-	if hi <= lo {
-		return nil, nil
-	}
-	const shaStart = 8 + 256*4
-	buf := make([]byte, 20*(hi-lo))
-	if _, err := p.idx.ReadAt(buf, int64(shaStart+20*lo)); err != nil {
+	_, buf, err := p.bucket(first[0])
+	if err != nil {
 		return nil, fmt.Errorf("read pack index: %w", err)
 	}
 	// The even part of the prefix compares as bytes, an odd last digit as

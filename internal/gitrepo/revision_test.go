@@ -2,6 +2,7 @@ package gitrepo_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/git-milestone/git-milestone/internal/gitrepo"
@@ -67,6 +68,10 @@ func TestResolveRevisions(t *testing.T) {
 		if got, err := r.TreeID(rev, ""); err != nil || got != want {
 			t.Errorf("TreeID(%q) = %q, %v; want %q", rev, got, err, want)
 		}
+	}
+	// A blob is no tree-ish: the error names the revision.
+	if got, err := r.TreeID("HEAD:a", ""); err == nil || !strings.Contains(err.Error(), `HEAD:a: `) || !strings.Contains(err.Error(), "is a blob, not a tree") {
+		t.Errorf("TreeID(HEAD:a) = %q, %v; want an error naming HEAD:a and the blob", got, err)
 	}
 	for _, rev := range []string{"HEAD~9", "HEAD^3", c1 + "^", "v1~1", "nope", "nope~1", "HEAD^{tree}~1", "v1^{blob}", "main^{nothing}"} {
 		if got, err := r.ResolveCommit(rev); !errors.Is(err, gitrepo.ErrUnknownRevision) {
