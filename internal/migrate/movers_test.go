@@ -316,6 +316,36 @@ func TestMoversIntoSQLiteAndOutToHybrid(t *testing.T) {
 	}
 }
 
+// TestMoversOutOfDatabaseCheckAfterTheSwitch: the files read back after
+// the switch are checked against the database's documents (the verifier
+// of the read-back, again): one changed file is named, the others pass,
+// and the switch is reverted.
+func TestMoversOutOfDatabaseCheckAfterTheSwitch(t *testing.T) {
+	f := newFixture(t, config.DefaultYAML)
+	if _, err := f.migrate(f.options(config.Database, opener.SQLite)); err != nil {
+		t.Fatal(err)
+	}
+	o := f.options(config.File, "")
+	o.Hooks.Step = func(step int) {
+		if step == StepSwitch {
+			if err := os.WriteFile(filepath.Join(f.dir, ".milestones/active/alpha.yaml"), []byte("title: Changed\nstatus: planned\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	_, err := f.migrate(o)
+	if err == nil || !strings.Contains(err.Error(), "the files written differ from the database") ||
+		!strings.Contains(err.Error(), "1 milestone(s) differ; alpha: document content differs") {
+		t.Fatalf("got %v", err)
+	}
+	if !strings.Contains(err.Error(), "rolled back by a second commit") {
+		t.Errorf("not reverted: %v", err)
+	}
+	if got := f.git("show", "HEAD:"+config.BackendPath); got != config.Database {
+		t.Errorf("backend after the revert %q", got)
+	}
+}
+
 func TestMoversPostgreSQLAndBack(t *testing.T) {
 	url := pgtest.NewDatabase(t, "migrate_movers")
 	for _, keep := range []bool{false, true} {

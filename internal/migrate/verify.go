@@ -171,6 +171,22 @@ func NewVerifier(src []storage.Record) *Verifier {
 	return v
 }
 
+// again returns a Verifier of the same source that has seen nothing:
+// a second check (a move out of the database checks the files it wrote,
+// then the files read back after the switch) without fingerprinting the
+// source twice. Call it before Check.
+func (v *Verifier) again() *Verifier {
+	fps := make([]fingerprint, 0, len(v.want))
+	w := &Verifier{want: make(map[string]*fingerprint, len(v.want)), extra: map[string]bool{}}
+	for id, s := range v.want {
+		fps = append(fps, *s)
+		fp := &fps[len(fps)-1]
+		fp.seen = false
+		w.want[id] = fp
+	}
+	return w
+}
+
 // Check compares one page of the copy with the source.
 func (v *Verifier) Check(page []storage.Record) {
 	var buf []byte
