@@ -106,9 +106,10 @@ func jsonExtra(m *milestone.Milestone) bool {
 }
 
 // appendKnown appends an encoding of m's id and known fields in which two
-// milestones agree exactly when milestone.SameKnown says they are the same:
-// strings length-prefixed, a list by its length (an empty list is an unset
-// one) and entries, a number with whether it is set.
+// milestones agree exactly when they have the same id and agree on every
+// field of milestone.Fields: strings length-prefixed, a list by its length
+// (an empty list is an unset one, as in a document) and entries, a number
+// with whether it is set.
 func appendKnown(b []byte, m *milestone.Milestone) []byte {
 	str := func(b []byte, s string) []byte {
 		b = binary.AppendUvarint(b, uint64(len(s)))
