@@ -431,6 +431,40 @@ func TestMoversFailBeforeTheSwitch(t *testing.T) {
 	}
 }
 
+// TestLockSaysWhatStopsIt: a lock held by a live migration is "another
+// migration is running"; a lock file that cannot be made is named as
+// such, not blamed on another migration.
+func TestLockSaysWhatStopsIt(t *testing.T) {
+	f := newFixture(t, config.DefaultYAML)
+	ctx := context.Background()
+	release, err := New(f.options(config.Hybrid, "")).Lock(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(f.options(config.Hybrid, "")).Lock(ctx); err == nil || !strings.Contains(err.Error(), "another migration is running") {
+		t.Errorf("a held lock: %v", err)
+	}
+	if _, err := FinishInterrupted(ctx, f.options(config.Hybrid, "")); err == nil || !strings.Contains(err.Error(), "another migration is running") {
+		t.Errorf("a held lock, finishing: %v", err)
+	}
+	release()
+	// The locks folder is a file: the lock cannot be created.
+	locks := filepath.Join(f.dir, ".milestones", "locks")
+	if err := os.RemoveAll(locks); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(locks, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = New(f.options(config.Hybrid, "")).Lock(ctx)
+	if err == nil || strings.Contains(err.Error(), "another migration") || !strings.Contains(err.Error(), "take the migration lock") {
+		t.Errorf("an unusable lock file: %v", err)
+	}
+	if _, err := FinishInterrupted(ctx, f.options(config.Hybrid, "")); err == nil || strings.Contains(err.Error(), "another migration") {
+		t.Errorf("an unusable lock file, finishing: %v", err)
+	}
+}
+
 func TestPlan(t *testing.T) {
 	f := newFixture(t, config.DefaultYAML)
 	for _, c := range []struct {
