@@ -628,6 +628,43 @@ func TestRecommend(t *testing.T) {
 	}
 }
 
+// TestOpenCountAsAListing: OpenCount, from the statistics, counts what a
+// listing of the open milestones returns, on each backend of the work
+// tree and in a database.
+func TestOpenCountAsAListing(t *testing.T) {
+	f := newFixture(t, config.DefaultYAML)
+	gittest.WriteFile(t, f.dir, ".milestones/completed/eta.yaml", "title: Eta\nstatus: cancelled\n")
+	gittest.WriteFile(t, f.dir, ".milestones/active/broken.yaml", "title: [\n")
+	ctx := context.Background()
+	check := func(want string) {
+		t.Helper()
+		kind, _, b := f.open()
+		if kind != want {
+			t.Fatalf("backend %s, want %s", kind, want)
+		}
+		recs, _, err := b.List(ctx, storage.Query{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, err := OpenCount(ctx, b); err != nil || n != len(recs) || n != 4 {
+			t.Errorf("%s: open %d, %v; a listing returns %d, want 4", kind, n, err, len(recs))
+		}
+	}
+	check(config.File)
+	o := f.options(config.Hybrid, "")
+	o.SkipInvalid = true
+	if _, err := f.migrate(o); err != nil {
+		t.Fatal(err)
+	}
+	check(config.Hybrid)
+	o = f.options(config.Database, opener.SQLite)
+	o.SkipInvalid = true
+	if _, err := f.migrate(o); err != nil {
+		t.Fatal(err)
+	}
+	check(config.Database)
+}
+
 func TestUsersCountsCommitAuthors(t *testing.T) {
 	f := newFixture(t, config.DefaultYAML)
 	gittest.WriteFile(t, f.dir, ".milestones/active/zeta.yaml", "title: Zeta\nstatus: planned\n")
