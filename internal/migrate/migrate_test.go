@@ -17,6 +17,13 @@ func rec(id, src string) storage.Record {
 	return storage.Record{Milestone: milestone.Milestone{ID: id, Title: "T " + id, Status: milestone.Active, Priority: milestone.Medium}, Source: []byte(src)}
 }
 
+// Verify checks dst against src in one page, as the tests need.
+func Verify(src, dst []storage.Record) error {
+	v := NewVerifier(src)
+	v.Check(dst)
+	return v.Err()
+}
+
 func TestVerify(t *testing.T) {
 	src := []storage.Record{rec("a", "title: T a\n"), rec("b", "title: T b\n")}
 	tests := []struct {

@@ -22,7 +22,7 @@ func Hash(r storage.Record) string {
 	return hex.EncodeToString(h[:])
 }
 
-// Mismatch is one difference found by Verify.
+// Mismatch is one difference found by a Verifier.
 type Mismatch struct {
 	ID     string
 	Reason string
@@ -42,15 +42,6 @@ func (e *VerifyError) Error() string {
 		fmt.Fprintf(&b, "; %s: %s", m.ID, m.Reason)
 	}
 	return b.String()
-}
-
-// Verify checks that dst holds exactly the milestones of src: the same ids,
-// the same document bytes (content hash) and the same parsed fields,
-// including unknown keys and timestamps.
-func Verify(src, dst []storage.Record) error {
-	v := NewVerifier(src)
-	v.Check(dst)
-	return v.Err()
 }
 
 // fingerprint is what a Verifier keeps of one source milestone: hashes of
@@ -138,9 +129,11 @@ func appendKnown(b []byte, m *milestone.Milestone) []byte {
 	return b
 }
 
-// Verifier checks a copy against the source it was made from, a page of
-// the copy at a time: it keeps a fingerprint of each source milestone,
-// not the records, so the source can be released once copied.
+// Verifier checks a copy against the source it was made from (the same
+// ids, the same document bytes and the same parsed fields, including
+// unknown keys and timestamps), a page of the copy at a time: it keeps a
+// fingerprint of each source milestone, not the records, so the source
+// can be released once copied.
 type Verifier struct {
 	want  map[string]*fingerprint
 	extra map[string]bool // ids found only in the copy (reported once)
