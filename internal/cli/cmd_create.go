@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -250,7 +251,7 @@ func oneLine(s string) string {
 func checkDependencies(tx storage.Tx, m *milestone.Milestone, old []string) error {
 	var added []string
 	for _, d := range m.DependsOn {
-		if !contains(old, d) {
+		if !slices.Contains(old, d) {
 			added = append(added, d)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -60,11 +61,11 @@ func runRm(ctx context.Context, env *Env, opts rmOptions) error {
 		var dependents []storage.Record
 		var names []string
 		for _, r := range all {
-			if contains(ids, r.Milestone.ID) {
+			if slices.Contains(ids, r.Milestone.ID) {
 				continue
 			}
 			for _, d := range r.Milestone.DependsOn {
-				if contains(ids, d) {
+				if slices.Contains(ids, d) {
 					dependents = append(dependents, r)
 					names = append(names, fmt.Sprintf("%s (depends on %s)", r.Milestone.ID, d))
 					break
@@ -83,7 +84,7 @@ func runRm(ctx context.Context, env *Env, opts rmOptions) error {
 			m := r.Milestone.Clone()
 			var keep []string
 			for _, d := range m.DependsOn {
-				if !contains(ids, d) {
+				if !slices.Contains(ids, d) {
 					keep = append(keep, d)
 				}
 			}
@@ -211,7 +212,7 @@ func runMv(ctx context.Context, env *Env, opts mvOptions) error {
 			return err
 		}
 		for _, r := range all {
-			if r.Milestone.ID == oldID || !contains(r.Milestone.DependsOn, oldID) {
+			if r.Milestone.ID == oldID || !slices.Contains(r.Milestone.DependsOn, oldID) {
 				continue
 			}
 			dm := r.Milestone.Clone()
@@ -244,22 +245,13 @@ func runMv(ctx context.Context, env *Env, opts mvOptions) error {
 	return nil
 }
 
-func contains(list []string, v string) bool {
-	for _, s := range list {
-		if s == v {
-			return true
-		}
-	}
-	return false
-}
-
 func replaceID(list []string, old, new string) []string {
 	out := make([]string, 0, len(list))
 	for _, s := range list {
 		if s == old {
 			s = new
 		}
-		if !contains(out, s) {
+		if !slices.Contains(out, s) {
 			out = append(out, s)
 		}
 	}

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 // The administration commands (backend, migrate, index, init, hooks,
@@ -398,21 +397,8 @@ func TestRunSetup(t *testing.T) {
 }
 
 func TestRunInit(t *testing.T) {
-	home := t.TempDir()
-	t.Setenv("HOME", home)
-	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
-	t.Setenv("GIT_CONFIG_NOSYSTEM", "1")
-	for _, k := range []string{"GIT_AUTHOR_NAME", "GIT_COMMITTER_NAME"} {
-		t.Setenv(k, "Ana Tester")
-	}
-	for _, k := range []string{"GIT_AUTHOR_EMAIL", "GIT_COMMITTER_EMAIL"} {
-		t.Setenv(k, "ana@example.com")
-	}
-	dir := filepath.Join(t.TempDir(), "repo")
-	if out, err := exec.Command("git", "init", "-q", "-b", "main", dir).CombinedOutput(); err != nil {
-		t.Fatalf("git init: %v\n%s", err, out)
-	}
-	r := &testRepo{t: t, dir: dir, now: time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)}
+	setTestEnv(t)
+	r := newGitRepo(t, "repo")
 	ctx := context.Background()
 
 	env, _, _ := r.env()

@@ -10,7 +10,6 @@ import (
 	"runtime"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/git-milestone/git-milestone/internal/pgtest"
 )
@@ -342,14 +341,10 @@ func TestRunRollupRefused(t *testing.T) {
 
 // newPostgresRepo is a repository named name (with a root commit: the
 // project key) in PostgreSQL database mode on the database DATABASE_URL
-// names, in the environment newTestRepo sets up.
+// names, in the environment setTestEnv sets up.
 func newPostgresRepo(t *testing.T, name string) *testRepo {
 	t.Helper()
-	dir := filepath.Join(t.TempDir(), name)
-	if out, err := exec.Command("git", "init", "-q", "-b", "main", dir).CombinedOutput(); err != nil {
-		t.Fatalf("git init: %v\n%s", err, out)
-	}
-	r := &testRepo{t: t, dir: dir, now: time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)}
+	r := newGitRepo(t, name)
 	r.git("commit", "-q", "--allow-empty", "-m", name+" root")
 	r.main("init", "--backend", "database", "--database-type", "postgresql")
 	return r
@@ -357,7 +352,7 @@ func newPostgresRepo(t *testing.T, name string) *testRepo {
 
 func TestRunRollupPostgres(t *testing.T) {
 	url := pgtest.NewDatabase(t, "gm_rollup")
-	newTestRepo(t) // the environment: HOME, identity
+	setTestEnv(t)
 	t.Setenv("DATABASE_URL", url)
 	web := newPostgresRepo(t, "web")
 	cfg := filepath.Join(web.dir, ".milestones", "config", "storage-config.yaml")

@@ -24,6 +24,15 @@ type testRepo struct {
 // newTestRepo runs git init and then git-milestone's init in-process.
 func newTestRepo(t *testing.T) *testRepo {
 	t.Helper()
+	setTestEnv(t)
+	r := newGitRepo(t, "repo")
+	r.main("init")
+	return r
+}
+
+// setTestEnv gives the test a home of its own, no system git config and
+// the test identity.
+func setTestEnv(t *testing.T) {
 	home := t.TempDir()
 	t.Setenv("HOME", home)
 	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
@@ -32,13 +41,17 @@ func newTestRepo(t *testing.T) *testRepo {
 	t.Setenv("GIT_AUTHOR_EMAIL", "ana@example.com")
 	t.Setenv("GIT_COMMITTER_NAME", "Ana Tester")
 	t.Setenv("GIT_COMMITTER_EMAIL", "ana@example.com")
-	dir := filepath.Join(t.TempDir(), "repo")
+}
+
+// newGitRepo runs git init in a new folder named name (nothing of
+// git-milestone's yet).
+func newGitRepo(t *testing.T, name string) *testRepo {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), name)
 	if out, err := exec.Command("git", "init", "-q", "-b", "main", dir).CombinedOutput(); err != nil {
 		t.Fatalf("git init: %v\n%s", err, out)
 	}
-	r := &testRepo{t: t, dir: dir, now: time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)}
-	r.main("init")
-	return r
+	return &testRepo{t: t, dir: dir, now: time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)}
 }
 
 // env is an Env on r with fresh buffers for its output.

@@ -2,7 +2,6 @@ package migrate
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -38,10 +37,7 @@ func Interrupted(repo *gitrepo.Repo) (*Journal, error) {
 // (rollback_on_failure). It reports what it did ("" when there was no
 // interrupted migration).
 func FinishInterrupted(ctx context.Context, o Options) (string, error) {
-	release, err := lock.Acquire(ctx, safefs.WorkTree(o.Repo.WorkTree), LockFile, 0, o.Hooks.Warn)
-	if errors.Is(err, lock.ErrLocked) {
-		return "", fmt.Errorf("another migration is running: %w", err)
-	}
+	release, err := acquireLock(ctx, o.Repo, o.Hooks.Warn)
 	if err != nil {
 		return "", err
 	}

@@ -2,7 +2,7 @@
 // the plan, the backup, the copy, its verification, the switch commit,
 // the rollback, the journal that lets a killed migration be finished or
 // undone, and the automatic file <-> hybrid switch. The steps (Run over a
-// Mover, Verify, Backup) know storage.Record only; Migration picks the
+// Mover, Verifier, Backup) know storage.Record only; Migration picks the
 // Mover of a direction and opens the stores through internal/opener. The
 // command line parses the flags and draws what Hooks report.
 package migrate

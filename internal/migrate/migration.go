@@ -205,12 +205,26 @@ func (m *Migration) progress(what string, total int) (func(done int), func()) {
 // the switch leaves nothing behind. Until the release the process runs
 // under a soft memory limit (limitMemory).
 func (m *Migration) Lock(ctx context.Context) (func(), error) {
-	release, err := lock.Acquire(ctx, m.tree(), LockFile, 0, m.o.Hooks.Warn)
+	release, err := acquireLock(ctx, m.o.Repo, m.o.Hooks.Warn)
 	if err != nil {
-		return nil, fmt.Errorf("another migration is running: %w", err)
+		return nil, err
 	}
 	unlimit := limitMemory()
 	return func() { unlimit(); release() }, nil
+}
+
+// acquireLock takes the migration lock of repo without waiting. Only a
+// lock held by a live process is "another migration": a lock file that
+// cannot be created or opened is named as it is.
+func acquireLock(ctx context.Context, repo *gitrepo.Repo, warn func(string)) (func(), error) {
+	release, err := lock.Acquire(ctx, safefs.WorkTree(repo.WorkTree), LockFile, 0, warn)
+	if errors.Is(err, lock.ErrLocked) {
+		return nil, fmt.Errorf("another migration is running: %w", err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("take the migration lock: %w", err)
+	}
+	return release, nil
 }
 
 // InvalidError refuses a migration of documents that cannot be read

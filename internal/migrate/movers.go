@@ -97,13 +97,13 @@ func (d *intoDatabase) Revert(context.Context) (bool, error) { return false, nil
 type outOfDatabase struct {
 	m       *Migration
 	n       int
-	source  *Verifier // the database's documents, to check the files written against
+	source  *Verifier // the database's documents (ReadBack's verifier, again), to check the files read back after the switch against
 	changes []storage.Change
 	written []storage.Record
 }
 
 func (o *outOfDatabase) Copy(_ context.Context, recs []storage.Record) error {
-	o.n, o.source = len(recs), NewVerifier(recs)
+	o.n = len(recs)
 	for _, r := range recs {
 		path := opener.PathFor(r.Milestone.ID, r.Milestone.Status)
 		dm, err := format.Decode(path, r.Source)
@@ -117,6 +117,7 @@ func (o *outOfDatabase) Copy(_ context.Context, recs []storage.Record) error {
 }
 
 func (o *outOfDatabase) ReadBack(_ context.Context, v *Verifier) error {
+	o.source = v.again() // for After, before v has seen anything
 	v.Check(o.written)
 	o.written = nil
 	return nil

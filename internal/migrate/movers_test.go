@@ -316,6 +316,36 @@ func TestMoversIntoSQLiteAndOutToHybrid(t *testing.T) {
 	}
 }
 
+// TestMoversOutOfDatabaseCheckAfterTheSwitch: the files read back after
+// the switch are checked against the database's documents (the verifier
+// of the read-back, again): one changed file is named, the others pass,
+// and the switch is reverted.
+func TestMoversOutOfDatabaseCheckAfterTheSwitch(t *testing.T) {
+	f := newFixture(t, config.DefaultYAML)
+	if _, err := f.migrate(f.options(config.Database, opener.SQLite)); err != nil {
+		t.Fatal(err)
+	}
+	o := f.options(config.File, "")
+	o.Hooks.Step = func(step int) {
+		if step == StepSwitch {
+			if err := os.WriteFile(filepath.Join(f.dir, ".milestones/active/alpha.yaml"), []byte("title: Changed\nstatus: planned\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	_, err := f.migrate(o)
+	if err == nil || !strings.Contains(err.Error(), "the files written differ from the database") ||
+		!strings.Contains(err.Error(), "1 milestone(s) differ; alpha: document content differs") {
+		t.Fatalf("got %v", err)
+	}
+	if !strings.Contains(err.Error(), "rolled back by a second commit") {
+		t.Errorf("not reverted: %v", err)
+	}
+	if got := f.git("show", "HEAD:"+config.BackendPath); got != config.Database {
+		t.Errorf("backend after the revert %q", got)
+	}
+}
+
 func TestMoversPostgreSQLAndBack(t *testing.T) {
 	url := pgtest.NewDatabase(t, "migrate_movers")
 	for _, keep := range []bool{false, true} {
@@ -398,6 +428,40 @@ func TestMoversFailBeforeTheSwitch(t *testing.T) {
 	}
 	if strings.Join(f.evs, " ") != "migration_started migration_failed migration_rolled_back" {
 		t.Errorf("events %v", f.evs)
+	}
+}
+
+// TestLockSaysWhatStopsIt: a lock held by a live migration is "another
+// migration is running"; a lock file that cannot be made is named as
+// such, not blamed on another migration.
+func TestLockSaysWhatStopsIt(t *testing.T) {
+	f := newFixture(t, config.DefaultYAML)
+	ctx := context.Background()
+	release, err := New(f.options(config.Hybrid, "")).Lock(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(f.options(config.Hybrid, "")).Lock(ctx); err == nil || !strings.Contains(err.Error(), "another migration is running") {
+		t.Errorf("a held lock: %v", err)
+	}
+	if _, err := FinishInterrupted(ctx, f.options(config.Hybrid, "")); err == nil || !strings.Contains(err.Error(), "another migration is running") {
+		t.Errorf("a held lock, finishing: %v", err)
+	}
+	release()
+	// The locks folder is a file: the lock cannot be created.
+	locks := filepath.Join(f.dir, ".milestones", "locks")
+	if err := os.RemoveAll(locks); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(locks, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = New(f.options(config.Hybrid, "")).Lock(ctx)
+	if err == nil || strings.Contains(err.Error(), "another migration") || !strings.Contains(err.Error(), "take the migration lock") {
+		t.Errorf("an unusable lock file: %v", err)
+	}
+	if _, err := FinishInterrupted(ctx, f.options(config.Hybrid, "")); err == nil || strings.Contains(err.Error(), "another migration") {
+		t.Errorf("an unusable lock file, finishing: %v", err)
 	}
 }
 
@@ -562,6 +626,43 @@ func TestRecommend(t *testing.T) {
 			t.Errorf("%d open, %d users: %+v, want %s %s", c.open, c.users, r, c.kind, c.dbType)
 		}
 	}
+}
+
+// TestOpenCountAsAListing: OpenCount, from the statistics, counts what a
+// listing of the open milestones returns, on each backend of the work
+// tree and in a database.
+func TestOpenCountAsAListing(t *testing.T) {
+	f := newFixture(t, config.DefaultYAML)
+	gittest.WriteFile(t, f.dir, ".milestones/completed/eta.yaml", "title: Eta\nstatus: cancelled\n")
+	gittest.WriteFile(t, f.dir, ".milestones/active/broken.yaml", "title: [\n")
+	ctx := context.Background()
+	check := func(want string) {
+		t.Helper()
+		kind, _, b := f.open()
+		if kind != want {
+			t.Fatalf("backend %s, want %s", kind, want)
+		}
+		recs, _, err := b.List(ctx, storage.Query{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, err := OpenCount(ctx, b); err != nil || n != len(recs) || n != 4 {
+			t.Errorf("%s: open %d, %v; a listing returns %d, want 4", kind, n, err, len(recs))
+		}
+	}
+	check(config.File)
+	o := f.options(config.Hybrid, "")
+	o.SkipInvalid = true
+	if _, err := f.migrate(o); err != nil {
+		t.Fatal(err)
+	}
+	check(config.Hybrid)
+	o = f.options(config.Database, opener.SQLite)
+	o.SkipInvalid = true
+	if _, err := f.migrate(o); err != nil {
+		t.Fatal(err)
+	}
+	check(config.Database)
 }
 
 func TestUsersCountsCommitAuthors(t *testing.T) {

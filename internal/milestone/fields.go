@@ -1,7 +1,5 @@
 package milestone
 
-import "slices"
-
 // Kind is the type of a document field: how it is decoded, encoded,
 // validated and compared.
 type Kind int
@@ -146,34 +144,6 @@ func (f *FieldSpec) Int(m *Milestone) *int { return *f.num(m) }
 func (f *FieldSpec) SetInt(m *Milestone, n int) error {
 	*f.num(m) = &n
 	return ValidateProgress(n)
-}
-
-// SameKnown reports whether a and b have the same id and agree on every
-// field of the table (unknown keys aside); an empty list equals an unset
-// one, as in a document.
-func SameKnown(a, b *Milestone) bool {
-	if a.ID != b.ID {
-		return false
-	}
-	for i := range Fields {
-		f := &Fields[i]
-		switch f.Kind {
-		case KindList:
-			if !slices.Equal(f.List(a), f.List(b)) {
-				return false
-			}
-		case KindInt:
-			pa, pb := f.Int(a), f.Int(b)
-			if (pa == nil) != (pb == nil) || pa != nil && *pa != *pb {
-				return false
-			}
-		default:
-			if f.Text(a) != f.Text(b) {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // get returns the value of f in m as Get does.
