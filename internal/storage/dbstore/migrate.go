@@ -157,9 +157,12 @@ func (s *Store) schemaVersion(ctx context.Context, q queryer) (int, error) {
 	return int(v.Int64), nil
 }
 
-// sqliteFirstSchemaVersion is the first statement of a SQLite store.
+// sqliteFirstSchemaVersion is the first statement of a SQLite store. It
+// reads through the reader pool, so that a read-only command opens one
+// connection (SQLite parses the whole schema once per connection); the
+// writer is opened only to migrate or write.
 func (s *Store) sqliteFirstSchemaVersion(ctx context.Context) (int, error) {
-	v, err := s.schemaVersion(ctx, s.db)
+	v, err := s.schemaVersion(ctx, s.rdb)
 	if err != nil {
 		return 0, s.openErr(ctx, "read schema version", err)
 	}
@@ -250,7 +253,7 @@ func (s *Store) applyMigration(ctx context.Context, m migration, newest int) err
 // that holds tables: it is some other program's database.
 func (s *Store) sqliteRefuseForeign(ctx context.Context) error {
 	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE name NOT LIKE 'sqlite\_%' ESCAPE '\'`).Scan(&n)
+	err := s.rdb.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE name NOT LIKE 'sqlite\_%' ESCAPE '\'`).Scan(&n)
 	if err != nil {
 		return s.openErr(ctx, "read schema", err)
 	}
