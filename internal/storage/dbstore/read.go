@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -134,7 +133,15 @@ func priorityNamesDesc() []string {
 	return s
 }
 
-var plainWord = regexp.MustCompile(`^[a-z]+$`)
+// plainWord reports whether s is one or more of a-z.
+func plainWord(s string) bool {
+	for _, c := range []byte(s) {
+		if c < 'a' || c > 'z' {
+			return false
+		}
+	}
+	return s != ""
+}
 
 // rankCase builds CASE col WHEN 'a' THEN 0 ... ELSE n END from the model's
 // own constants (checked to be plain words).
@@ -142,7 +149,7 @@ func rankCase(col string, names []string) string {
 	var b strings.Builder
 	b.WriteString("CASE " + col)
 	for i, n := range names {
-		if !plainWord.MatchString(n) {
+		if !plainWord(n) {
 			panic("dbstore: unexpected enum value " + strconv.Quote(n))
 		}
 		fmt.Fprintf(&b, " WHEN '%s' THEN %d", n, i)

@@ -45,8 +45,8 @@ type dsn struct {
 func parseDSN(raw string) (dsn, error) {
 	scheme, rest, isURL := strings.Cut(raw, "://")
 	if !isURL {
-		d := dsn{shown: kvPassword.ReplaceAllString(raw, "${1}"+mask)}
-		for _, m := range kvPassword.FindAllStringSubmatch(raw, -1) {
+		d := dsn{shown: kvPassword().ReplaceAllString(raw, "${1}"+mask)}
+		for _, m := range kvPassword().FindAllStringSubmatch(raw, -1) {
 			d.secrets = append(d.secrets, strings.Trim(m[2], "'"))
 			d.hasPassword = true
 		}
@@ -109,7 +109,7 @@ func parseDSN(raw string) (dsn, error) {
 	}
 	_, userPW := u.User.Password()
 	secrets := secretsOf(rawUser, append(qsecrets, pw))
-	return dsn{shown: kvPassword.ReplaceAllString(shown.String(), "${1}"+mask), secrets: secrets,
+	return dsn{shown: kvPassword().ReplaceAllString(shown.String(), "${1}"+mask), secrets: secrets,
 		hasPassword: userPW || len(qsecrets) > 0}, nil
 }
 
