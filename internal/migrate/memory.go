@@ -7,6 +7,8 @@ import (
 	"runtime/debug"
 	"runtime/metrics"
 	"sync/atomic"
+
+	"github.com/git-milestone/git-milestone/internal/gcstart"
 )
 
 // memoryFloor is the soft memory limit of a migration whose live heap is
@@ -24,6 +26,7 @@ var memoryFloor int64 = 256 << 20
 // raises the limit instead of making the collector run without end. A
 // limit or GOGC set in the environment is left alone.
 func limitMemory() func() {
+	gcstart.End() // the start-up setting would hide the program's limit
 	if os.Getenv("GOMEMLIMIT") != "" || os.Getenv("GOGC") != "" {
 		return func() {}
 	}
