@@ -233,13 +233,13 @@ func (s *Store) IDs(ctx context.Context) ([]string, error) {
 func (s *Store) List(ctx context.Context, q storage.Query) ([]storage.Record, []storage.Problem, error) {
 	var recs []storage.Record
 	var problems []storage.Problem
+	tree := index.StartTreeSum(ctx, s.fs)
 	ok, err := s.withIndex(ctx, func(ix *index.Index) error {
-		if _, err := ix.Refresh(ctx, s.fs); err != nil {
+		return ix.ReadFresh(ctx, s.fs, tree, func() error {
+			var err error
+			recs, problems, err = ix.List(ctx, q)
 			return err
-		}
-		var err error
-		recs, problems, err = ix.List(ctx, q)
-		return err
+		})
 	})
 	switch {
 	case err != nil:
@@ -255,16 +255,16 @@ func (s *Store) List(ctx context.Context, q storage.Query) ([]storage.Record, []
 func (s *Store) Stats(ctx context.Context, today string) (storage.Stats, []storage.Problem, error) {
 	var st storage.Stats
 	var problems []storage.Problem
+	tree := index.StartTreeSum(ctx, s.fs)
 	ok, err := s.withIndex(ctx, func(ix *index.Index) error {
-		if _, err := ix.Refresh(ctx, s.fs); err != nil {
+		return ix.ReadFresh(ctx, s.fs, tree, func() error {
+			var err error
+			if st, err = ix.Stats(ctx, today); err != nil {
+				return err
+			}
+			problems, err = ix.Problems(ctx)
 			return err
-		}
-		var err error
-		if st, err = ix.Stats(ctx, today); err != nil {
-			return err
-		}
-		problems, err = ix.Problems(ctx)
-		return err
+		})
 	})
 	switch {
 	case err != nil:

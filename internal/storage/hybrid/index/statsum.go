@@ -142,6 +142,41 @@ const maxQuickRacy = 32
 // sum (a folder could not be listed as the quick check needs).
 var errNoQuickCheck = errors.New("no quick freshness check here")
 
+// freshState is what the index records of the work tree it matches:
+// the generation of its last write, the statSum's hash, the racy paths,
+// the number of problems and whether a scan recorded one (a link or fifo
+// in a folder: only the full check reports those again).
+type freshState struct {
+	gen          int64
+	sum          digest
+	racy         []string
+	problems     int
+	scanProblems bool
+}
+
+// readFreshState reads freshState; ok is false where the quick check does
+// not apply (too many racy entries, a scan problem).
+func (ix *Index) readFreshState(ctx context.Context) (st freshState, ok bool, err error) {
+	var raw []byte
+	var nRacy, scanProblems int
+	var list string
+	err = ix.db.QueryRowContext(ctx, `SELECT (SELECT value FROM meta WHERE key = 'gen'),
+	    (SELECT value FROM meta WHERE key = 'statsum'), (SELECT value FROM meta WHERE key = 'racy'),
+	    (SELECT value FROM meta WHERE key = 'racylist'),
+	    (SELECT count(*) FROM problems), (SELECT count(*) FROM problems WHERE kind = 'scan')`).Scan(
+		&st.gen, &raw, &nRacy, &list, &st.problems, &scanProblems)
+	if err != nil || nRacy > maxQuickRacy || scanProblems > 0 {
+		return st, false, err
+	}
+	if st.sum, err = decodeSum(raw); err != nil {
+		return st, false, err
+	}
+	if nRacy > 0 {
+		st.racy = strings.Split(list, "\n")
+	}
+	return st, true, nil
+}
+
 // quickFresh checks whether the index is fresh without loading its stat
 // entries: the document files listed now, stat'ed one by one (the same
 // fstatat pass a full check makes), must sum to the stored statSum (the
@@ -152,56 +187,50 @@ var errNoQuickCheck = errors.New("no quick freshness check here")
 // still be compared (RefreshPaths does), and the number of recorded
 // problems.
 func (ix *Index) quickFresh(ctx context.Context, fs *filestore.Store) (fresh bool, racy []string, problems int, err error) {
-	var raw []byte
-	var nRacy, scanProblems int
-	err = ix.db.QueryRowContext(ctx, `SELECT (SELECT value FROM meta WHERE key = 'statsum'), (SELECT value FROM meta WHERE key = 'racy'),
-	    (SELECT count(*) FROM problems), (SELECT count(*) FROM problems WHERE kind = 'scan')`).Scan(&raw, &nRacy, &problems, &scanProblems)
-	if err != nil || nRacy > maxQuickRacy || scanProblems > 0 {
+	st, ok, err := ix.readFreshState(ctx)
+	if err != nil || !ok {
 		return false, nil, 0, err
 	}
-	stored, err := decodeSum(raw)
-	if err != nil {
+	sum, ok, err := workTreeSum(ctx, fs, ix.tuning.workers)
+	if err != nil || !ok || sum != st.sum {
 		return false, nil, 0, err
 	}
+	return true, st.racy, st.problems, nil
+}
+
+// workTreeSum sums the document files of the work tree as statSum sums the
+// stat table; ok is false where only the full check can judge (a folder
+// that is not a plain folder, or holds something a scan reports, or a file
+// system without entry types).
+func workTreeSum(ctx context.Context, fs *filestore.Store, workers int) (sum digest, ok bool, err error) {
 	root := fs.Repo().WorkTree
 	if st, err := lstat(filepath.Join(root, filestore.Dir)); err != nil || st.Type != typeDir {
-		return false, nil, 0, err // the full check judges it
+		return sum, false, err // the full check judges it
 	}
-	var sum digest
 	for _, folder := range filestore.Folders {
 		rel := filestore.Dir + "/" + folder
 		dir := filepath.Join(root, filepath.FromSlash(rel))
 		st, err := lstat(dir)
 		if err != nil {
-			return false, nil, 0, err
+			return sum, false, err
 		}
 		switch st.Type {
 		case typeNone:
 			continue
 		case typeDir:
 		default:
-			return false, nil, 0, nil
+			return sum, false, nil
 		}
-		h, ok, err := sumFolder(ctx, dir, rel, ix.tuning.workers)
+		h, ok, err := sumFolder(ctx, dir, rel, workers)
 		if errors.Is(err, errNoQuickCheck) || err == nil && !ok {
-			return false, nil, 0, nil
+			return sum, false, nil
 		}
 		if err != nil {
-			return false, nil, 0, err
+			return sum, false, err
 		}
 		sum.add(h)
 	}
-	if sum != stored {
-		return false, nil, 0, nil
-	}
-	if nRacy > 0 {
-		var list string
-		if err := ix.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'racylist'`).Scan(&list); err != nil {
-			return false, nil, 0, err
-		}
-		racy = strings.Split(list, "\n")
-	}
-	return true, racy, problems, nil
+	return sum, true, nil
 }
 
 // sumFolder lists the document files of one folder (the names Scan takes:
