@@ -57,6 +57,15 @@ func sqliteDSN(path string, readOnly bool) string {
 	return dsn + "&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 }
 
+// sqliteReaderDSN is the URI of the reader pool's connections: query-only,
+// the same busy timeout, and no journal pragmas (a reader finds WAL from
+// the file; the writer sets it, and a new file is created by the writer's
+// first migration).
+func sqliteReaderDSN(path string) string {
+	esc := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(filepath.ToSlash(path))
+	return fmt.Sprintf("file:%s?_pragma=busy_timeout(%d)&_pragma=query_only(1)", esc, sqliteBusyTimeoutMS)
+}
+
 func openSQLite(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.Path == "" {
 		return nil, errors.New("open SQLite database: no path")
@@ -75,7 +84,7 @@ func openSQLite(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	s.db.SetMaxOpenConns(1) // the one writer connection
 	s.db.SetMaxIdleConns(1)
-	s.rdb, err = sql.Open("sqlite", sqliteDSN(path, false)+"&_pragma=query_only(1)")
+	s.rdb, err = sql.Open("sqlite", sqliteReaderDSN(path))
 	if err != nil {
 		s.db.Close()
 		return nil, fmt.Errorf("open SQLite database %s: %w", cfg.Path, err)
