@@ -137,16 +137,24 @@ func TestHelperProcess(t *testing.T) {
 				fail("refresh paths: %v", err)
 			}
 		}
-		if _, err := ix.Refresh(ctx, fs); err != nil {
-			fail("refresh: %v", err)
+		var recs []storage.Record
+		search := func() error {
+			var err error
+			recs, _, err = ix.List(ctx, storage.Query{Text: marker, All: true})
+			return err
+		}
+		if i%2 == 0 {
+			// The query overlapping its freshness check, as commands run it.
+			err = ix.ReadFresh(ctx, fs, StartTreeSum(ctx, fs), search)
+		} else if _, err = ix.Refresh(ctx, fs); err == nil {
+			err = search()
+		}
+		if err != nil || len(recs) != 1 || recs[0].Milestone.ID != id {
+			fail("search %s: %v %v", marker, ids(recs), err)
 		}
 		got, err := ix.Get(ctx, id)
 		if err != nil || got.Milestone.Title != m.Title {
 			fail("get %s: %q %v (want %q)", id, got.Milestone.Title, err, m.Title)
-		}
-		recs, _, err := ix.List(ctx, storage.Query{Text: marker, All: true})
-		if err != nil || len(recs) != 1 || recs[0].Milestone.ID != id {
-			fail("search %s: %v %v", marker, ids(recs), err)
 		}
 		if _, _, err := ix.List(ctx, storage.Query{Statuses: []milestone.Status{milestone.Active}}); err != nil {
 			fail("list: %v", err)
