@@ -628,10 +628,12 @@ func TestRecommend(t *testing.T) {
 	}
 }
 
-// TestOpenCountAsAListing: OpenCount, from the statistics, counts what a
-// listing of the open milestones returns, on each backend of the work
-// tree and in a database.
-func TestOpenCountAsAListing(t *testing.T) {
+// TestOpenCount: OpenCount counts the open milestones on each backend of
+// the work tree and in a database: in the file modes the document files of
+// the open folder (one listing: the automatic switch asks after every
+// change), a document that does not parse included; in a database what a
+// listing of the open milestones returns.
+func TestOpenCount(t *testing.T) {
 	f := newFixture(t, config.DefaultYAML)
 	gittest.WriteFile(t, f.dir, ".milestones/completed/eta.yaml", "title: Eta\nstatus: cancelled\n")
 	gittest.WriteFile(t, f.dir, ".milestones/active/broken.yaml", "title: [\n")
@@ -646,8 +648,12 @@ func TestOpenCountAsAListing(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n, err := OpenCount(ctx, b); err != nil || n != len(recs) || n != 4 {
-			t.Errorf("%s: open %d, %v; a listing returns %d, want 4", kind, n, err, len(recs))
+		wantN := len(recs) + 1 // and broken.yaml
+		if kind == config.Database {
+			wantN = len(recs) // broken.yaml was skipped on the way in
+		}
+		if n, err := OpenCount(ctx, b); err != nil || n != wantN || len(recs) != 4 {
+			t.Errorf("%s: open %d, %v; a listing returns %d (want 4), want %d", kind, n, err, len(recs), wantN)
 		}
 	}
 	check(config.File)

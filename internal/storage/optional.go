@@ -147,3 +147,10 @@ type IDChecker interface {
 type PrefixResolver interface {
 	ResolveID(ctx context.Context, prefix string) (string, error)
 }
+
+// OpenCounter is a backend that counts its open milestones more cheaply
+// than its statistics: the automatic backend switch asks after every
+// change, which must stay O(changed files).
+type OpenCounter interface {
+	OpenCount(ctx context.Context) (int, error)
+}

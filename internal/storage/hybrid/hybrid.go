@@ -250,6 +250,13 @@ func (s *Store) List(ctx context.Context, q storage.Query) ([]storage.Record, []
 	return recs, problems, nil
 }
 
+// OpenCount implements storage.OpenCounter from the files, as file mode
+// counts them: no freshness pass over the index (O(N) lstat), which the
+// automatic backend check after every change must not pay.
+func (s *Store) OpenCount(ctx context.Context) (int, error) {
+	return s.fs.OpenCount(ctx)
+}
+
 // Stats computes storage.Summarize over every milestone (today is
 // YYYY-MM-DD) in SQL, with the documents that could not be read.
 func (s *Store) Stats(ctx context.Context, today string) (storage.Stats, []storage.Problem, error) {
