@@ -72,6 +72,10 @@ type dialect struct {
 	docCols, docJoin, briefCol string
 	// storesBrief says rows keep a brief document (row.brief) of their own.
 	storesBrief bool
+	// statsOnePass says one GROUP BY status, priority reads a narrow
+	// index (SQLite's milestones_stats); otherwise stats counts each
+	// column from its own index (stats.go).
+	statsOnePass bool
 	// insertLabels adds labels ($3, bound as labelsArg makes it) to the
 	// milestone $2 of project $1.
 	insertLabels string
@@ -147,16 +151,13 @@ var sqliteDialect = &dialect{
 	},
 	clearRows: []string{`DELETE FROM milestones_fts WHERE rowid IN (SELECT rid FROM milestones WHERE project = $1)`,
 		`DELETE FROM milestone_docs WHERE rid IN (SELECT rid FROM milestones WHERE project = $1)`},
-	// An index on (project, created_at, id) finds either end's time, then
-	// the first id of its ties, without sorting them.
-	oldest: `SELECT id FROM milestones WHERE project = $1 AND created_at =
- (SELECT min(created_at) FROM milestones WHERE project = $1 AND created_at <> '') ORDER BY id LIMIT 1`,
-	newest: `SELECT id FROM milestones WHERE project = $1 AND created_at =
- (SELECT max(created_at) FROM milestones WHERE project = $1 AND created_at <> '') ORDER BY id LIMIT 1`,
-	docCols:     "d.source, d.doc",
-	docJoin:     " JOIN milestone_docs d ON d.rid = m.rid",
-	briefCol:    "m.brief",
-	storesBrief: true,
+	oldest:       oldestQuery,
+	newest:       newestQuery,
+	docCols:      "d.source, d.doc",
+	docJoin:      " JOIN milestone_docs d ON d.rid = m.rid",
+	briefCol:     "m.brief",
+	storesBrief:  true,
+	statsOnePass: true,
 
 	searchWhere:  sqliteSearchWhere,
 	searchSource: `SELECT rid, project, id, doc FROM milestones`,
@@ -198,8 +199,8 @@ var postgresDialect = &dialect{
 	clearRows:    nil, // search_text, source and doc are columns of milestones
 	// No index on created_at: one pass with a top-1 sort (max() over the
 	// text was four times slower at 100,000).
-	oldest:   `SELECT id FROM milestones WHERE project = $1 AND created_at <> '' ORDER BY created_at, id LIMIT 1`,
-	newest:   `SELECT id FROM milestones WHERE project = $1 AND created_at <> '' ORDER BY created_at DESC, id LIMIT 1`,
+	oldest:   oldestQuery,
+	newest:   newestQuery,
 	docCols:  "m.source, m.doc",
 	docJoin:  "",
 	briefCol: "m.doc",
@@ -326,3 +327,13 @@ func affected(res sql.Result, err error) (bool, error) {
 	}
 	return true, nil
 }
+
+// oldestQuery and newestQuery find, in the (project, created_at, id) index
+// of either flavour, the time at one end, then the first id of its ties,
+// without sorting them (ORDER BY created_at DESC, id would read every tie).
+const (
+	oldestQuery = `SELECT id FROM milestones WHERE project = $1 AND created_at =
+ (SELECT min(created_at) FROM milestones WHERE project = $1 AND created_at <> '') ORDER BY id LIMIT 1`
+	newestQuery = `SELECT id FROM milestones WHERE project = $1 AND created_at =
+ (SELECT max(created_at) FROM milestones WHERE project = $1 AND created_at <> '') ORDER BY id LIMIT 1`
+)
