@@ -143,19 +143,18 @@ const maxQuickRacy = 32
 var errNoQuickCheck = errors.New("no quick freshness check here")
 
 // freshState is what the index records of the work tree it matches:
-// the generation of its last write, the statSum's hash, the racy paths,
-// the number of problems and whether a scan recorded one (a link or fifo
-// in a folder: only the full check reports those again).
+// the generation of its last write, the statSum's hash, the racy paths
+// and the number of problems.
 type freshState struct {
-	gen          int64
-	sum          digest
-	racy         []string
-	problems     int
-	scanProblems bool
+	gen      int64
+	sum      digest
+	racy     []string
+	problems int
 }
 
 // readFreshState reads freshState; ok is false where the quick check does
-// not apply (too many racy entries, a scan problem).
+// not apply: too many racy entries, or a problem a scan recorded (a link
+// or fifo in a folder: only the full check reports those again).
 func (ix *Index) readFreshState(ctx context.Context) (st freshState, ok bool, err error) {
 	var raw []byte
 	var nRacy, scanProblems int
