@@ -101,6 +101,10 @@ type Tx struct {
 	closed       bool
 	postCommit   bool // run the post-commit hook on Close
 	committed    bool // a commit was made: start git's auto maintenance on Close
+	// statDone is closed when the stat refresh of the last commit ends
+	// (nil when none runs); statWarn then reports its failure.
+	statDone chan struct{}
+	statWarn func()
 }
 
 // maxAttempts bounds the rebuild-and-retry loop when the branch moves
@@ -309,6 +313,7 @@ func checkPath(p string) (string, error) {
 // are in place before index.lock is released, so a `git commit -a` never
 // stages their old content.
 func (tx *Tx) Commit(message string, changes []Change) (Result, error) {
+	tx.waitRefreshStat() // the index is read and replaced below
 	chs, err := tx.precheck(changes)
 	if err != nil {
 		return Result{}, err
@@ -616,7 +621,7 @@ func (r *commitRun) finish(res Result) (Result, error) {
 	tx.committed = tx.committed || !res.NoChange
 	err := tx.finishWorkTree(r.chs, r.pending)
 	if err == nil {
-		tx.refreshStat(r.chs)
+		tx.startRefreshStat(r.chs) // joined by the next Commit or Close
 	}
 	tx.record("settled\n")
 	if err != nil {
@@ -767,6 +772,7 @@ func (tx *Tx) Close() error {
 		return nil
 	}
 	tx.closed = true
+	tx.waitRefreshStat() // it writes the index: done before index.lock goes
 	var err error
 	if tx.indexLock != nil {
 		// Remove the lock file only if it is still ours (someone may have
