@@ -57,6 +57,9 @@ type Options struct {
 	LockTimeout time.Duration       // per-milestone lock wait; default 30 s
 	// AfterCommit, when set, is told what an Update wrote (hybrid keeps its index fresh with it).
 	AfterCommit func(changes []txn.Change)
+	// DuringCommit, when set, is called once per commit while git updates
+	// the index (see txn.Options.Overlap): hybrid opens its index there.
+	DuringCommit func()
 }
 
 // Store is the file backend.
@@ -502,7 +505,7 @@ func (s *Store) Update(ctx context.Context, opts storage.UpdateOptions, fn func(
 		}
 		defer release()
 	}
-	tx, err := txn.Begin(ctx, s.repo, txn.Options{Getenv: s.opts.Getenv, Warn: s.opts.Warn,
+	tx, err := txn.Begin(ctx, s.repo, txn.Options{Getenv: s.opts.Getenv, Warn: s.opts.Warn, Overlap: s.opts.DuringCommit,
 		Sign: opts.Sign, Signoff: opts.Signoff})
 	if err != nil {
 		return storage.Result{}, err

@@ -62,6 +62,15 @@ func Open(ctx context.Context, repo *gitrepo.Repo, opts filestore.Options, warn 
 			user(changes)
 		}
 	}
+	// The index that afterCommit refreshes is opened while the commit
+	// waits for git.
+	during := opts.DuringCommit
+	opts.DuringCommit = func() {
+		s.index(context.Background())
+		if during != nil {
+			during()
+		}
+	}
 	s.fs = filestore.Open(repo, opts)
 	s.tree = safefs.WorkTree(repo.WorkTree)
 	s.ixPath = filepath.Join(repo.WorkTree, filepath.FromSlash(IndexFile))
