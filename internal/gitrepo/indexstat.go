@@ -6,9 +6,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 )
 
@@ -107,7 +107,9 @@ func (r *Repo) statPatches(data []byte, paths []string) ([]statPatch, error) {
 // writePatchedIndex writes data with the patches applied and a new
 // trailing checksum (unless it is zeros: index.skipHash) to a temporary
 // file beside indexFile, and renames it over indexFile. data is written
-// in pieces, never copied.
+// in pieces, never copied, while another goroutine hashes the same pieces
+// (each takes ~2 ms on a 2.7 MB index). data is mapped (see readMapped):
+// the hashing goroutine turns a fault into an error as readMapped does.
 func writePatchedIndex(indexFile string, data []byte, patches []statPatch) error {
 	const hashLen = 20
 	tmp := indexFile + ".stat-tmp"
@@ -117,33 +119,48 @@ func writePatchedIndex(indexFile string, data []byte, patches []statPatch) error
 	}
 	body := data[:len(data)-hashLen]
 	sum := data[len(body):]
-	var h hash.Hash
-	if !bytes.Equal(sum, make([]byte, hashLen)) {
-		h = sha1.New()
-	}
-	put := func(b []byte) error {
-		if h != nil {
-			h.Write(b)
-		}
-		_, err := f.Write(b)
-		return err
-	}
+	pieces := make([][]byte, 0, 2*len(patches)+1)
 	pos := 0
-	for i := 0; err == nil && i <= len(patches); i++ {
-		if i == len(patches) {
-			err = put(body[pos:])
-			break
-		}
+	for i := range patches {
 		p := &patches[i]
-		if err = put(body[pos:p.off]); err == nil {
-			err = put(p.stat[:])
-		}
+		pieces = append(pieces, body[pos:p.off], p.stat[:])
 		pos = p.off + len(p.stat)
 	}
-	if err == nil {
-		if h != nil {
-			sum = h.Sum(nil)
+	pieces = append(pieces, body[pos:])
+	var hashed chan error
+	if !bytes.Equal(sum, make([]byte, hashLen)) {
+		hashed = make(chan error, 1)
+		sum = make([]byte, 0, hashLen)
+		go func() {
+			var herr error
+			defer func() { hashed <- herr }()
+			defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+			defer func() {
+				if r := recover(); r != nil {
+					if _, fault := r.(interface{ Addr() uintptr }); !fault {
+						panic(r)
+					}
+					herr = errFault
+				}
+			}()
+			h := sha1.New()
+			for _, b := range pieces {
+				h.Write(b)
+			}
+			sum = h.Sum(sum)
+		}()
+	}
+	for _, b := range pieces {
+		if _, err = f.Write(b); err != nil {
+			break
 		}
+	}
+	if hashed != nil {
+		if herr := <-hashed; err == nil {
+			err = herr
+		}
+	}
+	if err == nil {
 		_, err = f.Write(sum)
 	}
 	if cerr := f.Close(); err == nil {
