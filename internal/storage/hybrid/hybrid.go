@@ -40,6 +40,9 @@ type Store struct {
 	opened  bool
 	ix      *index.Index // nil when it could not be opened (openErr)
 	openErr error
+	// checkpointing counts afterCommit's checkpoints still running;
+	// Close waits for them.
+	checkpointing sync.WaitGroup
 }
 
 var _ storage.Backend = (*Store)(nil)
@@ -109,6 +112,7 @@ func (s *Store) Name() string { return "hybrid" }
 
 // Close implements storage.Backend.
 func (s *Store) Close() error {
+	s.checkpointing.Wait()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.ix != nil {
@@ -152,7 +156,16 @@ func (s *Store) afterCommit(changes []txn.Change) {
 	}
 	if _, err := ix.RefreshPaths(context.Background(), s.fs, paths); err != nil {
 		s.warn(fmt.Sprintf("the index was not updated (%v); the next command will refresh it", err))
+		return
 	}
+	// The checkpoint that closing the index would run (two fsyncs) runs
+	// now, while the command finishes (releases its locks, appends to the
+	// event log); a failure leaves it to Close, as before.
+	s.checkpointing.Add(1)
+	go func() {
+		defer s.checkpointing.Done()
+		ix.Checkpoint(context.Background())
+	}()
 }
 
 // withIndex runs op on the index. It reports false when the caller must
