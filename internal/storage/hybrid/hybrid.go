@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sync"
 
 	"github.com/git-milestone/git-milestone/internal/gitrepo"
@@ -43,6 +44,10 @@ type Store struct {
 	// checkpointing counts afterCommit's checkpoints still running;
 	// Close waits for them.
 	checkpointing sync.WaitGroup
+	// ahead is the refresh prepared for the commit being made (nil: none),
+	// guarded by mu.
+	ahead   *index.PreparedRefresh
+	aheadOf []string // its paths
 }
 
 var _ storage.Backend = (*Store)(nil)
@@ -65,13 +70,13 @@ func Open(ctx context.Context, repo *gitrepo.Repo, opts filestore.Options, warn 
 			user(changes)
 		}
 	}
-	// The index that afterCommit refreshes is opened while the commit
-	// waits for git.
+	// The index that afterCommit refreshes is opened, and what the
+	// refresh reads first is read, while the commit waits for git.
 	during := opts.DuringCommit
-	opts.DuringCommit = func() {
-		s.index(context.Background())
+	opts.DuringCommit = func(changes []txn.Change) {
+		s.prepareRefresh(changes)
 		if during != nil {
-			during()
+			during(changes)
 		}
 	}
 	s.fs = filestore.Open(repo, opts)
@@ -143,6 +148,30 @@ func (s *Store) Update(ctx context.Context, opts storage.UpdateOptions, fn func(
 	return s.fs.Update(ctx, opts, fn)
 }
 
+// changedPaths lists the paths of changes.
+func changedPaths(changes []txn.Change) []string {
+	paths := make([]string, len(changes))
+	for i, c := range changes {
+		paths[i] = c.Path
+	}
+	return paths
+}
+
+// prepareRefresh opens the index and reads ahead what afterCommit's
+// refresh of changes reads first (see index.PrepareRefresh), while the
+// commit of changes waits for git.
+func (s *Store) prepareRefresh(changes []txn.Change) {
+	ix, _ := s.index(context.Background())
+	if ix == nil {
+		return
+	}
+	paths := changedPaths(changes)
+	ahead := ix.PrepareRefresh(context.Background(), paths)
+	s.mu.Lock()
+	s.ahead, s.aheadOf = ahead, paths
+	s.mu.Unlock()
+}
+
 // afterCommit refreshes the index for the paths an update wrote. A
 // failure is not the update's: the next query refreshes anyway.
 func (s *Store) afterCommit(changes []txn.Change) {
@@ -150,11 +179,21 @@ func (s *Store) afterCommit(changes []txn.Change) {
 	if ix == nil {
 		return
 	}
-	paths := make([]string, len(changes))
-	for i, c := range changes {
-		paths[i] = c.Path
+	paths := changedPaths(changes)
+	s.mu.Lock()
+	ahead := s.ahead
+	if !slices.Equal(s.aheadOf, paths) {
+		ahead = nil // prepared for another commit
 	}
-	if _, err := ix.RefreshPaths(context.Background(), s.fs, paths); err != nil {
+	s.ahead, s.aheadOf = nil, nil
+	s.mu.Unlock()
+	var err error
+	if ahead != nil {
+		_, err = ahead.Run(context.Background(), s.fs)
+	} else {
+		_, err = ix.RefreshPaths(context.Background(), s.fs, paths)
+	}
+	if err != nil {
 		s.warn(fmt.Sprintf("the index was not updated (%v); the next command will refresh it", err))
 		return
 	}
