@@ -6,9 +6,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"slices"
 )
 
@@ -107,9 +107,7 @@ func (r *Repo) statPatches(data []byte, paths []string) ([]statPatch, error) {
 // writePatchedIndex writes data with the patches applied and a new
 // trailing checksum (unless it is zeros: index.skipHash) to a temporary
 // file beside indexFile, and renames it over indexFile. data is written
-// in pieces, never copied, while another goroutine hashes the same pieces
-// (each takes ~2 ms on a 2.7 MB index). data is mapped (see readMapped):
-// the hashing goroutine turns a fault into an error as readMapped does.
+// in pieces, never copied.
 func writePatchedIndex(indexFile string, data []byte, patches []statPatch) error {
 	const hashLen = 20
 	tmp := indexFile + ".stat-tmp"
@@ -119,48 +117,33 @@ func writePatchedIndex(indexFile string, data []byte, patches []statPatch) error
 	}
 	body := data[:len(data)-hashLen]
 	sum := data[len(body):]
-	pieces := make([][]byte, 0, 2*len(patches)+1)
-	pos := 0
-	for i := range patches {
-		p := &patches[i]
-		pieces = append(pieces, body[pos:p.off], p.stat[:])
-		pos = p.off + len(p.stat)
-	}
-	pieces = append(pieces, body[pos:])
-	var hashed chan error
+	var h hash.Hash
 	if !bytes.Equal(sum, make([]byte, hashLen)) {
-		hashed = make(chan error, 1)
-		sum = make([]byte, 0, hashLen)
-		go func() {
-			var herr error
-			defer func() { hashed <- herr }()
-			defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-			defer func() {
-				if r := recover(); r != nil {
-					if _, fault := r.(interface{ Addr() uintptr }); !fault {
-						panic(r)
-					}
-					herr = errFault
-				}
-			}()
-			h := sha1.New()
-			for _, b := range pieces {
-				h.Write(b)
-			}
-			sum = h.Sum(sum)
-		}()
+		h = sha1.New()
 	}
-	for _, b := range pieces {
-		if _, err = f.Write(b); err != nil {
+	put := func(b []byte) error {
+		if h != nil {
+			h.Write(b)
+		}
+		_, err := f.Write(b)
+		return err
+	}
+	pos := 0
+	for i := 0; err == nil && i <= len(patches); i++ {
+		if i == len(patches) {
+			err = put(body[pos:])
 			break
 		}
-	}
-	if hashed != nil {
-		if herr := <-hashed; err == nil {
-			err = herr
+		p := &patches[i]
+		if err = put(body[pos:p.off]); err == nil {
+			err = put(p.stat[:])
 		}
+		pos = p.off + len(p.stat)
 	}
 	if err == nil {
+		if h != nil {
+			sum = h.Sum(nil)
+		}
 		_, err = f.Write(sum)
 	}
 	if cerr := f.Close(); err == nil {
