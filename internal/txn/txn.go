@@ -66,11 +66,12 @@ type Options struct {
 	// Signoff adds the committer's Signed-off-by trailer (format.signOff
 	// true does too).
 	Signoff bool
-	// Overlap, if set, is called once per Commit, on its goroutine, when
-	// the commit has done its own work and waits for git update-index
-	// (its slowest step, tens of milliseconds on a big index): work the
-	// caller needs right after the commit (opening the hybrid index)
-	// costs no time there.
+	// Overlap, if set, is called once per Commit, on another goroutine,
+	// while the commit waits for the file system (the fsync of the new
+	// work-tree files) and for git update-index (its slowest step, tens of
+	// milliseconds on a big index): work the caller needs right after the
+	// commit (opening the hybrid index) costs no time there. Commit
+	// returns only once it has returned.
 	Overlap func()
 	// Trace, if set, receives the time since Begin at the end of each step
 	// ("locked", "checked", "index", "objects", "reflock", "ref",
@@ -336,6 +337,7 @@ func (tx *Tx) Commit(message string, changes []Change) (Result, error) {
 	}
 	run.restartIndexUpdate(guess)
 	defer run.discardIndexUpdate()
+	defer run.joinOverlap()
 	if err := run.load(); err != nil {
 		return Result{}, err
 	}
@@ -393,13 +395,14 @@ type commitRun struct {
 	staged            map[string][]gitrepo.IndexEntry // the index entries of paths
 	blobs             []gitrepo.Object
 
-	job        *indexJob         // the running index update, nil once used
-	jobModes   map[string]uint32 // the file modes job was started with
-	inst       *installedIndex   // our index, once in place
-	pending    []pendingFile     // work-tree files under temporary names
-	prepModes  map[string]uint32 // the file modes pending was written with
-	prepared   bool
-	overlapped bool // Options.Overlap was called
+	job         *indexJob         // the running index update, nil once used
+	jobModes    map[string]uint32 // the file modes job was started with
+	inst        *installedIndex   // our index, once in place
+	pending     []pendingFile     // work-tree files under temporary names
+	prepModes   map[string]uint32 // the file modes pending was written with
+	prepared    bool
+	overlapped  bool          // Options.Overlap was started
+	overlapDone chan struct{} // closed when it has returned
 }
 
 // load reads what every attempt needs: the identity, the commit settings
@@ -431,6 +434,27 @@ func (r *commitRun) load() error {
 		}
 	}
 	return nil
+}
+
+// startOverlap starts Options.Overlap, once per Commit.
+func (r *commitRun) startOverlap() {
+	overlap := r.tx.opts.Overlap
+	if overlap == nil || r.overlapped {
+		return
+	}
+	r.overlapped = true
+	r.overlapDone = make(chan struct{})
+	go func() {
+		defer close(r.overlapDone)
+		overlap()
+	}()
+}
+
+// joinOverlap waits for Options.Overlap, if it was started.
+func (r *commitRun) joinOverlap() {
+	if r.overlapDone != nil {
+		<-r.overlapDone
+	}
 }
 
 // restartIndexUpdate (re)starts the index update with these file modes.
@@ -492,6 +516,7 @@ func (r *commitRun) attempt(attempt int) (res Result, done bool, err error) {
 	if _, err := tx.repo.WriteObjects(objs...); err != nil {
 		return Result{}, false, err
 	}
+	r.startOverlap() // the work-tree files are fsynced next, and git is running
 	if err := r.prepareWorkTree(modes); err != nil {
 		return Result{}, false, err
 	}
@@ -584,10 +609,6 @@ func (r *commitRun) prepareWorkTree(modes map[string]uint32) error {
 func (r *commitRun) installIndex(head gitrepo.Head, commit string) error {
 	if r.job == nil {
 		return nil
-	}
-	if r.tx.opts.Overlap != nil && !r.overlapped {
-		r.overlapped = true
-		r.tx.opts.Overlap()
 	}
 	updated, err := r.job.wait()
 	r.job = nil
