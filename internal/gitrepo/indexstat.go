@@ -9,6 +9,7 @@ import (
 	"hash"
 	"os"
 	"path/filepath"
+	"slices"
 )
 
 // SetIndexStat records the stat data of the work-tree files of paths in
@@ -58,14 +59,22 @@ type statPatch struct {
 // data whose work-tree file is a regular file, in file order; errNeedGit
 // when the index needs git (or stat data is not available here).
 func (r *Repo) statPatches(data []byte, paths []string) ([]statPatch, error) {
-	want := make(map[string]bool, len(paths))
-	for _, p := range paths {
-		want[p] = true
+	// Entries are sorted by path, so are the wanted paths: merge them (a
+	// map lookup per entry was a tenth of the call on a 30,000-entry
+	// index).
+	wanted := make([][]byte, len(paths))
+	for i, p := range paths {
+		wanted[i] = []byte(p)
 	}
+	slices.SortFunc(wanted, bytes.Compare)
 	var offsets []int
 	var names []string
+	next := 0 // wanted[next] is the smallest path not yet passed
 	if err := walkIndex(data, func(name []byte, off int, stage int) {
-		if stage == 0 && want[string(name)] {
+		for next < len(wanted) && bytes.Compare(wanted[next], name) < 0 {
+			next++
+		}
+		if stage == 0 && next < len(wanted) && bytes.Equal(wanted[next], name) {
 			offsets = append(offsets, off)
 			names = append(names, string(name))
 		}

@@ -1,6 +1,8 @@
 package gitrepo_test
 
 import (
+	"bytes"
+	"crypto/sha1"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -53,6 +55,14 @@ func TestSetIndexStat(t *testing.T) {
 			}
 			if err := r.SetIndexStat(index, paths); err != nil {
 				t.Fatal(err)
+			}
+			// The trailing checksum is right (git verifies it only in fsck).
+			data, err := os.ReadFile(index)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sum := sha1.Sum(data[:len(data)-sha1.Size]); !bytes.Equal(sum[:], data[len(data)-sha1.Size:]) {
+				t.Errorf("index checksum %x, want %x", data[len(data)-sha1.Size:], sum)
 			}
 			// (the in-memory flags ls-files --debug shows are not stat data)
 			noFlags := func(s string) string { return regexp.MustCompile(`flags: \w+`).ReplaceAllString(s, "") }

@@ -137,12 +137,16 @@ func (in *installedIndex) done() {
 	}
 }
 
-// refreshStat gives the index entries of the written files their real stat
-// data (a new index renamed over it while index.lock is still held), so
-// git sees them clean without re-hashing and sparse checkout can remove
-// them. It only warns on failure: the commit is made and git would re-hash
-// those files anyway.
-func (tx *Tx) refreshStat(chs []change) {
+// startRefreshStat gives the index entries of the written files their real
+// stat data (a new index renamed over it while index.lock is still held),
+// so git sees them clean without re-hashing and sparse checkout can remove
+// them. It runs while the caller goes on (the index of a big work tree
+// costs milliseconds to rewrite, which the caller's own work after the
+// commit, such as refreshing the hybrid index, overlaps); waitRefreshStat
+// joins it, and the next Commit and Close call that before they touch the
+// index or release index.lock. A failure is only a warning: the commit is
+// made and git would re-hash those files anyway.
+func (tx *Tx) startRefreshStat(chs []change) {
 	var paths []string
 	for _, c := range chs {
 		if !c.Delete {
@@ -152,7 +156,27 @@ func (tx *Tx) refreshStat(chs []change) {
 	if len(paths) == 0 {
 		return
 	}
-	if err := tx.repo.SetIndexStat(tx.indexPath(), paths); err != nil {
-		tx.opts.Warn(fmt.Sprintf("could not record the stat data of the written files in the index: %v", err))
+	done := make(chan struct{})
+	tx.statDone = done
+	var err error
+	go func() {
+		defer close(done)
+		err = tx.repo.SetIndexStat(tx.indexPath(), paths)
+	}()
+	tx.statWarn = func() {
+		if err != nil {
+			tx.opts.Warn(fmt.Sprintf("could not record the stat data of the written files in the index: %v", err))
+		}
 	}
+}
+
+// waitRefreshStat waits for the stat refresh started by the last Commit,
+// if any, and passes on its warning.
+func (tx *Tx) waitRefreshStat() {
+	if tx.statDone == nil {
+		return
+	}
+	<-tx.statDone
+	tx.statDone = nil
+	tx.statWarn()
 }

@@ -66,6 +66,13 @@ type Options struct {
 	// Signoff adds the committer's Signed-off-by trailer (format.signOff
 	// true does too).
 	Signoff bool
+	// Overlap, if set, is called once per Commit, on another goroutine,
+	// while the commit waits for the file system (the fsync of the new
+	// work-tree files) and for git update-index (its slowest step, tens of
+	// milliseconds on a big index): work the caller needs right after the
+	// commit (opening the hybrid index) costs no time there. Commit
+	// returns only once it has returned.
+	Overlap func()
 	// Trace, if set, receives the time since Begin at the end of each step
 	// ("locked", "checked", "index", "objects", "reflock", "ref",
 	// "worktree"), for
@@ -101,6 +108,10 @@ type Tx struct {
 	closed       bool
 	postCommit   bool // run the post-commit hook on Close
 	committed    bool // a commit was made: start git's auto maintenance on Close
+	// statDone is closed when the stat refresh of the last commit ends
+	// (nil when none runs); statWarn then reports its failure.
+	statDone chan struct{}
+	statWarn func()
 }
 
 // maxAttempts bounds the rebuild-and-retry loop when the branch moves
@@ -309,6 +320,7 @@ func checkPath(p string) (string, error) {
 // are in place before index.lock is released, so a `git commit -a` never
 // stages their old content.
 func (tx *Tx) Commit(message string, changes []Change) (Result, error) {
+	tx.waitRefreshStat() // the index is read and replaced below
 	chs, err := tx.precheck(changes)
 	if err != nil {
 		return Result{}, err
@@ -325,6 +337,7 @@ func (tx *Tx) Commit(message string, changes []Change) (Result, error) {
 	}
 	run.restartIndexUpdate(guess)
 	defer run.discardIndexUpdate()
+	defer run.joinOverlap()
 	if err := run.load(); err != nil {
 		return Result{}, err
 	}
@@ -382,12 +395,14 @@ type commitRun struct {
 	staged            map[string][]gitrepo.IndexEntry // the index entries of paths
 	blobs             []gitrepo.Object
 
-	job       *indexJob         // the running index update, nil once used
-	jobModes  map[string]uint32 // the file modes job was started with
-	inst      *installedIndex   // our index, once in place
-	pending   []pendingFile     // work-tree files under temporary names
-	prepModes map[string]uint32 // the file modes pending was written with
-	prepared  bool
+	job         *indexJob         // the running index update, nil once used
+	jobModes    map[string]uint32 // the file modes job was started with
+	inst        *installedIndex   // our index, once in place
+	pending     []pendingFile     // work-tree files under temporary names
+	prepModes   map[string]uint32 // the file modes pending was written with
+	prepared    bool
+	overlapped  bool          // Options.Overlap was started
+	overlapDone chan struct{} // closed when it has returned
 }
 
 // load reads what every attempt needs: the identity, the commit settings
@@ -419,6 +434,27 @@ func (r *commitRun) load() error {
 		}
 	}
 	return nil
+}
+
+// startOverlap starts Options.Overlap, once per Commit.
+func (r *commitRun) startOverlap() {
+	overlap := r.tx.opts.Overlap
+	if overlap == nil || r.overlapped {
+		return
+	}
+	r.overlapped = true
+	r.overlapDone = make(chan struct{})
+	go func() {
+		defer close(r.overlapDone)
+		overlap()
+	}()
+}
+
+// joinOverlap waits for Options.Overlap, if it was started.
+func (r *commitRun) joinOverlap() {
+	if r.overlapDone != nil {
+		<-r.overlapDone
+	}
 }
 
 // restartIndexUpdate (re)starts the index update with these file modes.
@@ -480,6 +516,7 @@ func (r *commitRun) attempt(attempt int) (res Result, done bool, err error) {
 	if _, err := tx.repo.WriteObjects(objs...); err != nil {
 		return Result{}, false, err
 	}
+	r.startOverlap() // the work-tree files are fsynced next, and git is running
 	if err := r.prepareWorkTree(modes); err != nil {
 		return Result{}, false, err
 	}
@@ -616,7 +653,7 @@ func (r *commitRun) finish(res Result) (Result, error) {
 	tx.committed = tx.committed || !res.NoChange
 	err := tx.finishWorkTree(r.chs, r.pending)
 	if err == nil {
-		tx.refreshStat(r.chs)
+		tx.startRefreshStat(r.chs) // joined by the next Commit or Close
 	}
 	tx.record("settled\n")
 	if err != nil {
@@ -767,6 +804,7 @@ func (tx *Tx) Close() error {
 		return nil
 	}
 	tx.closed = true
+	tx.waitRefreshStat() // it writes the index: done before index.lock goes
 	var err error
 	if tx.indexLock != nil {
 		// Remove the lock file only if it is still ours (someone may have

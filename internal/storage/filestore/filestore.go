@@ -57,6 +57,10 @@ type Options struct {
 	LockTimeout time.Duration       // per-milestone lock wait; default 30 s
 	// AfterCommit, when set, is told what an Update wrote (hybrid keeps its index fresh with it).
 	AfterCommit func(changes []txn.Change)
+	// DuringCommit, when set, is told what an Update is committing while
+	// the commit waits for git (see txn.Options.Overlap): hybrid opens its
+	// index there and reads ahead what AfterCommit's refresh needs.
+	DuringCommit func(changes []txn.Change)
 }
 
 // Store is the file backend.
@@ -502,7 +506,12 @@ func (s *Store) Update(ctx context.Context, opts storage.UpdateOptions, fn func(
 		}
 		defer release()
 	}
-	tx, err := txn.Begin(ctx, s.repo, txn.Options{Getenv: s.opts.Getenv, Warn: s.opts.Warn,
+	var changes []txn.Change // what the transaction commits, once known
+	var overlap func()
+	if during := s.opts.DuringCommit; during != nil {
+		overlap = func() { during(changes) }
+	}
+	tx, err := txn.Begin(ctx, s.repo, txn.Options{Getenv: s.opts.Getenv, Warn: s.opts.Warn, Overlap: overlap,
 		Sign: opts.Sign, Signoff: opts.Signoff})
 	if err != nil {
 		return storage.Result{}, err
@@ -512,7 +521,7 @@ func (s *Store) Update(ctx context.Context, opts storage.UpdateOptions, fn func(
 	if err := fn(v); err != nil {
 		return storage.Result{}, err
 	}
-	changes := v.changes()
+	changes = v.changes()
 	if len(changes) == 0 {
 		return storage.Result{}, nil
 	}

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sync"
 
 	"github.com/git-milestone/git-milestone/internal/gitrepo"
@@ -40,6 +41,13 @@ type Store struct {
 	opened  bool
 	ix      *index.Index // nil when it could not be opened (openErr)
 	openErr error
+	// checkpointing counts afterCommit's checkpoints still running;
+	// Close waits for them.
+	checkpointing sync.WaitGroup
+	// ahead is the refresh prepared for the commit being made (nil: none),
+	// guarded by mu.
+	ahead   *index.PreparedRefresh
+	aheadOf []string // its paths
 }
 
 var _ storage.Backend = (*Store)(nil)
@@ -60,6 +68,15 @@ func Open(ctx context.Context, repo *gitrepo.Repo, opts filestore.Options, warn 
 		s.afterCommit(changes)
 		if user != nil {
 			user(changes)
+		}
+	}
+	// The index that afterCommit refreshes is opened, and what the
+	// refresh reads first is read, while the commit waits for git.
+	during := opts.DuringCommit
+	opts.DuringCommit = func(changes []txn.Change) {
+		s.prepareRefresh(changes)
+		if during != nil {
+			during(changes)
 		}
 	}
 	s.fs = filestore.Open(repo, opts)
@@ -100,6 +117,7 @@ func (s *Store) Name() string { return "hybrid" }
 
 // Close implements storage.Backend.
 func (s *Store) Close() error {
+	s.checkpointing.Wait()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.ix != nil {
@@ -130,6 +148,30 @@ func (s *Store) Update(ctx context.Context, opts storage.UpdateOptions, fn func(
 	return s.fs.Update(ctx, opts, fn)
 }
 
+// changedPaths lists the paths of changes.
+func changedPaths(changes []txn.Change) []string {
+	paths := make([]string, len(changes))
+	for i, c := range changes {
+		paths[i] = c.Path
+	}
+	return paths
+}
+
+// prepareRefresh opens the index and reads ahead what afterCommit's
+// refresh of changes reads first (see index.PrepareRefresh), while the
+// commit of changes waits for git.
+func (s *Store) prepareRefresh(changes []txn.Change) {
+	ix, _ := s.index(context.Background())
+	if ix == nil {
+		return
+	}
+	paths := changedPaths(changes)
+	ahead := ix.PrepareRefresh(context.Background(), paths)
+	s.mu.Lock()
+	s.ahead, s.aheadOf = ahead, paths
+	s.mu.Unlock()
+}
+
 // afterCommit refreshes the index for the paths an update wrote. A
 // failure is not the update's: the next query refreshes anyway.
 func (s *Store) afterCommit(changes []txn.Change) {
@@ -137,13 +179,32 @@ func (s *Store) afterCommit(changes []txn.Change) {
 	if ix == nil {
 		return
 	}
-	paths := make([]string, len(changes))
-	for i, c := range changes {
-		paths[i] = c.Path
+	paths := changedPaths(changes)
+	s.mu.Lock()
+	ahead := s.ahead
+	if !slices.Equal(s.aheadOf, paths) {
+		ahead = nil // prepared for another commit
 	}
-	if _, err := ix.RefreshPaths(context.Background(), s.fs, paths); err != nil {
+	s.ahead, s.aheadOf = nil, nil
+	s.mu.Unlock()
+	var err error
+	if ahead != nil {
+		_, err = ahead.Run(context.Background(), s.fs)
+	} else {
+		_, err = ix.RefreshPaths(context.Background(), s.fs, paths)
+	}
+	if err != nil {
 		s.warn(fmt.Sprintf("the index was not updated (%v); the next command will refresh it", err))
+		return
 	}
+	// The checkpoint that closing the index would run (two fsyncs) runs
+	// now, while the command finishes (releases its locks, appends to the
+	// event log); a failure leaves it to Close, as before.
+	s.checkpointing.Add(1)
+	go func() {
+		defer s.checkpointing.Done()
+		ix.Checkpoint(context.Background())
+	}()
 }
 
 // withIndex runs op on the index. It reports false when the caller must

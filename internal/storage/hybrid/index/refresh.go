@@ -74,17 +74,77 @@ func (ix *Index) Refresh(ctx context.Context, fs *filestore.Store) (Report, erro
 // checked too. When one of them is something only a full scan can judge
 // (a symbolic link, an id in both folders), it refreshes everything.
 func (ix *Index) RefreshPaths(ctx context.Context, fs *filestore.Store, paths []string) (Report, error) {
-	docs := docPaths(paths)
+	return ix.refreshPaths(ctx, fs, docPaths(paths), nil)
+}
+
+// refreshPaths is RefreshPaths of the document paths docs, with their
+// stored state pre when it was read ahead (PrepareRefresh), else nil.
+func (ix *Index) refreshPaths(ctx context.Context, fs *filestore.Store, docs []string, pre *prepared) (Report, error) {
 	if len(docs) == 0 {
 		return Report{}, nil
 	}
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	rep, err := ix.refresh(ctx, fs, docs, nil)
+	if pre != nil && pre.db != ix.db {
+		pre = nil // the file was opened again since: read it again
+	}
+	rep, err := ix.refreshModeAhead(ctx, fs, docs, false, nil, pre)
 	if errors.Is(err, errUnusual) {
 		return ix.refresh(ctx, fs, nil, nil)
 	}
 	return rep, err
+}
+
+// PreparedRefresh is a RefreshPaths whose first step, reading what the
+// index records for the paths, is done ahead (see PrepareRefresh).
+type PreparedRefresh struct {
+	ix   *Index
+	docs []string
+	pre  *prepared // nil when it could not be read ahead
+}
+
+// prepared is the stored state of some paths, read ahead from db.
+type prepared struct {
+	db   *sql.DB
+	snap *snapshot
+}
+
+// PrepareRefresh reads now what RefreshPaths(paths) reads first, the
+// stored state of those paths, for a caller that has time now and less
+// later (a commit waiting for git, whose files are written afterwards).
+// Run does the rest. Another process writing the index in between costs
+// nothing but time: the refresh reads it again under its write lock, as
+// RefreshPaths does whenever the index changed since it looked.
+func (ix *Index) PrepareRefresh(ctx context.Context, paths []string) *PreparedRefresh {
+	p := &PreparedRefresh{ix: ix, docs: docPaths(paths)}
+	if len(p.docs) == 0 {
+		return p
+	}
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if snap, err := ix.readSnapshot(ctx, p.docs); err == nil {
+		p.pre = &prepared{db: ix.db, snap: snap}
+	}
+	return p
+}
+
+// Run is RefreshPaths of the prepared paths. Run it once.
+func (p *PreparedRefresh) Run(ctx context.Context, fs *filestore.Store) (Report, error) {
+	pre := p.pre
+	p.pre = nil
+	return p.ix.refreshPaths(ctx, fs, p.docs, pre)
+}
+
+// Checkpoint copies the write-ahead log into the database file (a
+// passive checkpoint: readers are not waited for), with the same fsyncs
+// as the checkpoint SQLite runs when the last connection closes, which
+// then has nothing left to copy. A writer that has other work before it
+// exits runs it meanwhile, so closing costs it little.
+func (ix *Index) Checkpoint(ctx context.Context) error {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	_, err := ix.db.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`)
+	return ix.wrap("checkpoint", err)
 }
 
 // docPaths keeps the document paths among paths, adding each one's twin
@@ -159,8 +219,15 @@ func (ix *Index) refresh(ctx context.Context, fs *filestore.Store, paths []strin
 // refreshMode is refresh, or with namesOnly RefreshNames' reconciliation
 // of the set of document files.
 func (ix *Index) refreshMode(ctx context.Context, fs *filestore.Store, paths []string, namesOnly bool, rebuild func(done, total int)) (Report, error) {
+	return ix.refreshModeAhead(ctx, fs, paths, namesOnly, rebuild, nil)
+}
+
+// refreshModeAhead is refreshMode with the stored state of paths read
+// ahead from ix.db (nil: not), used by the first attempt.
+func (ix *Index) refreshModeAhead(ctx context.Context, fs *filestore.Store, paths []string, namesOnly bool, rebuild func(done, total int), pre *prepared) (Report, error) {
 	for attempt := 0; ; attempt++ {
-		rep, err := ix.refreshOnce(ctx, fs, paths, namesOnly, rebuild)
+		rep, err := ix.refreshOnceAhead(ctx, fs, paths, namesOnly, rebuild, pre)
+		pre = nil
 		if err == nil || attempt > 0 || ctx.Err() != nil || errors.Is(err, errUnusual) {
 			return rep, err
 		}
@@ -192,6 +259,14 @@ const (
 )
 
 func (ix *Index) refreshOnce(ctx context.Context, fs *filestore.Store, paths []string, namesOnly bool, rebuild func(done, total int)) (Report, error) {
+	return ix.refreshOnceAhead(ctx, fs, paths, namesOnly, rebuild, nil)
+}
+
+// refreshOnceAhead is refreshOnce with the snapshot of paths read ahead
+// (pre, nil when not), which the optimistic pass uses instead of reading
+// it: it is checked against the generation under the write lock like one
+// read now.
+func (ix *Index) refreshOnceAhead(ctx context.Context, fs *filestore.Store, paths []string, namesOnly bool, rebuild func(done, total int), pre *prepared) (Report, error) {
 	ctx, cancel := context.WithCancel(ctx) // stops the parsers if we give up
 	defer cancel()
 	var p *plan
@@ -200,8 +275,11 @@ func (ix *Index) refreshOnce(ctx context.Context, fs *filestore.Store, paths []s
 	}
 	if rebuild == nil {
 		// Optimistic: compare and parse without holding the write lock.
-		snap, err := ix.readSnapshot(ctx, paths)
-		if err != nil {
+		var snap *snapshot
+		var err error
+		if pre != nil {
+			snap = pre.snap
+		} else if snap, err = ix.readSnapshot(ctx, paths); err != nil {
 			return Report{}, ix.wrap("refresh", err)
 		}
 		p, err = ix.plan(ctx, ix.db, fs, snap, paths, namesOnly)
