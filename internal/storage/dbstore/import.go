@@ -185,6 +185,16 @@ const pgLabelsKey = `SELECT conname, pg_get_constraintdef(oid) FROM pg_constrain
 const importStats = 10
 
 func (s *Store) importPostgres(ctx context.Context, stream *rowStream, progress func(int)) error {
+	return s.importPostgresMode(ctx, stream, progress, false)
+}
+
+// importPostgresMode is importPostgres, staged as ImportNew describes when
+// staged.
+func (s *Store) importPostgresMode(ctx context.Context, stream *rowStream, progress func(int), staged bool) error {
+	// Indexes a crashed staged load left to build are built first.
+	if err := s.pgRepairPending(ctx); err != nil {
+		return err
+	}
 	// The first chunk is checked before anything is written (an invalid
 	// record fails fast); a later one's error rolls the transaction back.
 	first, err := stream.next()
@@ -230,6 +240,12 @@ func (s *Store) importPostgres(ctx context.Context, stream *rowStream, progress 
 			}
 		}
 	}
+	staged = staged && len(rebuild) > 0 && s.pool.Config().MaxConns >= 2
+	if staged {
+		if err := s.pgRecordPending(ctx, tx, rebuild); err != nil {
+			return err
+		}
+	}
 	conn := tx.Conn().PgConn()
 	mc := newMilestoneCopy(s.project, stream, first, progress)
 	if _, err := conn.CopyFrom(ctx, mc, copyMilestonesSQL); err != nil || mc.err != nil {
@@ -254,6 +270,9 @@ func (s *Store) importPostgres(ctx context.Context, stream *rowStream, progress 
 		}
 	}
 	for _, i := range rebuild {
+		if staged {
+			break // after the commit
+		}
 		if _, err := tx.Exec(ctx, i.def); err != nil {
 			return s.wrap(ctx, "import: build index "+i.name, err)
 		}
@@ -271,6 +290,9 @@ func (s *Store) importPostgres(ctx context.Context, stream *rowStream, progress 
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return s.wrap(ctx, "import: commit", err)
+	}
+	if staged {
+		return s.pgFinishStaged(ctx)
 	}
 	return nil
 }

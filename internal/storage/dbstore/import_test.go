@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/git-milestone/git-milestone/internal/storage"
+	"github.com/git-milestone/git-milestone/internal/textfold"
 )
 
 // importIndexes lists the secondary indexes of milestones and
@@ -67,12 +68,49 @@ func childImport() int {
 		return 1
 	}
 	s.importChunk = 200
-	err = s.Import(ctx, newGenerator(5).records(3000), func(int) {
+	wait := func() {
 		os.WriteFile(filepath.Join(os.Getenv("DBSTORE_SYNC"), "writing"), nil, 0o644)
 		time.Sleep(time.Hour)
-	})
+	}
+	recs := newGenerator(5).records(3000)
+	if os.Getenv("DBSTORE_IMPORT") == "new" {
+		// Killed once the rows are committed, before the indexes are built.
+		stagedHook = func() error { wait(); return nil }
+		err = s.ImportNew(ctx, recs, nil)
+	} else {
+		err = s.Import(ctx, recs, func(int) { wait() })
+	}
 	fmt.Fprintln(os.Stderr, "child import returned:", err)
 	return 1
+}
+
+// killChildImport runs childImport (ImportNew when mode is "new") on d and
+// kills it once it waits.
+func killChildImport(t *testing.T, d testDB, mode string) {
+	t.Helper()
+	sync := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), childEnv+"=import", "DBSTORE_TYPE="+d.kind, "DBSTORE_URL="+d.url,
+		"DBSTORE_PATH="+d.path, "DBSTORE_SYNC="+sync, "DBSTORE_IMPORT="+mode)
+	out := &strings.Builder{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	for {
+		if _, err := os.Stat(filepath.Join(sync, "writing")); err == nil {
+			break
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("the child ended before writing: %v\n%s", err, out.String())
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	cmd.Process.Kill()
+	<-done
 }
 
 // TestImportKilledMidway kills a process in the middle of a bulk load into
@@ -88,29 +126,7 @@ func TestImportKilledMidway(t *testing.T) {
 		ctx := context.Background()
 		s := d.open(t, "killed")
 		indexes, keys := importIndexes(t, s, d.kind)
-		sync := t.TempDir()
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), childEnv+"=import", "DBSTORE_TYPE="+d.kind, "DBSTORE_URL="+d.url,
-			"DBSTORE_PATH="+d.path, "DBSTORE_SYNC="+sync)
-		out := &strings.Builder{}
-		cmd.Stdout, cmd.Stderr = out, out
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		for {
-			if _, err := os.Stat(filepath.Join(sync, "writing")); err == nil {
-				break
-			}
-			select {
-			case err := <-done:
-				t.Fatalf("the child ended before writing: %v\n%s", err, out.String())
-			case <-time.After(5 * time.Millisecond):
-			}
-		}
-		cmd.Process.Kill()
-		<-done
+		killChildImport(t, d, "")
 
 		var n int
 		if err := s.rdb.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM milestones) + (SELECT count(*) FROM milestone_labels)`).Scan(&n); err != nil {
@@ -205,4 +221,164 @@ func TestImportStreamFailsLate(t *testing.T) {
 			t.Fatalf("indexes after the import: %v, before %v", after, before)
 		}
 	})
+}
+
+// pendingCount is the number of indexes recorded as still to build, -1
+// when there is no record.
+func pendingCount(t *testing.T, s *Store) int {
+	t.Helper()
+	ctx := context.Background()
+	var exists bool
+	if err := s.rdb.QueryRowContext(ctx, `SELECT to_regclass($1) IS NOT NULL`, pgPendingTable).Scan(&exists); err != nil {
+		t.Fatal(err)
+	}
+	if !exists {
+		return -1
+	}
+	var n int
+	if err := s.rdb.QueryRowContext(ctx, `SELECT count(*) FROM `+pgPendingTable).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// searchIDs is what a search for text answers, in order.
+func searchIDs(t *testing.T, s *Store, text string) []string {
+	t.Helper()
+	recs, _, err := s.List(context.Background(), storage.Query{Text: text, All: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := make([]string, len(recs))
+	for i, r := range recs {
+		ids[i] = r.Milestone.ID
+	}
+	return ids
+}
+
+// TestImportNewKilledAfterCommit kills a staged bulk load (ImportNew) once
+// its rows are committed and before its indexes are built: the rows are
+// all there with both primary keys, queries answer as they will with the
+// indexes, and the indexes recorded are built by the next bulk load, or by
+// DeleteAll (the migration's undo) on the emptied table.
+func TestImportNewKilledAfterCommit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns a process")
+	}
+	ctx := context.Background()
+	recs := newGenerator(5).records(3000)
+	word := newGenerator(5).words[17]
+	for _, next := range []string{"import", "deleteall"} {
+		t.Run(next, func(t *testing.T) {
+			d := newTestDB(t, TypePostgreSQL)
+			s := d.open(t, "killed")
+			indexes, keys := importIndexes(t, s, d.kind)
+			killChildImport(t, d, "new")
+
+			var n int
+			if err := s.rdb.QueryRowContext(ctx, `SELECT count(*) FROM milestones`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			if n != len(recs) {
+				t.Fatalf("%d rows committed, want %d", n, len(recs))
+			}
+			if p := pendingCount(t, s); p != len(indexes) {
+				t.Fatalf("%d indexes recorded to build, want %d", p, len(indexes))
+			}
+			i2, k2 := importIndexes(t, s, d.kind)
+			if len(i2) != 0 || fmt.Sprint(k2) != fmt.Sprint(keys) {
+				t.Fatalf("after the kill: indexes %v, keys %q", i2, k2)
+			}
+			var want []string
+			for _, r := range recs {
+				if storage.MatchText(&r.Milestone, textfold.Terms(word)) {
+					want = append(want, r.Milestone.ID)
+				}
+			}
+			if len(want) == 0 {
+				t.Fatalf("no milestone has %q", word)
+			}
+			if got := searchIDs(t, s, word); fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("search %q without its index: %d results, want %d", word, len(got), len(want))
+			}
+
+			switch next {
+			case "import":
+				extra := newGenerator(6).records(3)
+				for i := range extra {
+					extra[i].Milestone.ID = fmt.Sprintf("extra-%d", i)
+				}
+				if err := s.ImportNew(ctx, extra, nil); err != nil {
+					t.Fatal(err)
+				}
+				n = len(recs) + len(extra)
+			case "deleteall":
+				if m, err := s.DeleteAll(ctx); err != nil || m != len(recs) {
+					t.Fatalf("DeleteAll = %d, %v; want %d", m, err, len(recs))
+				}
+				n = 0
+			}
+			if p := pendingCount(t, s); p != -1 {
+				t.Fatalf("after %s: %d indexes still recorded", next, p)
+			}
+			i3, k3 := importIndexes(t, s, d.kind)
+			if fmt.Sprint(i3, k3) != fmt.Sprint(indexes, keys) {
+				t.Fatalf("after %s: indexes %v, keys %q; before %v, %q", next, i3, k3, indexes, keys)
+			}
+			var m int
+			if err := s.rdb.QueryRowContext(ctx, `SELECT count(*) FROM milestones`).Scan(&m); err != nil || m != n {
+				t.Fatalf("after %s: %d rows (%v), want %d", next, m, err, n)
+			}
+			if next == "import" {
+				if got := searchIDs(t, s, word); fmt.Sprint(got) != fmt.Sprint(want) {
+					t.Fatalf("search %q with its index: %d results, want %d", word, len(got), len(want))
+				}
+			}
+		})
+	}
+}
+
+// TestImportNewFailsAfterCommit fails a staged bulk load after its rows
+// are committed: the error is returned, no row of the load is left, and
+// the indexes are all there, built on the emptied table.
+func TestImportNewFailsAfterCommit(t *testing.T) {
+	ctx := context.Background()
+	d := newTestDB(t, TypePostgreSQL)
+	s := d.open(t, "failed")
+	other := d.open(t, "other")
+	indexes, keys := importIndexes(t, s, d.kind)
+	boom := errors.New("boom")
+	stagedHook = func() error {
+		// Another project writes while the indexes are missing.
+		o := newGenerator(7).records(1)
+		o[0].Milestone.ID = "other-1"
+		create(t, other, o[0])
+		return boom
+	}
+	defer func() { stagedHook = nil }()
+	recs := newGenerator(5).records(2000)
+	if err := s.ImportNew(ctx, recs, nil); !errors.Is(err, boom) {
+		t.Fatalf("ImportNew = %v, want %v", err, boom)
+	}
+	var n int
+	if err := s.rdb.QueryRowContext(ctx, `SELECT count(*) FROM milestones WHERE project = 'failed'`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("the failed load left %d rows (%v)", n, err)
+	}
+	if p := pendingCount(t, s); p != -1 {
+		t.Fatalf("%d indexes still recorded", p)
+	}
+	i2, k2 := importIndexes(t, s, d.kind)
+	if fmt.Sprint(i2, k2) != fmt.Sprint(indexes, keys) {
+		t.Fatalf("after the failed load: indexes %v, keys %q; before %v, %q", i2, k2, indexes, keys)
+	}
+	if _, err := other.Get(ctx, "other-1"); err != nil {
+		t.Fatalf("the other project's milestone: %v", err)
+	}
+	stagedHook = nil
+	if err := s.ImportNew(ctx, recs, nil); err != nil { // into a table that holds a row: not staged
+		t.Fatal(err)
+	}
+	if err := s.rdb.QueryRowContext(ctx, `SELECT count(*) FROM milestones WHERE project = 'failed'`).Scan(&n); err != nil || n != len(recs) {
+		t.Fatalf("%d rows after the import (%v), want %d", n, err, len(recs))
+	}
 }
