@@ -242,9 +242,9 @@ func (s *Store) importPostgresMode(ctx context.Context, stream *rowStream, progr
 	}
 	staged = staged && len(rebuild) > 0 && s.pool.Config().MaxConns >= 2
 	if staged {
-		if err := s.pgRecordPending(ctx, tx, rebuild); err != nil {
-			return err
-		}
+		// A role that may not create the record builds the indexes in
+		// the transaction.
+		staged = s.pgRecordPending(ctx, tx, rebuild) == nil
 	}
 	conn := tx.Conn().PgConn()
 	mc := newMilestoneCopy(s.project, stream, first, progress)

@@ -49,20 +49,26 @@ const pgPendingTable = "milestone_pending_indexes"
 // the load there.
 var stagedHook func() error
 
-// pgRecordPending creates the record of the indexes to build, in tx.
+// pgRecordPending creates the record of the indexes to build, in tx (in a
+// savepoint: on failure tx goes on without it).
 func (s *Store) pgRecordPending(ctx context.Context, tx pgx.Tx, idx []secondaryIndex) error {
-	if _, err := tx.Exec(ctx, `CREATE TABLE `+pgPendingTable+` (name TEXT PRIMARY KEY, def TEXT NOT NULL)`); err != nil {
-		return s.wrap(ctx, "import: record the indexes to build", err)
+	sp, err := tx.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer sp.Rollback(ctx)
+	if _, err := sp.Exec(ctx, `CREATE TABLE `+pgPendingTable+` (name TEXT PRIMARY KEY, def TEXT NOT NULL)`); err != nil {
+		return err
 	}
 	names, defs := make([]string, len(idx)), make([]string, len(idx))
 	for i, x := range idx {
 		names[i], defs[i] = x.name, x.def
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO `+pgPendingTable+` (name, def) SELECT * FROM unnest($1::text[], $2::text[])`, names, defs)
+	_, err = sp.Exec(ctx, `INSERT INTO `+pgPendingTable+` (name, def) SELECT * FROM unnest($1::text[], $2::text[])`, names, defs)
 	if err != nil {
-		return s.wrap(ctx, "import: record the indexes to build", err)
+		return err
 	}
-	return nil
+	return sp.Commit(ctx)
 }
 
 // pgFinishStaged builds the recorded indexes after the commit of a staged
