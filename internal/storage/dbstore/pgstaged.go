@@ -171,7 +171,10 @@ func (s *Store) pgBuildOne(ctx context.Context, c *pgxpool.Conn, i secondaryInde
 	}
 	defer tx.Rollback(ctx)
 	// An index build is not a slow query: query_timeout does not apply.
-	for _, q := range []string{`SET LOCAL statement_timeout = 0`, `SET LOCAL maintenance_work_mem = '256MB'`} {
+	// The builds run side by side: each keeps to one process (the GIN one
+	// cannot use more, and the B-trees' workers would take its CPU).
+	for _, q := range []string{`SET LOCAL statement_timeout = 0`, `SET LOCAL maintenance_work_mem = '256MB'`,
+		`SET LOCAL max_parallel_maintenance_workers = 0`} {
 		if _, err := tx.Exec(ctx, q); err != nil {
 			return s.wrap(ctx, "build index "+i.name, err)
 		}
