@@ -382,3 +382,54 @@ func TestImportNewFailsAfterCommit(t *testing.T) {
 		t.Fatalf("%d rows after the import (%v), want %d", n, err, len(recs))
 	}
 }
+
+// TestImportNewStaged loads into an empty database with ImportNew (rows
+// committed, then indexes built on two connections) and with Import into
+// another: the same indexes and keys as before the load, no record left,
+// and the same answers.
+func TestImportNewStaged(t *testing.T) {
+	ctx := context.Background()
+	recs := newGenerator(8).records(2500)
+	staged := newTestDB(t, TypePostgreSQL).open(t, "staged")
+	plain := newTestDB(t, TypePostgreSQL).open(t, "staged")
+	indexes, keys := importIndexes(t, staged, TypePostgreSQL)
+	var progress []int
+	if err := staged.ImportNew(ctx, recs, func(n int) { progress = append(progress, n) }); err != nil {
+		t.Fatal(err)
+	}
+	if len(progress) == 0 || progress[len(progress)-1] != len(recs) {
+		t.Fatalf("progress %v, want it to end at %d", progress, len(recs))
+	}
+	if err := plain.Import(ctx, recs, nil); err != nil {
+		t.Fatal(err)
+	}
+	if p := pendingCount(t, staged); p != -1 {
+		t.Fatalf("%d indexes still recorded", p)
+	}
+	i2, k2 := importIndexes(t, staged, TypePostgreSQL)
+	if fmt.Sprint(i2, k2) != fmt.Sprint(indexes, keys) {
+		t.Fatalf("after the staged load: indexes %v, keys %q; before %v, %q", i2, k2, indexes, keys)
+	}
+	g := newGenerator(8)
+	for _, q := range []storage.Query{{All: true}, {Text: g.words[3]}, {Text: g.words[17] + " " + g.words[40], All: true},
+		{Labels: []string{"web"}, All: true}, {Owner: "user3@example.com", All: true}} {
+		a, _, err := staged.List(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _, err := plain.List(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(a) == 0 || len(a) != len(b) {
+			t.Fatalf("%+v: %d results after the staged load, %d after Import", q, len(a), len(b))
+		}
+		for i := range a {
+			ja, _ := a[i].Milestone.JSON()
+			jb, _ := b[i].Milestone.JSON()
+			if a[i].Milestone.ID != b[i].Milestone.ID || string(ja) != string(jb) || string(a[i].Source) != string(b[i].Source) {
+				t.Fatalf("%+v: result %d is %s after the staged load, %s after Import", q, i, ja, jb)
+			}
+		}
+	}
+}
