@@ -55,6 +55,12 @@ func (d *intoDatabase) Copy(ctx context.Context, recs []storage.Record) error {
 	}
 	bar, done := d.m.progress("copying", len(recs))
 	defer done()
+	// The target is not the live store until the switch, and Undo (or the
+	// journal) clears it: the load may commit its rows before its indexes
+	// are built (dbstore.Store.ImportNew).
+	if s, ok := d.target.(storage.StagedImporter); ok {
+		return s.ImportNew(ctx, recs, bar)
+	}
 	return d.target.Import(ctx, recs, bar)
 }
 

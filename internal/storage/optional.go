@@ -154,3 +154,11 @@ type PrefixResolver interface {
 type OpenCounter interface {
 	OpenCount(ctx context.Context) (int, error)
 }
+
+// StagedImporter is a database that bulk-loads a store that is not yet
+// live (a migration's target, whose undo is Database.DeleteAll) faster
+// than Import, by committing the rows before their secondary indexes are
+// built (dbstore.Store.ImportNew).
+type StagedImporter interface {
+	ImportNew(ctx context.Context, recs []Record, progress func(done int)) error
+}

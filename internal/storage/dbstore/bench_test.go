@@ -7,7 +7,10 @@ package dbstore
 //	DBSTORE_BENCH_N=100000 ... (the same at 100,000)
 //
 // BenchmarkImport loads DBSTORE_IMPORT_N (default 100,000) into a fresh
-// database per iteration: run it with -benchtime 1x.
+// database per iteration: run it with -benchtime 1x. DBSTORE_IMPORT_DATA=repo
+// loads the documents bench/run.sh's make_repo writes instead of the
+// generator's (which have longer descriptions); DBSTORE_IMPORT_NEW=1 loads
+// them with ImportNew (what migrate uses) instead of Import.
 
 import (
 	"context"
@@ -205,6 +208,9 @@ func BenchmarkUpdate(b *testing.B) {
 func BenchmarkImport(b *testing.B) {
 	n := envInt("DBSTORE_IMPORT_N", 100000)
 	recs := newGenerator(2).records(n)
+	if os.Getenv("DBSTORE_IMPORT_DATA") == "repo" {
+		recs = repoRecords(n)
+	}
 	for _, kind := range []string{TypeSQLite, TypePostgreSQL} {
 		b.Run(fmt.Sprintf("%s-%d", kind, n), func(b *testing.B) {
 			if kind == TypePostgreSQL {
@@ -219,7 +225,11 @@ func BenchmarkImport(b *testing.B) {
 				}
 				cpu0, pg0 := selfCPU(), postgresCPU()
 				b.StartTimer()
-				if err := s.Import(context.Background(), recs, nil); err != nil {
+				load := s.Import
+				if os.Getenv("DBSTORE_IMPORT_NEW") == "1" {
+					load = s.ImportNew
+				}
+				if err := load(context.Background(), recs, nil); err != nil {
 					b.Fatal(err)
 				}
 				b.StopTimer()
@@ -232,6 +242,39 @@ func BenchmarkImport(b *testing.B) {
 			}
 		})
 	}
+}
+
+// repoRecords are the n milestones bench/run.sh's make_repo writes, with
+// the same source text.
+func repoRecords(n int) []storage.Record {
+	st := []milestone.Status{milestone.Planned, milestone.Active, milestone.Blocked, milestone.Completed, milestone.Cancelled}
+	pr := []milestone.Priority{milestone.Low, milestone.Medium, milestone.High, milestone.Critical}
+	recs := make([]storage.Record, n)
+	for i := 1; i <= n; i++ {
+		word := "roadmap"
+		if i%3 == 0 {
+			word = "zanzibar"
+		}
+		p := i % 101
+		m := milestone.Milestone{
+			ID:          fmt.Sprintf("m-%05d", i),
+			Title:       fmt.Sprintf("Milestone %d of the roadmap", i),
+			Status:      st[i%5],
+			Priority:    pr[i%4],
+			Owner:       fmt.Sprintf("owner%d@example.com", i%37),
+			Due:         fmt.Sprintf("2027-%02d-%02d", i%12+1, i%28+1),
+			Labels:      []string{fmt.Sprintf("team%d", i%10), fmt.Sprintf("area%d", i%7)},
+			Progress:    &p,
+			Description: fmt.Sprintf("Work item %d: ship the %s feature.\nSecond line mentions keyword%d.\n", i, word, i%50),
+			CreatedAt:   "2026-01-01T00:00:00Z",
+			UpdatedAt:   "2026-01-01T00:00:00Z",
+		}
+		src := fmt.Sprintf("title: %s\nstatus: %s\npriority: %s\nowner: %s\ndue: %s\nlabels: [%s, %s]\nprogress: %d\n"+
+			"description: |\n  Work item %d: ship the %s feature.\n  Second line mentions keyword%d.\ncreated_at: %s\nupdated_at: %s\n",
+			m.Title, m.Status, m.Priority, m.Owner, m.Due, m.Labels[0], m.Labels[1], p, i, word, i%50, m.CreatedAt, m.UpdatedAt)
+		recs[i-1] = storage.Record{Milestone: m, Source: []byte(src)}
+	}
+	return recs
 }
 
 // selfCPU is this process's user+system CPU time.

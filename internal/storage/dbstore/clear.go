@@ -9,7 +9,18 @@ import (
 // one transaction, and returns how many there were. Migration uses it to
 // clear what an interrupted earlier attempt left in a target database that
 // is not yet the live store.
+//
+// On PostgreSQL, it then builds the indexes a crashed staged bulk load
+// (ImportNew) recorded, on the emptied table.
 func (s *Store) DeleteAll(ctx context.Context) (int, error) {
+	n, err := s.deleteAll(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return n, s.pgRepairPending(ctx)
+}
+
+func (s *Store) deleteAll(ctx context.Context) (int, error) {
 	sctx, cancel := s.stmtCtx(ctx)
 	defer cancel()
 	tx, err := s.db.BeginTx(sctx, nil)
@@ -37,8 +48,17 @@ func (s *Store) DeleteAll(ctx context.Context) (int, error) {
 // labels and its events, in one transaction, and returns how many
 // milestones there were. Rows of other projects sharing the database are
 // never touched. Migration uses it once the milestones have left the
-// database and their copy is verified.
+// database and their copy is verified. Like DeleteAll, it then builds the
+// indexes a crashed staged bulk load recorded.
 func (s *Store) DeleteProject(ctx context.Context) (int, error) {
+	n, err := s.deleteProject(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return n, s.pgRepairPending(ctx)
+}
+
+func (s *Store) deleteProject(ctx context.Context) (int, error) {
 	sctx, cancel := s.stmtCtx(ctx)
 	defer cancel()
 	tx, err := s.db.BeginTx(sctx, nil)

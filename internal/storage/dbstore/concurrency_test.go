@@ -25,8 +25,11 @@ import (
 const childEnv = "DBSTORE_CHILD"
 
 func childMain() int {
-	if os.Getenv(childEnv) == "op" {
+	switch os.Getenv(childEnv) {
+	case "op":
 		return childOp()
+	case "import":
+		return childImport()
 	}
 	cfg := Config{Type: os.Getenv("DBSTORE_TYPE"), URL: os.Getenv("DBSTORE_URL"), Path: os.Getenv("DBSTORE_PATH"),
 		ProjectKey: "proc", PoolSize: 2}
