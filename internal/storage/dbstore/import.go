@@ -222,22 +222,8 @@ func (s *Store) importPostgresMode(ctx context.Context, stream *rowStream, progr
 	var rebuild []secondaryIndex
 	var labelsKey *secondaryIndex
 	if stream.total >= rebuildIndexRows {
-		empty, err := s.pgEmpty(ctx, tx)
-		if err != nil {
+		if rebuild, labelsKey, err = s.pgDropIfEmpty(ctx, tx); err != nil {
 			return err
-		}
-		if empty {
-			if _, err := tx.Exec(ctx, `LOCK TABLE milestones, milestone_labels IN ACCESS EXCLUSIVE MODE`); err != nil {
-				return s.wrap(ctx, "import: lock", err)
-			}
-			if empty, err = s.pgEmpty(ctx, tx); err != nil {
-				return err
-			}
-		}
-		if empty {
-			if rebuild, labelsKey, err = s.pgDropIndexes(ctx, tx); err != nil {
-				return err
-			}
 		}
 	}
 	staged = staged && len(rebuild) > 0 && s.pool.Config().MaxConns >= 2
@@ -258,6 +244,39 @@ func (s *Store) importPostgresMode(ctx context.Context, stream *rowStream, progr
 		return s.importErr(ctx, err)
 	}
 	mc.labels.b = nil
+	if err := s.pgFinishInTx(ctx, tx, rebuild, labelsKey, staged); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return s.wrap(ctx, "import: commit", err)
+	}
+	if staged {
+		return s.pgFinishStaged(ctx)
+	}
+	return nil
+}
+
+// pgDropIfEmpty drops, in tx, what pgDropIndexes drops when both tables
+// are empty (found so again once locked), and returns what rebuilds it;
+// nothing when they hold rows.
+func (s *Store) pgDropIfEmpty(ctx context.Context, tx pgx.Tx) ([]secondaryIndex, *secondaryIndex, error) {
+	empty, err := s.pgEmpty(ctx, tx)
+	if err != nil || !empty {
+		return nil, nil, err
+	}
+	if _, err := tx.Exec(ctx, `LOCK TABLE milestones, milestone_labels IN ACCESS EXCLUSIVE MODE`); err != nil {
+		return nil, nil, s.wrap(ctx, "import: lock", err)
+	}
+	if empty, err = s.pgEmpty(ctx, tx); err != nil || !empty {
+		return nil, nil, err
+	}
+	return s.pgDropIndexes(ctx, tx)
+}
+
+// pgFinishInTx ends a load in its transaction: the key of
+// milestone_labels added back, the indexes built (unless staged: after
+// the commit), and fresh statistics.
+func (s *Store) pgFinishInTx(ctx context.Context, tx pgx.Tx, rebuild []secondaryIndex, labelsKey *secondaryIndex, staged bool) error {
 	if labelsKey != nil || len(rebuild) > 0 {
 		if _, err := tx.Exec(ctx, `SET LOCAL maintenance_work_mem = '256MB'`); err != nil {
 			return s.wrap(ctx, "import", err)
@@ -286,12 +305,6 @@ func (s *Store) importPostgresMode(ctx context.Context, stream *rowStream, progr
 	}
 	if _, err := tx.Exec(ctx, `ANALYZE milestones, milestone_labels`); err != nil {
 		return s.wrap(ctx, "import: analyze", err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return s.wrap(ctx, "import: commit", err)
-	}
-	if staged {
-		return s.pgFinishStaged(ctx)
 	}
 	return nil
 }
