@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -271,6 +272,11 @@ func (ix *Index) tryOpen(ctx context.Context) (*sql.DB, fileID, error) {
 		return bad("it is empty")
 	}
 	f, err := ix.files().Open(filepath.Base(ix.path))
+	if errors.Is(err, fs.ErrNotExist) {
+		// Removed since the lstat above (rm, another process's repair):
+		// look again.
+		return nil, id, fmt.Errorf("%w: %v", errReplaced, err)
+	}
 	if err != nil {
 		return nil, id, err
 	}
