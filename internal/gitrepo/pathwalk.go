@@ -330,18 +330,29 @@ func (w *pathWalker) lookupRest(dir [20]byte, comps []string) (treeEnt, error) {
 	return treeEnt{}, nil
 }
 
+// read reads the object id, which must be of type typ (pack numbering:
+// 1 commit, 2 tree, 3 blob), named what in the error otherwise. The bytes
+// are the reader's: valid until its next read.
+func (w *pathWalker) read(id [20]byte, typ int, what string) ([]byte, error) {
+	t, data, err := w.rd.read(id)
+	if err != nil {
+		return nil, err
+	}
+	if t != typ {
+		return nil, fmt.Errorf("object %x is a %s, not %s", id, packTypes[t], what)
+	}
+	return data, nil
+}
+
 // entry finds name in the tree id, each (tree, name) once.
 func (w *pathWalker) entry(id [20]byte, name string) (treeEnt, error) {
 	key := entKey{id, name}
 	if e, ok := w.ents[key]; ok {
 		return e, nil
 	}
-	typ, data, err := w.rd.read(id)
+	data, err := w.read(id, 2, "a tree")
 	if err != nil {
 		return treeEnt{}, err
-	}
-	if typ != 2 {
-		return treeEnt{}, fmt.Errorf("object %x is a %s, not a tree", id, packTypes[typ])
 	}
 	e, err := findEntry(data, name)
 	if err != nil {
@@ -416,12 +427,9 @@ func (w *pathWalker) commit(id [20]byte) (*walkCommit, error) {
 	if c, ok := w.commits[id]; ok {
 		return c, nil
 	}
-	typ, data, err := w.rd.read(id)
+	data, err := w.read(id, 1, "a commit")
 	if err != nil {
 		return nil, err
-	}
-	if typ != 1 {
-		return nil, fmt.Errorf("object %x is a %s, not a commit", id, packTypes[typ])
 	}
 	data = append([]byte(nil), data...) // the reader reuses its buffers
 	c := &walkCommit{id: id, raw: data}
@@ -582,12 +590,9 @@ func (w *pathWalker) blob(id [20]byte) ([]byte, error) {
 	if b, ok := w.blobs[id]; ok {
 		return b, nil
 	}
-	typ, data, err := w.rd.read(id)
+	data, err := w.read(id, 3, "a file")
 	if err != nil {
 		return nil, err
-	}
-	if typ != 3 {
-		return nil, fmt.Errorf("object %x is a %s, not a file", id, packTypes[typ])
 	}
 	b := append(make([]byte, 0, len(data)), data...) // not the reader's cache
 	w.blobs[id] = b
