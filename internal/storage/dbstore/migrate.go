@@ -176,7 +176,7 @@ func (s *Store) pgFirstSchemaVersion(ctx context.Context) (int, error) {
 	defer cancel()
 	var v sql.NullInt64
 	err := s.db.QueryRowContext(cctx, `SELECT max(version) FROM milestone_schema`).Scan(&v)
-	if pgCode(err) == "42P01" { // undefined_table: a new database
+	if pgUndefinedTable(err) { // a new database
 		return 0, nil
 	}
 	if err != nil {

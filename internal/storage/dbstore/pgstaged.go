@@ -29,15 +29,7 @@ import (
 // load builds what is recorded. Elsewhere, and into a database that holds
 // rows, ImportNew is Import.
 func (s *Store) ImportNew(ctx context.Context, recs []storage.Record, progress func(done int)) error {
-	if s.pool == nil {
-		return s.Import(ctx, recs, progress)
-	}
-	if progress == nil {
-		progress = func(int) {}
-	}
-	rows := streamRows(recs, s.chunk(), s.d.storesBrief)
-	defer rows.close()
-	return s.importPostgresMode(ctx, rows, progress, true)
+	return s.importRecords(ctx, recs, progress, s.pool != nil)
 }
 
 // pgPendingTable records the indexes a staged bulk load (ImportNew) has
@@ -119,14 +111,14 @@ func (s *Store) pgRepairPending(ctx context.Context) error {
 func (s *Store) pgBuildPending(ctx context.Context, workers int) error {
 	var todo []secondaryIndex
 	rows, err := s.pool.Query(ctx, `SELECT name, def FROM `+pgPendingTable+` ORDER BY def LIKE '% USING gin %' DESC, name`)
-	if pgCode(err) == "42P01" {
+	if pgUndefinedTable(err) {
 		return nil // built and dropped meanwhile
 	}
 	if err == nil {
 		todo, err = scanIndexes(rows)
 		rows.Close()
 	}
-	if pgCode(err) == "42P01" {
+	if pgUndefinedTable(err) {
 		return nil
 	}
 	if err != nil {
@@ -181,7 +173,7 @@ func (s *Store) pgBuildOne(ctx context.Context, c *pgxpool.Conn, i secondaryInde
 	}
 	var n int
 	err = tx.QueryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM `+pgPendingTable+` WHERE name = $1 FOR UPDATE) r`, i.name).Scan(&n)
-	if pgCode(err) == "42P01" || (err == nil && n == 0) {
+	if pgUndefinedTable(err) || (err == nil && n == 0) {
 		return nil // built by another process
 	}
 	if err != nil {
@@ -207,7 +199,7 @@ func (s *Store) pgDropPending(ctx context.Context) error {
 	}
 	defer tx.Rollback(ctx)
 	_, err = tx.Exec(ctx, `LOCK TABLE `+pgPendingTable+` IN ACCESS EXCLUSIVE MODE`)
-	if pgCode(err) == "42P01" {
+	if pgUndefinedTable(err) {
 		return nil
 	}
 	var left bool

@@ -93,3 +93,7 @@ func pgCode(err error) string {
 	}
 	return ""
 }
+
+// pgUndefinedTable reports whether err is PostgreSQL's undefined_table
+// (42P01): a table not created yet, or dropped meanwhile.
+func pgUndefinedTable(err error) bool { return pgCode(err) == "42P01" }
