@@ -49,8 +49,7 @@ func (e *notSQLiteError) Unwrap() error { return e.err }
 // any process crash and never corrupts the file; only an OS crash or power
 // loss can lose the last commits (FULL cost 1.6 ms more per update).
 func sqliteDSN(path string, readOnly bool) string {
-	esc := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(filepath.ToSlash(path))
-	dsn := fmt.Sprintf("file:%s?_pragma=busy_timeout(%d)", esc, sqliteBusyTimeoutMS)
+	dsn := sqliteURI(path)
 	if readOnly {
 		return dsn + "&mode=ro"
 	}
@@ -62,8 +61,14 @@ func sqliteDSN(path string, readOnly bool) string {
 // the file; the writer sets it, and a new file is created by the writer's
 // first migration).
 func sqliteReaderDSN(path string) string {
+	return sqliteURI(path) + "&_pragma=query_only(1)"
+}
+
+// sqliteURI is the file URI of path with the busy timeout every
+// connection takes (a path's %, ? and # escaped: they are data).
+func sqliteURI(path string) string {
 	esc := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(filepath.ToSlash(path))
-	return fmt.Sprintf("file:%s?_pragma=busy_timeout(%d)&_pragma=query_only(1)", esc, sqliteBusyTimeoutMS)
+	return fmt.Sprintf("file:%s?_pragma=busy_timeout(%d)", esc, sqliteBusyTimeoutMS)
 }
 
 func openSQLite(ctx context.Context, cfg Config) (*Store, error) {
