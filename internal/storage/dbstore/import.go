@@ -37,11 +37,19 @@ func (s *Store) chunk() int {
 // written. progress, if not nil, is called now and then with how much is
 // done, counted in records: it grows to len(recs).
 func (s *Store) Import(ctx context.Context, recs []storage.Record, progress func(done int)) error {
+	return s.importRecords(ctx, recs, progress, false)
+}
+
+// importRecords is Import, or with staged (PostgreSQL only) ImportNew.
+func (s *Store) importRecords(ctx context.Context, recs []storage.Record, progress func(done int), staged bool) error {
 	if progress == nil {
 		progress = func(int) {}
 	}
 	rows := streamRows(recs, s.chunk(), s.d.storesBrief)
 	defer rows.close()
+	if staged {
+		return s.importPostgresMode(ctx, rows, progress, true)
+	}
 	return s.d.importRows(s, ctx, rows, progress)
 }
 
