@@ -206,3 +206,24 @@ func randomMilestone(r *rand.Rand, id string) milestone.Milestone {
 	}
 	return m
 }
+
+// threeActive makes a repository with the active documents a, b and c
+// (titles "T a"...), its index refreshed over them, and title, which gives
+// a document's title as the index has it (or the error's text).
+func threeActive(t testing.TB) (string, *filestore.Store, *Index, func(id string) string) {
+	t.Helper()
+	dir, fs := newRepo(t)
+	for _, id := range []string{"a", "b", "c"} {
+		put(t, dir, milestone.Milestone{ID: id, Title: "T " + id, Status: milestone.Active, Priority: milestone.Low})
+	}
+	ix, _ := openIndex(t, dir)
+	refresh(t, ix, fs)
+	title := func(id string) string {
+		r, err := ix.Get(ctx, id)
+		if err != nil {
+			return err.Error()
+		}
+		return r.Milestone.Title
+	}
+	return dir, fs, ix, title
+}

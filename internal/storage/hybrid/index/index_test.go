@@ -307,19 +307,7 @@ func TestRacyRule(t *testing.T) {
 }
 
 func TestRefreshPaths(t *testing.T) {
-	dir, fs := newRepo(t)
-	for _, id := range []string{"a", "b", "c"} {
-		put(t, dir, milestone.Milestone{ID: id, Title: "T " + id, Status: milestone.Active, Priority: milestone.Low})
-	}
-	ix, _ := openIndex(t, dir)
-	refresh(t, ix, fs)
-	title := func(id string) string {
-		r, err := ix.Get(ctx, id)
-		if err != nil {
-			return err.Error()
-		}
-		return r.Milestone.Title
-	}
+	dir, fs, ix, title := threeActive(t)
 	put(t, dir, milestone.Milestone{ID: "a", Title: "A changed", Status: milestone.Active, Priority: milestone.Low})
 	put(t, dir, milestone.Milestone{ID: "b", Title: "B changed", Status: milestone.Active, Priority: milestone.Low})
 	rep, err := ix.RefreshPaths(ctx, fs, []string{".milestones/active/a.yaml", "README.md", ".milestones/config/storage-config.yaml"})

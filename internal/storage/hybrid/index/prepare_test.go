@@ -12,19 +12,7 @@ import (
 // when it runs, also when another process wrote the index in between or
 // the index was replaced, and leaves the index as RefreshPaths would.
 func TestPrepareRefresh(t *testing.T) {
-	dir, fs := newRepo(t)
-	for _, id := range []string{"a", "b", "c"} {
-		put(t, dir, milestone.Milestone{ID: id, Title: "T " + id, Status: milestone.Active, Priority: milestone.Low})
-	}
-	ix, _ := openIndex(t, dir)
-	refresh(t, ix, fs)
-	title := func(id string) string {
-		r, err := ix.Get(ctx, id)
-		if err != nil {
-			return err.Error()
-		}
-		return r.Milestone.Title
-	}
+	dir, fs, ix, title := threeActive(t)
 	set := func(id, title string) {
 		put(t, dir, milestone.Milestone{ID: id, Title: title, Status: milestone.Active, Priority: milestone.Low})
 	}
