@@ -23,10 +23,8 @@ type StatsEntry struct {
 	CreatedAt string `json:"created_at"`
 }
 
-// Summarize computes Stats over every record (open and closed), in any
-// order; today is YYYY-MM-DD for the overdue count. Oldest and newest go
-// by created_at; ties go to the smallest id.
-func Summarize(recs []Record, today string) Stats {
+// NewStats returns empty Stats: every status and priority counted 0.
+func NewStats() Stats {
 	s := Stats{ByStatus: map[string]int{}, ByPriority: map[string]int{}}
 	for _, st := range milestone.Statuses {
 		s.ByStatus[string(st)] = 0
@@ -34,6 +32,23 @@ func Summarize(recs []Record, today string) Stats {
 	for _, p := range milestone.Priorities {
 		s.ByPriority[string(p)] = 0
 	}
+	return s
+}
+
+// AddGroup counts n milestones of one status and priority, overdue of
+// them overdue (a backend that counts in SQL adds its groups this way).
+func (s *Stats) AddGroup(status, priority string, n, overdue int) {
+	s.Total += n
+	s.ByStatus[status] += n
+	s.ByPriority[priority] += n
+	s.Overdue += overdue
+}
+
+// Summarize computes Stats over every record (open and closed), in any
+// order; today is YYYY-MM-DD for the overdue count. Oldest and newest go
+// by created_at; ties go to the smallest id.
+func Summarize(recs []Record, today string) Stats {
+	s := NewStats()
 	for i := range recs {
 		m := &recs[i].Milestone
 		s.Total++

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 
-	"github.com/git-milestone/git-milestone/internal/milestone"
 	"github.com/git-milestone/git-milestone/internal/storage"
 )
 
@@ -13,13 +12,7 @@ import (
 // overdue before today, oldest and newest by created_at with ties to the
 // smallest id), without reading any document but those two.
 func (s *Store) Stats(ctx context.Context, today string) (storage.Stats, []storage.Problem, error) {
-	st := storage.Stats{ByStatus: map[string]int{}, ByPriority: map[string]int{}}
-	for _, v := range milestone.Statuses {
-		st.ByStatus[string(v)] = 0
-	}
-	for _, v := range milestone.Priorities {
-		st.ByPriority[string(v)] = 0
-	}
+	st := storage.NewStats()
 	sctx, cancel := s.stmtCtx(ctx)
 	defer cancel()
 	count := s.countByColumn
@@ -67,10 +60,7 @@ func (s *Store) countOnePass(ctx context.Context, st *storage.Stats, today strin
 		if err := rows.Scan(&status, &priority, &n, &overdue); err != nil {
 			return err
 		}
-		st.ByStatus[status] += n
-		st.ByPriority[priority] += n
-		st.Total += n
-		st.Overdue += overdue
+		st.AddGroup(status, priority, n, overdue)
 	}
 	return rows.Err()
 }

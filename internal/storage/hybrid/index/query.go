@@ -397,18 +397,12 @@ func (ix *Index) IDs(ctx context.Context) ([]string, error) {
 func (ix *Index) Stats(ctx context.Context, today string) (storage.Stats, error) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	s := storage.Stats{ByStatus: map[string]int{}, ByPriority: map[string]int{}}
+	s := storage.NewStats()
 	db, err := ix.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return s, ix.wrap("stats", err)
 	}
 	defer db.Rollback()
-	for _, st := range milestone.Statuses {
-		s.ByStatus[string(st)] = 0
-	}
-	for _, p := range milestone.Priorities {
-		s.ByPriority[string(p)] = 0
-	}
 	// One pass over idx_stats: every (status, priority) pair with its
 	// count and how many of it are due before today.
 	rows, err := db.QueryContext(ctx, `SELECT status, priority, count(*), count(CASE WHEN due < ? THEN 1 END)
@@ -423,12 +417,10 @@ func (ix *Index) Stats(ctx context.Context, today string) (storage.Stats, error)
 			rows.Close()
 			return s, ix.wrap("stats", err)
 		}
-		s.Total += n
-		s.ByStatus[st] += n
-		s.ByPriority[pr] += n
-		if !milestone.Status(st).Closed() {
-			s.Overdue += late
+		if milestone.Status(st).Closed() {
+			late = 0
 		}
+		s.AddGroup(st, pr, n, late)
 	}
 	if err := rows.Close(); err != nil {
 		return s, ix.wrap("stats", err)
