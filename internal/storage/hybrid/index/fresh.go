@@ -67,9 +67,10 @@ func (ix *Index) ReadFresh(ctx context.Context, fs *filestore.Store, tree *TreeS
 		return ix.refreshThen(ctx, fs, read)
 	}
 	ix.mu.Lock()
-	after, _, err := ix.readFreshState(ctx)
+	var gen int64
+	err = ix.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'gen'`).Scan(&gen)
 	ix.mu.Unlock()
-	if err != nil || after.gen != before.gen {
+	if err != nil || gen != before.gen {
 		return ix.refreshThen(ctx, fs, read)
 	}
 	return nil
