@@ -108,10 +108,20 @@ func statusRank(s milestone.Status) int {
 	return len(milestone.Statuses)
 }
 
-// Sort orders recs by key, stably.
+// Sort orders recs by key, stably. Records that are already in order
+// (the SQL backends mostly return them so) are left as they are.
 func Sort(key string, recs []Record) {
-	// Sort positions, then move each record once: a Record is a few
-	// hundred bytes, and swapping them is most of sorting 1,000.
+	sorted := true
+	for i := 1; i < len(recs) && sorted; i++ {
+		sorted = !Less(key, &recs[i].Milestone, &recs[i-1].Milestone)
+	}
+	if sorted {
+		return
+	}
+	// Sort positions, then move each record once, in place along the
+	// permutation's cycles: a Record is a few hundred bytes, swapping
+	// them was most of sorting 1,000, and a sorted copy is as many
+	// fresh pages again.
 	order := make([]int, len(recs))
 	for i := range order {
 		order[i] = i
@@ -119,11 +129,37 @@ func Sort(key string, recs []Record) {
 	sort.SliceStable(order, func(i, j int) bool {
 		return Less(key, &recs[order[i]].Milestone, &recs[order[j]].Milestone)
 	})
-	sorted := make([]Record, len(recs))
-	for i, k := range order {
-		sorted[i] = recs[k]
+	for start := range order {
+		if order[start] == start {
+			continue
+		}
+		held := recs[start]
+		j := start
+		for order[j] != start {
+			k := order[j]
+			recs[j] = recs[k]
+			order[j] = j // placed
+			j = k
+		}
+		recs[j] = held
+		order[j] = j
 	}
-	copy(recs, sorted)
+}
+
+// maxCapacityHint bounds CapacityHint: beyond it, records are appended
+// as they come (16,384 records are ~5 MB of address space).
+const maxCapacityHint = 1 << 14
+
+// CapacityHint is the capacity to give the records of a query that can
+// select at most rows records (limit: the query's limit, 0 for none):
+// appended one by one, 3,000 records of a few hundred bytes grow their
+// array ten times over, and on a fresh heap every copy is fresh pages.
+// Memory the query does not fill is never touched.
+func CapacityHint(rows, limit int) int {
+	if limit > 0 && limit < rows {
+		rows = limit
+	}
+	return max(0, min(rows, maxCapacityHint))
 }
 
 // Limit truncates recs to n when n > 0.

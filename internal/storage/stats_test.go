@@ -3,7 +3,9 @@ package storage
 import (
 	"math/rand"
 	"reflect"
+	"slices"
 	"sort"
+	"strconv"
 	"testing"
 
 	"github.com/git-milestone/git-milestone/internal/milestone"
@@ -63,4 +65,59 @@ func ids(recs []Record) []string {
 		out[i] = r.Milestone.ID
 	}
 	return out
+}
+
+// TestSortRandom checks Sort against sort.SliceStable on random records
+// with repeated keys and ids (a stable sort keeps their order: Path tells
+// them apart), sorted, reversed and shuffled inputs of every length up to
+// 64.
+func TestSortRandom(t *testing.T) {
+	rng := rand.New(rand.NewSource(1))
+	statuses := milestone.Statuses
+	for n := 0; n <= 64; n++ {
+		for _, key := range append([]string{""}, SortKeys...) {
+			recs := make([]Record, n)
+			for i := range recs {
+				recs[i] = Record{Path: strconv.Itoa(i), Milestone: milestone.Milestone{
+					ID:     "m" + strconv.Itoa(rng.Intn(n/2+1)),
+					Title:  "t" + strconv.Itoa(rng.Intn(3)),
+					Status: statuses[rng.Intn(len(statuses))],
+					Due:    []string{"", "2026-01-01", "2026-02-01"}[rng.Intn(3)],
+				}}
+			}
+			inputs := [][]Record{recs, append([]Record(nil), recs...)}
+			slices.Reverse(inputs[1])
+			sortedIn := append([]Record(nil), recs...)
+			sort.SliceStable(sortedIn, func(i, j int) bool { return Less(key, &sortedIn[i].Milestone, &sortedIn[j].Milestone) })
+			inputs = append(inputs, sortedIn)
+			for _, in := range inputs {
+				want := append([]Record(nil), in...)
+				sort.SliceStable(want, func(i, j int) bool { return Less(key, &want[i].Milestone, &want[j].Milestone) })
+				got := append([]Record(nil), in...)
+				Sort(key, got)
+				if !reflect.DeepEqual(got, want) {
+					t.Fatalf("n=%d key %q: %v, want %v", n, key, paths(got), paths(want))
+				}
+			}
+		}
+	}
+}
+
+func paths(recs []Record) []string {
+	out := make([]string, len(recs))
+	for i, r := range recs {
+		out[i] = r.Path
+	}
+	return out
+}
+
+func TestCapacityHint(t *testing.T) {
+	for _, c := range []struct{ rows, limit, want int }{
+		{0, 0, 0}, {10, 0, 10}, {10, 3, 3}, {3, 10, 3}, {-1, 0, 0},
+		{maxCapacityHint * 4, 0, maxCapacityHint}, {maxCapacityHint * 4, 50, 50},
+	} {
+		if got := CapacityHint(c.rows, c.limit); got != c.want {
+			t.Errorf("CapacityHint(%d, %d) = %d, want %d", c.rows, c.limit, got, c.want)
+		}
+	}
 }

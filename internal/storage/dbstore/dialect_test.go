@@ -10,10 +10,11 @@ import (
 // behaviour: a field added for one database and forgotten for the other
 // would otherwise be a nil call on that database only. clearRows, docJoin
 // and storesBrief (no search rows, documents or brief documents apart on
-// PostgreSQL), statsOnePass (PostgreSQL counts column by column) and
+// PostgreSQL), statsOnePass (PostgreSQL counts column by column), countRows (no
+// capacity hint on PostgreSQL) and
 // updateTx (SQLite's default transaction) may be empty.
 func TestDialectsComplete(t *testing.T) {
-	optional := map[string]bool{"clearRows": true, "docJoin": true, "storesBrief": true, "statsOnePass": true, "updateTx": true, "clientDeadline": true}
+	optional := map[string]bool{"clearRows": true, "docJoin": true, "storesBrief": true, "statsOnePass": true, "countRows": true, "updateTx": true, "clientDeadline": true}
 	for _, d := range []*dialect{sqliteDialect, postgresDialect} {
 		v := reflect.ValueOf(d).Elem()
 		for i := 0; i < v.NumField(); i++ {

@@ -271,6 +271,18 @@ func (s *Store) listSQL(q storage.Query) (string, args, error) {
 	return stmt, a, nil
 }
 
+// countRows returns a bound on the number of the project's milestones
+// where the dialect has a cheap one (dialect.countRows), and 0 otherwise:
+// List's capacity hint.
+func (s *Store) countRows(ctx context.Context) (int, error) {
+	if s.d.countRows == "" {
+		return 0, nil
+	}
+	var n int
+	err := s.rdb.QueryRowContext(ctx, s.d.countRows).Scan(&n)
+	return n, err
+}
+
 // List returns the milestones q selects, as storage.Match, storage.Less
 // and storage.Limit define (Text: storage.MatchText, in the same order).
 // A stored document that cannot be decoded is returned as a Problem.
@@ -281,12 +293,16 @@ func (s *Store) List(ctx context.Context, q storage.Query) ([]storage.Record, []
 	}
 	sctx, cancel := s.stmtCtx(ctx)
 	defer cancel()
+	rows0, err := s.countRows(sctx)
+	if err != nil {
+		return nil, nil, s.wrap(sctx, "list milestones", err)
+	}
 	rows, err := s.rdb.QueryContext(sctx, stmt, a...)
 	if err != nil {
 		return nil, nil, s.wrap(sctx, "list milestones", err)
 	}
 	defer rows.Close()
-	var recs []storage.Record
+	recs := make([]storage.Record, 0, storage.CapacityHint(rows0, q.Limit))
 	var probs []storage.Problem
 	for rows.Next() {
 		var id string

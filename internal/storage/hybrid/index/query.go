@@ -206,7 +206,11 @@ func (ix *Index) List(ctx context.Context, q storage.Query) ([]storage.Record, [
 	}
 	var recs []storage.Record
 	if q.Brief {
-		recs, err = ix.records(ctx, db, scanBrief, query, args...)
+		var rows int
+		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM milestones`).Scan(&rows); err != nil {
+			return nil, nil, ix.wrap("query", err)
+		}
+		recs, err = ix.records(ctx, db, storage.CapacityHint(rows, q.Limit), scanBrief, query, args...)
 	} else {
 		var rids []int64
 		if rids, err = ix.rids(ctx, db, query, args...); err == nil {
@@ -286,14 +290,15 @@ func (ix *Index) fetch(ctx context.Context, db querier, rids []int64) ([]storage
 	return out, nil
 }
 
-// records runs a query and builds a record of each row with scan.
-func (ix *Index) records(ctx context.Context, db querier, scan func(*sql.Rows, ...any) (storage.Record, error), query string, args ...any) ([]storage.Record, error) {
+// records runs a query and builds a record of each row with scan, into
+// an array with room for capacity records.
+func (ix *Index) records(ctx context.Context, db querier, capacity int, scan func(*sql.Rows, ...any) (storage.Record, error), query string, args ...any) ([]storage.Record, error) {
 	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, ix.wrap("query", err)
 	}
 	defer rows.Close()
-	var out []storage.Record
+	out := make([]storage.Record, 0, capacity)
 	for rows.Next() {
 		r, err := scan(rows)
 		if err != nil {
@@ -318,7 +323,7 @@ func (ix *Index) Get(ctx context.Context, id string) (storage.Record, error) {
 		return storage.Record{}, ix.wrap("get", err)
 	}
 	defer db.Rollback()
-	recs, err := ix.records(ctx, db, scanRecord, `SELECT `+recordColumns+` FROM milestones m JOIN docs d ON d.rid = m.rid WHERE m.id = ?`, id)
+	recs, err := ix.records(ctx, db, 1, scanRecord, `SELECT `+recordColumns+` FROM milestones m JOIN docs d ON d.rid = m.rid WHERE m.id = ?`, id)
 	if err != nil {
 		return storage.Record{}, err
 	}
