@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/git-milestone/git-milestone/internal/format"
@@ -93,68 +95,115 @@ func null(s string) any {
 }
 
 // recordColumns are what scanRecord reads, from milestones m JOIN docs d.
-const recordColumns = briefColumns + `, d.description, d.extra, d.source`
+var recordColumns = briefColumns + `, d.description, d.extra, d.source`
 
-// briefColumns are what scanBrief reads, from milestones m alone: every
+// briefFields are the columns of milestones m that scanBrief reads: every
 // field but the description and unknown keys.
-const briefColumns = `m.id, m.file_path, m.title, m.status, m.priority, m.owner, m.start, m.due,
-    m.progress, m.labels, m.depends_on, m.created_at, m.updated_at, m.closed_at`
+var briefFields = []string{"m.id", "m.file_path", "m.title", "m.status", "m.priority", "m.owner", "m.start", "m.due",
+	"m.progress", "m.labels", "m.depends_on", "m.created_at", "m.updated_at", "m.closed_at"}
 
-// briefRow holds a row of briefColumns as scanned.
-type briefRow struct {
-	status, priority                                          string
-	owner, start, due, labels, deps, created, updated, closed sql.NullString
-	progress                                                  sql.NullInt64
+// briefColumns is one column packing briefFields: each field is "-" when
+// NULL, else its length in bytes, ":" and its text. One column costs the
+// driver one string per row instead of one per field, and fourteen
+// column calls into SQLite fewer (a third of a brief query's time); the
+// fields are slices of that one string. A length prefix, not a
+// separator: a title may hold any character.
+var briefColumns = packColumns(briefFields)
+
+func packColumns(cols []string) string {
+	parts := make([]string, len(cols))
+	for i, c := range cols {
+		parts[i] = "ifnull(octet_length(" + c + ") || ':' || " + c + ", '-')"
+	}
+	return strings.Join(parts, " || ")
 }
 
-// dest returns the scan destinations of briefColumns for r and b.
-func (b *briefRow) dest(r *storage.Record) []any {
-	m := &r.Milestone
-	return []any{&m.ID, &r.Path, &m.Title, &b.status, &b.priority, &b.owner, &b.start, &b.due,
-		&b.progress, &b.labels, &b.deps, &b.created, &b.updated, &b.closed}
+// errBadBrief: a packed brief column that packColumns did not make.
+var errBadBrief = errors.New("malformed brief column")
+
+// unpack returns the next field of a briefColumns value: its text and
+// whether it is not NULL.
+func unpack(s *string) (string, bool, error) {
+	if strings.HasPrefix(*s, "-") {
+		*s = (*s)[1:]
+		return "", false, nil
+	}
+	colon := strings.IndexByte(*s, ':')
+	n, err := strconv.Atoi((*s)[:max(colon, 0)])
+	if colon < 0 || err != nil || n < 0 || n > len(*s)-colon-1 {
+		return "", false, errBadBrief
+	}
+	v := (*s)[colon+1 : colon+1+n]
+	*s = (*s)[colon+1+n:]
+	return v, true, nil
 }
 
-// fill sets r's fields from the scanned row.
-func (b *briefRow) fill(r *storage.Record) {
+// fillBrief sets r's fields from a briefColumns value.
+func fillBrief(r *storage.Record, packed string) error {
+	var f [14]string
+	var valid [14]bool
+	for i := range f {
+		var err error
+		if f[i], valid[i], err = unpack(&packed); err != nil {
+			return err
+		}
+	}
+	if packed != "" {
+		return errBadBrief
+	}
 	m := &r.Milestone
-	m.Status, m.Priority = milestone.Status(b.status), milestone.Priority(b.priority)
-	m.Owner, m.Start, m.Due = b.owner.String, b.start.String, b.due.String
-	m.CreatedAt, m.UpdatedAt, m.ClosedAt = b.created.String, b.updated.String, b.closed.String
-	if b.progress.Valid {
-		p := int(b.progress.Int64)
+	m.ID, r.Path, m.Title = f[0], f[1], f[2]
+	m.Status, m.Priority = milestone.Status(f[3]), milestone.Priority(f[4])
+	m.Owner, m.Start, m.Due = f[5], f[6], f[7]
+	if valid[8] {
+		p, err := strconv.Atoi(f[8])
+		if err != nil {
+			return errBadBrief
+		}
 		m.Progress = &p
 	}
-	if b.labels.Valid {
-		m.Labels = strings.Split(b.labels.String, "\n")
+	if valid[9] {
+		m.Labels = strings.Split(f[9], "\n")
 	}
-	if b.deps.Valid {
-		m.DependsOn = strings.Split(b.deps.String, "\n")
+	if valid[10] {
+		m.DependsOn = strings.Split(f[10], "\n")
 	}
+	m.CreatedAt, m.UpdatedAt, m.ClosedAt = f[11], f[12], f[13]
+	return nil
 }
 
 // scanBrief builds a Record without description, unknown keys and source
 // from a row of briefColumns, preceded by the columns in pre.
 func scanBrief(rows *sql.Rows, pre ...any) (storage.Record, error) {
 	var r storage.Record
-	var b briefRow
-	if err := rows.Scan(append(pre, b.dest(&r)...)...); err != nil {
+	var packed string
+	if err := rows.Scan(append(pre, &packed)...); err != nil {
 		return r, err
 	}
-	b.fill(&r)
-	return r, nil
+	return r, briefError(fillBrief(&r, packed))
+}
+
+// briefError marks a malformed brief column as a corrupt index.
+func briefError(err error) error {
+	if err != nil {
+		return &corruptError{err: err}
+	}
+	return nil
 }
 
 // scanRecord builds a Record from a row of recordColumns, preceded by
 // the columns in pre.
 func scanRecord(rows *sql.Rows, pre ...any) (storage.Record, error) {
 	var r storage.Record
-	var b briefRow
+	var packed string
 	var desc, extra sql.NullString
-	err := rows.Scan(append(append(pre, b.dest(&r)...), &desc, &extra, &r.Source)...)
+	err := rows.Scan(append(pre, &packed, &desc, &extra, &r.Source)...)
 	if err != nil {
 		return r, err
 	}
-	b.fill(&r)
+	if err := fillBrief(&r, packed); err != nil {
+		return r, briefError(err)
+	}
 	m := &r.Milestone
 	m.Description = desc.String
 	switch {
