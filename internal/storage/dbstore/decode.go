@@ -1,9 +1,9 @@
 package dbstore
 
 import (
-	"bytes"
 	"encoding/json"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/git-milestone/git-milestone/internal/milestone"
@@ -11,18 +11,20 @@ import (
 
 // decodeDoc decodes a stored milestone JSON document exactly as
 // milestone.FromJSON does, several times faster for the documents
-// milestone.JSON writes; anything unusual falls back to FromJSON.
-func decodeDoc(doc []byte) (milestone.Milestone, error) {
+// milestone.JSON writes; anything unusual falls back to FromJSON. The
+// milestone's strings are slices of doc where no escape needs decoding
+// (scan the column into a string: the driver's own, no copy).
+func decodeDoc(doc string) (milestone.Milestone, error) {
 	if m, ok := fastDecode(doc); ok {
 		return m, nil
 	}
-	return milestone.FromJSON(doc)
+	return milestone.FromJSON([]byte(doc))
 }
 
 // jsonScanner reads a JSON object left to right; ok turns false at
 // anything it does not handle.
 type jsonScanner struct {
-	b  []byte
+	b  string
 	i  int
 	ok bool
 }
@@ -69,11 +71,11 @@ func (s *jsonScanner) str() string {
 		switch c := s.b[s.i]; {
 		case c == '"':
 			s.i++
-			if !escaped && utf8.Valid(s.b[start+1:s.i-1]) {
-				return string(s.b[start+1 : s.i-1])
+			if !escaped && utf8.ValidString(s.b[start+1:s.i-1]) {
+				return s.b[start+1 : s.i-1]
 			}
 			var v string
-			if json.Unmarshal(s.b[start:s.i], &v) != nil {
+			if json.Unmarshal([]byte(s.b[start:s.i]), &v) != nil {
 				s.ok = false
 			}
 			return v
@@ -122,8 +124,8 @@ func (s *jsonScanner) integer() int {
 	for s.i < len(s.b) && s.b[s.i] >= '0' && s.b[s.i] <= '9' {
 		s.i++
 	}
-	n, err := strconv.Atoi(string(s.b[start:s.i]))
-	if err != nil || (s.i < len(s.b) && bytes.IndexByte([]byte(".eE"), s.b[s.i]) >= 0) {
+	n, err := strconv.Atoi(s.b[start:s.i])
+	if err != nil || (s.i < len(s.b) && strings.IndexByte(".eE", s.b[s.i]) >= 0) {
 		s.ok = false
 	}
 	return n
@@ -131,12 +133,12 @@ func (s *jsonScanner) integer() int {
 
 // skip passes over one JSON value of any kind and returns it raw (not
 // validated: the caller decodes it).
-func (s *jsonScanner) skip() []byte {
+func (s *jsonScanner) skip() string {
 	s.ws()
 	start := s.i
 	if s.i >= len(s.b) {
 		s.ok = false
-		return nil
+		return ""
 	}
 	switch s.b[s.i] {
 	case '"':
@@ -160,14 +162,14 @@ func (s *jsonScanner) skip() []byte {
 		}
 		s.ok = false
 	default:
-		for s.i < len(s.b) && bytes.IndexByte([]byte(",}] \t\n\r"), s.b[s.i]) < 0 {
+		for s.i < len(s.b) && strings.IndexByte(",}] \t\n\r", s.b[s.i]) < 0 {
 			s.i++
 		}
 	}
 	return s.b[start:s.i]
 }
 
-func fastDecode(doc []byte) (milestone.Milestone, bool) {
+func fastDecode(doc string) (milestone.Milestone, bool) {
 	var m milestone.Milestone
 	s := &jsonScanner{b: doc, ok: true}
 	s.expect('{')
@@ -199,7 +201,7 @@ func fastDecode(doc []byte) (milestone.Milestone, bool) {
 			if !s.ok {
 				break
 			}
-			dec := json.NewDecoder(bytes.NewReader(raw))
+			dec := json.NewDecoder(strings.NewReader(raw))
 			dec.UseNumber()
 			var v any
 			if dec.Decode(&v) != nil || dec.More() {

@@ -12,7 +12,7 @@ import (
 func checkDecode(t *testing.T, doc []byte) {
 	t.Helper()
 	want, werr := milestone.FromJSON(doc)
-	got, gerr := decodeDoc(doc)
+	got, gerr := decodeDoc(string(doc))
 	if (werr != nil) != (gerr != nil) {
 		t.Fatalf("%q: error %v, FromJSON error %v", doc, gerr, werr)
 	}
@@ -45,7 +45,7 @@ func TestDecodeDocMatchesFromJSON(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, ok := fastDecode(doc); !ok && len(m.Extra) == 0 {
+		if _, ok := fastDecode(string(doc)); !ok && len(m.Extra) == 0 {
 			t.Errorf("fast path not taken for %s", doc)
 		}
 		checkDecode(t, doc)
@@ -74,7 +74,7 @@ func BenchmarkDecodeDoc(b *testing.B) {
 	doc, _ := m.JSON()
 	b.Run("fast", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
-			decodeDoc(doc)
+			decodeDoc(string(doc))
 		}
 	})
 	b.Run("FromJSON", func(b *testing.B) {

@@ -52,7 +52,7 @@ func fillBrief(ctx context.Context, d *dialect, tx *sql.Tx) error {
 			doc = string(b)
 		}
 		v[11] = doc
-		if m, err := decodeDoc([]byte(doc)); err == nil {
+		if m, err := decodeDoc(doc); err == nil {
 			if v[11], err = briefJSON(m); err != nil {
 				rows.Close()
 				return err

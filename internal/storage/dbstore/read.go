@@ -29,7 +29,8 @@ func (s *Store) get(ctx context.Context, q queryer, id string) (storage.Record, 
 	}
 	sctx, cancel := s.stmtCtx(ctx)
 	defer cancel()
-	var source, doc []byte
+	var source []byte
+	var doc string
 	var version int64
 	err := q.QueryRowContext(sctx, `SELECT `+s.d.docCols+`, m.version FROM milestones m`+s.d.docJoin+`
 	    WHERE m.project = $1 AND m.id = $2`, s.project, id).Scan(&source, &doc, &version)
@@ -307,7 +308,7 @@ func (s *Store) List(ctx context.Context, q storage.Query) ([]storage.Record, []
 	for rows.Next() {
 		var id string
 		var source []byte
-		var doc sql.RawBytes // decoded before the next row
+		var doc string // the driver's string: the record's fields are slices of it
 		if err := rows.Scan(&id, &source, &doc); err != nil {
 			return nil, nil, s.wrap(sctx, "list milestones", err)
 		}

@@ -95,7 +95,7 @@ func fillSearch(ctx context.Context, d *dialect, tx *sql.Tx) error {
 			rows.Close()
 			return fmt.Errorf("fill search text: %w", err)
 		}
-		m, err := decodeDoc(doc)
+		m, err := decodeDoc(string(doc))
 		if err != nil {
 			m = milestone.Milestone{}
 		}

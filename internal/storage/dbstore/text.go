@@ -140,7 +140,7 @@ func briefJSON(m milestone.Milestone) (string, error) {
 }
 
 // decodeRecord rebuilds a record from its stored source and JSON document.
-func decodeRecord(id string, source, doc []byte) (storage.Record, error) {
+func decodeRecord(id string, source []byte, doc string) (storage.Record, error) {
 	m, err := decodeDoc(doc)
 	if err != nil {
 		return storage.Record{}, fmt.Errorf("milestone %s: stored document: %w", id, err)

@@ -142,7 +142,7 @@ func (t *dbTx) All() ([]storage.Record, []storage.Problem, error) {
 	for rows.Next() {
 		var id string
 		var source []byte
-		var doc sql.RawBytes
+		var doc string
 		var v int64
 		if err := rows.Scan(&id, &source, &doc, &v); err != nil {
 			return nil, nil, t.fail(t.s.wrap(sctx, "read all milestones", err))
