@@ -16,6 +16,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/git-milestone/git-milestone/internal/format"
+	"github.com/git-milestone/git-milestone/internal/gitrepo"
 	"github.com/git-milestone/git-milestone/internal/milestone"
 	"github.com/git-milestone/git-milestone/internal/opener"
 	"github.com/git-milestone/git-milestone/internal/safefs"
@@ -48,10 +49,12 @@ type Env struct {
 	// turns the pager off); nil means Getenv's answer is all there is.
 	LookupEnv func(string) (string, bool)
 
-	term      *terminal    // buffered stdout and the pager (set by Main)
-	stderrRaw io.Writer    // stderr without the flush-stdout-first wrapper
-	commit    commitChoice // the git commit flags of the running command
-	hinted    bool         // the resolve hint was printed already
+	term      *terminal     // buffered stdout and the pager (set by Main)
+	stderrRaw io.Writer     // stderr without the flush-stdout-first wrapper
+	commit    commitChoice  // the git commit flags of the running command
+	hinted    bool          // the resolve hint was printed already
+	repo      *gitrepo.Repo // the repository the command opened (openRepo), for git config
+	early     *gitrepo.Repo // refuseEarly's repository, taken by the command's first openRepo
 }
 
 // refusedError marks an error as refused input (exit 2).

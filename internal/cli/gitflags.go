@@ -77,6 +77,7 @@ func refuseEarly(env *Env, commits bool) error {
 	if err != nil {
 		return nil // the command says what is wrong
 	}
+	env.early = repo // for the command's own openRepo
 	if excluded, err := repo.SparseExcluded(config.BackendPath); err == nil && excluded {
 		return errSparse
 	}

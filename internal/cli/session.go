@@ -40,12 +40,18 @@ type session struct {
 
 var errNotInitialised = errors.New("this repository has no milestones yet: run `git milestone init`")
 
-// openRepo finds the repository around env.Dir.
+// openRepo finds the repository around env.Dir (the one refuseEarly
+// found a moment ago, if it did: found once, its config read once).
 func openRepo(env *Env) (*gitrepo.Repo, error) {
+	if repo := env.early; repo != nil {
+		env.early = nil
+		return repo, nil
+	}
 	repo, err := gitrepo.OpenEnv(env.Dir, env.Getenv)
 	if err != nil {
 		return nil, err
 	}
+	env.repo = repo
 	return repo, nil
 }
 

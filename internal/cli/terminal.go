@@ -83,10 +83,8 @@ func pagerCommand(env *Env) string {
 	if v, ok := lookupEnv(env, "GIT_PAGER"); ok {
 		return v
 	}
-	if repo, err := gitrepo.Open(env.Dir); err == nil {
-		if v, err := repo.ConfigGet("core.pager"); err == nil && v != "" {
-			return v
-		}
+	if v, err := env.gitConfig("core.pager"); err == nil && v != "" {
+		return v
 	}
 	if v, ok := lookupEnv(env, "PAGER"); ok {
 		return v
@@ -95,6 +93,20 @@ func pagerCommand(env *Env) string {
 		return "" // no less here: output stays on the terminal rather than lost
 	}
 	return "less"
+}
+
+// gitConfig reads a git config value of the repository around env.Dir:
+// from the repository the command opened, if it opened one (its config is
+// read once), else from a fresh look.
+func (env *Env) gitConfig(key string) (string, error) {
+	repo := env.repo
+	if repo == nil {
+		var err error
+		if repo, err = gitrepo.Open(env.Dir); err != nil {
+			return "", err
+		}
+	}
+	return repo.ConfigGet(key)
 }
 
 // lookupEnv is os.LookupEnv through env.Getenv: a variable set to the
@@ -182,8 +194,7 @@ func (env *Env) decideColor(mode string) bool {
 		return true
 	}
 	if mode == "" {
-		if repo, err := gitrepo.Open(env.Dir); err == nil {
-			v, _ := repo.ConfigGet("color.ui")
+		if v, err := env.gitConfig("color.ui"); err == nil {
 			switch strings.ToLower(v) {
 			case "always":
 				return true
