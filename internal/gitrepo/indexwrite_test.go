@@ -381,3 +381,131 @@ func TestWriteIndexZeroChecksum(t *testing.T) {
 		t.Errorf("ours:\n%s\ngit's:\n%s", ir.lsFiles(ours), ir.lsFiles(gitCopy))
 	}
 }
+
+// TestWriteIndexFallsBack: for every index, setting or update the writer
+// does not reproduce itself, it says so (ErrNeedGit) and UpdateIndexFile
+// gives git's result.
+func TestWriteIndexFallsBack(t *testing.T) {
+	up := func(p, b string) []gitrepo.IndexUpdate { return []gitrepo.IndexUpdate{{Path: p, Blob: b}} }
+	m3 := ".milestones/active/m-003.yaml"
+	conflict := func(ir *indexRepo) {
+		ir.git("checkout", "-q", "-b", "side")
+		gittest.Commit(ir.t, ir.dir, "side", map[string]string{m3: "side\n"})
+		ir.git("checkout", "-q", "main")
+		gittest.Commit(ir.t, ir.dir, "main", map[string]string{m3: "main\n"})
+		gittest.Run(ir.dir, nil, "merge", "-q", "side") // conflicts, on purpose
+	}
+	config := func(kv ...string) func(ir *indexRepo) {
+		return func(ir *indexRepo) {
+			for i := 0; i < len(kv); i += 2 {
+				ir.git("config", kv[i], kv[i+1])
+			}
+		}
+	}
+	cases := []struct {
+		name  string
+		setup func(ir *indexRepo)
+		ups   func(ir *indexRepo, blob string) []gitrepo.IndexUpdate
+	}{
+		{"split index", func(ir *indexRepo) { ir.git("update-index", "--split-index") }, nil},
+		{"sparse index", func(ir *indexRepo) {
+			ir.git("sparse-checkout", "init", "--cone", "--sparse-index")
+			ir.git("sparse-checkout", "set", ".milestones")
+		}, nil},
+		{"sparse index, index.sparse unset since", func(ir *indexRepo) {
+			ir.git("sparse-checkout", "init", "--cone", "--sparse-index")
+			ir.git("sparse-checkout", "set", ".milestones")
+			ir.git("config", "--worktree", "--unset", "index.sparse")
+		}, nil},
+		{"untracked cache", func(ir *indexRepo) {
+			ir.git("update-index", "--untracked-cache")
+			ir.git("status", "--porcelain")
+		}, nil},
+		{"fsmonitor extension", func(ir *indexRepo) { gittest.Run(ir.dir, nil, "update-index", "--fsmonitor") }, nil},
+		{"unknown extension", addExtension("ZZZZ"), nil},
+		{"unknown mandatory extension", addExtension("zzzz"), nil},
+		{"not an index", func(ir *indexRepo) { os.WriteFile(ir.index(), []byte("not an index file at all, no"), 0o666) }, nil},
+		{"conflict at the path", conflict, nil},
+		{"conflict stage written", nil, func(ir *indexRepo, b string) []gitrepo.IndexUpdate {
+			return []gitrepo.IndexUpdate{{Path: m3, Blob: b, Stage: 2}}
+		}},
+		{"skip-worktree at the path", func(ir *indexRepo) { ir.git("update-index", "--skip-worktree", m3) }, nil},
+		{"intent-to-add at the path", func(ir *indexRepo) {
+			gittest.WriteFile(ir.t, ir.dir, "new.txt", "n\n")
+			ir.git("add", "-N", "new.txt")
+		}, func(ir *indexRepo, b string) []gitrepo.IndexUpdate { return up("new.txt", b) }},
+		{"assume-valid at the path", func(ir *indexRepo) { ir.git("update-index", "--assume-unchanged", m3) }, nil},
+		{"file under a file", nil, func(ir *indexRepo, b string) []gitrepo.IndexUpdate { return up("z.txt/inside", b) }},
+		{"file over a folder", nil, func(ir *indexRepo, b string) []gitrepo.IndexUpdate { return up("a/b", b) }},
+		{"file and folder in one batch", nil, func(ir *indexRepo, b string) []gitrepo.IndexUpdate {
+			return []gitrepo.IndexUpdate{{Path: "q", Blob: b}, {Path: "q/r", Blob: b}}
+		}},
+		{"same path twice", nil, func(ir *indexRepo, b string) []gitrepo.IndexUpdate {
+			return []gitrepo.IndexUpdate{{Path: m3, Blob: b}, {Path: m3}}
+		}},
+		{"path git ignores", nil, func(ir *indexRepo, b string) []gitrepo.IndexUpdate {
+			return []gitrepo.IndexUpdate{{Path: ".git/x", Blob: b}, {Path: "a/.GIT/y", Blob: b}, {Path: "a//b", Blob: b},
+				{Path: "a/./c", Blob: b}, {Path: "git~1/d", Blob: b}}
+		}},
+		{"mode git rewrites", nil, func(ir *indexRepo, b string) []gitrepo.IndexUpdate {
+			return []gitrepo.IndexUpdate{{Path: m3, Blob: b, Mode: 0o100664}}
+		}},
+		{"null object id", nil, func(ir *indexRepo, b string) []gitrepo.IndexUpdate { return up(m3, gitrepo.ZeroID) }},
+		{"core.splitIndex", config("core.splitIndex", "true"), nil},
+		{"core.untrackedCache", config("core.untrackedCache", "true"), nil},
+		{"feature.manyFiles", config("feature.manyFiles", "true"), nil},
+		{"index.threads", config("index.threads", "true"), nil},
+		{"index.recordEndOfIndexEntries", config("index.recordEndOfIndexEntries", "true"), nil},
+		{"core.sharedRepository", config("core.sharedRepository", "group"), nil},
+		{"index.skipHash against the checksum", config("index.skipHash", "true"), nil},
+		{"config include", func(ir *indexRepo) {
+			p := filepath.Join(ir.dir, ".git", "more.config")
+			os.WriteFile(p, []byte("[core]\n\tsplitIndex = true\n"), 0o666)
+			ir.git("config", "include.path", p)
+		}, nil},
+		{"post-index-change hook", func(ir *indexRepo) {
+			hook := filepath.Join(ir.dir, ".git", "hooks", "post-index-change")
+			os.MkdirAll(filepath.Dir(hook), 0o777)
+			os.WriteFile(hook, []byte("#!/bin/sh\nexit 0\n"), 0o777)
+		}, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ir := newIndexRepo(t)
+			if tc.setup != nil {
+				tc.setup(ir)
+			}
+			r, err := gitrepo.Open(ir.dir) // the configuration as set up
+			if err != nil {
+				t.Fatal(err)
+			}
+			ir.r = r
+			b := ir.blob("new content\n")
+			ups := up(m3, b)
+			if tc.ups != nil {
+				ups = tc.ups(ir, b)
+			}
+			if err, _ := ir.apply(ups, false); !errors.Is(err, gitrepo.ErrNeedGit) {
+				t.Fatalf("the writer did not leave it to git: %v", err)
+			} else {
+				t.Log(err)
+			}
+		})
+	}
+}
+
+// addExtension returns a setup appending an extension sig (4 bytes of
+// data) to the index, with a right checksum.
+func addExtension(sig string) func(ir *indexRepo) {
+	return func(ir *indexRepo) {
+		data, err := os.ReadFile(ir.index())
+		if err != nil {
+			ir.t.Fatal(err)
+		}
+		data = append(data[:len(data)-sha1.Size:len(data)-sha1.Size], sig+"\x00\x00\x00\x04data"...)
+		sum := sha1.Sum(data)
+		if err := os.WriteFile(ir.index(), append(data, sum[:]...), 0o666); err != nil {
+			ir.t.Fatal(err)
+		}
+	}
+}
