@@ -122,9 +122,9 @@ type IndexUpdate struct {
 // keeps every index extension (cache tree, untracked cache, fsmonitor,
 // split index, resolve-undo) and the index version. The new entries carry
 // no stat data, so git re-hashes those files once and then sees them
-// clean. If indexFile does not exist, git creates it. The caller holds
-// the index's lock: the new index is written beside indexFile and renamed
-// over it.
+// clean. If indexFile does not exist, git creates it. Like git, it takes
+// indexFile's lock (indexFile.lock, failing if it exists), writes the new
+// index there and renames it over indexFile.
 //
 // It writes the index itself, the bytes git would write, when the index
 // and the updates are of the common kinds (see writeIndexUpdates), and

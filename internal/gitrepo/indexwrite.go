@@ -41,10 +41,13 @@ type pendingUpdate struct {
 	remove bool
 }
 
-// writeIndexUpdates applies updates to the index file indexFile itself:
-// a new index is written beside it and renamed over it (never modified in
-// place: indexFile may be a hard link to the user's index). It answers
-// errNeedGit (wrapped, with the reason) when git must do it.
+// writeIndexUpdates applies updates to the index file indexFile itself,
+// with git's lock-file protocol: it creates indexFile.lock (failing, as
+// git does, if it exists), reads indexFile, writes the new index into the
+// lock file and renames it over indexFile (which is never modified in
+// place: it may be a hard link to the user's index). It answers
+// errNeedGit (wrapped, with the reason) when git must do it, with the
+// lock released.
 func (r *Repo) writeIndexUpdates(indexFile string, updates []IndexUpdate) error {
 	ups, err := prepareUpdates(updates)
 	if err != nil {
@@ -54,6 +57,18 @@ func (r *Repo) writeIndexUpdates(indexFile string, updates []IndexUpdate) error 
 	if err != nil {
 		return err
 	}
+	lockPath := indexFile + ".lock"
+	lock, err := os.OpenFile(lockPath, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
+	if err != nil {
+		return needGit("%v", err) // git says it in its own words
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			lock.Close()
+			os.Remove(lockPath)
+		}
+	}()
 	fi, err := os.Stat(indexFile)
 	if errors.Is(err, os.ErrNotExist) {
 		return needGit("no index file yet")
@@ -75,7 +90,8 @@ func (r *Repo) writeIndexUpdates(indexFile string, updates []IndexUpdate) error 
 		if err := r.checkRacy(p); err != nil {
 			return err
 		}
-		return p.write(indexFile, r.Fsyncs(FsyncIndex))
+		committed = true // commit renames the lock file, or removes it
+		return p.commit(lock, indexFile, r.Fsyncs(FsyncIndex))
 	})
 }
 
@@ -261,7 +277,7 @@ type indexPlan struct {
 	reuc                     []byte     // the REUC extension with its header, nil if none
 	zeroSum                  bool       // the old trailing checksum is zeros (index.skipHash)
 	racy                     []racyEntry
-	attrFiles                []string // .gitattributes files in the index
+	attrFiles                []string // .gitattributes files in the new index
 }
 
 // planIndexWrite reads the index data (its mtime ts, as git's racy-git
@@ -273,20 +289,55 @@ func planIndexWrite(data []byte, ups []pendingUpdate, ts uint32) (*indexPlan, er
 		return nil, asNeedGit(err)
 	}
 	p := &indexPlan{data: data, version: ir.version, count: ir.count, reencodeAt: -1}
+	extended, err := p.walkEntries(ir, ups, ts)
+	if err != nil {
+		return nil, err
+	}
+	for i := range ups {
+		if !ups[i].remove && bytes.HasSuffix(ups[i].path, []byte(".gitattributes")) {
+			p.attrFiles = append(p.attrFiles, string(ups[i].path))
+		}
+	}
+	if err := p.readExtensions(); err != nil {
+		return nil, err
+	}
+	if len(p.edits) == 0 && p.tree == nil {
+		return nil, nil
+	}
+	if p.version != 4 {
+		// git's do_write_index: version 3 only when an entry needs it
+		// (checkRawEntry refused extended flags in a version 2 index)
+		p.version = 2
+		if extended > 0 {
+			p.version = 3
+		}
+	}
+	if p.tree != nil {
+		for i := range ups {
+			p.tree.invalidate(ups[i].path)
+		}
+	}
+	return p, nil
+}
+
+// walkEntries reads the old entries, merging the sorted updates in: it
+// records the edits and checks each entry (see checkRawEntry, keep). It
+// returns how many kept entries have extended flags.
+func (p *indexPlan) walkEntries(ir *indexReader, ups []pendingUpdate, ts uint32) (extended int, err error) {
 	probes := newDFProbes(ups)
-	u, extended, prevStage := 0, 0, 0
+	u, prevStage := 0, 0
 	var matched []byte // the last updated path met in the index
 	var e indexEntryRaw
 	for {
 		ok, err := ir.next(&e)
 		if err != nil {
-			return nil, asNeedGit(err)
+			return 0, asNeedGit(err)
 		}
 		if !ok {
 			break
 		}
 		if err := checkRawEntry(&e, ir.version, prevStage); err != nil {
-			return nil, err
+			return 0, err
 		}
 		prevStage = e.stage()
 		for ; u < len(ups) && bytes.Compare(ups[u].path, e.name) < 0; u++ {
@@ -294,10 +345,10 @@ func planIndexWrite(data []byte, ups []pendingUpdate, ts uint32) (*indexPlan, er
 		}
 		if u < len(ups) && bytes.Equal(ups[u].path, e.name) {
 			if e.stage() != 0 || e.flags&0x8000 != 0 || e.flags2 != 0 {
-				return nil, needGit("%q is a conflict or has assume-valid, skip-worktree or intent-to-add set", e.name)
+				return 0, needGit("%q is a conflict or has assume-valid, skip-worktree or intent-to-add set", e.name)
 			}
 			if err := probes.check(e.name); !ups[u].remove && err != nil {
-				return nil, err
+				return 0, err
 			}
 			p.edit(indexEdit{off: e.off, oldLen: e.size, up: &ups[u]}, ir, e.prev)
 			matched = ups[u].path
@@ -305,10 +356,10 @@ func planIndexWrite(data []byte, ups []pendingUpdate, ts uint32) (*indexPlan, er
 			continue
 		}
 		if matched != nil && bytes.Equal(matched, e.name) {
-			return nil, needGit("%q has conflict stages", e.name)
+			return 0, needGit("%q has conflict stages", e.name)
 		}
 		if err := p.keep(&e, ir, probes, ts); err != nil {
-			return nil, err
+			return 0, err
 		}
 		if e.flags2 != 0 {
 			extended++
@@ -318,27 +369,7 @@ func planIndexWrite(data []byte, ups []pendingUpdate, ts uint32) (*indexPlan, er
 		p.edit(indexEdit{off: ir.pos, up: &ups[u]}, ir, ir.name)
 	}
 	p.entEnd = ir.pos
-	if err := p.readExtensions(); err != nil {
-		return nil, err
-	}
-	if len(p.edits) == 0 && p.tree == nil {
-		return nil, nil
-	}
-	if p.version != 4 {
-		if p.version == 2 && extended > 0 {
-			return nil, needGit("extended flags in a version 2 index")
-		}
-		p.version = 2
-		if extended > 0 {
-			p.version = 3 // git's do_write_index: 3 only when an entry needs it
-		}
-	}
-	if p.tree != nil {
-		for i := range ups {
-			p.tree.invalidate(ups[i].path)
-		}
-	}
-	return p, nil
+	return extended, nil
 }
 
 // asNeedGit turns an error reading the index into errNeedGit: git reads
@@ -529,30 +560,25 @@ func (pr *dfProbes) check(name []byte) error {
 	return nil
 }
 
-// write writes the new index to a temporary file beside indexFile and
-// renames it over indexFile.
-func (p *indexPlan) write(indexFile string, fsync bool) error {
-	tmp := indexFile + ".write-tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o666)
-	if err != nil {
-		return fmt.Errorf("write index: %w", err)
-	}
-	w := &hashWriter{bw: bufio.NewWriterSize(f, 64<<10)}
+// commit writes the new index into the lock file and renames it over
+// indexFile; on failure the lock file is removed.
+func (p *indexPlan) commit(lock *os.File, indexFile string, fsync bool) error {
+	w := &hashWriter{bw: bufio.NewWriterSize(lock, 64<<10)}
 	if !p.zeroSum {
 		w.h = sha1.New()
 	}
-	err = p.writeTo(w)
+	err := p.writeTo(w)
 	if err == nil && fsync {
-		err = f.Sync()
+		err = lock.Sync()
 	}
-	if cerr := f.Close(); err == nil {
+	if cerr := lock.Close(); err == nil {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(tmp, indexFile)
+		err = os.Rename(lock.Name(), indexFile)
 	}
 	if err != nil {
-		os.Remove(tmp)
+		os.Remove(lock.Name())
 		return fmt.Errorf("write index: %w", err)
 	}
 	return nil

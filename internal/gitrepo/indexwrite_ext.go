@@ -193,9 +193,6 @@ func (r *Repo) checkRacy(p *indexPlan) error {
 		if ok && (st.mtimeSec != binary.BigEndian.Uint32(ent[8:12]) || st.size != size) {
 			continue // changed, as git's ce_match_stat_basic sees too
 		}
-		if !isLink && r.mayConvert(re.name, p.attrFiles) {
-			return needGit("racily clean %q may be converted", re.name)
-		}
 		var content []byte
 		if isLink {
 			var target string
@@ -207,32 +204,66 @@ func (r *Repo) checkRacy(p *indexPlan) error {
 		if err != nil || NewBlob(content).ID() != hex.EncodeToString(ent[40:60]) {
 			return needGit("racily clean %q has changed", re.name)
 		}
+		if isLink {
+			continue
+		}
+		// Line-ending conversion leaves a text without CR as it is.
+		if eol, other := r.mayConvert(re.name, p.attrFiles); other || (eol && bytes.IndexByte(content, '\r') >= 0) {
+			return needGit("racily clean %q may be converted", re.name)
+		}
 	}
 	return nil
 }
 
 // mayConvert reports whether git might convert the content of the file
-// at path (repository-relative) when it hashes it: core.autocrlf, or an
-// attribute file that applies to path and mentions text, eol, crlf,
-// filter, ident or encoding (a conservative test). attrFiles are the
-// .gitattributes files in the index, which git reads when the work tree
-// has none.
-func (r *Repo) mayConvert(path string, attrFiles []string) bool {
+// at path (repository-relative) when it hashes it, from a conservative
+// reading of the settings and of the attribute files that apply to path:
+// eol when core.autocrlf is on or one mentions text, eol or crlf (a
+// line-ending conversion, which leaves a text without CR as it is), other
+// when one mentions filter, ident or encoding, or cannot be read. attrFiles
+// are the .gitattributes files in the new index, which git reads when the
+// work tree has none.
+func (r *Repo) mayConvert(path string, attrFiles []string) (eol, other bool) {
 	cs, err := r.config()
 	if err != nil {
-		return true
+		return true, true
 	}
 	if v, ok := cs.get("core.autocrlf"); ok && (parseBool(v) || strings.EqualFold(strings.TrimSpace(v), "input") || v == "") {
-		return true
+		eol = true
 	}
-	mentions := func(b []byte, err error) bool {
+	look := func(b []byte, err error) {
 		if errors.Is(err, os.ErrNotExist) {
-			return false
+			return
 		}
 		s := strings.ToLower(string(b))
-		return err != nil || strings.Contains(s, "text") || strings.Contains(s, "eol") || strings.Contains(s, "crlf") ||
-			strings.Contains(s, "filter") || strings.Contains(s, "ident") || strings.Contains(s, "encoding")
+		eol = eol || strings.Contains(s, "text") || strings.Contains(s, "eol") || strings.Contains(s, "crlf")
+		other = other || err != nil || strings.Contains(s, "filter") || strings.Contains(s, "ident") ||
+			strings.Contains(s, "encoding")
 	}
+	for _, f := range r.attributeFiles(cs) {
+		look(os.ReadFile(f))
+	}
+	wt := safefs.WorkTree(r.WorkTree)
+	for dir := pathpkg.Dir(path); ; dir = pathpkg.Dir(dir) {
+		f := ".gitattributes"
+		if dir != "." {
+			f = dir + "/" + f
+		}
+		b, err := wt.ReadFile(f)
+		if errors.Is(err, os.ErrNotExist) && slices.Contains(attrFiles, f) {
+			return true, true // git reads the index's copy
+		}
+		look(b, err)
+		if dir == "." {
+			return eol, other
+		}
+	}
+}
+
+// attributeFiles are the attribute files outside the work tree git reads:
+// info/attributes, core.attributesFile (or its default) and, unless
+// GIT_ATTR_NOSYSTEM, /etc/gitattributes.
+func (r *Repo) attributeFiles(cs *configSet) []string {
 	files := []string{filepath.Join(r.CommonDir, "info", "attributes"), filepath.Join(r.GitDir, "info", "attributes")}
 	if f, ok := cs.get("core.attributesfile"); ok {
 		if strings.HasPrefix(f, "~/") {
@@ -249,26 +280,5 @@ func (r *Repo) mayConvert(path string, attrFiles []string) bool {
 	if !parseBool(r.getenv("GIT_ATTR_NOSYSTEM")) {
 		files = append(files, "/etc/gitattributes")
 	}
-	for _, f := range files {
-		if mentions(os.ReadFile(f)) {
-			return true
-		}
-	}
-	wt := safefs.WorkTree(r.WorkTree)
-	for dir := pathpkg.Dir(path); ; dir = pathpkg.Dir(dir) {
-		f := ".gitattributes"
-		if dir != "." {
-			f = dir + "/" + f
-		}
-		b, err := wt.ReadFile(f)
-		if errors.Is(err, os.ErrNotExist) && slices.Contains(attrFiles, f) {
-			return true // git reads the index's copy
-		}
-		if mentions(b, err) {
-			return true
-		}
-		if dir == "." {
-			return false
-		}
-	}
+	return files
 }

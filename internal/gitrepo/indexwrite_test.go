@@ -84,10 +84,10 @@ func readOrNil(t *testing.T, path string) []byte {
 
 // apply runs the updates with git alone on one copy of the index and with
 // UpdateIndexFile (wantNative: the writer alone) on another, and requires
-// the same result: the same bytes, or the same error. It returns the
-// writer's own answer (nil, or an error wrapping ErrNeedGit) and the new
-// index's bytes.
-func (ir *indexRepo) apply(ups []gitrepo.IndexUpdate, wantNative bool) (error, []byte) {
+// the same result: the same bytes, or the same error. It returns the new
+// index's bytes and the writer's own answer (nil, or an error wrapping
+// ErrNeedGit).
+func (ir *indexRepo) apply(ups []gitrepo.IndexUpdate, wantNative bool) ([]byte, error) {
 	t := ir.t
 	t.Helper()
 	before := readOrNil(t, ir.index())
@@ -120,7 +120,7 @@ func (ir *indexRepo) apply(ups []gitrepo.IndexUpdate, wantNative bool) (error, [
 	for _, p := range []string{gitCopy, ours, probe} {
 		os.Remove(p)
 	}
-	return native, got
+	return got, native
 }
 
 // lsFiles describes an index file for a failure message.
@@ -257,7 +257,7 @@ func TestWriteIndexLikeGit(t *testing.T) {
 			for _, op := range indexOps(ir) {
 				t.Run(op.name, func(t *testing.T) {
 					ir.t = t
-					_, got := ir.apply(op.ups, true)
+					got, _ := ir.apply(op.ups, true)
 					// git reads it: the cache tree it keeps is right.
 					env := []string{"GIT_INDEX_FILE=" + filepath.Join(ir.dir, ".git", "index-check")}
 					os.WriteFile(filepath.Join(ir.dir, ".git", "index-check"), got, 0o666)
@@ -298,7 +298,7 @@ func TestWriteIndexSmallIndexes(t *testing.T) {
 		dir := gittest.Init(t)
 		r, _ := gitrepo.Open(dir)
 		ir := &indexRepo{t: t, dir: dir, r: r}
-		err, got := ir.apply([]gitrepo.IndexUpdate{{Path: "a/new.txt", Blob: ir.blob("x\n")}}, false)
+		got, err := ir.apply([]gitrepo.IndexUpdate{{Path: "a/new.txt", Blob: ir.blob("x\n")}}, false)
 		if !errors.Is(err, gitrepo.ErrNeedGit) || len(got) == 0 {
 			t.Fatalf("writer: %v, index of %d bytes; want git to make it", err, len(got))
 		}
@@ -322,12 +322,27 @@ func TestWriteIndexSmallIndexes(t *testing.T) {
 // TestWriteIndexRacy: an entry as new as the index whose file still
 // matches is checked by the writer (it reads the file, as git does); one
 // whose file changed without its stat data showing it makes git smudge
-// it, which the writer leaves to git.
+// it, which the writer leaves to git, as it does when an attribute could
+// convert the file (a line-ending conversion does not change a file
+// without CR).
 func TestWriteIndexRacy(t *testing.T) {
-	for _, changed := range []bool{false, true} {
-		t.Run(fmt.Sprintf("changed=%v", changed), func(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		changed    bool
+		attributes string
+		native     bool
+	}{
+		{"unchanged", false, "", true},
+		{"changed", true, "", false},
+		{"unchanged, text=auto", false, "* text=auto\n", true},
+		{"unchanged, a filter", false, "*.txt filter=x\n", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
 			ir := newIndexRepo(t)
 			ir.git("config", "core.trustctime", "false") // (the test cannot keep the ctime)
+			if tc.attributes != "" {
+				gittest.WriteFile(t, ir.dir, ".gitattributes", tc.attributes)
+			}
 			file := filepath.Join(ir.dir, "a", "e.txt")
 			gittest.WriteFile(t, ir.dir, "a/e.txt", "same\n")
 			ir.git("add", "a/e.txt")
@@ -335,23 +350,51 @@ func TestWriteIndexRacy(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if changed {
+			if tc.changed {
 				gittest.WriteFile(t, ir.dir, "a/e.txt", "diff\n") // same size
 			}
 			when := fi.ModTime().Truncate(time.Second)
 			os.Chtimes(file, when, fi.ModTime())
 			os.Chtimes(ir.index(), when, when) // the entry is racy
-			err, got := ir.apply([]gitrepo.IndexUpdate{{Path: "z.txt", Blob: ir.blob("new\n")}}, !changed)
-			if changed != errors.Is(err, gitrepo.ErrNeedGit) {
+			got, err := ir.apply([]gitrepo.IndexUpdate{{Path: "z.txt", Blob: ir.blob("new\n")}}, tc.native)
+			if tc.native == errors.Is(err, gitrepo.ErrNeedGit) {
 				t.Fatalf("writer: %v", err)
 			}
 			p := filepath.Join(ir.dir, ".git", "index-check")
 			os.WriteFile(p, got, 0o666)
 			debug, _ := gittest.Run(ir.dir, []string{"GIT_INDEX_FILE=" + p}, "ls-files", "--debug", "a/e.txt")
-			if smudged := strings.Contains(debug, "size: 0\t"); smudged != changed {
+			if smudged := strings.Contains(debug, "size: 0\t"); smudged != tc.changed {
 				t.Errorf("smudged = %v:\n%s", smudged, debug)
 			}
 		})
+	}
+}
+
+// TestWriteIndexLock: the writer takes the index's lock as git does; a
+// lock already there makes it fail as git fails, and stays.
+func TestWriteIndexLock(t *testing.T) {
+	ir := newIndexRepo(t)
+	ups := []gitrepo.IndexUpdate{{Path: "z.txt", Blob: ir.blob("new\n")}}
+	if err := ir.r.UpdateIndexFile(ir.index(), ups); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(ir.index() + ".lock"); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("lock left behind: %v", err)
+	}
+	if st := ir.git("status", "--porcelain", "z.txt"); st != "MM z.txt" {
+		t.Errorf("status %q", st)
+	}
+	os.WriteFile(ir.index()+".lock", []byte("someone's\n"), 0o666)
+	before := readOrNil(t, ir.index())
+	err := ir.r.UpdateIndexFile(ir.index(), []gitrepo.IndexUpdate{{Path: "z.txt"}})
+	if err == nil || !strings.Contains(err.Error(), "index.lock") {
+		t.Fatalf("err = %v, want git's index.lock error", err)
+	}
+	if b := readOrNil(t, ir.index() + ".lock"); string(b) != "someone's\n" {
+		t.Errorf("the lock was touched: %q", b)
+	}
+	if !bytes.Equal(readOrNil(t, ir.index()), before) {
+		t.Error("index changed")
 	}
 }
 
@@ -485,7 +528,7 @@ func TestWriteIndexFallsBack(t *testing.T) {
 			if tc.ups != nil {
 				ups = tc.ups(ir, b)
 			}
-			if err, _ := ir.apply(ups, false); !errors.Is(err, gitrepo.ErrNeedGit) {
+			if _, err := ir.apply(ups, false); !errors.Is(err, gitrepo.ErrNeedGit) {
 				t.Fatalf("the writer did not leave it to git: %v", err)
 			} else {
 				t.Log(err)
