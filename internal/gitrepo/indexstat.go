@@ -20,16 +20,28 @@ import (
 // patches a copy of the file itself (no git process): the index is mapped,
 // not read into memory, and written out in pieces around the patched
 // entries. It falls back to `git add --refresh` (on a copy) for an index
-// it does not read itself (split or sparse index). The new index is
-// written beside indexFile and renamed over it, so the caller may hold
-// indexFile's lock.
+// it does not read itself (split or sparse index), and when git would
+// smudge a racily clean entry as it writes the index (see checkRacy). The
+// new index is written beside indexFile and renamed over it, so the caller
+// may hold indexFile's lock.
 func (r *Repo) SetIndexStat(indexFile string, paths []string) error {
 	if len(paths) == 0 {
 		return nil
 	}
-	needGit := false
-	err := readMapped(indexFile, func(data []byte) error {
-		patches, err := r.statPatches(data, paths)
+	fi, err := os.Stat(indexFile)
+	if err != nil {
+		return fmt.Errorf("set the stat data of index %s: %w", indexFile, err)
+	}
+	ts, ok := statOf(fi)
+	needGit := !ok
+	err = readMapped(indexFile, func(data []byte) error {
+		if needGit {
+			return nil
+		}
+		patches, racy, err := r.statPatches(data, paths, ts.mtimeSec)
+		if err == nil {
+			err = r.checkRacy(racy)
+		}
 		if errors.Is(err, errNeedGit) {
 			needGit = true
 			return nil
@@ -56,9 +68,11 @@ type statPatch struct {
 }
 
 // statPatches returns the patches of the stage-0 entries of paths in
-// data whose work-tree file is a regular file, in file order; errNeedGit
-// when the index needs git (or stat data is not available here).
-func (r *Repo) statPatches(data []byte, paths []string) ([]statPatch, error) {
+// data whose work-tree file is a regular file, in file order, and the
+// other entries racily clean against the index's mtime ts, for
+// checkRacy; errNeedGit when the index needs git (or stat data is not
+// available here).
+func (r *Repo) statPatches(data []byte, paths []string, ts uint32) ([]statPatch, *indexPlan, error) {
 	// Entries are sorted by path, so are the wanted paths: merge them (a
 	// map lookup per entry was a tenth of the call on a 30,000-entry
 	// index).
@@ -69,6 +83,7 @@ func (r *Repo) statPatches(data []byte, paths []string) ([]statPatch, error) {
 	slices.SortFunc(wanted, bytes.Compare)
 	var offsets []int
 	var names []string
+	racy := &indexPlan{data: data}
 	next := 0 // wanted[next] is the smallest path not yet passed
 	if err := walkIndex(data, func(name []byte, off int, stage int) {
 		for next < len(wanted) && bytes.Compare(wanted[next], name) < 0 {
@@ -78,8 +93,9 @@ func (r *Repo) statPatches(data []byte, paths []string) ([]statPatch, error) {
 			offsets = append(offsets, off)
 			names = append(names, string(name))
 		}
+		racy.noteRacy(off, name, ts)
 	}); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	patches := make([]statPatch, 0, len(offsets))
 	for i, off := range offsets {
@@ -89,7 +105,7 @@ func (r *Repo) statPatches(data []byte, paths []string) ([]statPatch, error) {
 		}
 		st, ok := statOf(fi)
 		if !ok {
-			return nil, errNeedGit
+			return nil, nil, errNeedGit
 		}
 		p := statPatch{off: off}
 		copy(p.stat[:], data[off:off+40])
@@ -101,7 +117,15 @@ func (r *Repo) statPatches(data []byte, paths []string) ([]statPatch, error) {
 		binary.BigEndian.PutUint32(p.stat[36:], st.size)
 		patches = append(patches, p)
 	}
-	return patches, nil
+	// A refreshed entry is up to date: git does not look at it again.
+	racy.racy = slices.DeleteFunc(racy.racy, func(e racyEntry) bool {
+		_, found := slices.BinarySearchFunc(patches, e.off, func(p statPatch, off int) int { return p.off - off })
+		return found
+	})
+	if len(racy.racy) > maxRacyEntries {
+		return nil, nil, errNeedGit
+	}
+	return patches, racy, nil
 }
 
 // writePatchedIndex writes data with the patches applied and a new

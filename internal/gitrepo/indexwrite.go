@@ -441,17 +441,9 @@ func (p *indexPlan) keep(e *indexEntryRaw, ir *indexReader, probes *dfProbes, ts
 	if allZero(ent[40:60]) {
 		return needGit("null object id at %q", e.name)
 	}
-	mtime := binary.BigEndian.Uint32(ent[8:12])
-	// git's is_racy_timestamp with whole seconds, which also covers a git
-	// built with USE_NSEC (see checkRacy); gitlinks are never racy.
-	if mtime >= ts && binary.BigEndian.Uint32(ent[24:28])&0o170000 != ModeGitlink {
-		if len(p.racy) == maxRacyEntries {
-			return needGit("more than %d racily clean entries", maxRacyEntries)
-		}
-		p.racy = append(p.racy, racyEntry{off: e.off, name: string(e.name)})
-	}
-	if bytes.HasSuffix(e.name, []byte(".gitattributes")) {
-		p.attrFiles = append(p.attrFiles, string(e.name))
+	p.noteRacy(e.off, e.name, ts)
+	if len(p.racy) > maxRacyEntries {
+		return needGit("more than %d racily clean entries", maxRacyEntries)
 	}
 	if ir.version == 4 && p.reencodeAt < 0 && e.strip > 0 && e.suffix > 0 &&
 		e.name[len(e.prev)-e.strip] == e.prev[len(e.prev)-e.strip] {
@@ -459,6 +451,22 @@ func (p *indexPlan) keep(e *indexEntryRaw, ir *indexReader, probes *dfProbes, ts
 		p.setReencode(e.off, ir, e.prev)
 	}
 	return nil
+}
+
+// noteRacy notes the entry at off (path name) when it is racily clean
+// against the index's mtime ts: git's is_racy_timestamp with whole
+// seconds, which also covers a git built with USE_NSEC (see checkRacy);
+// gitlinks are never racy. A .gitattributes file is noted too (checkRacy
+// reads the attributes).
+func (p *indexPlan) noteRacy(off int, name []byte, ts uint32) {
+	ent := p.data[off:]
+	if binary.BigEndian.Uint32(ent[8:12]) >= ts && binary.BigEndian.Uint32(ent[24:28])&0o170000 != ModeGitlink &&
+		len(p.racy) <= maxRacyEntries {
+		p.racy = append(p.racy, racyEntry{off: off, name: string(name)})
+	}
+	if bytes.HasSuffix(name, []byte(".gitattributes")) {
+		p.attrFiles = append(p.attrFiles, string(name))
+	}
 }
 
 func allZero(b []byte) bool {

@@ -390,7 +390,7 @@ func TestWriteIndexLock(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "index.lock") {
 		t.Fatalf("err = %v, want git's index.lock error", err)
 	}
-	if b := readOrNil(t, ir.index() + ".lock"); string(b) != "someone's\n" {
+	if b := readOrNil(t, ir.index()+".lock"); string(b) != "someone's\n" {
 		t.Errorf("the lock was touched: %q", b)
 	}
 	if !bytes.Equal(readOrNil(t, ir.index()), before) {
