@@ -31,3 +31,18 @@ func SetWalkCacheLimit(n int) int {
 	walkCacheLimit = n
 	return old
 }
+
+// UpdateIndexGit is UpdateIndexFile by `git update-index` alone, and
+// WriteIndexUpdates by the in-process writer alone (an error wrapping
+// ErrNeedGit when it would leave the work to git), for tests comparing
+// them.
+func (r *Repo) UpdateIndexGit(indexFile string, updates []IndexUpdate) error {
+	return r.updateIndexGit(indexFile, updates)
+}
+
+func (r *Repo) WriteIndexUpdates(indexFile string, updates []IndexUpdate) error {
+	return r.writeIndexUpdates(indexFile, updates)
+}
+
+// ErrNeedGit is errNeedGit, for tests.
+var ErrNeedGit = errNeedGit

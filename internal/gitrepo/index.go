@@ -117,16 +117,34 @@ type IndexUpdate struct {
 	Stage int    // 0, or 1-3 to write one side of an unresolved conflict
 }
 
-// UpdateIndexFile applies updates to the index file indexFile with
-// `git update-index -z --index-info` (GIT_INDEX_FILE=indexFile), which keeps
-// every index extension (cache tree, untracked cache, fsmonitor, split
-// index, resolve-undo) and the index version. The new entries carry no stat
-// data, so git re-hashes those files once and then sees them clean. If
-// indexFile does not exist, git creates it.
+// UpdateIndexFile applies updates to the index file indexFile as `git
+// update-index -z --index-info` (GIT_INDEX_FILE=indexFile) does, which
+// keeps every index extension (cache tree, untracked cache, fsmonitor,
+// split index, resolve-undo) and the index version. The new entries carry
+// no stat data, so git re-hashes those files once and then sees them
+// clean. If indexFile does not exist, git creates it. Like git, it takes
+// indexFile's lock (indexFile.lock, failing if it exists), writes the new
+// index there and renames it over indexFile.
+//
+// It writes the index itself, the bytes git would write, when the index
+// and the updates are of the common kinds (see writeIndexUpdates), and
+// runs git otherwise.
 func (r *Repo) UpdateIndexFile(indexFile string, updates []IndexUpdate) error {
 	if len(updates) == 0 {
 		return nil
 	}
+	err := r.writeIndexUpdates(indexFile, updates)
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, errNeedGit) {
+		return fmt.Errorf("update index %s: %w", indexFile, err)
+	}
+	return r.updateIndexGit(indexFile, updates)
+}
+
+// updateIndexGit is UpdateIndexFile by `git update-index`.
+func (r *Repo) updateIndexGit(indexFile string, updates []IndexUpdate) error {
 	var in bytes.Buffer
 	for _, u := range updates {
 		if u.Blob == "" {

@@ -26,6 +26,16 @@ func TestIndexEntriesLikeLsFiles(t *testing.T) {
 			git(t, dir, "add", "-N", ".milestones/active/ita.yaml")
 		}},
 		{"v4", func(t *testing.T, dir string) { git(t, dir, "update-index", "--index-version", "4") }},
+		{"v4 with paths sharing 128+ bytes", func(t *testing.T, dir string) {
+			// (git's varint for the bytes a path drops takes two bytes)
+			b := strings.TrimSpace(git(t, dir, "rev-parse", "HEAD:README"))
+			in := fmt.Sprintf("100644 %s\t%s1.txt\x00100644 %s\t%s2.txt\x00100644 %s\tzz.txt\x00",
+				b, longDir, b, longDir[:300]+"/", b)
+			if _, err := gittest.RunInput(dir, nil, in, "update-index", "-z", "--index-info"); err != nil {
+				t.Fatal(err)
+			}
+			git(t, dir, "update-index", "--index-version", "4")
+		}},
 		{"split index", func(t *testing.T, dir string) {
 			git(t, dir, "update-index", "--split-index")
 			gittest.WriteFile(t, dir, ".milestones/active/m-003.yaml", "changed\n")
@@ -54,7 +64,8 @@ func TestIndexEntriesLikeLsFiles(t *testing.T) {
 				want[path] = append(want[path], meta)
 			}
 			paths := []string{"README", ".milestones/active/m-001.yaml", ".milestones/active/m-003.yaml",
-				".milestones/active/ita.yaml", ".milestones/active/absent.yaml", "a/b/c.txt"}
+				".milestones/active/ita.yaml", ".milestones/active/absent.yaml", "a/b/c.txt",
+				longDir + "1.txt", longDir[:300] + "/2.txt", "zz.txt"}
 			r, _ := gitrepo.Open(dir)
 			indexFile := filepath.Join(dir, ".git", "index")
 			data, err := os.ReadFile(indexFile)

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/git-milestone/git-milestone/internal/gitrepo"
 	"github.com/git-milestone/git-milestone/internal/gitrepo/gittest"
@@ -82,5 +83,47 @@ func TestSetIndexStat(t *testing.T) {
 				t.Error("temporary index left behind")
 			}
 		})
+	}
+}
+
+// TestSetIndexStatRacy: rewriting the index makes it newer than a racily
+// clean entry whose file changed after it was staged (same second, same
+// size); git's own writes smudge such an entry (size 0) so the change is
+// not lost, and so must SetIndexStat (by leaving it to git).
+func TestSetIndexStatRacy(t *testing.T) {
+	dir := gittest.Init(t)
+	gittest.Commit(t, dir, "one", map[string]string{"keep.txt": "k\n", "a/x.yaml": "old\n"})
+	git(t, dir, "config", "core.trustctime", "false") // (the test cannot keep the ctime)
+	r, err := gitrepo.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gittest.WriteFile(t, dir, "a/x.yaml", "new\n")
+	b := gitrepo.NewBlob([]byte("new\n"))
+	if _, err := r.WriteObjects(b); err != nil {
+		t.Fatal(err)
+	}
+	index := filepath.Join(dir, ".git", "index")
+	if err := r.UpdateIndexFile(index, []gitrepo.IndexUpdate{{Path: "a/x.yaml", Blob: b.ID()}}); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "keep.txt")
+	gittest.WriteFile(t, dir, "keep.txt", "same\n")
+	git(t, dir, "add", "keep.txt")
+	fi, err := os.Stat(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gittest.WriteFile(t, dir, "keep.txt", "diff\n") // same size, not staged
+	when := fi.ModTime().Truncate(time.Second)
+	os.Chtimes(file, when, fi.ModTime())
+	os.Chtimes(index, when, when) // the entry is racy
+	if err := r.SetIndexStat(index, []string{"a/x.yaml"}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Until(when.Add(2 * time.Second))) // no longer racy: only its size tells
+	os.Chtimes(index, time.Now(), time.Now())
+	if st := git(t, dir, "status", "--porcelain"); st != "M  a/x.yaml\nMM keep.txt" {
+		t.Errorf("status:\n%s\n%s", st, git(t, dir, "ls-files", "--debug", "keep.txt"))
 	}
 }
