@@ -6,10 +6,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"unsafe"
 
 	"github.com/git-milestone/git-milestone/internal/milestone"
 	"github.com/git-milestone/git-milestone/internal/safefs"
-	"github.com/git-milestone/git-milestone/internal/storage"
 )
 
 // The document cache keeps every document LoadAll decoded, with the stat
@@ -40,44 +40,224 @@ type cachedDoc struct {
 	m       *milestone.Milestone // nil: decode src again (unknown keys)
 }
 
-func (c *cachedDoc) trusted(st statKey) bool {
-	return c.st == st && !Racy(c.st.mtime, c.st.ctime, c.checked)
-}
-
 func (s *Store) docCachePath() string { return filepath.Join(s.repo.GitDir, docCacheName) }
 
-// loadDocCache reads the cache; anything unreadable is an empty cache.
-func (s *Store) loadDocCache() map[string]*cachedDoc {
+// docCache is the document cache as read: its entries, still encoded,
+// in one buffer. Nothing is decoded until a file's stat data vouches for
+// its entry, and then straight into the record, whose strings point into
+// the buffer (see decodeEntry).
+type docCache struct {
+	data []byte // the entries (after the magic); never written after reading
+	n    int    // how many entries
+}
+
+// loadDocCache reads the cache and checks its whole structure; anything
+// unreadable or malformed is an empty cache (nil).
+func (s *Store) loadDocCache() *docCache {
 	data, err := os.ReadFile(s.docCachePath())
 	if err != nil || len(data) < len(docCacheMagic) || string(data[:len(docCacheMagic)]) != docCacheMagic {
 		return nil
 	}
-	docs, err := decodeDocCache(data[len(docCacheMagic):])
-	if err != nil {
-		return nil
+	c := &docCache{data: data[len(docCacheMagic):]}
+	for off := 0; off < len(c.data); c.n++ {
+		var h entryHeader
+		if off = c.header(off, &h); off < 0 {
+			return nil
+		}
+		if off = c.skipFields(h.fields, h.hasFields); off < 0 {
+			return nil
+		}
 	}
-	return docs
+	return c
 }
 
-// saveDocCache replaces the cache by docs (a temporary file renamed into
-// place: readers see the old or the new one). It is a cache: not fsynced,
-// and a failure is ignored.
-func (s *Store) saveDocCache(paths []string, docs []*cachedDoc) {
-	// Sized first (each entry encoded into scratch space): grown by
+// entryHeader is what an entry says before its document's fields.
+type entryHeader struct {
+	path      []byte
+	st        statKey
+	checked   int64
+	src       []byte // the document (a slice of the cache's buffer)
+	hasFields bool   // false: the document has unknown keys, decode src
+	fields    int    // offset of the fields in the buffer
+}
+
+// header decodes the header of the entry at off into h and returns the
+// offset of what follows the fields' flag, or -1 when it is malformed.
+func (c *docCache) header(off int, h *entryHeader) int {
+	r := cacheReader{b: c.data[off:]}
+	h.path = r.bytes()
+	h.st.size, h.st.mtime, h.st.ctime, h.checked = r.varint(), r.varint(), r.varint(), r.varint()
+	h.st.ino, h.st.dev = r.uvarint(), r.uvarint()
+	h.src = r.bytes()
+	flag := r.byte()
+	if r.err != nil || flag > 1 {
+		return -1
+	}
+	h.hasFields = flag == 1
+	h.fields = len(c.data) - len(r.b)
+	return h.fields
+}
+
+// skipFields returns the end of the fields at off (or -1 when they are
+// malformed); an entry without fields ends there.
+func (c *docCache) skipFields(off int, hasFields bool) int {
+	if !hasFields {
+		return off
+	}
+	r := cacheReader{b: c.data[off:]}
+	for i := 0; i < 11; i++ {
+		r.bytes()
+	}
+	for l := 0; l < 2; l++ {
+		n := r.uvarint()
+		for i := uint64(1); i < n && r.err == nil; i++ {
+			r.bytes()
+		}
+	}
+	switch r.byte() {
+	case 0:
+	case 1:
+		r.varint()
+	default:
+		return -1
+	}
+	if r.err != nil {
+		return -1
+	}
+	return len(c.data) - len(r.b)
+}
+
+// match finds each file's entry: offs[i] is the offset of the entry of
+// files[i], or -1. The cache is written in Scan's order, by path, so one
+// merge of the two lists finds them all; entries out of order are not
+// found (their files are read again), never mistaken.
+func (c *docCache) match(files []DocFile) []int {
+	offs := make([]int, len(files))
+	off, i := 0, 0
+	var h entryHeader
+	for ; i < len(files) && c != nil && off < len(c.data); i++ {
+		offs[i] = -1
+		for off < len(c.data) {
+			c.header(off, &h) // checked by loadDocCache
+			p := bytesString(h.path)
+			if p > files[i].Path {
+				break
+			}
+			next := c.skipFields(h.fields, h.hasFields)
+			if p == files[i].Path {
+				offs[i] = off
+				off = next
+				break
+			}
+			off = next
+		}
+	}
+	for ; i < len(files); i++ {
+		offs[i] = -1
+	}
+	return offs
+}
+
+// bytesString is b as a string without a copy: only for a b that is
+// never written again (the cache's buffer).
+func bytesString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+// fieldDecoder decodes cached fields into a record. Its strings point
+// into the cache's buffer, which is never written after it is read (the
+// buffer lives as long as a record does: a string keeps it). The record's
+// Source points there too, at the document's own bytes, which no field
+// shares: a caller writing into Source changes no string. Labels,
+// DependsOn and Progress are the decoder's, reused by the next decode:
+// own copies them for a record that is kept.
+type fieldDecoder struct {
+	labels, deps []string
+	progress     int
+}
+
+// decode fills m from the fields at off (checked by loadDocCache).
+func (d *fieldDecoder) decode(c *docCache, off int, m *milestone.Milestone) {
+	r := cacheReader{b: c.data[off:]}
+	str := func() string { return bytesString(r.bytes()) }
+	m.ID, m.Title, m.Status, m.Priority = str(), str(), milestone.Status(str()), milestone.Priority(str())
+	m.Owner, m.Start, m.Due, m.Description = str(), str(), str(), str()
+	m.CreatedAt, m.UpdatedAt, m.ClosedAt = str(), str(), str()
+	list := func(buf []string) []string {
+		n := r.uvarint()
+		if n == 0 {
+			return nil
+		}
+		buf = buf[:0]
+		for i := uint64(1); i < n; i++ {
+			buf = append(buf, str())
+		}
+		if buf == nil {
+			buf = []string{}
+		}
+		return buf
+	}
+	m.Labels = list(d.labels)
+	if m.Labels != nil {
+		d.labels = m.Labels
+	}
+	m.DependsOn = list(d.deps)
+	if m.DependsOn != nil {
+		d.deps = m.DependsOn
+	}
+	m.Progress = nil
+	if r.byte() == 1 {
+		d.progress = int(r.varint())
+		m.Progress = &d.progress
+	}
+	m.Extra = nil
+}
+
+// own gives rec copies of what the decoder reuses (nil stays nil, empty
+// stays empty).
+func own(m *milestone.Milestone) {
+	if m.Labels != nil {
+		m.Labels = append(make([]string, 0, len(m.Labels)), m.Labels...)
+	}
+	if m.DependsOn != nil {
+		m.DependsOn = append(make([]string, 0, len(m.DependsOn)), m.DependsOn...)
+	}
+	if m.Progress != nil {
+		p := *m.Progress
+		m.Progress = &p
+	}
+}
+
+// saveDocCache replaces the cache by the entries of files (a temporary
+// file renamed into place: readers see the old or the new one): fresh[i]
+// when set, else the entry of c at offs[i] (copied as it is), else none.
+// It is a cache: not fsynced, and a failure is ignored.
+func (s *Store) saveDocCache(files []DocFile, c *docCache, offs []int, fresh []*cachedDoc) {
+	// Sized first (each new entry encoded into scratch space): grown by
 	// append, the buffer was copied over and over, and at 100,000
 	// documents the last copy alone held ~140 MB (old and new) at once.
 	size := len(docCacheMagic)
 	var scratch []byte
-	for i, d := range docs {
-		if d != nil {
-			scratch = appendCachedDoc(scratch[:0], paths[i], d)
+	var h entryHeader
+	for i, d := range fresh {
+		switch {
+		case d != nil:
+			scratch = appendCachedDoc(scratch[:0], files[i].Path, d)
 			size += len(scratch)
+		case offs[i] >= 0:
+			size += c.skipFields(c.header(offs[i], &h), h.hasFields) - offs[i]
 		}
 	}
 	b := append(make([]byte, 0, size), docCacheMagic...)
-	for i, d := range docs {
-		if d != nil {
-			b = appendCachedDoc(b, paths[i], d)
+	for i, d := range fresh {
+		switch {
+		case d != nil:
+			b = appendCachedDoc(b, files[i].Path, d)
+		case offs[i] >= 0:
+			b = append(b, c.data[offs[i]:c.skipFields(c.header(offs[i], &h), h.hasFields)]...)
 		}
 	}
 	_ = safefs.WriteFile(s.docCachePath(), b, safefs.FileOptions{NoSync: true})
@@ -165,8 +345,6 @@ func (r *cacheReader) bytes() []byte {
 	return v
 }
 
-func (r *cacheReader) str() string { return string(r.bytes()) }
-
 func (r *cacheReader) byte() byte {
 	if len(r.b) == 0 {
 		r.err = errBadCache
@@ -175,86 +353,6 @@ func (r *cacheReader) byte() byte {
 	v := r.b[0]
 	r.b = r.b[1:]
 	return v
-}
-
-func (r *cacheReader) list() []string {
-	n := r.uvarint()
-	if n == 0 {
-		return nil
-	}
-	if n-1 > uint64(len(r.b)) {
-		r.err, r.b = errBadCache, nil
-		return nil
-	}
-	l := make([]string, n-1)
-	for i := range l {
-		l[i] = r.str()
-	}
-	return l
-}
-
-func decodeDocCache(b []byte) (map[string]*cachedDoc, error) {
-	r := &cacheReader{b: b}
-	docs := map[string]*cachedDoc{}
-	for len(r.b) > 0 && r.err == nil {
-		path := r.str()
-		d := &cachedDoc{}
-		d.st.size, d.st.mtime, d.st.ctime, d.checked = r.varint(), r.varint(), r.varint(), r.varint()
-		d.st.ino, d.st.dev = r.uvarint(), r.uvarint()
-		d.src = r.bytes()
-		switch r.byte() {
-		case 0:
-		case 1:
-			m := &milestone.Milestone{}
-			m.ID, m.Title, m.Status, m.Priority = r.str(), r.str(), milestone.Status(r.str()), milestone.Priority(r.str())
-			m.Owner, m.Start, m.Due, m.Description = r.str(), r.str(), r.str(), r.str()
-			m.CreatedAt, m.UpdatedAt, m.ClosedAt = r.str(), r.str(), r.str()
-			m.Labels, m.DependsOn = r.list(), r.list()
-			switch r.byte() {
-			case 0:
-			case 1:
-				p := int(r.varint())
-				m.Progress = &p
-			default:
-				return nil, errBadCache
-			}
-			d.m = m
-		default:
-			return nil, errBadCache
-		}
-		docs[path] = d
-	}
-	return docs, r.err
-}
-
-// loadCached returns f's record from the cache entry old when f's stat
-// data (st) still vouches for it, and otherwise reads and decodes the file
-// (after st was taken, so that a later write changes the stat data) and
-// returns the entry to cache (nil for a document that does not decode).
-func (s *Store) loadCached(f DocFile, st statKey, ok bool, old *cachedDoc, t0 int64) (storage.Record, *cachedDoc, error) {
-	if ok && old != nil && old.trusted(st) {
-		if old.m != nil {
-			m := *old.m
-			return storage.Record{Milestone: m, Source: old.src, Path: f.Path}, old, nil
-		}
-		if rec, err := s.decode(f, old.src); err == nil {
-			return rec, old, nil
-		}
-	}
-	src, err := s.ReadFile(f.Path)
-	if err != nil {
-		return storage.Record{}, nil, wrapRead(f.Path, err)
-	}
-	rec, err := s.decode(f, src)
-	if err != nil || !ok {
-		return rec, nil, err
-	}
-	d := &cachedDoc{st: st, checked: t0, src: src}
-	if rec.Milestone.Extra == nil {
-		m := rec.Milestone
-		d.m = &m
-	}
-	return rec, d, nil
 }
 
 // statKeyOf returns the stat data of a regular file; ok is false for

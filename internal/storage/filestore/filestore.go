@@ -11,11 +11,9 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -363,76 +361,6 @@ func (s *Store) clock() int64 {
 	return time.Now().UnixNano()
 }
 
-// LoadAll reads and decodes every document, in parallel. Documents whose
-// files' stat data is unchanged since an earlier LoadAll come from the
-// document cache (see doccache.go) instead of being read and decoded again;
-// every file is lstat'ed.
-func (s *Store) LoadAll(ctx context.Context) ([]storage.Record, []storage.Problem, error) {
-	files, problems, err := s.Scan()
-	if err != nil {
-		return nil, nil, err
-	}
-	cache := s.loadDocCache()
-	t0 := s.clock()
-	recs := make([]storage.Record, len(files))
-	errs := make([]error, len(files))
-	fresh := make([]*cachedDoc, len(files))
-	paths := make([]string, len(files))
-	var misses atomic.Int64
-	// Workers take the next file from an atomic counter: no channel
-	// hand-off per file, which costs more than a decode.
-	folders := map[string]folderStat{}
-	for _, folder := range Folders {
-		dir := filepath.Join(s.repo.WorkTree, filepath.FromSlash(Dir+"/"+folder))
-		folders[Dir+"/"+folder] = openFolderStat(dir)
-	}
-	defer func() {
-		for _, d := range folders {
-			d.close()
-		}
-	}()
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := 0; w < min(runtime.GOMAXPROCS(0), len(files)/32+1); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := int(next.Add(1) - 1); i < len(files); i = int(next.Add(1) - 1) {
-				f := files[i]
-				paths[i] = f.Path
-				folder, name := path.Split(f.Path)
-				folder = strings.TrimSuffix(folder, "/")
-				st, ok := folders[folder].statKey(name)
-				old := cache[f.Path]
-				recs[i], fresh[i], errs[i] = s.loadCached(f, st, ok, old, t0)
-				if fresh[i] != old {
-					misses.Add(1)
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	// Stale: entries read again, plus cached ones not used (files gone).
-	reused := 0
-	for i, d := range fresh {
-		if d != nil && d == cache[paths[i]] {
-			reused++
-		}
-	}
-	if cacheStale(int(misses.Load())+len(cache)-reused, len(files)) {
-		s.saveDocCache(paths, fresh)
-	}
-	out := recs[:0]
-	for i, r := range recs {
-		if errs[i] != nil {
-			problems = append(problems, storage.Problem{Path: files[i].Path, Err: errs[i]})
-			continue
-		}
-		out = append(out, r)
-	}
-	return out, problems, ctx.Err()
-}
-
 // cacheStale reports whether the document cache is worth writing again
 // when stale of its n entries are missing, changed or gone. A few stale
 // entries cost the next command a few reads, rewriting the cache costs
@@ -442,23 +370,12 @@ func cacheStale(stale, n int) bool {
 	return stale > 0 && (stale >= 16 || stale*32 >= n)
 }
 
-// List implements storage.Reader.
-func (s *Store) List(ctx context.Context, q storage.Query) ([]storage.Record, []storage.Problem, error) {
-	all, problems, err := s.LoadAll(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	// all is ours: filtered in place (a copy of 100,000 records is 34 MB).
-	return filterInto(all[:0], all, q), problems, nil
-}
-
 // Filter applies q (filters, text, sort, limit) to records in memory.
 func Filter(all []storage.Record, q storage.Query) []storage.Record {
 	return filterInto(nil, all, q)
 }
 
-// filterInto is Filter appending to out, which may share all's array
-// (all[:0]: in place).
+// filterInto is Filter appending to out.
 func filterInto(out, all []storage.Record, q storage.Query) []storage.Record {
 	var terms []string
 	if q.Text != "" {
@@ -477,16 +394,6 @@ func filterInto(out, all []storage.Record, q storage.Query) []storage.Record {
 	}
 	storage.Sort(q.Sort, out)
 	return storage.Limit(q.Limit, out)
-}
-
-// Stats implements storage.Statser: every record summarized as List would
-// give them, without List's sort.
-func (s *Store) Stats(ctx context.Context, today string) (storage.Stats, []storage.Problem, error) {
-	recs, problems, err := s.LoadAll(ctx)
-	if err != nil {
-		return storage.Stats{}, nil, err
-	}
-	return storage.Summarize(recs, today), problems, nil
 }
 
 // Update implements storage.Backend: per-milestone locks, then one txn.

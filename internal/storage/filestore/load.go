@@ -1,0 +1,230 @@
+package filestore
+
+import (
+	"context"
+	"path"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/git-milestone/git-milestone/internal/storage"
+	"github.com/git-milestone/git-milestone/internal/textfold"
+)
+
+// A worker is what one loading goroutine does with the records it loads:
+// take is given each, in no particular order (i is its file's index); the
+// record's Labels, DependsOn and Progress are reused after the call (see
+// own). done is called once the goroutine has loaded its last record.
+type worker struct {
+	take func(i int, rec *storage.Record)
+	done func()
+}
+
+// fileProblem is a document that could not be read, by its file's index.
+type fileProblem struct {
+	i   int
+	err error
+}
+
+// load reads and decodes every document of files, in parallel, handing
+// each record to a worker that newWorker makes per goroutine: a query
+// keeps only the records it selects, and never holds the others. It
+// returns the documents that could not be read, in files' order.
+// Documents whose files' stat data is unchanged since an earlier read come
+// from the document cache (see doccache.go) instead of being read and
+// decoded again; every file is lstat'ed.
+func (s *Store) load(files []DocFile, newWorker func() worker) []storage.Problem {
+	cache := s.loadDocCache()
+	offs := cache.match(files) // reset to -1 where the entry is not used
+	t0 := s.clock()
+	fresh := make([]*cachedDoc, len(files))
+	folders := map[string]folderStat{}
+	for _, folder := range Folders {
+		dir := filepath.Join(s.repo.WorkTree, filepath.FromSlash(Dir+"/"+folder))
+		folders[Dir+"/"+folder] = openFolderStat(dir)
+	}
+	defer func() {
+		for _, d := range folders {
+			d.close()
+		}
+	}()
+	var (
+		next, misses, reused atomic.Int64
+		wg                   sync.WaitGroup
+		mu                   sync.Mutex
+		failed               []fileProblem
+	)
+	// Workers take the next file from an atomic counter: no channel
+	// hand-off per file, which costs more than a decode.
+	for w := 0; w < min(runtime.GOMAXPROCS(0), len(files)/32+1); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			wk := newWorker()
+			var dec fieldDecoder
+			var rec storage.Record
+			for i := int(next.Add(1) - 1); i < len(files); i = int(next.Add(1) - 1) {
+				f := files[i]
+				folder, name := path.Split(f.Path)
+				st, ok := folders[strings.TrimSuffix(folder, "/")].statKey(name)
+				hit, err := s.loadOne(cache, &dec, f, offs[i], st, ok, t0, &rec, &fresh[i])
+				switch {
+				case hit:
+					reused.Add(1)
+				case offs[i] >= 0 || fresh[i] != nil:
+					misses.Add(1)
+				}
+				if !hit {
+					offs[i] = -1
+				}
+				if err != nil {
+					mu.Lock()
+					failed = append(failed, fileProblem{i, err})
+					mu.Unlock()
+					continue
+				}
+				wk.take(i, &rec)
+			}
+			if wk.done != nil {
+				wk.done()
+			}
+		}()
+	}
+	wg.Wait()
+	// Stale: entries read again, plus cached ones not used (files gone).
+	n := 0
+	if cache != nil {
+		n = cache.n
+	}
+	if cacheStale(int(misses.Load())+n-int(reused.Load()), len(files)) {
+		s.saveDocCache(files, cache, offs, fresh)
+	}
+	sort.Slice(failed, func(a, b int) bool { return failed[a].i < failed[b].i })
+	problems := make([]storage.Problem, len(failed))
+	for k, p := range failed {
+		problems[k] = storage.Problem{Path: files[p.i].Path, Err: p.err}
+	}
+	return problems
+}
+
+// loadOne loads f into rec: from its cache entry at off (-1: none) when
+// f's stat data (st; ok false: not a regular file) still vouches for it
+// (hit), and otherwise by reading and decoding the file (after st was
+// taken, so that a later write changes the stat data), setting *fresh to
+// the entry to cache (left nil for a document that does not decode).
+func (s *Store) loadOne(c *docCache, dec *fieldDecoder, f DocFile, off int, st statKey, ok bool, t0 int64,
+	rec *storage.Record, fresh **cachedDoc) (hit bool, err error) {
+	if ok && off >= 0 {
+		var h entryHeader
+		c.header(off, &h)
+		if h.st == st && !Racy(h.st.mtime, h.st.ctime, h.checked) {
+			if h.hasFields {
+				dec.decode(c, h.fields, &rec.Milestone)
+				rec.Source, rec.Path = h.src, f.Path
+				return true, nil
+			}
+			if r, err := s.decode(f, h.src); err == nil {
+				*rec = r
+				return true, nil
+			}
+		}
+	}
+	src, err := s.ReadFile(f.Path)
+	if err != nil {
+		return false, wrapRead(f.Path, err)
+	}
+	r, err := s.decode(f, src)
+	if err != nil {
+		return false, err
+	}
+	*rec = r
+	if ok {
+		d := &cachedDoc{st: st, checked: t0, src: src}
+		if r.Milestone.Extra == nil {
+			m := r.Milestone
+			d.m = &m
+		}
+		*fresh = d
+	}
+	return false, nil
+}
+
+// LoadAll reads and decodes every document, in parallel (see load).
+func (s *Store) LoadAll(ctx context.Context) ([]storage.Record, []storage.Problem, error) {
+	files, problems, err := s.Scan()
+	if err != nil {
+		return nil, nil, err
+	}
+	recs := make([]storage.Record, len(files))
+	problems = append(problems, s.load(files, func() worker {
+		return worker{take: func(i int, rec *storage.Record) {
+			recs[i] = *rec
+			own(&recs[i].Milestone)
+		}}
+	})...)
+	out := recs[:0]
+	for _, r := range recs {
+		if r.Path != "" { // not a problem
+			out = append(out, r)
+		}
+	}
+	return out, problems, ctx.Err()
+}
+
+// List implements storage.Reader: only the records q selects are kept
+// (filtered as they are loaded), then sorted and limited.
+func (s *Store) List(ctx context.Context, q storage.Query) ([]storage.Record, []storage.Problem, error) {
+	files, problems, err := s.Scan()
+	if err != nil {
+		return nil, nil, err
+	}
+	var terms []string
+	if q.Text != "" {
+		terms = textfold.Terms(q.Text) // no terms match nothing (every document is still read)
+	}
+	var mu sync.Mutex
+	var out []storage.Record
+	problems = append(problems, s.load(files, func() worker {
+		return worker{take: func(_ int, rec *storage.Record) {
+			if !storage.Match(q, &rec.Milestone) || q.Text != "" && !storage.MatchText(&rec.Milestone, terms) {
+				return
+			}
+			r := *rec
+			own(&r.Milestone)
+			mu.Lock()
+			out = append(out, r)
+			mu.Unlock()
+		}}
+	})...)
+	// Workers add records in no set order; ties in every sort break by
+	// id, and ids are unique (Scan refuses duplicates): the order is
+	// Sort's alone.
+	storage.Sort(q.Sort, out)
+	return storage.Limit(q.Limit, out), problems, ctx.Err()
+}
+
+// Stats implements storage.Statser: every record summarized as List would
+// give them, as they are loaded (none is kept).
+func (s *Store) Stats(ctx context.Context, today string) (storage.Stats, []storage.Problem, error) {
+	files, problems, err := s.Scan()
+	if err != nil {
+		return storage.Stats{}, nil, err
+	}
+	var mu sync.Mutex
+	total := storage.NewSummarizer(today)
+	problems = append(problems, s.load(files, func() worker {
+		z := storage.NewSummarizer(today)
+		return worker{
+			take: func(_ int, rec *storage.Record) { z.Add(&rec.Milestone) },
+			done: func() {
+				mu.Lock()
+				total.Merge(z)
+				mu.Unlock()
+			},
+		}
+	})...)
+	return total.Stats(), problems, ctx.Err()
+}
