@@ -3,6 +3,8 @@ package filestore
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -52,23 +54,45 @@ type docCache struct {
 }
 
 // loadDocCache reads the cache and checks its whole structure; anything
-// unreadable or malformed is an empty cache (nil).
-func (s *Store) loadDocCache() *docCache {
-	data, err := os.ReadFile(s.docCachePath())
+// unreadable or malformed is an empty cache (nil). It finds each file's
+// entry on the way: offs[i] is the offset of the entry of files[i], or
+// -1. The cache is written in Scan's order, by path, so one merge of the
+// two lists finds them all; entries out of order are not found (their
+// files are read again), never mistaken.
+func (s *Store) loadDocCache(files []DocFile) (c *docCache, offs []int) {
+	offs = make([]int, len(files))
+	for i := range offs {
+		offs[i] = -1
+	}
+	data, err := readCache(s.docCachePath())
 	if err != nil || len(data) < len(docCacheMagic) || string(data[:len(docCacheMagic)]) != docCacheMagic {
-		return nil
+		return nil, offs
 	}
-	c := &docCache{data: data[len(docCacheMagic):]}
+	c = &docCache{data: data[len(docCacheMagic):]}
+	var h entryHeader
+	i := 0
 	for off := 0; off < len(c.data); c.n++ {
-		var h entryHeader
-		if off = c.header(off, &h); off < 0 {
-			return nil
+		next := c.header(off, &h)
+		if next >= 0 {
+			next = c.skipFields(next, h.hasFields)
 		}
-		if off = c.skipFields(h.fields, h.hasFields); off < 0 {
-			return nil
+		if next < 0 {
+			for i := range offs {
+				offs[i] = -1
+			}
+			return nil, offs
 		}
+		p := bytesString(h.path)
+		for i < len(files) && files[i].Path < p {
+			i++
+		}
+		if i < len(files) && files[i].Path == p {
+			offs[i] = off
+			i++
+		}
+		off = next
 	}
-	return c
+	return c, offs
 }
 
 // entryHeader is what an entry says before its document's fields.
@@ -125,37 +149,6 @@ func (c *docCache) skipFields(off int, hasFields bool) int {
 		return -1
 	}
 	return len(c.data) - len(r.b)
-}
-
-// match finds each file's entry: offs[i] is the offset of the entry of
-// files[i], or -1. The cache is written in Scan's order, by path, so one
-// merge of the two lists finds them all; entries out of order are not
-// found (their files are read again), never mistaken.
-func (c *docCache) match(files []DocFile) []int {
-	offs := make([]int, len(files))
-	off, i := 0, 0
-	var h entryHeader
-	for ; i < len(files) && c != nil && off < len(c.data); i++ {
-		offs[i] = -1
-		for off < len(c.data) {
-			c.header(off, &h) // checked by loadDocCache
-			p := bytesString(h.path)
-			if p > files[i].Path {
-				break
-			}
-			next := c.skipFields(h.fields, h.hasFields)
-			if p == files[i].Path {
-				offs[i] = off
-				off = next
-				break
-			}
-			off = next
-		}
-	}
-	for ; i < len(files); i++ {
-		offs[i] = -1
-	}
-	return offs
 }
 
 // bytesString is b as a string without a copy: only for a b that is
@@ -315,6 +308,11 @@ type cacheReader struct {
 }
 
 func (r *cacheReader) uvarint() uint64 {
+	if len(r.b) > 0 && r.b[0] < 0x80 { // most are one byte
+		v := r.b[0]
+		r.b = r.b[1:]
+		return uint64(v)
+	}
 	v, n := binary.Uvarint(r.b)
 	if n <= 0 {
 		r.err, r.b = errBadCache, nil
@@ -362,4 +360,26 @@ func statKeyOf(fi fs.FileInfo) (statKey, bool) {
 		return statKey{}, false
 	}
 	return sysStatKey(fi)
+}
+
+// readCache reads the cache file into a buffer of its size. A buffer of
+// megabytes is fresh memory, every page of it a fault (5 us each here):
+// hugePages asks for large pages where the system has them.
+func readCache(p string) ([]byte, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	buf := make([]byte, fi.Size())
+	hugePages(buf)
+	n, err := io.ReadFull(f, buf)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", p, err)
+	}
+	return buf[:n], nil
 }

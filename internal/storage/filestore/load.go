@@ -37,8 +37,7 @@ type fileProblem struct {
 // from the document cache (see doccache.go) instead of being read and
 // decoded again; every file is lstat'ed.
 func (s *Store) load(files []DocFile, newWorker func() worker) []storage.Problem {
-	cache := s.loadDocCache()
-	offs := cache.match(files) // reset to -1 where the entry is not used
+	cache, offs := s.loadDocCache(files) // offs reset to -1 where the entry is not used
 	t0 := s.clock()
 	fresh := make([]*cachedDoc, len(files))
 	folders := map[string]folderStat{}

@@ -26,3 +26,6 @@ func (d folderStat) statKey(name string) (statKey, bool) {
 }
 
 func (folderStat) close() {}
+
+// hugePages does nothing here (see stat_linux.go).
+func hugePages([]byte) {}
