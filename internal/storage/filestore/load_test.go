@@ -188,7 +188,7 @@ func TestCachedReadsEqualCold(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	edit("m007.yaml", "Milestone 7 ", "Milestone 7 ")   // rewritten as it was: new times
+	edit("m007.yaml", "Milestone 7 ", "Milestone 7 ")    // rewritten as it was: new times
 	edit("m000.yaml", "priority: low", "priority: high") // same size, in place
 	edit("m001.yaml", "status: active", "status: blocked")
 	if err := os.Remove(filepath.Join(active, "m002.yaml")); err != nil {
