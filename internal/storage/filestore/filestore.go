@@ -11,6 +11,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -101,39 +102,48 @@ type DocFile struct {
 	Path string // repository-relative
 }
 
-// Scan lists the document files. Symlinks are refused (reported as
-// problems, never followed), as are ids present in both folders.
+// Scan lists the document files, sorted by path. Symlinks are refused
+// (reported as problems, never followed), as are ids present in both
+// folders.
 func (s *Store) Scan() ([]DocFile, []storage.Problem, error) {
-	var files []DocFile
 	var problems []storage.Problem
-	var seen map[string]string // ids of the folders listed before this one
 	if fi, err := os.Lstat(filepath.Join(s.repo.WorkTree, Dir)); err == nil && !fi.IsDir() {
 		return nil, nil, &safefs.RefusedError{Path: Dir, What: safefs.Kind(fi.Mode()), Want: "a directory"}
 	}
-	for fi, folder := range Folders {
+	// Every folder is listed first, to size files once.
+	listed := make([][]dirName, len(Folders))
+	linked := make([]bool, len(Folders))
+	total := 0
+	for k, folder := range Folders {
 		rel := Dir + "/" + folder
 		dir := filepath.Join(s.repo.WorkTree, filepath.FromSlash(rel))
 		if fi, err := os.Lstat(dir); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
-			problems = append(problems, storage.Problem{Path: rel, Err: &safefs.RefusedError{Path: rel, What: "a symbolic link", Want: "a directory"}})
+			linked[k] = true
 			continue
 		}
-		entries, err := readDirNames(dir)
+		entries, err := readDocNames(dir, rel)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("read %s: %w", rel, err)
 		}
-		if files == nil {
-			files = make([]DocFile, 0, len(entries))
+		listed[k], total = entries, total+len(entries)
+	}
+	var files []DocFile
+	if total > 0 {
+		files = make([]DocFile, 0, total)
+	}
+	var earlier [][]DocFile // the files of the folders before this one, each sorted by name
+	for k, folder := range Folders {
+		if linked[k] {
+			rel := Dir + "/" + folder
+			problems = append(problems, storage.Problem{Path: rel, Err: &safefs.RefusedError{Path: rel, What: "a symbolic link", Want: "a directory"}})
 		}
 		first := len(files)
-		for _, e := range entries {
-			name := e.name
-			if !IsDocName(name) {
-				continue
-			}
-			p := rel + "/" + name
+		for _, e := range listed[k] {
+			p := e.path
+			name := p[len(Dir)+len(folder)+2:]
 			if e.typ&fs.ModeSymlink != 0 {
 				problems = append(problems, storage.Problem{Path: p, Err: &safefs.RefusedError{Path: p, What: "a symbolic link", Want: "a regular file"}})
 				continue
@@ -145,49 +155,39 @@ func (s *Store) Scan() ([]DocFile, []storage.Problem, error) {
 				continue
 			}
 			id := name[:len(name)-len(".yaml")]
-			if prev, dup := seen[id]; dup {
+			if prev, dup := findName(earlier, name); dup {
 				problems = append(problems, storage.Problem{Path: p, Err: fmt.Errorf("%s: milestone %q also exists as %s", p, id, prev)})
 				continue
 			}
 			files = append(files, DocFile{ID: id, Path: p})
 		}
-		if fi < len(Folders)-1 {
-			// Only a later folder can hold a duplicate of this one's ids.
-			if seen == nil {
-				seen = make(map[string]string, len(files))
-			}
-			for _, f := range files[first:] {
-				seen[f.ID] = f.Path
-			}
-		}
+		earlier = append(earlier, files[first:])
 	}
 	return files, problems, nil
 }
 
-// dirName is one entry of a folder listing.
+// findName returns the path of the file of that name in one of folders
+// (each sorted by name, as Scan lists them).
+func findName(folders [][]DocFile, name string) (string, bool) {
+	base := func(p string) string { return p[strings.LastIndexByte(p, '/')+1:] }
+	for _, fs := range folders {
+		k := sort.Search(len(fs), func(k int) bool { return base(fs[k].Path) >= name })
+		if k < len(fs) && base(fs[k].Path) == name {
+			return fs[k].Path, true
+		}
+	}
+	return "", false
+}
+
+// dirName is one document of a folder listing.
 type dirName struct {
-	name string
+	path string      // repository-relative
 	typ  fs.FileMode // type bits only
 }
 
-// readDirNames lists dir sorted by name, with the type the listing gives
-// (no lstat per entry): os.ReadDir without its sort of interfaces.
-func readDirNames(dir string) ([]dirName, error) {
-	f, err := os.Open(dir)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	entries, err := f.ReadDir(-1)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]dirName, len(entries))
-	for i, e := range entries {
-		out[i] = dirName{name: e.Name(), typ: e.Type()}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
-	return out, nil
+// sortDirNames sorts a listing by path (by name: one folder's).
+func sortDirNames(names []dirName) {
+	slices.SortFunc(names, func(a, b dirName) int { return strings.Compare(a.path, b.path) })
 }
 
 // checkFolder refuses a document folder (".milestones/active"), or a
