@@ -185,24 +185,78 @@ func (s *Store) List(ctx context.Context, q storage.Query) ([]storage.Record, []
 		terms = textfold.Terms(q.Text) // no terms match nothing (every document is still read)
 	}
 	var mu sync.Mutex
-	var out []storage.Record
+	var kept []*collector
 	problems = append(problems, s.load(files, func() worker {
-		return worker{take: func(_ int, rec *storage.Record) {
-			if !storage.Match(q, &rec.Milestone) || q.Text != "" && !storage.MatchText(&rec.Milestone, terms) {
-				return
-			}
-			r := *rec
-			own(&r.Milestone)
-			mu.Lock()
-			out = append(out, r)
-			mu.Unlock()
-		}}
+		c := &collector{}
+		return worker{
+			take: func(i int, rec *storage.Record) {
+				if !storage.Match(q, &rec.Milestone) || q.Text != "" && !storage.MatchText(&rec.Milestone, terms) {
+					return
+				}
+				c.add(i, rec)
+			},
+			done: func() {
+				mu.Lock()
+				kept = append(kept, c)
+				mu.Unlock()
+			},
+		}
 	})...)
-	// Workers add records in no set order; ties in every sort break by
-	// id, and ids are unique (Scan refuses duplicates): the order is
-	// Sort's alone.
+	out := gather(kept) // in Scan's order, often already Sort's
 	storage.Sort(q.Sort, out)
 	return storage.Limit(q.Limit, out), problems, ctx.Err()
+}
+
+// collector keeps the records one worker selects, with their files'
+// indexes (increasing: a worker takes files in order), in blocks that
+// never move: appended to one slice, records were copied each time it
+// grew, and the old arrays were four times its size of garbage.
+type collector struct {
+	blocks [][]storage.Record
+	idx    []int
+	n      int
+}
+
+const collectBlock = 256
+
+// add keeps a copy of rec (see own).
+func (c *collector) add(i int, rec *storage.Record) {
+	if len(c.blocks) == 0 || len(c.blocks[len(c.blocks)-1]) == collectBlock {
+		c.blocks = append(c.blocks, make([]storage.Record, 0, collectBlock))
+	}
+	b := &c.blocks[len(c.blocks)-1]
+	*b = append(*b, *rec)
+	own(&(*b)[len(*b)-1].Milestone)
+	c.idx = append(c.idx, i)
+	c.n++
+}
+
+func (c *collector) at(k int) *storage.Record {
+	return &c.blocks[k/collectBlock][k%collectBlock]
+}
+
+// gather merges the collectors' records into one slice, in files' order.
+func gather(cs []*collector) []storage.Record {
+	n := 0
+	for _, c := range cs {
+		n += c.n
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make([]storage.Record, 0, n)
+	next := make([]int, len(cs))
+	for len(out) < n {
+		best := -1
+		for w, c := range cs {
+			if next[w] < c.n && (best < 0 || c.idx[next[w]] < cs[best].idx[next[best]]) {
+				best = w
+			}
+		}
+		out = append(out, *cs[best].at(next[best]))
+		next[best]++
+	}
+	return out
 }
 
 // Stats implements storage.Statser: every record summarized as List would
