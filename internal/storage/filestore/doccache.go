@@ -60,12 +60,25 @@ type docCache struct {
 // two lists finds them all; entries out of order are not found (their
 // files are read again), never mistaken.
 func (s *Store) loadDocCache(files []DocFile) (c *docCache, offs []int) {
+	return parseDocCache(s.readDocCache(), files)
+}
+
+// readDocCache reads the cache file (nil if it cannot).
+func (s *Store) readDocCache() []byte {
+	data, err := readCache(s.docCachePath())
+	if err != nil {
+		return nil
+	}
+	return data
+}
+
+// parseDocCache is loadDocCache on the cache file's data.
+func parseDocCache(data []byte, files []DocFile) (c *docCache, offs []int) {
 	offs = make([]int, len(files))
 	for i := range offs {
 		offs[i] = -1
 	}
-	data, err := readCache(s.docCachePath())
-	if err != nil || len(data) < len(docCacheMagic) || string(data[:len(docCacheMagic)]) != docCacheMagic {
+	if len(data) < len(docCacheMagic) || string(data[:len(docCacheMagic)]) != docCacheMagic {
 		return nil, offs
 	}
 	c = &docCache{data: data[len(docCacheMagic):]}

@@ -29,6 +29,19 @@ type fileProblem struct {
 	err error
 }
 
+// scan is Scan, while the document cache is read (its data is returned
+// for load): on two cores, listing the folders and reading megabytes of
+// cache overlap.
+func (s *Store) scan() ([]DocFile, []storage.Problem, []byte, error) {
+	cache := make(chan []byte, 1)
+	go func() { cache <- s.readDocCache() }()
+	files, problems, err := s.Scan()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return files, problems, <-cache, nil
+}
+
 // load reads and decodes every document of files, in parallel, handing
 // each record to a worker that newWorker makes per goroutine: a query
 // keeps only the records it selects, and never holds the others. It
@@ -36,8 +49,8 @@ type fileProblem struct {
 // Documents whose files' stat data is unchanged since an earlier read come
 // from the document cache (see doccache.go) instead of being read and
 // decoded again; every file is lstat'ed.
-func (s *Store) load(files []DocFile, newWorker func() worker) []storage.Problem {
-	cache, offs := s.loadDocCache(files) // offs reset to -1 where the entry is not used
+func (s *Store) load(files []DocFile, cacheData []byte, newWorker func() worker) []storage.Problem {
+	cache, offs := parseDocCache(cacheData, files) // offs reset to -1 where the entry is not used
 	t0 := s.clock()
 	fresh := make([]*cachedDoc, len(files))
 	folders := map[string]folderStat{}
@@ -153,12 +166,12 @@ func (s *Store) loadOne(c *docCache, dec *fieldDecoder, f DocFile, off int, st s
 
 // LoadAll reads and decodes every document, in parallel (see load).
 func (s *Store) LoadAll(ctx context.Context) ([]storage.Record, []storage.Problem, error) {
-	files, problems, err := s.Scan()
+	files, problems, cacheData, err := s.scan()
 	if err != nil {
 		return nil, nil, err
 	}
 	recs := make([]storage.Record, len(files))
-	problems = append(problems, s.load(files, func() worker {
+	problems = append(problems, s.load(files, cacheData, func() worker {
 		return worker{take: func(i int, rec *storage.Record) {
 			recs[i] = *rec
 			own(&recs[i].Milestone)
@@ -176,7 +189,7 @@ func (s *Store) LoadAll(ctx context.Context) ([]storage.Record, []storage.Proble
 // List implements storage.Reader: only the records q selects are kept
 // (filtered as they are loaded), then sorted and limited.
 func (s *Store) List(ctx context.Context, q storage.Query) ([]storage.Record, []storage.Problem, error) {
-	files, problems, err := s.Scan()
+	files, problems, cacheData, err := s.scan()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -186,7 +199,7 @@ func (s *Store) List(ctx context.Context, q storage.Query) ([]storage.Record, []
 	}
 	var mu sync.Mutex
 	var kept []*collector
-	problems = append(problems, s.load(files, func() worker {
+	problems = append(problems, s.load(files, cacheData, func() worker {
 		c := &collector{}
 		return worker{
 			take: func(i int, rec *storage.Record) {
@@ -262,13 +275,13 @@ func gather(cs []*collector) []storage.Record {
 // Stats implements storage.Statser: every record summarized as List would
 // give them, as they are loaded (none is kept).
 func (s *Store) Stats(ctx context.Context, today string) (storage.Stats, []storage.Problem, error) {
-	files, problems, err := s.Scan()
+	files, problems, cacheData, err := s.scan()
 	if err != nil {
 		return storage.Stats{}, nil, err
 	}
 	var mu sync.Mutex
 	total := storage.NewSummarizer(today)
-	problems = append(problems, s.load(files, func() worker {
+	problems = append(problems, s.load(files, cacheData, func() worker {
 		z := storage.NewSummarizer(today)
 		return worker{
 			take: func(_ int, rec *storage.Record) { z.Add(&rec.Milestone) },
