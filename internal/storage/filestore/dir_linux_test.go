@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+	"unsafe"
 )
 
 // Where the listing gives no type (DT_UNKNOWN, as some file systems do),
@@ -51,5 +52,22 @@ func TestDirentType(t *testing.T) {
 	}
 	if _, err := readDocNames(filepath.Join(dir, "missing"), "x"); !os.IsNotExist(err) {
 		t.Errorf("missing folder: %v", err)
+	}
+}
+
+// The cache's buffer has the size asked for, no spare capacity, and a
+// large one starts on a huge page's boundary.
+func TestCacheBuffer(t *testing.T) {
+	for _, size := range []int{0, 100, 4<<20 - 1, 4 << 20, 6<<20 - 20000, 6<<20 + 1, 7 << 20} {
+		b := cacheBuffer(size)
+		if len(b) != size || cap(b) != size {
+			t.Fatalf("size %d: len %d cap %d", size, len(b), cap(b))
+		}
+		if size >= 4<<20 && uintptr(unsafe.Pointer(&b[0]))%(2<<20) != 0 {
+			t.Fatalf("size %d: starts at %p", size, &b[0])
+		}
+		for i := range b { // all of it is writable
+			b[i] = 1
+		}
 	}
 }

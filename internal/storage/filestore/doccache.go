@@ -376,8 +376,8 @@ func statKeyOf(fi fs.FileInfo) (statKey, bool) {
 }
 
 // readCache reads the cache file into a buffer of its size. A buffer of
-// megabytes is fresh memory, every page of it a fault (5 us each here):
-// hugePages asks for large pages where the system has them.
+// megabytes is fresh memory, every page of it a fault: cacheBuffer asks
+// for large pages where the system has them.
 func readCache(p string) ([]byte, error) {
 	f, err := os.Open(p)
 	if err != nil {
@@ -388,8 +388,10 @@ func readCache(p string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	buf := make([]byte, fi.Size())
-	hugePages(buf)
+	if fi.Size() > 1<<40 {
+		return nil, fmt.Errorf("read %s: too large", p)
+	}
+	buf := cacheBuffer(int(fi.Size()))
 	n, err := io.ReadFull(f, buf)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", p, err)

@@ -73,19 +73,27 @@ func (d folderStat) close() {
 	}
 }
 
-// hugePages asks for transparent huge pages (2 MiB) for the part of buf
-// they can cover: a few faults instead of one per 4 KiB page. buf is a
-// fresh heap buffer not yet written, the whole of a large allocation; the
-// advice changes no content. Its failure is ignored.
-func hugePages(buf []byte) {
+// cacheBuffer returns a buffer of size bytes to read the document cache
+// into, in transparent huge pages (2 MiB) where the system gives them: a
+// few faults instead of one per 4 KiB page (5 us each here). It is cut
+// from a larger allocation so as to start on a 2 MiB boundary; the part
+// before it is never touched (fresh heap memory is not written by the
+// allocator, so it takes no memory). The last, partial 2 MiB is a huge
+// page too when at most a quarter of it is unused (memory taken for
+// nothing), else 4 KiB pages. The advice changes no content; its failure
+// is ignored.
+func cacheBuffer(size int) []byte {
 	const huge = 2 << 20
-	if len(buf) < 2*huge {
-		return
+	if size < 2*huge {
+		return make([]byte, size)
 	}
+	covered := size &^ (huge - 1)
+	if size-covered >= huge*3/4 {
+		covered += huge
+	}
+	buf := make([]byte, max(size, covered)+huge)
 	start := uintptr(unsafe.Pointer(unsafe.SliceData(buf)))
-	from := (start + huge - 1) &^ (huge - 1)
-	to := (start + uintptr(len(buf))) &^ (huge - 1)
-	if to > from {
-		_ = unix.Madvise(buf[from-start:to-start], unix.MADV_HUGEPAGE)
-	}
+	pad := int(((start + huge - 1) &^ (huge - 1)) - start)
+	_ = unix.Madvise(buf[pad:pad+covered], unix.MADV_HUGEPAGE)
+	return buf[pad : pad+size : pad+size]
 }

@@ -27,5 +27,6 @@ func (d folderStat) statKey(name string) (statKey, bool) {
 
 func (folderStat) close() {}
 
-// hugePages does nothing here (see stat_linux.go).
-func hugePages([]byte) {}
+// cacheBuffer returns a buffer of size bytes to read the document cache
+// into (see stat_linux.go).
+func cacheBuffer(size int) []byte { return make([]byte, size) }
