@@ -14,15 +14,21 @@ import (
 	"github.com/git-milestone/git-milestone/internal/safefs"
 )
 
-// The document cache keeps every document LoadAll decoded, with the stat
-// data its file had when it was read, in one file of the git directory
-// (never in the work tree: nothing to ignore, nothing a repository can
-// plant). A document is taken from it only while its file's stat data
-// (size, mtime, ctime, inode, device) is unchanged and not "racy" (see
-// Racy): a file whose mtime or ctime is too close to the moment it was
-// checked could have been rewritten in the same timestamp tick, so it is
-// read again (git's racy rule). Every file is still lstat'ed on every LoadAll:
-// an edit in place, a checkout, a stash are seen by the next command.
+// The document cache keeps every document a read (LoadAll, List, Stats)
+// decoded, with the stat data its file had when it was read, in one file
+// of the git directory (never in the work tree: nothing to ignore,
+// nothing a repository can plant). A document is taken from it only while
+// its file's stat data (size, mtime, ctime, inode, device) is unchanged
+// and not "racy" (see Racy): a file whose mtime or ctime is too close to
+// the moment it was checked could have been rewritten in the same
+// timestamp tick, so it is read again (git's racy rule). Every file is
+// still lstat'ed on every read: an edit in place, a checkout, a stash are
+// seen by the next command.
+//
+// The file is the magic, then one entry per document in Scan's order (by
+// path): path, stat data, check time, the document's bytes, then its
+// fields (absent for a document with unknown keys, which is decoded from
+// its bytes). Strings are a length and bytes, numbers varints.
 const (
 	docCacheName  = "milestone-docs.cache"
 	docCacheMagic = "git-milestone document cache 1\n"
@@ -47,20 +53,10 @@ func (s *Store) docCachePath() string { return filepath.Join(s.repo.GitDir, docC
 // docCache is the document cache as read: its entries, still encoded,
 // in one buffer. Nothing is decoded until a file's stat data vouches for
 // its entry, and then straight into the record, whose strings point into
-// the buffer (see decodeEntry).
+// the buffer (see fieldDecoder).
 type docCache struct {
 	data []byte // the entries (after the magic); never written after reading
 	n    int    // how many entries
-}
-
-// loadDocCache reads the cache and checks its whole structure; anything
-// unreadable or malformed is an empty cache (nil). It finds each file's
-// entry on the way: offs[i] is the offset of the entry of files[i], or
-// -1. The cache is written in Scan's order, by path, so one merge of the
-// two lists finds them all; entries out of order are not found (their
-// files are read again), never mistaken.
-func (s *Store) loadDocCache(files []DocFile) (c *docCache, offs []int) {
-	return parseDocCache(s.readDocCache(), files)
 }
 
 // readDocCache reads the cache file (nil if it cannot).
@@ -72,7 +68,12 @@ func (s *Store) readDocCache() []byte {
 	return data
 }
 
-// parseDocCache is loadDocCache on the cache file's data.
+// parseDocCache takes the cache file's data (nil: none) and checks its
+// whole structure; anything malformed is an empty cache (nil). It finds
+// each file's entry on the way: offs[i] is the offset of the entry of
+// files[i], or -1. The cache is written in Scan's order, by path, so one
+// merge of the two lists finds them all; entries out of order are not
+// found (their files are read again), never mistaken.
 func parseDocCache(data []byte, files []DocFile) (c *docCache, offs []int) {
 	offs = make([]int, len(files))
 	for i := range offs {
@@ -185,7 +186,7 @@ type fieldDecoder struct {
 	progress     int
 }
 
-// decode fills m from the fields at off (checked by loadDocCache).
+// decode fills m from the fields at off (checked by parseDocCache).
 func (d *fieldDecoder) decode(c *docCache, off int, m *milestone.Milestone) {
 	r := cacheReader{b: c.data[off:]}
 	str := func() string { return bytesString(r.bytes()) }

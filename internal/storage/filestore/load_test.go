@@ -264,7 +264,7 @@ func TestDocCacheMatchNeedsOrder(t *testing.T) {
 		rev[i], rev[j] = rev[j], rev[i]
 	}
 	loadAll(t, s)
-	c, offs := s.loadDocCache(rev)
+	c, offs := parseDocCache(s.readDocCache(), rev)
 	if c == nil {
 		t.Fatal("no cache")
 	}
@@ -283,7 +283,7 @@ func TestDocCacheMatchNeedsOrder(t *testing.T) {
 	if found == 0 || found == len(rev) {
 		t.Fatalf("%d of %d found in reverse order", found, len(rev))
 	}
-	_, offs = s.loadDocCache(files)
+	_, offs = parseDocCache(s.readDocCache(), files)
 	for i, f := range files {
 		if (offs[i] < 0) != (f.ID == "bad") { // bad.yaml does not decode: not cached
 			t.Fatalf("in Scan's order, %s: offset %d", f.Path, offs[i])
