@@ -15,12 +15,32 @@ import (
 )
 
 // A worker is what one loading goroutine does with the records it loads:
-// take is given each, in no particular order (i is its file's index); the
-// record's Labels, DependsOn and Progress are reused after the call (see
-// own). done is called once the goroutine has loaded its last record.
+// take is given each, in no particular order (i is its file's index;
+// cached says the record was decoded from the cache's fields, and
+// loaded.again decodes it again); the record's Labels, DependsOn and
+// Progress are reused after the call (see own). done is called once the
+// goroutine has loaded its last record.
 type worker struct {
-	take func(i int, rec *storage.Record)
+	take func(i int, rec *storage.Record, cached bool)
 	done func()
+}
+
+// loaded is what load leaves to its caller: the cache it read, with the
+// offsets of the entries it used.
+type loaded struct {
+	files []DocFile
+	cache *docCache
+	offs  []int
+}
+
+// again decodes into rec the record of files[i], which load gave a worker
+// as cached.
+func (l *loaded) again(i int, rec *storage.Record, dec *fieldDecoder) {
+	var h entryHeader
+	l.cache.header(l.offs[i], &h)
+	dec.decode(l.cache, h.fields, &rec.Milestone)
+	own(&rec.Milestone)
+	rec.Source, rec.Path = h.src, l.files[i].Path
 }
 
 // fileProblem is a document that could not be read, by its file's index.
@@ -45,11 +65,12 @@ func (s *Store) scan() ([]DocFile, []storage.Problem, []byte, error) {
 // load reads and decodes every document of files, in parallel, handing
 // each record to a worker that newWorker makes per goroutine: a query
 // keeps only the records it selects, and never holds the others. It
-// returns the documents that could not be read, in files' order.
+// returns the documents that could not be read, in files' order, and
+// what loaded.again needs.
 // Documents whose files' stat data is unchanged since an earlier read come
 // from the document cache (see doccache.go) instead of being read and
 // decoded again; every file is lstat'ed.
-func (s *Store) load(files []DocFile, cacheData []byte, newWorker func() worker) []storage.Problem {
+func (s *Store) load(files []DocFile, cacheData []byte, newWorker func() worker) ([]storage.Problem, *loaded) {
 	cache, offs := parseDocCache(cacheData, files) // offs reset to -1 where the entry is not used
 	t0 := s.clock()
 	fresh := make([]*cachedDoc, len(files))
@@ -82,7 +103,7 @@ func (s *Store) load(files []DocFile, cacheData []byte, newWorker func() worker)
 				f := files[i]
 				folder, name := path.Split(f.Path)
 				st, ok := folders[strings.TrimSuffix(folder, "/")].statKey(name)
-				hit, err := s.loadOne(cache, &dec, f, offs[i], st, ok, t0, &rec, &fresh[i])
+				hit, cached, err := s.loadOne(cache, &dec, f, offs[i], st, ok, t0, &rec, &fresh[i])
 				switch {
 				case hit:
 					reused.Add(1)
@@ -98,7 +119,7 @@ func (s *Store) load(files []DocFile, cacheData []byte, newWorker func() worker)
 					mu.Unlock()
 					continue
 				}
-				wk.take(i, &rec)
+				wk.take(i, &rec, cached)
 			}
 			if wk.done != nil {
 				wk.done()
@@ -119,16 +140,17 @@ func (s *Store) load(files []DocFile, cacheData []byte, newWorker func() worker)
 	for k, p := range failed {
 		problems[k] = storage.Problem{Path: files[p.i].Path, Err: p.err}
 	}
-	return problems
+	return problems, &loaded{files: files, cache: cache, offs: offs}
 }
 
 // loadOne loads f into rec: from its cache entry at off (-1: none) when
 // f's stat data (st; ok false: not a regular file) still vouches for it
-// (hit), and otherwise by reading and decoding the file (after st was
-// taken, so that a later write changes the stat data), setting *fresh to
-// the entry to cache (left nil for a document that does not decode).
+// (hit; cached when from its fields), and otherwise by reading and
+// decoding the file (after st was taken, so that a later write changes the
+// stat data), setting *fresh to the entry to cache (left nil for a
+// document that does not decode).
 func (s *Store) loadOne(c *docCache, dec *fieldDecoder, f DocFile, off int, st statKey, ok bool, t0 int64,
-	rec *storage.Record, fresh **cachedDoc) (hit bool, err error) {
+	rec *storage.Record, fresh **cachedDoc) (hit, cached bool, err error) {
 	if ok && off >= 0 {
 		var h entryHeader
 		c.header(off, &h)
@@ -136,21 +158,21 @@ func (s *Store) loadOne(c *docCache, dec *fieldDecoder, f DocFile, off int, st s
 			if h.hasFields {
 				dec.decode(c, h.fields, &rec.Milestone)
 				rec.Source, rec.Path = h.src, f.Path
-				return true, nil
+				return true, true, nil
 			}
 			if r, err := s.decode(f, h.src); err == nil {
 				*rec = r
-				return true, nil
+				return true, false, nil
 			}
 		}
 	}
 	src, err := s.ReadFile(f.Path)
 	if err != nil {
-		return false, wrapRead(f.Path, err)
+		return false, false, wrapRead(f.Path, err)
 	}
 	r, err := s.decode(f, src)
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
 	*rec = r
 	if ok {
@@ -161,7 +183,7 @@ func (s *Store) loadOne(c *docCache, dec *fieldDecoder, f DocFile, off int, st s
 		}
 		*fresh = d
 	}
-	return false, nil
+	return false, false, nil
 }
 
 // LoadAll reads and decodes every document, in parallel (see load).
@@ -171,12 +193,13 @@ func (s *Store) LoadAll(ctx context.Context) ([]storage.Record, []storage.Proble
 		return nil, nil, err
 	}
 	recs := make([]storage.Record, len(files))
-	problems = append(problems, s.load(files, cacheData, func() worker {
-		return worker{take: func(i int, rec *storage.Record) {
+	failed, _ := s.load(files, cacheData, func() worker {
+		return worker{take: func(i int, rec *storage.Record, _ bool) {
 			recs[i] = *rec
 			own(&recs[i].Milestone)
 		}}
-	})...)
+	})
+	problems = append(problems, failed...)
 	out := recs[:0]
 	for _, r := range recs {
 		if r.Path != "" { // not a problem
@@ -199,14 +222,14 @@ func (s *Store) List(ctx context.Context, q storage.Query) ([]storage.Record, []
 	}
 	var mu sync.Mutex
 	var kept []*collector
-	problems = append(problems, s.load(files, cacheData, func() worker {
+	failed, l := s.load(files, cacheData, func() worker {
 		c := &collector{}
 		return worker{
-			take: func(i int, rec *storage.Record) {
+			take: func(i int, rec *storage.Record, cached bool) {
 				if !storage.Match(q, &rec.Milestone) || q.Text != "" && !storage.MatchText(&rec.Milestone, terms) {
 					return
 				}
-				c.add(i, rec)
+				c.add(i, rec, cached)
 			},
 			done: func() {
 				mu.Lock()
@@ -214,60 +237,74 @@ func (s *Store) List(ctx context.Context, q storage.Query) ([]storage.Record, []
 				mu.Unlock()
 			},
 		}
-	})...)
-	out := gather(kept) // in Scan's order, often already Sort's
+	})
+	problems = append(problems, failed...)
+	out := gather(kept, l) // in Scan's order, often already Sort's
 	storage.Sort(q.Sort, out)
 	return storage.Limit(q.Limit, out), problems, ctx.Err()
 }
 
-// collector keeps the records one worker selects, with their files'
-// indexes (increasing: a worker takes files in order), in blocks that
-// never move: appended to one slice, records were copied each time it
-// grew, and the old arrays were four times its size of garbage.
+// collector keeps what one worker selects: the files' indexes
+// (increasing: a worker takes files in order), and the records themselves
+// only when they were not decoded from the cache's fields (those are
+// decoded again, straight into the result: copying every selected record
+// twice, once here and once into the result, cost more, and took memory
+// for all of them). Kept records are in blocks that never move.
 type collector struct {
+	sel    []selected
 	blocks [][]storage.Record
-	idx    []int
-	n      int
+	kept   int
 }
 
-const collectBlock = 256
+// selected is one selected record: the index of its file, and where it is
+// kept (-1: decode it from the cache).
+type selected struct{ i, k int }
 
-// add keeps a copy of rec (see own).
-func (c *collector) add(i int, rec *storage.Record) {
-	if len(c.blocks) == 0 || len(c.blocks[len(c.blocks)-1]) == collectBlock {
+const collectBlock = 64
+
+// add selects rec, the record of files[i] (cached: see worker).
+func (c *collector) add(i int, rec *storage.Record, cached bool) {
+	if cached {
+		c.sel = append(c.sel, selected{i, -1})
+		return
+	}
+	if c.kept%collectBlock == 0 {
 		c.blocks = append(c.blocks, make([]storage.Record, 0, collectBlock))
 	}
 	b := &c.blocks[len(c.blocks)-1]
 	*b = append(*b, *rec)
 	own(&(*b)[len(*b)-1].Milestone)
-	c.idx = append(c.idx, i)
-	c.n++
-}
-
-func (c *collector) at(k int) *storage.Record {
-	return &c.blocks[k/collectBlock][k%collectBlock]
+	c.sel = append(c.sel, selected{i, c.kept})
+	c.kept++
 }
 
 // gather merges the collectors' records into one slice, in files' order.
-func gather(cs []*collector) []storage.Record {
+func gather(cs []*collector, l *loaded) []storage.Record {
 	n := 0
 	for _, c := range cs {
-		n += c.n
+		n += len(c.sel)
 	}
 	if n == 0 {
 		return nil
 	}
-	out := make([]storage.Record, 0, n)
+	out := make([]storage.Record, n)
 	next := make([]int, len(cs))
-	for len(out) < n {
+	var dec fieldDecoder
+	for k := range out {
 		best := -1
 		for w, c := range cs {
-			if next[w] < c.n && (best < 0 || c.idx[next[w]] < cs[best].idx[next[best]]) {
+			if next[w] < len(c.sel) && (best < 0 || c.sel[next[w]].i < cs[best].sel[next[best]].i) {
 				best = w
 			}
 		}
-		out = append(out, *cs[best].at(next[best]))
+		c := cs[best]
+		e := c.sel[next[best]]
 		next[best]++
+		if e.k < 0 {
+			l.again(e.i, &out[k], &dec)
+		} else {
+			out[k] = c.blocks[e.k/collectBlock][e.k%collectBlock]
+		}
 	}
 	return out
 }
@@ -281,16 +318,16 @@ func (s *Store) Stats(ctx context.Context, today string) (storage.Stats, []stora
 	}
 	var mu sync.Mutex
 	total := storage.NewSummarizer(today)
-	problems = append(problems, s.load(files, cacheData, func() worker {
+	failed, _ := s.load(files, cacheData, func() worker {
 		z := storage.NewSummarizer(today)
 		return worker{
-			take: func(_ int, rec *storage.Record) { z.Add(&rec.Milestone) },
+			take: func(_ int, rec *storage.Record, _ bool) { z.Add(&rec.Milestone) },
 			done: func() {
 				mu.Lock()
 				total.Merge(z)
 				mu.Unlock()
 			},
 		}
-	})...)
-	return total.Stats(), problems, ctx.Err()
+	})
+	return total.Stats(), append(problems, failed...), ctx.Err()
 }
