@@ -3,6 +3,7 @@ package storage
 import (
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/git-milestone/git-milestone/internal/milestone"
 	"github.com/git-milestone/git-milestone/internal/textfold"
@@ -192,8 +193,57 @@ func SearchText(m *milestone.Milestone) string {
 
 // MatchText reports whether m matches a query made of terms (as
 // textfold.Terms returns them). No terms match nothing.
+//
+// It matches each term against each field on its own, which is the same:
+// a term has no white space, so it never spans the newline between two
+// fields of SearchText, and folding a text folds each line of it alone.
+// An ASCII field is compared case-insensitively in place, so matching a
+// milestone allocates nothing unless a field is not ASCII.
 func MatchText(m *milestone.Milestone, terms []string) bool {
-	return ContainsTerms(SearchText(m), terms)
+	if len(terms) == 0 {
+		return false
+	}
+	for _, t := range terms {
+		found := containsFolded(m.ID, t) || containsFolded(m.Title, t) ||
+			containsFolded(m.Description, t) || containsFolded(m.Owner, t)
+		for i := 0; i < len(m.Labels) && !found; i++ {
+			found = containsFolded(m.Labels[i], t)
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+// containsFolded reports whether term (folded) is a substring of
+// textfold.Fold(s).
+func containsFolded(s, term string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return strings.Contains(textfold.Fold(s), term)
+		}
+	}
+	// ASCII: Fold lowers A-Z and turns NUL into a space. A folded term
+	// has neither upper case nor white space, so NUL matches nothing.
+	n := len(term)
+	for i := 0; i+n <= len(s); i++ {
+		j := 0
+		for j < n && lowerASCII(s[i+j]) == term[j] {
+			j++
+		}
+		if j == n {
+			return true
+		}
+	}
+	return false
+}
+
+func lowerASCII(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 // ContainsTerms reports whether every term is a substring of the search

@@ -48,25 +48,79 @@ func (s *Stats) AddGroup(status, priority string, n, overdue int) {
 // order; today is YYYY-MM-DD for the overdue count. Oldest and newest go
 // by created_at; ties go to the smallest id.
 func Summarize(recs []Record, today string) Stats {
-	s := NewStats()
+	z := NewSummarizer(today)
 	for i := range recs {
-		m := &recs[i].Milestone
-		s.Total++
-		s.ByStatus[string(m.Status)]++
-		s.ByPriority[string(m.Priority)]++
-		if m.Overdue(today) {
-			s.Overdue++
-		}
-		if m.CreatedAt == "" {
-			continue
-		}
-		e := &StatsEntry{ID: m.ID, Title: m.Title, CreatedAt: m.CreatedAt}
-		if s.Oldest == nil || m.CreatedAt < s.Oldest.CreatedAt || m.CreatedAt == s.Oldest.CreatedAt && m.ID < s.Oldest.ID {
-			s.Oldest = e
-		}
-		if s.Newest == nil || m.CreatedAt > s.Newest.CreatedAt || m.CreatedAt == s.Newest.CreatedAt && m.ID < s.Newest.ID {
-			s.Newest = e
-		}
+		z.Add(&recs[i].Milestone)
+	}
+	return z.Stats()
+}
+
+// Summarizer computes Summarize's Stats one milestone at a time, so that a
+// backend can summarize while it reads, without keeping the records.
+// Summarizers of parts of the milestones merge into those of the whole.
+type Summarizer struct {
+	s              Stats
+	today          string
+	oldest, newest StatsEntry // valid when s.Oldest, s.Newest are set
+}
+
+// NewSummarizer returns a Summarizer of no milestones; today is as for
+// Summarize.
+func NewSummarizer(today string) *Summarizer {
+	return &Summarizer{s: NewStats(), today: today}
+}
+
+// Add counts m. The Stats keep m's ID, Title and CreatedAt strings (not m).
+func (z *Summarizer) Add(m *milestone.Milestone) {
+	z.s.Total++
+	z.s.ByStatus[string(m.Status)]++
+	z.s.ByPriority[string(m.Priority)]++
+	if m.Overdue(z.today) {
+		z.s.Overdue++
+	}
+	if m.CreatedAt != "" {
+		z.entry(StatsEntry{ID: m.ID, Title: m.Title, CreatedAt: m.CreatedAt})
+	}
+}
+
+// entry makes e the oldest or newest if it is.
+func (z *Summarizer) entry(e StatsEntry) {
+	if z.s.Oldest == nil || e.CreatedAt < z.oldest.CreatedAt || e.CreatedAt == z.oldest.CreatedAt && e.ID < z.oldest.ID {
+		z.oldest, z.s.Oldest = e, &z.oldest
+	}
+	if z.s.Newest == nil || e.CreatedAt > z.newest.CreatedAt || e.CreatedAt == z.newest.CreatedAt && e.ID < z.newest.ID {
+		z.newest, z.s.Newest = e, &z.newest
+	}
+}
+
+// Merge adds what o counted (another part of the milestones).
+func (z *Summarizer) Merge(o *Summarizer) {
+	z.s.Total += o.s.Total
+	z.s.Overdue += o.s.Overdue
+	for k, n := range o.s.ByStatus {
+		z.s.ByStatus[k] += n
+	}
+	for k, n := range o.s.ByPriority {
+		z.s.ByPriority[k] += n
+	}
+	if o.s.Oldest != nil {
+		z.entry(o.oldest)
+	}
+	if o.s.Newest != nil {
+		z.entry(o.newest)
+	}
+}
+
+// Stats returns the Stats of the milestones added so far.
+func (z *Summarizer) Stats() Stats {
+	s := z.s
+	if s.Oldest != nil {
+		e := z.oldest
+		s.Oldest = &e
+	}
+	if s.Newest != nil {
+		e := z.newest
+		s.Newest = &e
 	}
 	return s
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/git-milestone/git-milestone/internal/milestone"
+	"github.com/git-milestone/git-milestone/internal/textfold"
 )
 
 // fixtureRecords has ties in created_at and due, to test orders.
@@ -119,5 +120,54 @@ func TestCapacityHint(t *testing.T) {
 		if got := CapacityHint(c.rows, c.limit); got != c.want {
 			t.Errorf("CapacityHint(%d, %d) = %d, want %d", c.rows, c.limit, got, c.want)
 		}
+	}
+}
+
+// A Summarizer fed any split of the records, merged, gives Summarize's
+// Stats; so does one fed them all.
+func TestSummarizerMerge(t *testing.T) {
+	recs := fixtureRecords()
+	recs = append(recs, Record{Milestone: milestone.Milestone{ID: "0", Status: milestone.Active, Priority: milestone.Low}}) // no created_at
+	want := Summarize(recs, "2026-06-01")
+	rng := rand.New(rand.NewSource(2))
+	for round := 0; round < 50; round++ {
+		rng.Shuffle(len(recs), func(i, j int) { recs[i], recs[j] = recs[j], recs[i] })
+		parts := []*Summarizer{NewSummarizer("2026-06-01"), NewSummarizer("2026-06-01"), NewSummarizer("2026-06-01")}
+		for i := range recs {
+			parts[rng.Intn(len(parts))].Add(&recs[i].Milestone)
+		}
+		parts[0].Merge(parts[1])
+		parts[0].Merge(parts[2])
+		if got := parts[0].Stats(); !reflect.DeepEqual(got, want) {
+			t.Fatalf("round %d: %+v oldest %+v newest %+v, want %+v oldest %+v newest %+v", round, got, got.Oldest, got.Newest, want, want.Oldest, want.Newest)
+		}
+	}
+	if got := NewSummarizer("").Stats(); got.Oldest != nil || got.Newest != nil || got.Total != 0 || len(got.ByStatus) != 5 {
+		t.Fatalf("empty: %+v", got)
+	}
+}
+
+// MatchText, which matches each field on its own without building the
+// search text, agrees with ContainsTerms over SearchText.
+func TestMatchTextAgreesWithSearchText(t *testing.T) {
+	ms := []milestone.Milestone{
+		{ID: "m-1", Title: "Ship the API", Description: "Line one\nLINE two", Labels: []string{"Web", "zanzibar"}, Owner: "Ana@Example.com"},
+		{ID: "m-2", Title: "Éléphant ÉCOLE Straße", Description: "ﬁle ① naïve", Labels: []string{"Ünï"}, Owner: "ΣΊΣΥΦΟΣ"},
+		{ID: "m-3", Title: "nul\x00byte", Description: "bad \xff utf8", Labels: nil, Owner: ""},
+		{ID: "m-4", Title: "ᏣᎳᎩ Cherokee", Labels: []string{"", "a\nb"}},
+	}
+	queries := []string{"api", "API web", "line two", "ana@example", "zanzibar ship", "elephant", "ecole strasse", "file 1 naive",
+		"uni", "σισυφοσ", "nul", "byte", "nul byte", "\ufffd", "utf8", "ᏣᎳᎩ", "ꮳꮃꭹ", "m-", "m-3", "e", "web\nzanzibar", "one two three", "a", "b"}
+	for _, q := range queries {
+		terms := textfold.Terms(q)
+		for i := range ms {
+			m := &ms[i]
+			if got, want := MatchText(m, terms), ContainsTerms(SearchText(m), terms); got != want {
+				t.Errorf("%q in %s: MatchText %v, SearchText %v", q, m.ID, got, want)
+			}
+		}
+	}
+	if MatchText(&ms[0], nil) {
+		t.Error("no terms matched")
 	}
 }

@@ -11,11 +11,10 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -103,39 +102,48 @@ type DocFile struct {
 	Path string // repository-relative
 }
 
-// Scan lists the document files. Symlinks are refused (reported as
-// problems, never followed), as are ids present in both folders.
+// Scan lists the document files, sorted by path. Symlinks are refused
+// (reported as problems, never followed), as are ids present in both
+// folders.
 func (s *Store) Scan() ([]DocFile, []storage.Problem, error) {
-	var files []DocFile
 	var problems []storage.Problem
-	var seen map[string]string // ids of the folders listed before this one
 	if fi, err := os.Lstat(filepath.Join(s.repo.WorkTree, Dir)); err == nil && !fi.IsDir() {
 		return nil, nil, &safefs.RefusedError{Path: Dir, What: safefs.Kind(fi.Mode()), Want: "a directory"}
 	}
-	for fi, folder := range Folders {
+	// Every folder is listed first, to size files once.
+	listed := make([][]dirName, len(Folders))
+	linked := make([]bool, len(Folders))
+	total := 0
+	for k, folder := range Folders {
 		rel := Dir + "/" + folder
 		dir := filepath.Join(s.repo.WorkTree, filepath.FromSlash(rel))
 		if fi, err := os.Lstat(dir); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
-			problems = append(problems, storage.Problem{Path: rel, Err: &safefs.RefusedError{Path: rel, What: "a symbolic link", Want: "a directory"}})
+			linked[k] = true
 			continue
 		}
-		entries, err := readDirNames(dir)
+		entries, err := readDocNames(dir, rel)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("read %s: %w", rel, err)
 		}
-		if files == nil {
-			files = make([]DocFile, 0, len(entries))
+		listed[k], total = entries, total+len(entries)
+	}
+	var files []DocFile
+	if total > 0 {
+		files = make([]DocFile, 0, total)
+	}
+	var earlier [][]DocFile // the files of the folders before this one, each sorted by name
+	for k, folder := range Folders {
+		if linked[k] {
+			rel := Dir + "/" + folder
+			problems = append(problems, storage.Problem{Path: rel, Err: &safefs.RefusedError{Path: rel, What: "a symbolic link", Want: "a directory"}})
 		}
 		first := len(files)
-		for _, e := range entries {
-			name := e.name
-			if !IsDocName(name) {
-				continue
-			}
-			p := rel + "/" + name
+		for _, e := range listed[k] {
+			p := e.path
+			name := p[len(Dir)+len(folder)+2:]
 			if e.typ&fs.ModeSymlink != 0 {
 				problems = append(problems, storage.Problem{Path: p, Err: &safefs.RefusedError{Path: p, What: "a symbolic link", Want: "a regular file"}})
 				continue
@@ -147,49 +155,39 @@ func (s *Store) Scan() ([]DocFile, []storage.Problem, error) {
 				continue
 			}
 			id := name[:len(name)-len(".yaml")]
-			if prev, dup := seen[id]; dup {
+			if prev, dup := findName(earlier, name); dup {
 				problems = append(problems, storage.Problem{Path: p, Err: fmt.Errorf("%s: milestone %q also exists as %s", p, id, prev)})
 				continue
 			}
 			files = append(files, DocFile{ID: id, Path: p})
 		}
-		if fi < len(Folders)-1 {
-			// Only a later folder can hold a duplicate of this one's ids.
-			if seen == nil {
-				seen = make(map[string]string, len(files))
-			}
-			for _, f := range files[first:] {
-				seen[f.ID] = f.Path
-			}
-		}
+		earlier = append(earlier, files[first:])
 	}
 	return files, problems, nil
 }
 
-// dirName is one entry of a folder listing.
+// findName returns the path of the file of that name in one of folders
+// (each sorted by name, as Scan lists them).
+func findName(folders [][]DocFile, name string) (string, bool) {
+	base := func(p string) string { return p[strings.LastIndexByte(p, '/')+1:] }
+	for _, fs := range folders {
+		k := sort.Search(len(fs), func(k int) bool { return base(fs[k].Path) >= name })
+		if k < len(fs) && base(fs[k].Path) == name {
+			return fs[k].Path, true
+		}
+	}
+	return "", false
+}
+
+// dirName is one document of a folder listing.
 type dirName struct {
-	name string
+	path string      // repository-relative
 	typ  fs.FileMode // type bits only
 }
 
-// readDirNames lists dir sorted by name, with the type the listing gives
-// (no lstat per entry): os.ReadDir without its sort of interfaces.
-func readDirNames(dir string) ([]dirName, error) {
-	f, err := os.Open(dir)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	entries, err := f.ReadDir(-1)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]dirName, len(entries))
-	for i, e := range entries {
-		out[i] = dirName{name: e.Name(), typ: e.Type()}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
-	return out, nil
+// sortDirNames sorts a listing by path (by name: one folder's).
+func sortDirNames(names []dirName) {
+	slices.SortFunc(names, func(a, b dirName) int { return strings.Compare(a.path, b.path) })
 }
 
 // checkFolder refuses a document folder (".milestones/active"), or a
@@ -363,76 +361,6 @@ func (s *Store) clock() int64 {
 	return time.Now().UnixNano()
 }
 
-// LoadAll reads and decodes every document, in parallel. Documents whose
-// files' stat data is unchanged since an earlier LoadAll come from the
-// document cache (see doccache.go) instead of being read and decoded again;
-// every file is lstat'ed.
-func (s *Store) LoadAll(ctx context.Context) ([]storage.Record, []storage.Problem, error) {
-	files, problems, err := s.Scan()
-	if err != nil {
-		return nil, nil, err
-	}
-	cache := s.loadDocCache()
-	t0 := s.clock()
-	recs := make([]storage.Record, len(files))
-	errs := make([]error, len(files))
-	fresh := make([]*cachedDoc, len(files))
-	paths := make([]string, len(files))
-	var misses atomic.Int64
-	// Workers take the next file from an atomic counter: no channel
-	// hand-off per file, which costs more than a decode.
-	folders := map[string]folderStat{}
-	for _, folder := range Folders {
-		dir := filepath.Join(s.repo.WorkTree, filepath.FromSlash(Dir+"/"+folder))
-		folders[Dir+"/"+folder] = openFolderStat(dir)
-	}
-	defer func() {
-		for _, d := range folders {
-			d.close()
-		}
-	}()
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := 0; w < min(runtime.GOMAXPROCS(0), len(files)/32+1); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := int(next.Add(1) - 1); i < len(files); i = int(next.Add(1) - 1) {
-				f := files[i]
-				paths[i] = f.Path
-				folder, name := path.Split(f.Path)
-				folder = strings.TrimSuffix(folder, "/")
-				st, ok := folders[folder].statKey(name)
-				old := cache[f.Path]
-				recs[i], fresh[i], errs[i] = s.loadCached(f, st, ok, old, t0)
-				if fresh[i] != old {
-					misses.Add(1)
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	// Stale: entries read again, plus cached ones not used (files gone).
-	reused := 0
-	for i, d := range fresh {
-		if d != nil && d == cache[paths[i]] {
-			reused++
-		}
-	}
-	if cacheStale(int(misses.Load())+len(cache)-reused, len(files)) {
-		s.saveDocCache(paths, fresh)
-	}
-	out := recs[:0]
-	for i, r := range recs {
-		if errs[i] != nil {
-			problems = append(problems, storage.Problem{Path: files[i].Path, Err: errs[i]})
-			continue
-		}
-		out = append(out, r)
-	}
-	return out, problems, ctx.Err()
-}
-
 // cacheStale reports whether the document cache is worth writing again
 // when stale of its n entries are missing, changed or gone. A few stale
 // entries cost the next command a few reads, rewriting the cache costs
@@ -442,23 +370,12 @@ func cacheStale(stale, n int) bool {
 	return stale > 0 && (stale >= 16 || stale*32 >= n)
 }
 
-// List implements storage.Reader.
-func (s *Store) List(ctx context.Context, q storage.Query) ([]storage.Record, []storage.Problem, error) {
-	all, problems, err := s.LoadAll(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	// all is ours: filtered in place (a copy of 100,000 records is 34 MB).
-	return filterInto(all[:0], all, q), problems, nil
-}
-
 // Filter applies q (filters, text, sort, limit) to records in memory.
 func Filter(all []storage.Record, q storage.Query) []storage.Record {
 	return filterInto(nil, all, q)
 }
 
-// filterInto is Filter appending to out, which may share all's array
-// (all[:0]: in place).
+// filterInto is Filter appending to out.
 func filterInto(out, all []storage.Record, q storage.Query) []storage.Record {
 	var terms []string
 	if q.Text != "" {
@@ -477,16 +394,6 @@ func filterInto(out, all []storage.Record, q storage.Query) []storage.Record {
 	}
 	storage.Sort(q.Sort, out)
 	return storage.Limit(q.Limit, out)
-}
-
-// Stats implements storage.Statser: every record summarized as List would
-// give them, without List's sort.
-func (s *Store) Stats(ctx context.Context, today string) (storage.Stats, []storage.Problem, error) {
-	recs, problems, err := s.LoadAll(ctx)
-	if err != nil {
-		return storage.Stats{}, nil, err
-	}
-	return storage.Summarize(recs, today), problems, nil
 }
 
 // Update implements storage.Backend: per-milestone locks, then one txn.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -70,4 +71,29 @@ func (d folderStat) close() {
 	if d.f != nil {
 		d.f.Close()
 	}
+}
+
+// cacheBuffer returns a buffer of size bytes to read the document cache
+// into, in transparent huge pages (2 MiB) where the system gives them: a
+// few faults instead of one per 4 KiB page (5 us each here). It is cut
+// from a larger allocation so as to start on a 2 MiB boundary; the part
+// before it is never touched (fresh heap memory is not written by the
+// allocator, so it takes no memory). The last, partial 2 MiB is a huge
+// page too when at most a quarter of it is unused (memory taken for
+// nothing), else 4 KiB pages. The advice changes no content; its failure
+// is ignored.
+func cacheBuffer(size int) []byte {
+	const huge = 2 << 20
+	if size < 2*huge {
+		return make([]byte, size)
+	}
+	covered := size &^ (huge - 1)
+	if size-covered >= huge*3/4 {
+		covered += huge
+	}
+	buf := make([]byte, max(size, covered)+huge)
+	start := uintptr(unsafe.Pointer(unsafe.SliceData(buf)))
+	pad := int(((start + huge - 1) &^ (huge - 1)) - start)
+	_ = unix.Madvise(buf[pad:pad+covered], unix.MADV_HUGEPAGE)
+	return buf[pad : pad+size : pad+size]
 }

@@ -26,3 +26,7 @@ func (d folderStat) statKey(name string) (statKey, bool) {
 }
 
 func (folderStat) close() {}
+
+// cacheBuffer returns a buffer of size bytes to read the document cache
+// into (see stat_linux.go).
+func cacheBuffer(size int) []byte { return make([]byte, size) }
