@@ -138,16 +138,21 @@ func (r *commitRun) attempt(attempt int) (res Result, done bool, err error) {
 	if err != nil {
 		return Result{}, false, err
 	}
-	// The trees and the commit are stored while git updates the index
+	// The trees and the commit are stored while the index is updated
 	// (nothing names them until the branch moves).
 	if _, err := tx.repo.WriteObjects(objs...); err != nil {
 		return Result{}, false, err
 	}
-	r.startOverlap() // the work-tree files are fsynced next, and git is running
-	if err := r.prepareWorkTree(modes); err != nil {
+	r.startOverlap() // beside the index update and the work-tree fsyncs
+	// Step 1 comes before the work-tree files are written and made
+	// durable, not after: a plain `git commit` that read the index before
+	// step 1 and takes index.lock after Close writes that old index back
+	// (git's own race, see Commit), and the longer the lock is held after
+	// step 1 the less likely that is.
+	if err := r.installIndex(head, res.Commit); err != nil {
 		return Result{}, false, err
 	}
-	if err := r.installIndex(head, res.Commit); err != nil {
+	if err := r.prepareWorkTree(modes); err != nil {
 		return Result{}, false, err
 	}
 	if res.NoChange {

@@ -299,13 +299,13 @@ func checkPath(p string) (string, error) {
 // it read back to the index and releases the lock, and only then moves
 // HEAD (a compare-and-swap from the HEAD it read). So:
 //
-//  1. the blobs are stored, then the index entries are updated (git
-//     update-index on a copy) and the copy replaces the index, while
-//     index.lock is held (from Begin to Close); the trees and the commit
-//     are stored while git works (nothing names them yet);
-//  2. then the branch moves;
-//  3. then the work-tree files, already written and made durable under
-//     temporary names, are renamed into place.
+//  1. the blobs are stored, then the index entries are updated (on a
+//     copy, by gitrepo.UpdateIndexFile) and the copy replaces the index,
+//     while index.lock is held (from Begin to Close); the trees and the
+//     commit are stored meanwhile (nothing names them yet);
+//  2. then, once the work-tree files are written and made durable under
+//     temporary names, the branch moves;
+//  3. then those files are renamed into place.
 //
 // A git commit that sees our new HEAD read HEAD before the index, so it
 // also sees our index entries; one that read the old index (before step 1)
