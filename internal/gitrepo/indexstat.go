@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha1"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash"
@@ -99,13 +100,30 @@ func (r *Repo) statPatches(data []byte, paths []string, ts uint32) ([]statPatch,
 	}
 	patches := make([]statPatch, 0, len(offsets))
 	for i, off := range offsets {
-		fi, err := os.Lstat(filepath.Join(r.WorkTree, filepath.FromSlash(names[i])))
+		file := filepath.Join(r.WorkTree, filepath.FromSlash(names[i]))
+		fi, err := os.Lstat(file)
 		if err != nil || !fi.Mode().IsRegular() {
 			continue // git will look at it itself
 		}
 		st, ok := statOf(fi)
 		if !ok {
 			return nil, nil, errNeedGit
+		}
+		// Only for the content the entry names, as git refreshes: a
+		// file edited since the caller wrote it keeps no stat data
+		// (and git sees the edit). Read after the lstat: a later edit
+		// changes the stat data recorded. A file with CR may be a
+		// line-ending conversion of the blob (the caller writes CRLF
+		// where git's checkout would): git decides.
+		content, err := os.ReadFile(file)
+		if err != nil {
+			continue // git will look at it itself
+		}
+		if NewBlob(content).ID() != hex.EncodeToString(data[off+40:off+60]) {
+			if bytes.IndexByte(content, '\r') >= 0 {
+				return nil, nil, errNeedGit
+			}
+			continue // edited, or converted otherwise: git will look at it
 		}
 		p := statPatch{off: off}
 		copy(p.stat[:], data[off:off+40])

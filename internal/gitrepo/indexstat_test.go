@@ -127,3 +127,90 @@ func TestSetIndexStatRacy(t *testing.T) {
 		t.Errorf("status:\n%s\n%s", st, git(t, dir, "ls-files", "--debug", "keep.txt"))
 	}
 }
+
+// TestSetIndexStatEditedFile: a file edited after the caller wrote it and
+// before SetIndexStat looks at it (the stat refresh runs after the
+// commit, while the command goes on) does not get the entry's stat data:
+// git would record it only for the content the entry names (`git add
+// --refresh`, SetIndexStat's own fallback, does not), and with it git
+// status and checkout would take the edited file for the committed one.
+// The edit is seconds older than the index, so git trusts stat data.
+func TestSetIndexStatEditedFile(t *testing.T) {
+	for _, tc := range []struct{ name, edit string }{
+		{"same size", "edited!!!\n"},
+		{"other size", "edited, and longer\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := gittest.Init(t)
+			gittest.Commit(t, dir, "init", map[string]string{"a.txt": "committed\n", "b.txt": "b\n"})
+			r, err := gitrepo.Open(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			index := filepath.Join(dir, ".git", "index")
+			b := gitrepo.NewBlob([]byte("written\n"))
+			if _, err := r.WriteObjects(b); err != nil {
+				t.Fatal(err)
+			}
+			// What a commit leaves: entries without stat data, files written.
+			ups := []gitrepo.IndexUpdate{{Path: "a.txt", Blob: b.ID()}, {Path: "b.txt", Blob: b.ID()}}
+			if err := r.UpdateIndexFile(index, ups); err != nil {
+				t.Fatal(err)
+			}
+			gittest.WriteFile(t, dir, "b.txt", "written\n")
+			gittest.WriteFile(t, dir, "a.txt", tc.edit) // not what a.txt's entry names
+			old := time.Now().Add(-10 * time.Second)
+			for _, p := range []string{"a.txt", "b.txt"} {
+				if err := os.Chtimes(filepath.Join(dir, p), old, old); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := r.SetIndexStat(index, []string{"a.txt", "b.txt"}); err != nil {
+				t.Fatal(err)
+			}
+			if st := git(t, dir, "status", "--porcelain"); st != "MM a.txt\nM  b.txt" {
+				t.Errorf("git status --porcelain = %q, want the edit of a.txt seen", st)
+			}
+			debug := git(t, dir, "ls-files", "--debug", "b.txt")
+			if !strings.Contains(debug, "size: 8\t") {
+				t.Errorf("b.txt's stat data not recorded:\n%s", debug)
+			}
+		})
+	}
+}
+
+// TestSetIndexStatConvertedFile: a file the caller wrote with CRLF, as
+// git's checkout would (core.autocrlf), is not the blob byte for byte:
+// git decides, and records its stat data since its content converts to
+// the blob.
+func TestSetIndexStatConvertedFile(t *testing.T) {
+	dir := gittest.Init(t)
+	gittest.Commit(t, dir, "init", map[string]string{"a.txt": "committed\n"})
+	git(t, dir, "config", "core.autocrlf", "true")
+	r, err := gitrepo.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	index := filepath.Join(dir, ".git", "index")
+	b := gitrepo.NewBlob([]byte("written\n"))
+	if _, err := r.WriteObjects(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.UpdateIndexFile(index, []gitrepo.IndexUpdate{{Path: "a.txt", Blob: b.ID()}}); err != nil {
+		t.Fatal(err)
+	}
+	gittest.WriteFile(t, dir, "a.txt", "written\r\n")
+	old := time.Now().Add(-10 * time.Second)
+	if err := os.Chtimes(filepath.Join(dir, "a.txt"), old, old); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.SetIndexStat(index, []string{"a.txt"}); err != nil {
+		t.Fatal(err)
+	}
+	if debug := git(t, dir, "ls-files", "--debug", "a.txt"); !strings.Contains(debug, "size: 9\t") {
+		t.Errorf("a.txt's stat data not recorded:\n%s", debug)
+	}
+	if st := git(t, dir, "status", "--porcelain"); st != "M  a.txt" {
+		t.Errorf("git status --porcelain = %q", st)
+	}
+}
