@@ -19,7 +19,7 @@ import (
 // an interface and a name per file, and Scan then a path; here the paths
 // of one folder are one allocation.
 func readDocNames(dir, rel string) ([]dirName, error) {
-	fd, err := openDir(dir)
+	fd, err := OpenDir(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -30,53 +30,34 @@ func readDocNames(dir, rel string) ([]dirName, error) {
 	var blocks [][]dirName
 	var arena []byte // paths are appended here, in blocks never moved
 	n := 0
-	buf := make([]byte, 32<<10)
-	for {
-		m, err := syscall.ReadDirent(fd, buf)
-		if err == syscall.EINTR {
-			continue
+	err = ReadDirents(fd, dir, func(name []byte, dtype byte) error {
+		if !IsDocName(bytesString(name)) { // not kept: the listing buffer is read into again
+			return nil
 		}
+		typ, ok, err := direntType(fd, dtype, name)
 		if err != nil {
-			return nil, &fs.PathError{Op: "readdirent", Path: dir, Err: err}
+			return &fs.PathError{Op: "lstat", Path: dir + "/" + string(name), Err: err}
 		}
-		if m <= 0 {
-			break
+		if !ok {
+			return nil // gone since it was listed
 		}
-		for b := buf[:m]; len(b) >= 19; {
-			// struct linux_dirent64: ino u64, off s64, reclen u16, type u8, name.
-			reclen := int(binary.NativeEndian.Uint16(b[16:18]))
-			if reclen < 19 || reclen > len(b) {
-				return nil, &fs.PathError{Op: "readdirent", Path: dir, Err: syscall.EIO}
-			}
-			dtype, name := b[18], b[19:reclen]
-			b = b[reclen:]
-			if i := bytes.IndexByte(name, 0); i >= 0 {
-				name = name[:i]
-			}
-			if !IsDocName(bytesString(name)) { // not kept: buf is read into again
-				continue
-			}
-			typ, ok, err := direntType(fd, dtype, name)
-			if err != nil {
-				return nil, &fs.PathError{Op: "lstat", Path: dir + "/" + string(name), Err: err}
-			}
-			if !ok {
-				continue // gone since it was listed
-			}
-			size := len(rel) + 1 + len(name)
-			if cap(arena)-len(arena) < size {
-				arena = make([]byte, 0, max(64<<10, size))
-			}
-			start := len(arena)
-			arena = append(append(append(arena, rel...), '/'), name...)
-			if len(blocks) == 0 || len(blocks[len(blocks)-1]) == cap(blocks[len(blocks)-1]) {
-				blocks = append(blocks, make([]dirName, 0, 1024))
-			}
-			last := &blocks[len(blocks)-1]
-			// An arena block is never written again where a path is.
-			*last = append(*last, dirName{path: bytesString(arena[start:]), typ: typ})
-			n++
+		size := len(rel) + 1 + len(name)
+		if cap(arena)-len(arena) < size {
+			arena = make([]byte, 0, max(64<<10, size))
 		}
+		start := len(arena)
+		arena = append(append(append(arena, rel...), '/'), name...)
+		if len(blocks) == 0 || len(blocks[len(blocks)-1]) == cap(blocks[len(blocks)-1]) {
+			blocks = append(blocks, make([]dirName, 0, 1024))
+		}
+		last := &blocks[len(blocks)-1]
+		// An arena block is never written again where a path is.
+		*last = append(*last, dirName{path: bytesString(arena[start:]), typ: typ})
+		n++
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	out := make([]dirName, 0, n)
 	for _, b := range blocks {
@@ -86,9 +67,11 @@ func readDocNames(dir, rel string) ([]dirName, error) {
 	return out, nil
 }
 
-func openDir(dir string) (int, error) {
+// OpenDir opens a folder for reading its entries (ReadDirents), never
+// through a symbolic link.
+func OpenDir(dir string) (int, error) {
 	for {
-		fd, err := syscall.Open(dir, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
+		fd, err := syscall.Open(dir, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0)
 		if err == syscall.EINTR {
 			continue
 		}
@@ -96,6 +79,42 @@ func openDir(dir string) (int, error) {
 			return -1, &fs.PathError{Op: "open", Path: dir, Err: err}
 		}
 		return fd, nil
+	}
+}
+
+// ReadDirents calls fn with the name and the listing's type (a DT_*
+// value, DT_UNKNOWN where the file system gives none) of every entry of
+// the folder open as fd (OpenDir; dir names it in errors), reading the
+// kernel's listing itself: no allocation per entry. name is only valid
+// during the call; an error from fn stops the listing and is returned.
+func ReadDirents(fd int, dir string, fn func(name []byte, dtype byte) error) error {
+	buf := make([]byte, 32<<10)
+	for {
+		m, err := syscall.ReadDirent(fd, buf)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return &fs.PathError{Op: "readdirent", Path: dir, Err: err}
+		}
+		if m <= 0 {
+			return nil
+		}
+		for b := buf[:m]; len(b) >= 19; {
+			// struct linux_dirent64: ino u64, off s64, reclen u16, type u8, name.
+			reclen := int(binary.NativeEndian.Uint16(b[16:18]))
+			if reclen < 19 || reclen > len(b) {
+				return &fs.PathError{Op: "readdirent", Path: dir, Err: syscall.EIO}
+			}
+			dtype, name := b[18], b[19:reclen]
+			b = b[reclen:]
+			if i := bytes.IndexByte(name, 0); i >= 0 {
+				name = name[:i]
+			}
+			if err := fn(name, dtype); err != nil {
+				return err
+			}
+		}
 	}
 }
 

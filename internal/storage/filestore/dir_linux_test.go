@@ -23,7 +23,7 @@ func TestDirentType(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(dir, "dir.yaml"), 0o777); err != nil {
 		t.Fatal(err)
 	}
-	fd, err := openDir(dir)
+	fd, err := OpenDir(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

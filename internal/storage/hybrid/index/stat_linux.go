@@ -1,10 +1,7 @@
 package index
 
 import (
-	"bytes"
-	"encoding/binary"
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 
@@ -63,26 +60,11 @@ type dirStatter struct {
 }
 
 func openDirStatter(dir string) *dirStatter {
-	fd, err := openDir(dir)
+	fd, err := filestore.OpenDir(dir)
 	if err != nil {
 		return &dirStatter{fd: -1, dir: dir}
 	}
 	return &dirStatter{fd: fd, dir: dir}
-}
-
-// openDir opens a folder for reading its entries, never through a
-// symbolic link.
-func openDir(dir string) (int, error) {
-	for {
-		fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return -1, &fs.PathError{Op: "open", Path: dir, Err: err}
-		}
-		return fd, nil
-	}
 }
 
 func (d *dirStatter) stat(name string) (fileStat, error) {
@@ -105,49 +87,29 @@ func (d *dirStatter) close() {
 // folder). It returns errNoQuickCheck where the file system does not give
 // entry types.
 func listDocs(dir string) (d *dirStatter, names []string, odd bool, err error) {
-	fd, err := openDir(dir)
+	fd, err := filestore.OpenDir(dir)
 	if err != nil {
 		return nil, nil, false, err
 	}
 	d = &dirStatter{fd: fd, dir: dir}
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := unix.Getdents(fd, buf)
-		if err == unix.EINTR {
-			continue
+	err = filestore.ReadDirents(fd, dir, func(name []byte, typ byte) error {
+		if !filestore.IsDocName(string(name)) {
+			return nil
 		}
-		if err != nil {
-			d.close()
-			return nil, nil, false, &fs.PathError{Op: "readdir", Path: dir, Err: err}
+		switch typ {
+		case unix.DT_REG:
+			names = append(names, string(name))
+		case unix.DT_DIR: // skipped by Scan too
+		case unix.DT_UNKNOWN:
+			return errNoQuickCheck
+		default:
+			odd = true
 		}
-		if n <= 0 {
-			return d, names, odd, nil
-		}
-		// struct linux_dirent64: ino u64, off s64, reclen u16, type u8, name.
-		for b := buf[:n]; len(b) >= 19; {
-			reclen := int(binary.NativeEndian.Uint16(b[16:]))
-			if reclen < 19 || reclen > len(b) {
-				d.close()
-				return nil, nil, false, fmt.Errorf("readdir %s: malformed directory entry", dir)
-			}
-			typ, name := b[18], b[19:reclen]
-			b = b[reclen:]
-			if i := bytes.IndexByte(name, 0); i >= 0 {
-				name = name[:i]
-			}
-			if !filestore.IsDocName(string(name)) {
-				continue
-			}
-			switch typ {
-			case unix.DT_REG:
-				names = append(names, string(name))
-			case unix.DT_DIR: // skipped by Scan too
-			case unix.DT_UNKNOWN:
-				d.close()
-				return nil, nil, false, errNoQuickCheck
-			default:
-				odd = true
-			}
-		}
+		return nil
+	})
+	if err != nil {
+		d.close()
+		return nil, nil, false, err
 	}
+	return d, names, odd, nil
 }
