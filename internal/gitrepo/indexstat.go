@@ -1,13 +1,13 @@
 package gitrepo
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/sha1"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"os"
 	"path/filepath"
 	"slices"
@@ -149,45 +149,32 @@ func (r *Repo) statPatches(data []byte, paths []string, ts uint32) ([]statPatch,
 // writePatchedIndex writes data with the patches applied and a new
 // trailing checksum (unless it is zeros: index.skipHash) to a temporary
 // file beside indexFile, and renames it over indexFile. data is written
-// in pieces, never copied.
+// in pieces (hashWriter, as the index writer writes).
 func writePatchedIndex(indexFile string, data []byte, patches []statPatch) error {
-	const hashLen = indexHashLen
 	tmp := indexFile + ".stat-tmp"
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o666)
 	if err != nil {
 		return err
 	}
-	body := data[:len(data)-hashLen]
+	body := data[:len(data)-indexHashLen]
 	sum := data[len(body):]
-	var h hash.Hash
-	if !bytes.Equal(sum, make([]byte, hashLen)) {
-		h = sha1.New()
-	}
-	put := func(b []byte) error {
-		if h != nil {
-			h.Write(b)
-		}
-		_, err := f.Write(b)
-		return err
+	w := &hashWriter{bw: bufio.NewWriterSize(f, 64<<10)}
+	if !bytes.Equal(sum, make([]byte, indexHashLen)) {
+		w.h = sha1.New()
 	}
 	pos := 0
-	for i := 0; err == nil && i <= len(patches); i++ {
-		if i == len(patches) {
-			err = put(body[pos:])
-			break
-		}
+	for i := range patches {
 		p := &patches[i]
-		if err = put(body[pos:p.off]); err == nil {
-			err = put(p.stat[:])
-		}
+		w.write(body[pos:p.off])
+		w.write(p.stat[:])
 		pos = p.off + len(p.stat)
 	}
-	if err == nil {
-		if h != nil {
-			sum = h.Sum(nil)
-		}
-		_, err = f.Write(sum)
+	w.write(body[pos:])
+	if w.h != nil {
+		sum = w.h.Sum(nil)
 	}
+	w.bw.Write(sum)
+	err = w.bw.Flush()
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
