@@ -454,9 +454,12 @@ func (ix *Index) dsn(create bool) string {
 // Page cache sizes, in KiB. A query reads each page of what it looks at
 // about once, so a small cache costs it nothing and spares the memory (at
 // 10,000 milestones SQLite's default of 2,000 KiB is a tenth of a list's
-// peak RSS); a write of many documents keeps SQLite's default.
+// peak RSS) and the time: a full cache recycles its pages, a growing one
+// allocates and faults in a new one for every page read (128 KiB against
+// 512: hybrid search at 10,000 -8%). It holds the b-trees' inner pages.
+// A write of many documents keeps SQLite's default.
 const (
-	readCacheKiB  = 512
+	readCacheKiB  = 128
 	writeCacheKiB = 2000
 	// bigWrite is how many documents make a write big.
 	bigWrite = 256
