@@ -155,6 +155,24 @@ func PlainNumbers(v any) any {
 // keys (other than "id" and the names in skip) become Extra in object order.
 // Numbers in unknown keys decode as json.Number.
 func FromJSON(data []byte, skip ...string) (Milestone, error) {
+	if json.Valid(data) {
+		var m Milestone
+		isObject, err := eachMember(data, func(key string, raw []byte) error {
+			if err := m.setJSON(key, raw, skip); err != nil {
+				return fmt.Errorf("decode milestone JSON key %s: %w", key, err)
+			}
+			return nil
+		})
+		if isObject {
+			return m, err
+		}
+	}
+	return fromJSONStream(data, skip)
+}
+
+// fromJSONStream is FromJSON through encoding/json's tokens: what names
+// the problem in an input that is not valid JSON, or not an object.
+func fromJSONStream(data []byte, skip []string) (Milestone, error) {
 	var m Milestone
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
@@ -212,6 +230,108 @@ func (m *Milestone) setJSON(key string, raw json.RawMessage, skip []string) erro
 	}
 	m.Extra = append(m.Extra, Field{key, v})
 	return nil
+}
+
+// eachMember calls fn with the key and the raw value of every member of
+// the JSON object data, in order, and reports whether data is an object.
+// data must be valid JSON (json.Valid): the scan only finds where each
+// key and value ends. It is FromJSON's split of an object without
+// json.Decoder, which builds (and drops) an error after every scalar
+// value followed by more input: most of the time of an import.
+func eachMember(data []byte, fn func(key string, raw []byte) error) (bool, error) {
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '{' {
+		return false, nil
+	}
+	i++
+	for {
+		i = skipSpace(data, i)
+		switch data[i] {
+		case '}':
+			return true, nil
+		case ',':
+			i = skipSpace(data, i+1)
+		}
+		end := stringEnd(data, i)
+		key, err := jsonKey(data[i:end])
+		if err != nil {
+			return true, fmt.Errorf("decode milestone JSON: %w", err)
+		}
+		i = skipSpace(data, skipSpace(data, end)+1) // past the ':'
+		end = valueEnd(data, i)
+		if err := fn(key, data[i:end]); err != nil {
+			return true, err
+		}
+		i = end
+	}
+}
+
+// jsonKey is the string of the quoted key q: copied when it is plain
+// ASCII, otherwise decoded as encoding/json decodes it (escapes, invalid
+// UTF-8 replaced).
+func jsonKey(q []byte) (string, error) {
+	for _, c := range q {
+		if c == '\\' || c >= 0x80 {
+			var k string
+			err := json.Unmarshal(q, &k)
+			return k, err
+		}
+	}
+	return string(q[1 : len(q)-1]), nil
+}
+
+func skipSpace(data []byte, i int) int {
+	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// stringEnd is the index after the string that starts at data[i] ('"').
+func stringEnd(data []byte, i int) int {
+	for j := i + 1; j < len(data); j++ {
+		switch data[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1
+		}
+	}
+	return len(data)
+}
+
+// valueEnd is the index after the value that starts at data[i].
+func valueEnd(data []byte, i int) int {
+	switch data[i] {
+	case '"':
+		return stringEnd(data, i)
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(data); {
+			switch data[j] {
+			case '"':
+				j = stringEnd(data, j)
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return j + 1
+				}
+			}
+			j++
+		}
+		return len(data)
+	}
+	j := i
+	for j < len(data) {
+		switch data[j] {
+		case ',', '}', ']', ' ', '\t', '\r', '\n':
+			return j
+		}
+		j++
+	}
+	return j
 }
 
 // nonNil returns s, or an empty list for nil (JSON [] rather than null).
