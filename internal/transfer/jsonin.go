@@ -31,17 +31,17 @@ func ReadJSON(r io.Reader) ([]Incoming, error) {
 	if err := json.Unmarshal(data, &raws); err != nil {
 		return nil, fmt.Errorf("input is not a JSON array of milestone objects: %w", err)
 	}
-	out := make([]Incoming, 0, len(raws))
-	for i, raw := range raws {
+	out := make([]Incoming, len(raws))
+	err = eachParallel(len(raws), func(i int) error {
 		origin := fmt.Sprintf("entry %d", i+1)
-		m, err := milestone.FromJSON(raw, jsonSkip...)
+		m, err := milestone.FromJSON(raws[i], jsonSkip...)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", origin, err)
+			return fmt.Errorf("%s: %w", origin, err)
 		}
 		if m.ID != "" {
 			origin += " (id " + m.ID + ")"
 			if err := milestone.ValidateID(m.ID); err != nil {
-				return nil, fmt.Errorf("%s: %w", origin, err)
+				return fmt.Errorf("%s: %w", origin, err)
 			}
 		}
 		if m.Status == "" {
@@ -51,7 +51,11 @@ func ReadJSON(r io.Reader) ([]Incoming, error) {
 			m.Priority = milestone.Medium
 		}
 		m.Extra = normalizeNumbers(m.Extra)
-		out = append(out, Incoming{M: m, Origin: origin})
+		out[i] = Incoming{M: m, Origin: origin}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -2,6 +2,7 @@ package transfer
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -74,6 +75,65 @@ func TestJSONBadInput(t *testing.T) {
 		}
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: err = %v, want %q", input, err, want)
+		}
+	}
+}
+
+// Entries are read and planned on every CPU, but the error is the one a
+// loop in order would meet first, wherever the others are.
+func TestFirstErrorInOrder(t *testing.T) {
+	entry := func(i int, title, status string) string {
+		return fmt.Sprintf(`{"id":"m-%04d","title":%q,"status":%q}`, i, title, status)
+	}
+	build := func(n int, bad map[int]string) string {
+		var b strings.Builder
+		b.WriteString("[")
+		for i := range n {
+			if i > 0 {
+				b.WriteString(",")
+			}
+			switch bad[i] {
+			case "title":
+				b.WriteString(entry(i, "", "planned"))
+			case "status":
+				b.WriteString(entry(i, "x", "doing"))
+			case "dup":
+				b.WriteString(entry(0, "again", "planned"))
+			case "id":
+				b.WriteString(`{"id":"Bad Id","title":"x"}`)
+			default:
+				b.WriteString(entry(i, fmt.Sprintf("Milestone %d", i), "planned"))
+			}
+		}
+		b.WriteString("]")
+		return b.String()
+	}
+	for _, c := range []struct {
+		bad  map[int]string
+		want string
+	}{
+		{map[int]string{2900: "id", 1500: "id", 700: "title"}, `entry 1501 (id Bad Id): invalid id`}, // read before planned
+		{map[int]string{1500: "status", 700: "title", 2900: "title"}, "entry 701 (id m-0700): title is empty"},
+		{map[int]string{2999: "title", 2001: "status", 2500: "status"}, `entry 2002 (id m-2001)`},
+		{map[int]string{1200: "dup", 1900: "title"}, "entry 1201 (id m-0000): milestone m-0000 is also given by entry 1"},
+		{map[int]string{1200: "dup", 1100: "title"}, "entry 1101 (id m-1100): title is empty"},
+	} {
+		in, err := ReadJSON(strings.NewReader(build(3000, c.bad)))
+		if err == nil {
+			_, err = Plan(nil, in)
+		}
+		if err == nil || !strings.HasPrefix(err.Error(), c.want) {
+			t.Errorf("%v: err = %v, want %q...", c.bad, err, c.want)
+		}
+	}
+	in, err := ReadJSON(strings.NewReader(build(3000, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	actions := mustPlan(t, nil, in)
+	for i, a := range actions {
+		if want := fmt.Sprintf("m-%04d", i); a.M.ID != want || a.Kind != Create || !bytes.Contains(a.Src, []byte(fmt.Sprintf("Milestone %d\n", i))) {
+			t.Fatalf("action %d: %s %s %q, want %s created", i, a.M.ID, a.Kind, a.Src, want)
 		}
 	}
 }

@@ -63,6 +63,10 @@ type Action struct {
 // invalid entry fails the whole plan with an error naming it. Two entries
 // for the same milestone are refused.
 func Plan(existing []storage.Record, in []Incoming) ([]Action, error) {
+	// In order: which milestone each entry is, and its id (a new id
+	// depends on the ids taken before it). Then, on every CPU, what
+	// costs: validation, comparison and the documents. The error is the
+	// first entry's in order, as if it were one loop.
 	byID := make(map[string]*storage.Record, len(existing))
 	for i := range existing {
 		byID[existing[i].Milestone.ID] = &existing[i]
@@ -70,6 +74,8 @@ func Plan(existing []storage.Record, in []Incoming) ([]Action, error) {
 	taken := make(map[string]string, len(in))
 	exists := func(id string) bool { _, ok := byID[id]; _, t := taken[id]; return ok || t }
 	actions := make([]Action, 0, len(in))
+	olds := make([]*storage.Record, 0, len(in))
+	var dupErr error
 	for _, inc := range in {
 		var old *storage.Record
 		if inc.Match != nil {
@@ -95,43 +101,63 @@ func Plan(existing []storage.Record, in []Incoming) ([]Action, error) {
 			m.ID = milestone.UniqueSlug(m.Title, exists)
 		}
 		if prev, dup := taken[m.ID]; dup {
-			return nil, fmt.Errorf("%s: milestone %s is also given by %s", inc.Origin, m.ID, prev)
+			dupErr = fmt.Errorf("%s: milestone %s is also given by %s", inc.Origin, m.ID, prev)
+			break
 		}
 		taken[m.ID] = inc.Origin
-		if err := m.Validate(); err != nil {
-			return nil, fmt.Errorf("%s: %w", inc.Origin, err)
-		}
 		a.M = m
-		if old != nil {
-			same, err := Equal(&old.Milestone, &m)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", inc.Origin, err)
-			}
-			if same {
-				a.Kind = Unchanged
-				actions = append(actions, a)
-				continue
-			}
-			a.Kind = Update
-			path := old.Path
-			if path == "" {
-				path = ".milestones/" + m.Status.Folder() + "/" + m.ID + ".yaml"
-			}
-			src, err := format.Rewrite(path, old.Source, m)
-			if err != nil || len(old.Source) == 0 {
-				src = format.Encode(m) // a document Rewrite cannot splice into is written anew
-			}
-			a.Src = src
-		} else {
+		if old == nil {
 			a.Kind = Create
 			if inc.Replaces != "" {
 				a.Kind = Convert
 			}
-			a.Src = format.Encode(m)
 		}
 		actions = append(actions, a)
+		olds = append(olds, old)
+	}
+	err := eachParallel(len(actions), func(i int) error {
+		return completeAction(&actions[i], olds[i])
+	})
+	if err == nil {
+		err = dupErr
+	}
+	if err != nil {
+		return nil, err
 	}
 	return actions, nil
+}
+
+// completeAction validates a planned action's milestone and builds its
+// document: a new one, or the update of old (Unchanged when it changes
+// nothing).
+func completeAction(a *Action, old *storage.Record) error {
+	m := a.M
+	if err := m.Validate(); err != nil {
+		return fmt.Errorf("%s: %w", a.Origin, err)
+	}
+	if old == nil {
+		a.Src = format.Encode(m)
+		return nil
+	}
+	same, err := Equal(&old.Milestone, &m)
+	if err != nil {
+		return fmt.Errorf("%s: %w", a.Origin, err)
+	}
+	if same {
+		a.Kind = Unchanged
+		return nil
+	}
+	a.Kind = Update
+	path := old.Path
+	if path == "" {
+		path = ".milestones/" + m.Status.Folder() + "/" + m.ID + ".yaml"
+	}
+	src, err := format.Rewrite(path, old.Source, m)
+	if err != nil || len(old.Source) == 0 {
+		src = format.Encode(m) // a document Rewrite cannot splice into is written anew
+	}
+	a.Src = src
+	return nil
 }
 
 // Equal reports whether two milestones have the same fields (their JSON
