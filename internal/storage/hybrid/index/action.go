@@ -125,11 +125,25 @@ func prepareAll(ctx context.Context, fs *filestore.Store, actions []*action, wor
 // parallel runs fn(0..n-1) on workers goroutines (0: GOMAXPROCS; inline
 // when n is small).
 func parallel(ctx context.Context, workers, n int, fn func(i int) error) error {
+	return parallelEach(ctx, workers, n, func() (func(int) error, func()) { return fn, func() {} })
+}
+
+// parallelChunk is how many items a worker of parallelEach takes at once:
+// one shared counter and one look at the context per chunk, not per item
+// (both are cache lines the workers would otherwise pass back and forth).
+const parallelChunk = 32
+
+// parallelEach is parallel where each worker has its own state: start
+// gives a worker its fn and what ends it (an own descriptor of a folder,
+// say, so that two CPUs never share one).
+func parallelEach(ctx context.Context, workers, n int, start func() (fn func(i int) error, done func())) error {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	workers = min(workers, n/64+1)
 	if workers <= 1 {
+		fn, done := start()
+		defer done()
 		for i := 0; i < n; i++ {
 			if err := fn(i); err != nil {
 				return err
@@ -145,15 +159,19 @@ func parallel(ctx context.Context, workers, n int, fn func(i int) error) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			fn, done := start()
+			defer done()
 			for {
-				i := int(next.Add(1) - 1)
-				if i >= n || ctx.Err() != nil {
+				from := int(next.Add(parallelChunk) - parallelChunk)
+				if from >= n || ctx.Err() != nil {
 					return
 				}
-				if err := fn(i); err != nil {
-					once.Do(func() { first = err })
-					next.Store(int64(n))
-					return
+				for i := from; i < min(from+parallelChunk, n); i++ {
+					if err := fn(i); err != nil {
+						once.Do(func() { first = err })
+						next.Store(int64(n))
+						return
+					}
 				}
 			}
 		}()

@@ -55,8 +55,9 @@ func statAt(dirfd int, name string) (fileStat, error) {
 // descriptor of it, which spares the kernel a walk of the whole path per
 // file (a third of the cost of a freshness check at 10,000 files).
 type dirStatter struct {
-	fd  int // -1 if the folder could not be opened
-	dir string
+	fd       int // -1 if the folder could not be opened
+	dir      string
+	borrowed bool // fd is another statter's: close leaves it open
 }
 
 func openDirStatter(dir string) *dirStatter {
@@ -74,8 +75,29 @@ func (d *dirStatter) stat(name string) (fileStat, error) {
 	return statAt(d.fd, name)
 }
 
+// dup returns a statter of the same folder through a descriptor of its
+// own: a descriptor that two threads use at once is a reference count the
+// kernel changes from both CPUs on every call (10% of a 100,000-file
+// freshness pass). It opens "." of the folder it has open, so it is that
+// folder whatever its path names now; d's own descriptor if that fails.
+func (d *dirStatter) dup() *dirStatter {
+	if d.fd < 0 {
+		return &dirStatter{fd: -1, dir: d.dir}
+	}
+	for {
+		fd, err := unix.Openat(d.fd, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return &dirStatter{fd: d.fd, dir: d.dir, borrowed: true}
+		}
+		return &dirStatter{fd: fd, dir: d.dir}
+	}
+}
+
 func (d *dirStatter) close() {
-	if d.fd >= 0 {
+	if d.fd >= 0 && !d.borrowed {
 		unix.Close(d.fd)
 		d.fd = -1
 	}

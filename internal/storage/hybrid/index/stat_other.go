@@ -41,6 +41,8 @@ func openDirStatter(dir string) *dirStatter { return &dirStatter{dir: dir} }
 
 func (d *dirStatter) stat(name string) (fileStat, error) { return lstat(filepath.Join(d.dir, name)) }
 
+func (d *dirStatter) dup() *dirStatter { return d }
+
 func (d *dirStatter) close() {}
 
 // listDocs is not available here: the quick freshness check is skipped.

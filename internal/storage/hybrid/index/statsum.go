@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/git-milestone/git-milestone/internal/storage/filestore"
@@ -206,28 +207,44 @@ func workTreeSum(ctx context.Context, fs *filestore.Store, workers int) (sum dig
 	if st, err := lstat(filepath.Join(root, filestore.Dir)); err != nil || st.Type != typeDir {
 		return sum, false, err // the full check judges it
 	}
-	for _, folder := range filestore.Folders {
+	// The folders are summed at once: listing one (a serial read of its
+	// directory) overlaps stat'ing the other.
+	type result struct {
+		sum digest
+		ok  bool
+		err error
+	}
+	results := make([]result, len(filestore.Folders))
+	var wg sync.WaitGroup
+	for i, folder := range filestore.Folders {
 		rel := filestore.Dir + "/" + folder
 		dir := filepath.Join(root, filepath.FromSlash(rel))
 		st, err := lstat(dir)
-		if err != nil {
+		switch {
+		case err != nil:
 			return sum, false, err
-		}
-		switch st.Type {
-		case typeNone:
+		case st.Type == typeNone:
+			results[i].ok = true
 			continue
-		case typeDir:
-		default:
+		case st.Type != typeDir:
 			return sum, false, nil
 		}
-		h, ok, err := sumFolder(ctx, dir, rel, workers)
-		if errors.Is(err, errNoQuickCheck) || err == nil && !ok {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := &results[i]
+			r.sum, r.ok, r.err = sumFolder(ctx, dir, rel, workers)
+		}()
+	}
+	wg.Wait()
+	for _, r := range results {
+		if errors.Is(r.err, errNoQuickCheck) || r.err == nil && !r.ok {
 			return sum, false, nil
 		}
-		if err != nil {
-			return sum, false, err
+		if r.err != nil {
+			return sum, false, r.err
 		}
-		sum.add(h)
+		sum.add(r.sum)
 	}
 	return sum, true, nil
 }
@@ -246,17 +263,20 @@ func sumFolder(ctx context.Context, dir, rel string, workers int) (sum digest, o
 	hashes := make([]digest, len(names))
 	var irregular atomic.Bool
 	prefix := rel + "/"
-	err = parallel(ctx, workers, len(names), func(i int) error {
-		st, err := d.stat(names[i])
-		if err != nil {
-			return err
-		}
-		if st.Type != typeRegular {
-			irregular.Store(true)
+	err = parallelEach(ctx, workers, len(names), func() (func(int) error, func()) {
+		wd := d.dup()
+		return func(i int) error {
+			st, err := wd.stat(names[i])
+			if err != nil {
+				return err
+			}
+			if st.Type != typeRegular {
+				irregular.Store(true)
+				return nil
+			}
+			hashes[i] = entryHash(prefix, names[i], &st)
 			return nil
-		}
-		hashes[i] = entryHash(prefix, names[i], &st)
-		return nil
+		}, wd.close
 	})
 	if err != nil {
 		return sum, false, fmt.Errorf("check %s: %w", rel, err)
